@@ -1,0 +1,1 @@
+"""The reelvault command line (Typer)."""

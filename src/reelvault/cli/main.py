@@ -1,0 +1,89 @@
+"""The ``reelvault`` command: global options, command groups, and clean errors."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from reelvault import __version__
+from reelvault.cli import admin, jobs, policy
+from reelvault.cli.generate import generate
+from reelvault.cli.state import CliState
+from reelvault.errors import ReelvaultError
+
+app = typer.Typer(
+    name="reelvault",
+    help="Self-hostable AI video generation whose privacy policy is enforced by its code.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.command("generate")(generate)
+app.command("engines")(admin.engines)
+app.command("worker")(admin.worker)
+app.add_typer(policy.app, name="policy")
+app.add_typer(jobs.app, name="jobs")
+app.add_typer(admin.keys_app, name="keys")
+app.add_typer(admin.privacy_app, name="privacy")
+app.add_typer(admin.config_app, name="config")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"reelvault {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--data-dir",
+            help="Data directory (database, vault, key file). Env: REELVAULT_DATA_DIR.",
+        ),
+    ] = None,
+    policy_spec: Annotated[
+        str | None,
+        typer.Option(
+            "--policy",
+            help="Policy profile (ephemeral, standard, library) or a policy YAML file. "
+            "Env: REELVAULT_POLICY.",
+        ),
+    ] = None,
+    config_file: Annotated[
+        Path | None,
+        typer.Option("--config", help="TOML settings file. Env: REELVAULT_CONFIG."),
+    ] = None,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    state = CliState(data_dir=data_dir, policy=policy_spec, config_file=config_file)
+    ctx.obj = state
+    ctx.call_on_close(state.close)
+
+
+def main() -> None:
+    """Console entry point: every expected failure is one line on stderr and exit 1."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        app()
+    except ReelvaultError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        sys.exit(1)
+    except OSError as exc:
+        detail = exc.strerror or type(exc).__name__
+        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        print(f"error: {detail}{where}", file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

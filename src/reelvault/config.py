@@ -1,0 +1,168 @@
+"""Settings: ``REELVAULT_*`` environment variables over an optional TOML file over defaults.
+
+Settings are built once by the entry point (CLI, app factory, worker) with
+:func:`load_settings` and passed down; nothing reads them at import time.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+import platformdirs
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from reelvault.errors import ConfigError
+
+ENV_PREFIX = "REELVAULT_"
+CONFIG_FILE_ENV = "REELVAULT_CONFIG"
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("reelvault", appauthor=False))
+
+
+class Settings(BaseSettings):
+    """Every knob of a deployment. Each field is ``REELVAULT_<NAME>`` in the environment."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        extra="forbid",
+        validate_default=True,
+        frozen=True,
+    )
+
+    data_dir: Path = Field(
+        default_factory=default_data_dir,
+        description="Where the database, the encrypted vault, the key file and scratch space live.",
+    )
+    policy: str = Field(
+        default="ephemeral",
+        description=(
+            "A built-in policy profile (ephemeral, standard, library) "
+            "or a path to a policy YAML file."
+        ),
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default: SQLite (WAL) at <data_dir>/reelvault.db.",
+    )
+    master_key: SecretStr | None = Field(
+        default=None,
+        description="Key-encryption key, base64 of 32 bytes. When unset, a key file is used.",
+    )
+    key_file: Path | None = Field(
+        default=None,
+        description=(
+            "Key-encryption key file (created with mode 0600 on first run); "
+            "default <data_dir>/master.key."
+        ),
+    )
+    vault_segment_size: int = Field(
+        default=1024 * 1024,
+        ge=4096,
+        le=64 * 1024 * 1024,
+        description="Plaintext bytes per encrypted segment.",
+    )
+    max_prompt_chars: int = Field(
+        default=2000, ge=1, le=100_000, description="Longest prompt accepted."
+    )
+    workers: int = Field(default=1, ge=1, le=64, description="In-process job workers.")
+    lease_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="How long a worker's claim on a job lasts without a heartbeat.",
+    )
+    heartbeat_seconds: float = Field(
+        default=10.0, gt=0, description="How often a worker renews its lease."
+    )
+    poll_seconds: float = Field(
+        default=0.5, gt=0, description="How often an idle worker looks for work."
+    )
+    max_attempts: int = Field(default=3, ge=1, le=20, description="Tries per job before it fails.")
+    sweep_interval_seconds: float = Field(
+        default=300.0, gt=0, description="How often the retention sweeper runs."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="Log level (logs never contain personal data)."
+    )
+
+    @field_validator("data_dir", "key_file", mode="after")
+    @classmethod
+    def _expand(cls, value: Path | None) -> Path | None:
+        return value.expanduser() if value is not None else None
+
+    @property
+    def resolved_key_file(self) -> Path:
+        return self.key_file if self.key_file is not None else self.data_dir / "master.key"
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'reelvault.db'}"
+
+    @property
+    def vault_dir(self) -> Path:
+        return self.data_dir / "vault"
+
+    @property
+    def scratch_dir(self) -> Path:
+        return self.data_dir / "scratch"
+
+    def censored(self) -> dict[str, Any]:
+        """Settings safe to print: secrets replaced, nothing else hidden."""
+        values = self.model_dump(mode="json")
+        if self.master_key is not None:
+            values["master_key"] = "**********"
+        return values
+
+
+def _read_config_file(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    # Accept either top-level keys or a [reelvault] table.
+    section = data.get("reelvault", data)
+    if not isinstance(section, dict):
+        raise ConfigError(f"config file {path}: [reelvault] must be a table")
+    return section
+
+
+def _set_in_environment(field: str) -> bool:
+    wanted = (ENV_PREFIX + field).upper()
+    return any(key.upper() == wanted for key in os.environ)
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Build settings: explicit overrides > environment > TOML file > defaults.
+
+    Raises :class:`ConfigError` naming the offending setting when anything is invalid.
+    """
+    if config_file is None and os.environ.get(CONFIG_FILE_ENV):
+        config_file = Path(os.environ[CONFIG_FILE_ENV])
+    values: dict[str, Any] = {}
+    if config_file is not None:
+        for key, value in _read_config_file(config_file).items():
+            if not _set_in_environment(key):
+                values[key] = value
+    values.update({key: value for key, value in overrides.items() if value is not None})
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or "settings"
+        raise ConfigError(
+            f"invalid setting {field} ({ENV_PREFIX}{field.upper()}): {first['msg']}",
+            param=field,
+        ) from None
+
+
+__all__ = ["Settings", "default_data_dir", "load_settings"]

@@ -1,0 +1,92 @@
+"""ORM models. Every row that holds personal data records its data class and ``expires_at``.
+
+No column ever holds prompt text, file contents, e-mail addresses or IP addresses in
+plaintext: personal content lives encrypted in the vault and rows point at it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from reelvault.db.base import Base, UTCDateTime
+
+
+class Job(Base):
+    """One generation job: its parameters, state, lease and the vault objects it owns."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    owner_id: Mapped[str] = mapped_column(String(64), index=True)
+    data_class: Mapped[str] = mapped_column(String(32), default="job_metadata")
+    policy_version: Mapped[str] = mapped_column(String(32))
+
+    task: Mapped[str] = mapped_column(String(32))
+    engine: Mapped[str] = mapped_column(String(64), index=True)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    fps: Mapped[int] = mapped_column(Integer)
+    seconds: Mapped[float] = mapped_column(Float)
+    seed: Mapped[int] = mapped_column(Integer)
+    # Engine parameters are technical settings (camera move, style), never personal data.
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    progress: Mapped[int] = mapped_column(Integer, default=0)
+    stage: Mapped[str] = mapped_column(String(32), default="queued")
+    error_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    error_message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=3)
+    lease_owner: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # When the job row itself (technical metadata) is deleted; None = until deleted.
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
+
+    output_width: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    output_height: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    output_frames: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    output_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
+    output_bytes: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+    objects: Mapped[list[StoredObject]] = relationship(
+        back_populates="job", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    def object_of_kind(self, kind: str) -> StoredObject | None:
+        return next((obj for obj in self.objects if obj.kind == kind), None)
+
+
+class StoredObject(Base):
+    """A vault object (encrypted blob + wrapped key) and the policy facts about it."""
+
+    __tablename__ = "stored_objects"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    job_id: Mapped[str | None] = mapped_column(
+        ForeignKey("jobs.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    kind: Mapped[str] = mapped_column(String(32))  # prompt, input_image, output_video, ...
+    data_class: Mapped[str] = mapped_column(String(32), index=True)
+    content_type: Mapped[str] = mapped_column(String(64))
+    plaintext_size: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Retention kind "job": shredded when the job ends, whatever the outcome.
+    expires_with_job: Mapped[bool] = mapped_column(Boolean, default=False)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
+
+    job: Mapped[Job | None] = relationship(back_populates="objects")
+
+
+__all__ = ["Job", "StoredObject"]

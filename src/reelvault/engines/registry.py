@@ -1,0 +1,79 @@
+"""Engine registry: built-ins and third parties register through the same seam.
+
+Third-party packages declare an entry point in the ``reelvault.engines`` group whose
+value is an engine class. Built-in engines are listed in :data:`BUILTIN_ENGINES` and
+loaded exactly the same way (datasette's ``DEFAULT_PLUGINS``). A duplicate name raises.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator
+from importlib.metadata import entry_points
+
+from reelvault.engines.base import Engine
+from reelvault.errors import EngineError, EngineNotFoundError
+from reelvault.types import Task
+
+ENTRY_POINT_GROUP = "reelvault.engines"
+
+BUILTIN_ENGINES: tuple[str, ...] = ("reelvault.engines.procedural:ProceduralEngine",)
+
+
+def _load_reference(reference: str) -> type[Engine]:
+    module_name, _, attribute = reference.partition(":")
+    module = importlib.import_module(module_name)
+    engine_class: type[Engine] = getattr(module, attribute)
+    return engine_class
+
+
+class EngineRegistry:
+    """Engines by name. Instances are created lazily, once each."""
+
+    def __init__(self) -> None:
+        self._classes: dict[str, type[Engine]] = {}
+        self._instances: dict[str, Engine] = {}
+
+    def register(self, engine_class: type[Engine]) -> type[Engine]:
+        name = getattr(engine_class, "name", None)
+        if not isinstance(name, str) or not name:
+            raise EngineError(f"engine class {engine_class!r} has no name")
+        existing = self._classes.get(name)
+        if existing is not None and existing is not engine_class:
+            raise EngineError(
+                f"two engines are named {name!r}: {existing.__module__}.{existing.__qualname__} "
+                f"and {engine_class.__module__}.{engine_class.__qualname__}"
+            )
+        self._classes[name] = engine_class
+        return engine_class
+
+    def names(self) -> list[str]:
+        return sorted(self._classes)
+
+    def get(self, name: str) -> Engine:
+        if name not in self._classes:
+            known = ", ".join(self.names()) or "none"
+            raise EngineNotFoundError(f"unknown engine {name!r} (known: {known})", param="engine")
+        if name not in self._instances:
+            self._instances[name] = self._classes[name]()
+        return self._instances[name]
+
+    def for_task(self, task: Task) -> list[Engine]:
+        return [self.get(name) for name in self.names() if task in self._classes[name].tasks]
+
+    def __iter__(self) -> Iterator[Engine]:
+        return (self.get(name) for name in self.names())
+
+
+def load_registry(*, include_entry_points: bool = True) -> EngineRegistry:
+    """The registry with the built-in engines and, by default, installed plugins."""
+    registry = EngineRegistry()
+    for reference in BUILTIN_ENGINES:
+        registry.register(_load_reference(reference))
+    if include_entry_points:
+        for entry_point in entry_points(group=ENTRY_POINT_GROUP):
+            registry.register(entry_point.load())
+    return registry
+
+
+__all__ = ["BUILTIN_ENGINES", "ENTRY_POINT_GROUP", "EngineRegistry", "load_registry"]

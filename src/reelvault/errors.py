@@ -1,0 +1,157 @@
+"""One error tree for the whole service.
+
+Every error a user can meet is a ``ReelvaultError`` with a stable ``code`` (used in
+API error bodies and CLI messages) and the ``http_status`` the API answers with.
+Messages never contain personal data (no prompt text, no e-mail, no file contents).
+
+::
+
+    ReelvaultError
+    ├── ConfigError                 invalid settings, bad key file          (500)
+    ├── PolicyError                 invalid policy file                     (500)
+    ├── VaultError                                                          (500)
+    │   ├── IntegrityError          tampered, truncated, reordered, wrong key, moved object
+    │   ├── KeyNotFoundError        the object's data key is gone (shredded)     (410)
+    │   └── ObjectNotFoundError     no such object in the blob store             (404)
+    ├── StorageError                disk full, unwritable path              (507)
+    ├── ValidationError             bad input from a client                 (422)
+    │   ├── UnsupportedMediaError   wrong file type (by content)            (415)
+    │   └── PayloadTooLargeError    over a size limit                       (413)
+    ├── NotFoundError               unknown job / engine                    (404)
+    ├── ConflictError               wrong state for the operation           (409)
+    ├── GoneError                   retention ended, content shredded       (410)
+    ├── EngineError                 an engine failed to produce a video     (500)
+    │   └── EngineNotFoundError     no engine by that name                  (400)
+    ├── JobCancelledError           the job was cancelled while running     (409)
+    └── LeaseLostError              a worker's claim on a job ran out        (409)
+"""
+
+from __future__ import annotations
+
+
+class ReelvaultError(Exception):
+    """Root of every error reelvault raises on purpose."""
+
+    code: str = "reelvault_error"
+    http_status: int = 500
+
+    def __init__(self, message: str, *, param: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.param = param
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(code={self.code!r}, message={self.message!r})"
+
+
+class ConfigError(ReelvaultError):
+    code = "invalid_config"
+    http_status = 500
+
+
+class PolicyError(ReelvaultError):
+    code = "invalid_policy"
+    http_status = 500
+
+
+class VaultError(ReelvaultError):
+    code = "vault_error"
+    http_status = 500
+
+
+class IntegrityError(VaultError):
+    """Ciphertext failed authentication: tampering, truncation, reordering, wrong key."""
+
+    code = "integrity_error"
+
+
+class KeyNotFoundError(VaultError):
+    code = "key_not_found"
+    http_status = 410
+
+
+class ObjectNotFoundError(VaultError):
+    code = "object_not_found"
+    http_status = 404
+
+
+class StorageError(ReelvaultError):
+    code = "storage_error"
+    http_status = 507
+
+
+class ValidationError(ReelvaultError):
+    code = "invalid_request"
+    http_status = 422
+
+
+class UnsupportedMediaError(ValidationError):
+    code = "unsupported_media_type"
+    http_status = 415
+
+
+class PayloadTooLargeError(ValidationError):
+    code = "payload_too_large"
+    http_status = 413
+
+
+class NotFoundError(ReelvaultError):
+    code = "not_found"
+    http_status = 404
+
+
+class ConflictError(ReelvaultError):
+    code = "conflict"
+    http_status = 409
+
+
+class GoneError(ReelvaultError):
+    code = "gone"
+    http_status = 410
+
+
+class EngineError(ReelvaultError):
+    code = "engine_error"
+    http_status = 500
+
+
+class EngineNotFoundError(EngineError):
+    code = "unknown_engine"
+    http_status = 400
+
+
+class JobCancelledError(ReelvaultError):
+    code = "job_cancelled"
+    http_status = 409
+
+
+class LeaseLostError(ReelvaultError):
+    """Another worker took the job over (this worker's lease expired); stop quietly."""
+
+    code = "lease_lost"
+    http_status = 409
+
+
+__all__ = [
+    "ConfigError",
+    "ConflictError",
+    "EngineError",
+    "EngineNotFoundError",
+    "GoneError",
+    "IntegrityError",
+    "JobCancelledError",
+    "KeyNotFoundError",
+    "LeaseLostError",
+    "NotFoundError",
+    "ObjectNotFoundError",
+    "PayloadTooLargeError",
+    "PolicyError",
+    "ReelvaultError",
+    "StorageError",
+    "UnsupportedMediaError",
+    "ValidationError",
+    "VaultError",
+]

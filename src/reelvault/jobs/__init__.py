@@ -1,0 +1,1 @@
+"""Jobs: lifecycle, durable queue, runner and workers."""

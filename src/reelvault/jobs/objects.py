@@ -1,0 +1,107 @@
+"""Vault objects owned by jobs: stored with their data class and expiry, shredded together.
+
+A row in ``stored_objects`` is written *before* the bytes go into the vault and is
+marked ``expires_with_job`` until the job says otherwise, so a crash at any point
+leaves a row that the job's end (or the sweeper) shreds, never an untracked object.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from reelvault.db.models import StoredObject
+from reelvault.policy import Policy
+from reelvault.types import DataClass, ObjectId, new_object_id
+from reelvault.vault import Vault
+
+PROMPT = "prompt"
+OUTPUT_VIDEO = "output_video"
+OUTPUT_THUMBNAIL = "output_thumbnail"
+OUTPUT_KINDS = frozenset({OUTPUT_VIDEO, OUTPUT_THUMBNAIL})
+
+
+def new_object_row(
+    *,
+    job_id: str,
+    kind: str,
+    data_class: DataClass,
+    content_type: str,
+    now: datetime,
+) -> StoredObject:
+    """A row for an object about to be written; scoped to the job until finalised."""
+    return StoredObject(
+        id=new_object_id(),
+        job_id=job_id,
+        kind=kind,
+        data_class=data_class.value,
+        content_type=content_type,
+        plaintext_size=0,
+        created_at=now,
+        expires_with_job=True,
+        expires_at=None,
+    )
+
+
+def apply_retention(row: StoredObject, *, policy: Policy, now: datetime) -> None:
+    """Set the row's expiry from the policy for its data class, counted from ``now``."""
+    data_class = DataClass(row.data_class)
+    if policy.keeps_beyond_job(data_class):
+        row.expires_with_job = False
+        row.expires_at = policy.expires_at(data_class, now=now)
+    else:
+        row.expires_with_job = True
+        row.expires_at = None
+
+
+def store_bytes(vault: Vault, row: StoredObject, data: bytes) -> None:
+    stored = vault.put_bytes(data, object_id=ObjectId(row.id))
+    row.plaintext_size = stored.plaintext_size
+
+
+def store_file(vault: Vault, row: StoredObject, path: Path) -> None:
+    stored = vault.put_file(path, object_id=ObjectId(row.id))
+    row.plaintext_size = stored.plaintext_size
+
+
+def shred_rows(vault: Vault, session: Session, rows: Iterable[StoredObject]) -> int:
+    """Crypto-shred each object (key first, then ciphertext) and delete its row."""
+    count = 0
+    for row in list(rows):
+        vault.shred(ObjectId(row.id))
+        job = row.job
+        if job is not None and row in job.objects:
+            job.objects.remove(row)  # keep the loaded collection truthful
+        session.delete(row)
+        count += 1
+    return count
+
+
+def shred_job_scoped(
+    vault: Vault, session: Session, job_id: str, *, kinds: frozenset[str] | None = None
+) -> int:
+    """Shred the job's objects whose retention ends with the job."""
+    query = select(StoredObject).where(
+        StoredObject.job_id == job_id, StoredObject.expires_with_job.is_(True)
+    )
+    if kinds is not None:
+        query = query.where(StoredObject.kind.in_(kinds))
+    return shred_rows(vault, session, session.scalars(query))
+
+
+__all__ = [
+    "OUTPUT_KINDS",
+    "OUTPUT_THUMBNAIL",
+    "OUTPUT_VIDEO",
+    "PROMPT",
+    "apply_retention",
+    "new_object_row",
+    "shred_job_scoped",
+    "shred_rows",
+    "store_bytes",
+    "store_file",
+]

@@ -1,0 +1,123 @@
+"""A durable queue on the jobs table: claims are leases that workers keep alive.
+
+Claiming is a conditional UPDATE that only succeeds while the job is still
+claimable, so two workers (threads or processes, SQLite or PostgreSQL) never run
+the same attempt. A worker that dies stops renewing; once its lease expires the
+job goes back to the queue, until ``max_attempts`` is spent and it fails.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from sqlalchemy import and_, or_, select, update
+
+from reelvault.db.models import Job
+from reelvault.jobs import objects
+from reelvault.jobs.runtime import Runtime
+from reelvault.jobs.service import finish_job
+from reelvault.types import JobId, JobStatus
+
+log = logging.getLogger(__name__)
+
+
+class DatabaseQueue:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    @property
+    def _lease(self) -> timedelta:
+        return timedelta(seconds=self.runtime.settings.lease_seconds)
+
+    def claim(self, worker_id: str) -> JobId | None:
+        runtime = self.runtime
+        for _ in range(5):  # another worker may win the race for a candidate
+            now = runtime.clock()
+            with runtime.session() as session:
+                candidate = session.scalar(
+                    select(Job.id)
+                    .where(Job.status == JobStatus.QUEUED.value)
+                    .order_by(Job.created_at, Job.id)
+                    .limit(1)
+                )
+                if candidate is None:
+                    return None
+                claimed = session.execute(
+                    update(Job)
+                    .where(Job.id == candidate, Job.status == JobStatus.QUEUED.value)
+                    .values(
+                        status=JobStatus.IN_PROGRESS.value,
+                        stage="starting",
+                        lease_owner=worker_id,
+                        lease_expires_at=now + self._lease,
+                        attempts=Job.attempts + 1,
+                        started_at=now,
+                        updated_at=now,
+                    )
+                    .execution_options(synchronize_session=False)
+                )
+                if claimed.rowcount == 1:  # type: ignore[attr-defined]
+                    return JobId(candidate)
+        return None
+
+    def renew(self, job_id: JobId, worker_id: str) -> bool:
+        now = self.runtime.clock()
+        with self.runtime.session() as session:
+            result = session.execute(
+                update(Job)
+                .where(
+                    Job.id == job_id,
+                    Job.lease_owner == worker_id,
+                    Job.status == JobStatus.IN_PROGRESS.value,
+                )
+                .values(lease_expires_at=now + self._lease)
+                .execution_options(synchronize_session=False)
+            )
+            return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    def recover_expired(self) -> int:
+        runtime = self.runtime
+        now = runtime.clock()
+        recovered = 0
+        with runtime.session() as session:
+            stale = session.scalars(
+                select(Job).where(
+                    Job.status == JobStatus.IN_PROGRESS.value,
+                    or_(
+                        Job.lease_expires_at.is_(None),
+                        and_(Job.lease_expires_at.is_not(None), Job.lease_expires_at < now),
+                    ),
+                )
+            ).all()
+            for job in stale:
+                recovered += 1
+                # Partial outputs of the dead attempt are never finished: shred them.
+                objects.shred_job_scoped(runtime.vault, session, job.id, kinds=objects.OUTPUT_KINDS)
+                if job.cancel_requested:
+                    finish_job(runtime, session, job, JobStatus.CANCELLED, stage="cancelled")
+                elif job.attempts >= job.max_attempts:
+                    finish_job(
+                        runtime,
+                        session,
+                        job,
+                        JobStatus.FAILED,
+                        stage="failed",
+                        error_code="worker_lost",
+                        error_message=(
+                            f"the worker running this job stopped {job.attempts} times; giving up"
+                        ),
+                    )
+                else:
+                    job.status = JobStatus.QUEUED.value
+                    job.stage = "requeued"
+                    job.progress = 0
+                    job.lease_owner = None
+                    job.lease_expires_at = None
+                    job.updated_at = now
+        if recovered:
+            log.warning("recovered %d job(s) whose worker stopped renewing its lease", recovered)
+        return recovered
+
+
+__all__ = ["DatabaseQueue"]

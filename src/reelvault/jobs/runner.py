@@ -1,0 +1,252 @@
+"""Run one claimed job end to end: the only place vault, database and engine meet.
+
+Decrypted inputs live only in the job's scratch directory, which is removed when the
+job ends whatever the outcome (and by the next worker, should this one be killed).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+
+from reelvault.db.models import Job, StoredObject
+from reelvault.engines.base import Frame, GenerationRequest, parse_params
+from reelvault.errors import JobCancelledError, LeaseLostError, ReelvaultError
+from reelvault.jobs import objects
+from reelvault.jobs.progress import JobProgress
+from reelvault.jobs.runtime import Runtime, ensure_private_dir
+from reelvault.jobs.service import finish_job
+from reelvault.media.encode import encode_h264
+from reelvault.media.thumbnail import make_thumbnail
+from reelvault.types import DataClass, JobStatus, ObjectId, Task
+
+log = logging.getLogger(__name__)
+
+OUTPUT_FILENAME = "output.mp4"
+
+
+def scratch_path(runtime: Runtime, job_id: str) -> Path:
+    return runtime.settings.scratch_dir / job_id
+
+
+def prepare_scratch(runtime: Runtime, job_id: str) -> Path:
+    """A fresh private scratch directory for the job (a dead attempt's leftovers go first)."""
+    path = scratch_path(runtime, job_id)
+    shutil.rmtree(path, ignore_errors=True)
+    return ensure_private_dir(path)
+
+
+@dataclass(frozen=True)
+class _Spec:
+    task: Task
+    engine: str
+    width: int
+    height: int
+    fps: int
+    seconds: float
+    seed: int
+    params: dict[str, object]
+    prompt_object: ObjectId | None
+
+
+def _load_spec(runtime: Runtime, job_id: str) -> _Spec:
+    with runtime.session() as session:
+        job = session.get(Job, job_id)
+        if job is None:
+            raise JobCancelledError("the job was deleted")
+        # Outputs half-written by a dead attempt are never finished: shred them.
+        objects.shred_job_scoped(runtime.vault, session, job_id, kinds=objects.OUTPUT_KINDS)
+        prompt_row = job.object_of_kind(objects.PROMPT)
+        return _Spec(
+            task=Task(job.task),
+            engine=job.engine,
+            width=job.width,
+            height=job.height,
+            fps=job.fps,
+            seconds=job.seconds,
+            seed=job.seed,
+            params=dict(job.params),
+            prompt_object=ObjectId(prompt_row.id) if prompt_row is not None else None,
+        )
+
+
+def _keep_frame(frames: Iterator[Frame], index: int, kept: list[Frame]) -> Iterator[Frame]:
+    """Pass frames through, keeping a copy of frame ``index`` for the thumbnail."""
+    for position, frame in enumerate(frames):
+        if position == index or (position == 0 and not kept):
+            kept[:] = [frame.copy()]
+        yield frame
+
+
+def _render_and_encode(
+    runtime: Runtime, spec: _Spec, scratch: Path, progress: JobProgress
+) -> tuple[Path, bytes, int]:
+    engine = runtime.registry.get(spec.engine)
+    params = parse_params(engine, spec.params)
+    prompt: str | None = None
+    if spec.prompt_object is not None:
+        prompt = json.loads(runtime.vault.read_bytes(spec.prompt_object))["prompt"]
+    request = GenerationRequest(
+        task=spec.task,
+        width=spec.width,
+        height=spec.height,
+        fps=spec.fps,
+        seconds=spec.seconds,
+        seed=spec.seed,
+        scratch_dir=scratch,
+        prompt=prompt,
+        params=params,
+    )
+    progress.report(1, "rendering", force=True)
+    video = engine.run(request, progress.engine)
+    kept: list[Frame] = []
+    encoded = encode_h264(
+        _keep_frame(video.frames, video.frame_count // 2, kept),
+        scratch / OUTPUT_FILENAME,
+        fps=video.fps,
+        width=video.width,
+        height=video.height,
+    )
+    progress.report(96, "encoding", force=True)
+    thumbnail = make_thumbnail(kept[0]) if kept else b""
+    return encoded.path, thumbnail, encoded.frame_count
+
+
+def _store_outputs(
+    runtime: Runtime, job_id: str, video_path: Path, thumbnail: bytes
+) -> list[StoredObject]:
+    now = runtime.clock()
+    rows = [
+        objects.new_object_row(
+            job_id=job_id,
+            kind=objects.OUTPUT_VIDEO,
+            data_class=DataClass.OUTPUT,
+            content_type="video/mp4",
+            now=now,
+        ),
+        objects.new_object_row(
+            job_id=job_id,
+            kind=objects.OUTPUT_THUMBNAIL,
+            data_class=DataClass.OUTPUT,
+            content_type="image/webp",
+            now=now,
+        ),
+    ]
+    # Rows first (scoped to the job), bytes second: a crash in between leaves rows
+    # that the next attempt or the sweeper shreds, never an untracked object.
+    with runtime.session() as session:
+        session.add_all(rows)
+    objects.store_file(runtime.vault, rows[0], video_path)
+    objects.store_bytes(runtime.vault, rows[1], thumbnail)
+    return rows
+
+
+def _complete(
+    runtime: Runtime, job_id: str, worker_id: str, rows: list[StoredObject], frames: int
+) -> bool:
+    with runtime.session() as session:
+        job = session.get(Job, job_id)
+        if job is None or job.lease_owner != worker_id or job.status != "in_progress":
+            return False
+        if job.cancel_requested:
+            raise JobCancelledError("the job was cancelled")
+        now = runtime.clock()
+        for stored in session.scalars(
+            select(StoredObject).where(StoredObject.id.in_([row.id for row in rows]))
+        ):
+            source = next(row for row in rows if row.id == stored.id)
+            stored.plaintext_size = source.plaintext_size
+            objects.apply_retention(stored, policy=runtime.policy, now=now)
+        job.output_width = job.width
+        job.output_height = job.height
+        job.output_frames = frames
+        job.output_seconds = frames / job.fps
+        job.output_bytes = rows[0].plaintext_size
+        session.flush()
+        session.refresh(job)
+        finish_job(runtime, session, job, JobStatus.COMPLETED, stage="completed", now=now)
+    return True
+
+
+def _finish_unless_taken(
+    runtime: Runtime,
+    job_id: str,
+    worker_id: str,
+    status: JobStatus,
+    *,
+    error_code: str | None = None,
+    error_message: str | None = None,
+) -> bool:
+    with runtime.session() as session:
+        job = session.get(Job, job_id)
+        if job is None or job.lease_owner != worker_id or job.status != "in_progress":
+            return False
+        finish_job(
+            runtime,
+            session,
+            job,
+            status,
+            stage=status.value,
+            error_code=error_code,
+            error_message=error_message,
+        )
+    return True
+
+
+def run_job(runtime: Runtime, job_id: str, *, worker_id: str, progress: JobProgress) -> str:
+    """Run a job this worker has claimed. Returns the outcome, for logs and tests."""
+    started = time.monotonic()
+    scratch = prepare_scratch(runtime, job_id)
+    written: list[StoredObject] = []
+    outcome = "lost"
+    try:
+        spec = _load_spec(runtime, job_id)
+        video_path, thumbnail, frames = _render_and_encode(runtime, spec, scratch, progress)
+        progress.report(97, "storing", force=True)
+        written = _store_outputs(runtime, job_id, video_path, thumbnail)
+        if _complete(runtime, job_id, worker_id, written, frames):
+            outcome = "completed"
+    except JobCancelledError:
+        if _finish_unless_taken(runtime, job_id, worker_id, JobStatus.CANCELLED):
+            outcome = "cancelled"
+    except LeaseLostError:
+        outcome = "lost"
+    except ReelvaultError as exc:
+        if _finish_unless_taken(
+            runtime,
+            job_id,
+            worker_id,
+            JobStatus.FAILED,
+            error_code=exc.code,
+            error_message=exc.message,
+        ):
+            outcome = "failed"
+    except Exception as exc:
+        # The message of an unexpected error might quote inputs: log its type only.
+        log.error("job %s failed with an unexpected %s", job_id, type(exc).__name__)
+        if _finish_unless_taken(
+            runtime,
+            job_id,
+            worker_id,
+            JobStatus.FAILED,
+            error_code="internal_error",
+            error_message=f"the job failed unexpectedly ({type(exc).__name__})",
+        ):
+            outcome = "failed"
+    finally:
+        if outcome != "completed":
+            for row in written:
+                runtime.vault.shred(ObjectId(row.id))
+        shutil.rmtree(scratch, ignore_errors=True)
+    log.info("job %s %s after %.1f s", job_id, outcome, time.monotonic() - started)
+    return outcome
+
+
+__all__ = ["prepare_scratch", "run_job", "scratch_path"]

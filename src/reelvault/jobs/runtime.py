@@ -1,0 +1,78 @@
+"""Everything a process needs to run jobs, built once from settings and passed down."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from reelvault.config import Settings
+from reelvault.db.session import make_db_engine, make_session_factory, migrate
+from reelvault.engines.registry import EngineRegistry, load_registry
+from reelvault.errors import StorageError
+from reelvault.policy import Policy, load_policy
+from reelvault.types import Clock, utc_now
+from reelvault.vault import Vault
+
+
+def ensure_private_dir(path: Path) -> Path:
+    """Create ``path`` (and parents) readable by this user only."""
+    try:
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path.chmod(0o700)
+    except OSError as exc:
+        raise StorageError(f"cannot create directory {path}: {exc.strerror}") from None
+    return path
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    policy: Policy
+    vault: Vault
+    db: Engine
+    sessions: sessionmaker[Session]
+    registry: EngineRegistry
+    clock: Clock = field(default=utc_now)
+
+    @classmethod
+    def open(
+        cls,
+        settings: Settings,
+        *,
+        clock: Clock = utc_now,
+        registry: EngineRegistry | None = None,
+        run_migrations: bool = True,
+    ) -> Runtime:
+        ensure_private_dir(settings.data_dir)
+        ensure_private_dir(settings.scratch_dir)
+        policy = load_policy(settings.policy)
+        vault = Vault.from_settings(settings)
+        db = make_db_engine(settings.resolved_database_url)
+        if run_migrations:
+            migrate(db)
+        return cls(
+            settings=settings,
+            policy=policy,
+            vault=vault,
+            db=db,
+            sessions=make_session_factory(db),
+            registry=registry if registry is not None else load_registry(),
+            clock=clock,
+        )
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session that commits on success and rolls back on error."""
+        with self.sessions() as session, session.begin():
+            yield session
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+__all__ = ["Runtime", "ensure_private_dir"]

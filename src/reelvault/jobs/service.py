@@ -1,0 +1,331 @@
+"""Submit, inspect, cancel and delete jobs. The only place jobs are created."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from reelvault.db.models import Job, StoredObject
+from reelvault.engines.base import Engine, EngineParams, parse_params
+from reelvault.errors import ConflictError, GoneError, NotFoundError, ValidationError
+from reelvault.jobs import objects
+from reelvault.jobs.runtime import Runtime
+from reelvault.jobs.states import check_transition
+from reelvault.types import DataClass, JobId, JobStatus, ObjectId, Task, new_job_id
+
+LOCAL_OWNER = "local"
+"""Owner of jobs created from this machine's CLI (embedded, single-user mode)."""
+
+MAX_SEED = 2**31 - 1
+
+
+@dataclass(frozen=True)
+class JobRequest:
+    """What a caller asks for. The prompt is personal data: it never appears in a repr."""
+
+    prompt: str | None = field(default=None, repr=False)
+    task: Task = Task.TEXT_TO_VIDEO
+    engine: str = "procedural"
+    width: int = 640
+    height: int = 360
+    fps: int = 24
+    seconds: float = 4.0
+    seed: int | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)
+    owner_id: str = LOCAL_OWNER
+
+
+@dataclass(frozen=True)
+class JobView:
+    """A snapshot of a job safe to show its owner (no prompt text)."""
+
+    id: JobId
+    owner_id: str
+    status: JobStatus
+    progress: int
+    stage: str
+    task: Task
+    engine: str
+    width: int
+    height: int
+    fps: int
+    seconds: float
+    seed: int
+    params: dict[str, Any]
+    attempts: int
+    created_at: datetime
+    started_at: datetime | None
+    completed_at: datetime | None
+    expires_at: datetime | None
+    output_expires_at: datetime | None
+    output_bytes: int | None
+    error_code: str | None
+    error_message: str | None
+    has_output: bool
+    prompt_kept: bool
+
+    @classmethod
+    def of(cls, job: Job) -> JobView:
+        output = job.object_of_kind(objects.OUTPUT_VIDEO)
+        finished_output = output is not None and not output.expires_with_job
+        return cls(
+            id=JobId(job.id),
+            owner_id=job.owner_id,
+            status=JobStatus(job.status),
+            progress=job.progress,
+            stage=job.stage,
+            task=Task(job.task),
+            engine=job.engine,
+            width=job.width,
+            height=job.height,
+            fps=job.fps,
+            seconds=job.seconds,
+            seed=job.seed,
+            params=dict(job.params),
+            attempts=job.attempts,
+            created_at=job.created_at,
+            started_at=job.started_at,
+            completed_at=job.completed_at,
+            expires_at=job.expires_at,
+            output_expires_at=output.expires_at if finished_output and output else None,
+            output_bytes=job.output_bytes,
+            error_code=job.error_code,
+            error_message=job.error_message,
+            has_output=finished_output,
+            prompt_kept=job.object_of_kind(objects.PROMPT) is not None,
+        )
+
+
+def validate_request(runtime: Runtime, request: JobRequest) -> tuple[Engine, EngineParams]:
+    """Check everything a client sent before anything is stored."""
+    engine = runtime.registry.get(request.engine)
+    if request.task not in engine.tasks:
+        tasks = ", ".join(sorted(task.value for task in engine.tasks))
+        raise ValidationError(
+            f"engine {engine.name} cannot do {request.task.value} (it does: {tasks})",
+            param="task",
+        )
+    if request.task is Task.TEXT_TO_VIDEO:
+        prompt = (request.prompt or "").strip()
+        if not prompt:
+            raise ValidationError("the prompt is empty", param="prompt")
+        limit = runtime.settings.max_prompt_chars
+        if len(prompt) > limit:
+            raise ValidationError(
+                f"the prompt has {len(prompt)} characters; the limit is {limit}", param="prompt"
+            )
+    engine.limits.check(
+        width=request.width, height=request.height, fps=request.fps, seconds=request.seconds
+    )
+    if request.seed is not None and not 0 <= request.seed <= MAX_SEED:
+        raise ValidationError(f"seed must be between 0 and {MAX_SEED}", param="seed")
+    return engine, parse_params(engine, request.params)
+
+
+def submit_job(runtime: Runtime, request: JobRequest) -> JobView:
+    """Validate, store the prompt encrypted, and queue the job."""
+    _engine, params = validate_request(runtime, request)
+    now = runtime.clock()
+    policy = runtime.policy
+    job = Job(
+        id=new_job_id(),
+        owner_id=request.owner_id,
+        data_class=DataClass.JOB_METADATA.value,
+        policy_version=policy.version_hash,
+        task=request.task.value,
+        engine=request.engine,
+        width=request.width,
+        height=request.height,
+        fps=request.fps,
+        seconds=float(request.seconds),
+        seed=request.seed if request.seed is not None else secrets.randbelow(MAX_SEED + 1),
+        params=params.model_dump(mode="json"),
+        status=JobStatus.QUEUED.value,
+        progress=0,
+        stage="queued",
+        cancel_requested=False,
+        attempts=0,
+        max_attempts=runtime.settings.max_attempts,
+        created_at=now,
+        updated_at=now,
+        expires_at=policy.expires_at(DataClass.JOB_METADATA, now=now),
+    )
+    written: list[ObjectId] = []
+    try:
+        with runtime.session() as session:
+            session.add(job)
+            if request.prompt is not None:
+                row = objects.new_object_row(
+                    job_id=job.id,
+                    kind=objects.PROMPT,
+                    data_class=DataClass.PROMPT,
+                    content_type="application/json",
+                    now=now,
+                )
+                objects.apply_retention(row, policy=policy, now=now)
+                session.add(row)
+                session.flush()
+                payload = json.dumps({"prompt": request.prompt.strip()}).encode()
+                written.append(ObjectId(row.id))
+                objects.store_bytes(runtime.vault, row, payload)
+            session.flush()
+            session.refresh(job)
+            view = JobView.of(job)
+    except BaseException:
+        for object_id in written:
+            runtime.vault.shred(object_id)
+        raise
+    return view
+
+
+def _load(session: Session, job_id: str, owner_id: str | None) -> Job:
+    job = session.get(Job, job_id)
+    # Another owner's job is "not found", never "forbidden", so ids do not leak.
+    if job is None or (owner_id is not None and job.owner_id != owner_id):
+        raise NotFoundError(f"no job {job_id}", param="job_id")
+    return job
+
+
+def get_job(runtime: Runtime, job_id: str, *, owner_id: str | None = None) -> JobView:
+    with runtime.session() as session:
+        return JobView.of(_load(session, job_id, owner_id))
+
+
+def list_jobs(runtime: Runtime, *, owner_id: str | None = None, limit: int = 100) -> list[JobView]:
+    with runtime.session() as session:
+        query = select(Job).order_by(Job.created_at.desc(), Job.id.desc()).limit(limit)
+        if owner_id is not None:
+            query = query.where(Job.owner_id == owner_id)
+        return [JobView.of(job) for job in session.scalars(query)]
+
+
+def read_prompt(runtime: Runtime, job_id: str, *, owner_id: str | None = None) -> str | None:
+    """The job's prompt, only while the policy still keeps it; else None."""
+    with runtime.session() as session:
+        job = _load(session, job_id, owner_id)
+        row = job.object_of_kind(objects.PROMPT)
+        if row is None:
+            return None
+        object_id = ObjectId(row.id)
+    data = json.loads(runtime.vault.read_bytes(object_id))
+    prompt: str = data["prompt"]
+    return prompt
+
+
+def cancel_job(runtime: Runtime, job_id: str, *, owner_id: str | None = None) -> JobView:
+    """Cancel a queued job at once; ask a running one to stop at its next progress report."""
+    with runtime.session() as session:
+        job = _load(session, job_id, owner_id)
+        status = JobStatus(job.status)
+        if status is JobStatus.QUEUED:
+            finish_job(runtime, session, job, JobStatus.CANCELLED, stage="cancelled")
+        elif status is JobStatus.IN_PROGRESS:
+            if job.cancel_requested:
+                raise ConflictError("cancellation was already requested", param="job_id")
+            job.cancel_requested = True
+            job.stage = "cancelling"
+            job.updated_at = runtime.clock()
+        else:
+            raise ConflictError(f"the job is already {status.value}", param="job_id")
+        session.flush()
+        return JobView.of(job)
+
+
+def delete_job(runtime: Runtime, job_id: str, *, owner_id: str | None = None) -> int:
+    """Shred everything the job holds now and remove its row. Returns objects shredded."""
+    with runtime.session() as session:
+        job = _load(session, job_id, owner_id)
+        count = objects.shred_rows(runtime.vault, session, list(job.objects))
+        # A running worker notices the row is gone at its next progress report.
+        session.delete(job)
+    return count
+
+
+def finish_job(
+    runtime: Runtime,
+    session: Session,
+    job: Job,
+    status: JobStatus,
+    *,
+    stage: str,
+    error_code: str | None = None,
+    error_message: str | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Move a job to a terminal state, set retention, shred what ends with the job."""
+    check_transition(JobStatus(job.status), status)
+    now = now if now is not None else runtime.clock()
+    job.status = status.value
+    job.stage = stage
+    job.completed_at = now
+    job.updated_at = now
+    job.lease_owner = None
+    job.lease_expires_at = None
+    job.error_code = error_code
+    job.error_message = error_message
+    if status is JobStatus.COMPLETED:
+        job.progress = 100
+    job.expires_at = _job_row_expiry(runtime, job, now)
+    objects.shred_job_scoped(runtime.vault, session, job.id)
+
+
+def _job_row_expiry(runtime: Runtime, job: Job, now: datetime) -> datetime | None:
+    """The job row lives as long as its metadata retention, and never less than its output."""
+    metadata_expiry = runtime.policy.expires_at(DataClass.JOB_METADATA, now=now)
+    output = job.object_of_kind(objects.OUTPUT_VIDEO)
+    if output is None or output.expires_with_job:
+        return metadata_expiry
+    if metadata_expiry is None or output.expires_at is None:
+        return None
+    return max(metadata_expiry, output.expires_at)
+
+
+def output_object(
+    runtime: Runtime, job_id: str, *, kind: str = objects.OUTPUT_VIDEO, owner_id: str | None = None
+) -> StoredObject:
+    """The finished output's row, or a 409 (not finished) / 410 (retention ended) error."""
+    with runtime.session() as session:
+        job = _load(session, job_id, owner_id)
+        status = JobStatus(job.status)
+        if status is JobStatus.EXPIRED:
+            raise GoneError("the video's retention period has ended; it was deleted")
+        if status is not JobStatus.COMPLETED:
+            raise ConflictError(f"the job is {status.value}, not completed", param="job_id")
+        row = job.object_of_kind(kind)
+        if row is None or row.expires_with_job:
+            raise GoneError("the job's output is no longer stored")
+        session.expunge(row)
+        return row
+
+
+def export_output(
+    runtime: Runtime, job_id: str, destination: Path, *, owner_id: str | None = None
+) -> int:
+    """Decrypt the finished video to ``destination`` atomically. Returns bytes written."""
+    row = output_object(runtime, job_id, owner_id=owner_id)
+    return runtime.vault.write_to(ObjectId(row.id), destination)
+
+
+__all__ = [
+    "LOCAL_OWNER",
+    "JobRequest",
+    "JobView",
+    "cancel_job",
+    "delete_job",
+    "export_output",
+    "finish_job",
+    "get_job",
+    "list_jobs",
+    "output_object",
+    "read_prompt",
+    "submit_job",
+    "validate_request",
+]

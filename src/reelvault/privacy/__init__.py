@@ -1,0 +1,1 @@
+"""Privacy mechanisms: retention sweeper (more arrive with the privacy issue)."""

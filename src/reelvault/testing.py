@@ -1,0 +1,137 @@
+"""Test helpers, usable as a pytest plugin (``pytest_plugins = ["reelvault.testing"]``).
+
+:class:`FakeEngine` is to engines what httpx's ``MockTransport`` is to transports: a
+deterministic stand-in that exercises the whole job path in milliseconds.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+import pytest
+
+from reelvault.config import Settings, load_settings
+from reelvault.engines.base import (
+    EngineLimits,
+    EngineParams,
+    Frame,
+    GenerationRequest,
+    ProgressCallback,
+    VideoFrames,
+)
+from reelvault.engines.registry import EngineRegistry, load_registry
+from reelvault.errors import EngineError
+from reelvault.jobs.runtime import Runtime
+from reelvault.types import Task
+
+TEST_MASTER_KEY = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="  # base64 of 32 ASCII bytes
+
+
+class FakeParams(EngineParams):
+    delay: float = 0.0
+    fail: Literal["none", "engine_error", "crash"] = "none"
+    fail_at_frame: int = 0
+
+
+class FakeEngine:
+    """Solid-colour frames that change with the frame index and the seed."""
+
+    name: ClassVar[str] = "fake"
+    description: ClassVar[str] = "Deterministic test engine: solid colours, no model."
+    tasks: ClassVar[frozenset[Task]] = frozenset(Task)
+    device: ClassVar[str] = "cpu"
+    runs_locally: ClassVar[bool] = True
+    params_model: ClassVar[type[EngineParams]] = FakeParams
+    limits: ClassVar[EngineLimits] = EngineLimits(min_width=16, min_height=16, min_seconds=0.05)
+
+    def run(self, request: GenerationRequest, progress: ProgressCallback) -> VideoFrames:
+        self.limits.check(
+            width=request.width, height=request.height, fps=request.fps, seconds=request.seconds
+        )
+        params = request.params
+        assert isinstance(params, FakeParams)
+        count = request.frame_count
+
+        def frames() -> Iterator[Frame]:
+            for index in range(count):
+                if params.fail != "none" and index == params.fail_at_frame:
+                    if params.fail == "engine_error":
+                        raise EngineError("the fake engine failed on purpose")
+                    raise RuntimeError("unexpected crash")
+                if params.delay:
+                    time.sleep(params.delay)
+                value = (index * 7 + request.seed) % 200 + 28
+                frame = np.full((request.height, request.width, 3), value, dtype=np.uint8)
+                frame[:, : request.width // 2, 0] = 255 - value
+                yield frame
+                progress((index + 1) / count, "rendering")
+
+        return VideoFrames(
+            frames=frames(),
+            frame_count=count,
+            fps=request.fps,
+            width=request.width,
+            height=request.height,
+        )
+
+
+class FakeClock:
+    """A clock tests move by hand: ``clock.advance(hours=2)``."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+def settings_for(tmp_path: Path, **overrides: Any) -> Settings:
+    """Settings with everything under ``tmp_path`` and fast worker timings."""
+    values: dict[str, Any] = {
+        "data_dir": tmp_path / "data",
+        "lease_seconds": 5.0,
+        "heartbeat_seconds": 0.5,
+        "poll_seconds": 0.05,
+    }
+    values.update(overrides)
+    return load_settings(None, **values)
+
+
+def registry_with_fake() -> EngineRegistry:
+    registry = load_registry(include_entry_points=False)
+    registry.register(FakeEngine)
+    return registry
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return settings_for(tmp_path)
+
+
+@pytest.fixture
+def runtime(settings: Settings) -> Iterator[Runtime]:
+    opened = Runtime.open(settings, registry=registry_with_fake())
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+__all__ = [
+    "TEST_MASTER_KEY",
+    "FakeClock",
+    "FakeEngine",
+    "FakeParams",
+    "registry_with_fake",
+    "runtime",
+    "settings",
+    "settings_for",
+]
