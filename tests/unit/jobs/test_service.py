@@ -87,16 +87,12 @@ def test_ephemeral_prompt_is_shredded_when_the_job_ends(runtime: Runtime) -> Non
 
 
 def test_standard_policy_keeps_the_prompt_for_30_days(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    runtime = Runtime.open(
-        settings_for(tmp_path, policy="standard"), registry=registry_with_fake()
-    )
+    runtime = Runtime.open(settings_for(tmp_path, policy="standard"), registry=registry_with_fake())
     try:
         job = run_to_end(runtime, fake_request(prompt="keep me"))
         assert read_prompt(runtime, job.id) == "keep me"
         with runtime.session() as session:
-            row = session.scalars(
-                select(StoredObject).where(StoredObject.kind == "prompt")
-            ).one()
+            row = session.scalars(select(StoredObject).where(StoredObject.kind == "prompt")).one()
             assert row.expires_at is not None
             assert (row.expires_at - row.created_at).days == 30
             assert row.data_class == "prompt"

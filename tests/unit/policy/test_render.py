@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from reelvault.policy import Policy, load_policy, render_policy
+from reelvault.policy.render import DATA_CLASS_TEXT
+from reelvault.types import DataClass
+
+FORMATS = ("markdown", "html", "json")
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_every_data_class_and_its_retention_is_rendered(profile: Policy, fmt: str) -> None:
+    text = render_policy(profile, fmt)  # type: ignore[arg-type]
+    assert profile.version_hash in text
+    for dc in DataClass:
+        assert dc.value in text
+        assert profile.rule(dc).retention.describe() in text
+
+
+@pytest.mark.parametrize("fmt", ("markdown", "html"))
+def test_human_formats_say_what_why_and_rights(profile: Policy, fmt: str) -> None:
+    text = render_policy(profile, fmt)  # type: ignore[arg-type]
+    for dc in DataClass:
+        assert DATA_CLASS_TEXT[dc] in text
+    assert "consent (GDPR art. 6(1)(a))" in text
+    assert "performance of a contract (GDPR art. 6(1)(b))" in text
+    assert f"within {profile.options.request_response_days} days" in text
+    assert f"children under {profile.minimum_age}" in text
+    assert "explicitly opt in" in text
+    assert profile.effective_date.isoformat() in text
+    for entry in profile.changelog:
+        assert entry.summary in text
+
+
+def test_markdown_has_a_table() -> None:
+    text = render_policy(load_policy("ephemeral"), "markdown")
+    assert text.startswith("# Privacy policy (ephemeral profile)\n")
+    assert "| Prompts (prompt) | not kept after the job ends |" in text
+    assert "| Generated videos (output) | 1 hour |" in text
+
+
+class _Collector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.attrs: list[tuple[str, str | None]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        self.attrs.extend(attrs)
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def _hostile_policy(standard_text: str, write_policy: Callable[..., Path]) -> Policy:
+    text = standard_text.replace(
+        "      The text you type to describe the video you want.",
+        "      <script>alert('x')</script> The text & \"quotes\" | pipes.",
+        1,
+    ).replace('name: "[Operator name]"', "name: \"<img src=x onerror=alert(1)>\"", 1)
+    return load_policy(write_policy(text))
+
+
+def test_html_is_standalone_and_escapes_everything(
+    standard_text: str, write_policy: Callable[..., Path]
+) -> None:
+    policy = _hostile_policy(standard_text, write_policy)
+    page = render_policy(policy, "html")
+    assert page.startswith("<!DOCTYPE html>")
+    assert page.rstrip().endswith("</html>")
+    assert "<script" not in page and "<img" not in page
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in page
+    assert "&amp; &quot;quotes&quot;" in page
+    collector = _Collector()
+    collector.feed(page)
+    assert "script" not in collector.tags and "img" not in collector.tags
+    assert not {"link", "iframe", "object", "embed"} & set(collector.tags)
+    for name, value in collector.attrs:
+        assert name not in ("src", "href") and not name.startswith("on"), (name, value)
+    assert "<script>alert('x')</script>" in "".join(collector.text)  # shown, not run
+
+
+def test_markdown_neutralises_html_and_table_breaks(
+    standard_text: str, write_policy: Callable[..., Path]
+) -> None:
+    text = render_policy(_hostile_policy(standard_text, write_policy), "markdown")
+    assert "<script" not in text and "<img" not in text
+    assert "pipes." in text and "\\| pipes." in text
+
+
+def test_json_is_stable_and_round_trips(profile: Policy) -> None:
+    text = render_policy(profile, "json")
+    assert text == render_policy(load_policy(profile.name), "json")
+    data = json.loads(text)
+    assert data["version_hash"] == profile.version_hash
+    assert list(data) == sorted(data)
+    rebuilt = Policy.from_public_dict(data)
+    assert rebuilt == profile
+    assert rebuilt.version_hash == profile.version_hash
+
+
+def test_unknown_format() -> None:
+    with pytest.raises(ValueError, match="unknown policy format"):
+        render_policy(load_policy("ephemeral"), "pdf")  # type: ignore[arg-type]

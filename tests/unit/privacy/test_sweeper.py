@@ -1,0 +1,104 @@
+"""Retention: what the policy says expires is shredded, with an injectable clock."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from reelvault.db.models import Job, StoredObject
+from reelvault.errors import GoneError, NotFoundError
+from reelvault.jobs.runtime import Runtime
+from reelvault.jobs.service import export_output, get_job, read_prompt, submit_job
+from reelvault.privacy.sweeper import sweep
+from reelvault.testing import FakeClock, registry_with_fake, settings_for
+from reelvault.types import JobStatus
+
+from ..jobs.helpers import fake_request, run_to_end
+
+
+def _open(tmp_path: Path, policy: str, clock: FakeClock) -> Runtime:
+    return Runtime.open(
+        settings_for(tmp_path, policy=policy), registry=registry_with_fake(), clock=clock
+    )
+
+
+def test_ephemeral_output_is_shredded_after_the_download_window(tmp_path: Path) -> None:
+    clock = FakeClock()
+    runtime = _open(tmp_path, "ephemeral", clock)
+    try:
+        job = run_to_end(runtime, fake_request())
+        export_output(runtime, job.id, tmp_path / "early.mp4")
+        clock.advance(minutes=59)
+        assert sweep(runtime).objects_shredded == 0
+        clock.advance(minutes=2)
+        report = sweep(runtime)
+        assert report.objects_shredded == 2
+        assert report.jobs_expired == 1
+        assert list(runtime.vault.object_ids()) == []
+        assert get_job(runtime, job.id).status is JobStatus.EXPIRED
+        with pytest.raises(GoneError, match="retention period has ended"):
+            export_output(runtime, job.id, tmp_path / "late.mp4")
+        assert not (tmp_path / "late.mp4").exists()
+        assert sweep(runtime).total == 0  # idempotent
+    finally:
+        runtime.close()
+
+
+def test_standard_prompt_expires_after_30_days_and_metadata_after_90(tmp_path: Path) -> None:
+    clock = FakeClock()
+    runtime = _open(tmp_path, "standard", clock)
+    try:
+        job = run_to_end(runtime, fake_request(prompt="keep for a month"))
+        clock.advance(days=29)
+        sweep(runtime)
+        assert read_prompt(runtime, job.id) == "keep for a month"
+        clock.advance(days=2)
+        sweep(runtime)
+        assert read_prompt(runtime, job.id) is None
+        clock.advance(days=60)
+        sweep(runtime)
+        with pytest.raises(NotFoundError):
+            get_job(runtime, job.id)
+        with runtime.session() as session:
+            assert session.scalar(select(func.count()).select_from(Job)) == 0
+            assert session.scalar(select(func.count()).select_from(StoredObject)) == 0
+        assert list(runtime.vault.object_ids()) == []
+    finally:
+        runtime.close()
+
+
+def test_library_keeps_outputs_until_deleted(tmp_path: Path) -> None:
+    clock = FakeClock()
+    runtime = _open(tmp_path, "library", clock)
+    try:
+        job = run_to_end(runtime, fake_request())
+        assert job.output_expires_at is None
+        clock.advance(days=3650)
+        sweep(runtime)
+        assert get_job(runtime, job.id).status is JobStatus.COMPLETED
+        export_output(runtime, job.id, tmp_path / "ten-years.mp4")
+    finally:
+        runtime.close()
+
+
+def test_leftovers_of_a_crash_are_shredded(runtime: Runtime) -> None:
+    # A job that ended while its prompt row survived (e.g. the process died between
+    # the status change and the shred): the sweeper finishes the job's retention.
+    job = submit_job(runtime, fake_request())
+    with runtime.session() as session:
+        row = session.get(Job, job.id)
+        assert row is not None
+        row.status = JobStatus.FAILED.value
+    assert len(list(runtime.vault.object_ids())) == 1
+    assert sweep(runtime).objects_shredded == 1
+    assert list(runtime.vault.object_ids()) == []
+
+
+def test_stale_scratch_folders_are_removed(runtime: Runtime) -> None:
+    stale = runtime.settings.scratch_dir / "job_deadbeef"
+    stale.mkdir(parents=True)
+    (stale / "input.png").write_bytes(b"\x89PNG leftover")
+    assert sweep(runtime).scratch_removed == 1
+    assert not stale.exists()
