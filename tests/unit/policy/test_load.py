@@ -128,9 +128,7 @@ def test_python_tags_are_refused(write_policy: WritePolicy) -> None:
 def test_rule_violation_points_at_the_field(standard_text: str, write_policy: WritePolicy) -> None:
     marker = "        legal_basis: consent\n        description: >-\n          Only if you"
     assert marker in standard_text
-    text = standard_text.replace(
-        marker, marker.replace("consent", "legitimate_interests", 1), 1
-    )
+    text = standard_text.replace(marker, marker.replace("consent", "legitimate_interests", 1), 1)
     path = write_policy(text)
     message = load_error(path)
     assert "data_classes.upload.purposes.2.legal_basis: third_party_processing" in message

@@ -65,7 +65,7 @@ def _hostile_policy(standard_text: str, write_policy: Callable[..., Path]) -> Po
         "      The text you type to describe the video you want.",
         "      <script>alert('x')</script> The text & \"quotes\" | pipes.",
         1,
-    ).replace('name: "[Operator name]"', "name: \"<img src=x onerror=alert(1)>\"", 1)
+    ).replace('name: "[Operator name]"', 'name: "<img src=x onerror=alert(1)>"', 1)
     return load_policy(write_policy(text))
 
 
