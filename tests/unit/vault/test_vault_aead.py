@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import itertools
 import os
 import struct
 import tracemalloc
@@ -24,9 +25,11 @@ KEY = bytes(range(32))
 OID = "0123456789abcdef0123456789abcdef"
 
 
-def encrypt(data: bytes | list[bytes], *, key: bytes = KEY, oid: str = OID, seg: int = SEG) -> bytes:
+def encrypt(
+    data: bytes | list[aead.Buffer], *, key: bytes = KEY, oid: str = OID, seg: int = SEG
+) -> bytes:
     sink = io.BytesIO()
-    chunks = [data] if isinstance(data, bytes) else data
+    chunks: list[aead.Buffer] = [data] if isinstance(data, bytes) else data
     sizes = encrypt_stream(chunks, sink, key=key, object_id=oid, segment_size=seg)
     out = sink.getvalue()
     assert sizes.ciphertext_size == len(out)
@@ -106,14 +109,14 @@ def test_caller_may_reuse_its_buffer() -> None:
 )
 def test_any_chunking_round_trips(data: bytes, cuts: list[int], kinds: list[str]) -> None:
     bounds = sorted({0, len(data), *(min(c, len(data)) for c in cuts)})
-    chunks: list[bytes] = []
-    for i, (a, b) in enumerate(zip(bounds, bounds[1:], strict=False)):
+    chunks: list[aead.Buffer] = []
+    for i, (a, b) in enumerate(itertools.pairwise(bounds)):
         piece = data[a:b]
         kind = kinds[i % len(kinds)]
         chunks.append(
-            bytearray(piece)  # type: ignore[arg-type]
+            bytearray(piece)
             if kind == "bytearray"
-            else memoryview(piece)  # type: ignore[arg-type]
+            else memoryview(piece)
             if kind == "memoryview"
             else piece
         )

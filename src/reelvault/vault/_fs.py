@@ -1,0 +1,171 @@
+"""Small filesystem helpers shared by the local stores: id checks, sharding, atomic writes."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import re
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+from reelvault.errors import StorageError
+from reelvault.types import ObjectId
+
+_OBJECT_ID = re.compile(r"[0-9a-f]{32}")
+
+#: Flags for creating a private temporary file that must not exist yet.
+CREATE_FLAGS = (
+    os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+)
+PRIVATE_FILE_MODE = 0o600
+PRIVATE_DIR_MODE = 0o700
+
+
+def is_object_id(value: object) -> bool:
+    """True for a well-formed object id: 32 lowercase hex characters (see ``new_object_id``)."""
+    return isinstance(value, str) and _OBJECT_ID.fullmatch(value) is not None
+
+
+def shard(root: Path, object_id: ObjectId) -> Path:
+    """The directory holding ``object_id``: ``<root>/<first two hex chars>``."""
+    return root / object_id[:2]
+
+
+def ensure_private_dir(path: Path) -> None:
+    """Create ``path`` (and parents) with mode 0700 where missing; existing dirs are left alone."""
+    try:
+        path.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise storage_error(exc, f"could not create directory {path}") from None
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a rename or unlink in ``path`` durable (no-op where directories can't be opened)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def storage_error(exc: OSError, doing: str) -> StorageError:
+    """Turn an ``OSError`` into a :class:`StorageError` with one clear line."""
+    if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+        return StorageError(f"{doing}: no space left on device")
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return StorageError(f"{doing}: permission denied or read-only filesystem")
+    return StorageError(f"{doing}: {exc.strerror or exc}")
+
+
+def temp_path(final: Path) -> Path:
+    """A hidden, unique temporary name next to ``final`` (same directory, so rename is atomic)."""
+    return final.with_name(f".{final.name}.{secrets.token_hex(6)}.tmp")
+
+
+def write_all(fd: int, data: bytes | bytearray | memoryview) -> int:
+    """``os.write`` until every byte is written; returns the byte count."""
+    view = memoryview(data).cast("B")
+    total = len(view)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+    return total
+
+
+@contextlib.contextmanager
+def atomic_file(final: Path, *, what: str) -> Iterator[int]:
+    """Yield a file descriptor to a private temp file that replaces ``final`` on clean exit.
+
+    The temp file is fsynced, renamed over ``final`` and the directory fsynced. On any
+    exception (including one raised by the caller's body) the temp file is removed and
+    the exception propagates; ``OSError`` from the filesystem becomes :class:`StorageError`.
+    """
+    ensure_private_dir(final.parent)
+    tmp = temp_path(final)
+    try:
+        fd = os.open(tmp, CREATE_FLAGS, PRIVATE_FILE_MODE)
+    except OSError as exc:
+        raise storage_error(exc, f"could not write {what} in {final.parent}") from None
+    closed = False
+    try:
+        yield fd
+        os.fsync(fd)
+        os.close(fd)
+        closed = True
+        tmp.replace(final)
+    except BaseException as exc:
+        if not closed:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        if isinstance(exc, OSError):
+            raise storage_error(exc, f"could not write {what} in {final.parent}") from None
+        raise
+    fsync_dir(final.parent)
+
+
+def atomic_write_bytes(final: Path, data: bytes, *, what: str) -> None:
+    """Write ``data`` to ``final`` atomically with mode 0600 (temp file + fsync + rename)."""
+    with atomic_file(final, what=what) as fd:
+        write_all(fd, data)
+
+
+def shred_file(path: Path) -> bool:
+    """Overwrite ``path`` with zeros, fsync, then unlink it. False when it did not exist.
+
+    Best effort only: SSDs and copy-on-write filesystems may keep old blocks. The real
+    protection of a data key is that it is stored wrapped under the key-encryption key.
+    """
+    try:
+        fd = os.open(path, os.O_WRONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        raise storage_error(exc, f"could not shred {path}") from None
+    try:
+        size = os.fstat(fd).st_size
+        if size:
+            write_all(fd, bytes(size))
+            os.fsync(fd)
+    except OSError as exc:
+        raise storage_error(exc, f"could not shred {path}") from None
+    finally:
+        os.close(fd)
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        raise storage_error(exc, f"could not delete {path}") from None
+    fsync_dir(path.parent)
+    return True
+
+
+def sharded_ids(root: Path, suffix: str = "") -> Iterator[ObjectId]:
+    """Object ids stored as ``<root>/ab/<id><suffix>``, sorted; temp files are skipped."""
+    try:
+        shards = sorted(entry.name for entry in root.iterdir() if len(entry.name) == 2)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise storage_error(exc, f"could not list {root}") from None
+    for name in shards:
+        try:
+            entries = sorted(entry.name for entry in (root / name).iterdir())
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        for entry in entries:
+            if suffix:
+                if not entry.endswith(suffix):
+                    continue
+                entry = entry[: -len(suffix)]
+            if is_object_id(entry) and entry[:2] == name:
+                yield ObjectId(entry)

@@ -1,0 +1,96 @@
+"""Where wrapped data keys live: one small JSON file per object, ``<root>/ab/<id>.key``.
+
+Files are written atomically (temp file, fsync, rename, fsync of the directory) with mode
+0600. Deleting a key overwrites the file with zeros and fsyncs before unlinking: best effort
+on SSDs and copy-on-write filesystems, where the KEK wrap is what really protects the key.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from reelvault.errors import IntegrityError, KeyNotFoundError, ValidationError
+from reelvault.types import ObjectId
+from reelvault.vault import _fs
+from reelvault.vault.keys import WrappedKey
+
+_FORMAT = "reelvault-wrapped-dek"
+_VERSION = 1
+SUFFIX = ".key"
+
+
+class LocalKeyStore:
+    """Wrapped data keys as files under ``root`` (in a deployment: ``<vault_dir>/keys``)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def __repr__(self) -> str:
+        return f"LocalKeyStore({str(self.root)!r})"
+
+    def path_for(self, object_id: ObjectId) -> Path:
+        if not _fs.is_object_id(object_id):
+            raise ValidationError("invalid object id", param="object_id")
+        return _fs.shard(self.root, object_id) / f"{object_id}{SUFFIX}"
+
+    def put(self, object_id: ObjectId, wrapped: WrappedKey) -> None:
+        """Store (or atomically replace) the wrapped key of ``object_id``."""
+        document = {
+            "format": _FORMAT,
+            "version": _VERSION,
+            "kek_id": wrapped.kek_id,
+            "nonce": base64.b64encode(wrapped.nonce).decode("ascii"),
+            "ciphertext": base64.b64encode(wrapped.ciphertext).decode("ascii"),
+        }
+        data = (json.dumps(document, sort_keys=True) + "\n").encode("ascii")
+        _fs.atomic_write_bytes(self.path_for(object_id), data, what="data key")
+
+    def get(self, object_id: ObjectId) -> WrappedKey:
+        """The wrapped key; :class:`KeyNotFoundError` when it was shredded or never stored."""
+        if not _fs.is_object_id(object_id):
+            raise KeyNotFoundError("no data key for this object id", param="object_id")
+        path = self.path_for(object_id)
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            raise KeyNotFoundError(
+                f"no data key for object {object_id} (shredded or never stored)"
+            ) from None
+        except OSError as exc:
+            raise _fs.storage_error(exc, f"could not read data key {path}") from None
+        return self._parse(object_id, raw)
+
+    @staticmethod
+    def _parse(object_id: ObjectId, raw: bytes) -> WrappedKey:
+        try:
+            data: Any = json.loads(raw)
+            if data["format"] != _FORMAT or data["version"] != _VERSION:
+                raise ValueError
+            return WrappedKey(
+                kek_id=str(data["kek_id"]),
+                nonce=base64.b64decode(data["nonce"], validate=True),
+                ciphertext=base64.b64decode(data["ciphertext"], validate=True),
+            )
+        except (ValueError, KeyError, TypeError, binascii.Error):
+            raise IntegrityError(f"stored data key of object {object_id} is malformed") from None
+
+    def exists(self, object_id: ObjectId) -> bool:
+        return _fs.is_object_id(object_id) and self.path_for(object_id).is_file()
+
+    def delete(self, object_id: ObjectId) -> bool:
+        """Overwrite with zeros, fsync and unlink; False when there was nothing to delete."""
+        if not _fs.is_object_id(object_id):
+            return False
+        return _fs.shred_file(self.path_for(object_id))
+
+    def ids(self) -> Iterator[ObjectId]:
+        """Every object id with a stored key, sorted."""
+        return _fs.sharded_ids(self.root, SUFFIX)
+
+
+__all__ = ["LocalKeyStore"]

@@ -1,0 +1,253 @@
+"""The vault facade: encrypted, crypto-shreddable object storage for the rest of reelvault.
+
+Each object gets a random 32-byte data key (DEK); its content is encrypted with
+:mod:`reelvault.vault.aead` into a blob store, and the DEK is wrapped under the active
+key-encryption key (KEK) into the key store. Shredding destroys the wrapped DEK first,
+then the ciphertext. Rotation rewraps DEKs under a new KEK without touching ciphertext.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from reelvault.config import Settings
+from reelvault.errors import (
+    ConflictError,
+    IntegrityError,
+    KeyNotFoundError,
+    ObjectNotFoundError,
+    ValidationError,
+)
+from reelvault.types import ObjectId, new_object_id
+from reelvault.vault import _fs, aead
+from reelvault.vault.aead import DecryptedStream
+from reelvault.vault.keys import Keyring, keyring_from_settings
+from reelvault.vault.keystore import LocalKeyStore
+from reelvault.vault.stores.base import BlobStore
+from reelvault.vault.stores.local import LocalBlobStore
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    object_id: ObjectId
+    plaintext_size: int
+    stored_size: int
+
+
+@dataclass(frozen=True)
+class RotationReport:
+    """Outcome of :meth:`Vault.rotate`.
+
+    Old KEKs are retired only when every wrapped key was rewrapped (``failed`` is empty);
+    otherwise they stay in the key file so nothing becomes unreadable.
+    """
+
+    new_kek_id: str
+    rewrapped: int
+    already_current: int
+    retired_kek_ids: tuple[str, ...]
+    failed: tuple[ObjectId, ...]
+
+    @property
+    def complete(self) -> bool:
+        return not self.failed
+
+
+@dataclass(frozen=True)
+class OrphanReport:
+    """Halves of objects: ciphertext without a key (unreadable) and keys without ciphertext."""
+
+    blobs_without_key: tuple[ObjectId, ...]
+    keys_without_blob: tuple[ObjectId, ...]
+
+    @property
+    def clean(self) -> bool:
+        return not self.blobs_without_key and not self.keys_without_blob
+
+
+class Vault:
+    """Encrypted object storage. Thread-safe for concurrent puts, reads and shreds.
+
+    Rotation should run while no other process writes to the vault (the CLI command).
+    """
+
+    def __init__(
+        self,
+        *,
+        blobs: BlobStore,
+        keys: LocalKeyStore,
+        keyring: Keyring,
+        segment_size: int = aead.DEFAULT_SEGMENT_SIZE,
+    ) -> None:
+        self._blobs = blobs
+        self._keys = keys
+        self._keyring = keyring
+        self._segment_size = aead.check_segment_size(segment_size)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Vault:
+        """Local blob and key stores under ``settings.vault_dir``, keyring from settings."""
+        root = settings.vault_dir
+        return cls(
+            blobs=LocalBlobStore(root / "blobs"),
+            keys=LocalKeyStore(root / "keys"),
+            keyring=keyring_from_settings(settings),
+            segment_size=settings.vault_segment_size,
+        )
+
+    def __repr__(self) -> str:
+        return f"Vault(blobs={self._blobs!r}, keys={self._keys!r}, keyring={self._keyring!r})"
+
+    @property
+    def keyring(self) -> Keyring:
+        return self._keyring
+
+    # -- writing -------------------------------------------------------------------------
+
+    def put_stream(
+        self, chunks: Iterable[bytes] | BinaryIO, *, object_id: ObjectId | None = None
+    ) -> StoredObject:
+        """Encrypt and store a stream in constant memory; returns the new object.
+
+        The ciphertext is stored first, then the wrapped key: a crash in between leaves an
+        unreadable orphan blob (see :meth:`orphans`), never a key without its content.
+        An exception from ``chunks`` propagates after everything written is removed.
+        Raises :class:`ConflictError` when ``object_id`` already has a key (a stored object);
+        an orphan blob left by a crash under that id is overwritten.
+        """
+        oid = new_object_id() if object_id is None else object_id
+        if not _fs.is_object_id(oid):
+            raise ValidationError("invalid object id", param="object_id")
+        if self._keys.exists(oid):
+            raise ConflictError(f"object {oid} already exists", param="object_id")
+        dek = secrets.token_bytes(aead.KEY_SIZE)
+        with self._blobs.open_write(oid) as sink:
+            sizes = aead.encrypt_stream(
+                chunks, sink, key=dek, object_id=oid, segment_size=self._segment_size
+            )
+        try:
+            self._keys.put(oid, self._keyring.wrap(dek, oid))
+        except BaseException:
+            with contextlib.suppress(Exception):
+                self._blobs.delete(oid)
+            raise
+        return StoredObject(
+            object_id=oid,
+            plaintext_size=sizes.plaintext_size,
+            stored_size=sizes.ciphertext_size,
+        )
+
+    def put_bytes(self, data: bytes, *, object_id: ObjectId | None = None) -> StoredObject:
+        return self.put_stream((data,), object_id=object_id)
+
+    def put_file(self, path: Path, *, object_id: ObjectId | None = None) -> StoredObject:
+        """Encrypt a file, streaming it."""
+        with path.open("rb", buffering=0) as source:
+            return self.put_stream(source, object_id=object_id)
+
+    # -- reading -------------------------------------------------------------------------
+
+    def open_stream(self, object_id: ObjectId) -> DecryptedStream:
+        """Decrypted chunks of an object, authenticated segment by segment.
+
+        Checks happen up front: :class:`KeyNotFoundError` when the key is gone (shredded,
+        or an id never stored; the two are indistinguishable by design),
+        :class:`ObjectNotFoundError` when the ciphertext is missing, :class:`IntegrityError`
+        for a wrong KEK or a bad header. Later segments may still raise ``IntegrityError``:
+        discard everything received when that happens. Close the stream if you stop early.
+        """
+        if not _fs.is_object_id(object_id):
+            raise ObjectNotFoundError("no such object", param="object_id")
+        wrapped = self._keys.get(object_id)
+        dek = self._keyring.unwrap(wrapped, object_id)
+        source = self._blobs.open_read(object_id)
+        return aead.decrypt_stream(source, key=dek, object_id=object_id)
+
+    def read_bytes(self, object_id: ObjectId) -> bytes:
+        with self.open_stream(object_id) as stream:
+            return b"".join(stream)
+
+    def write_to(self, object_id: ObjectId, path: Path) -> int:
+        """Decrypt to ``path`` atomically (temp file beside it, fsync, rename).
+
+        Nothing is left at ``path`` or beside it on failure. Returns the plaintext size.
+        """
+        total = 0
+        with self.open_stream(object_id) as stream, _fs.atomic_file(path, what="file") as fd:
+            for view in stream.views():
+                total += _fs.write_all(fd, view)
+        return total
+
+    # -- inventory -----------------------------------------------------------------------
+
+    def exists(self, object_id: ObjectId) -> bool:
+        """True when both the key and the ciphertext of ``object_id`` are present."""
+        return self._keys.exists(object_id) and self._blobs.exists(object_id)
+
+    def object_ids(self) -> Iterator[ObjectId]:
+        """Ids of complete objects (key and ciphertext), sorted."""
+        for oid in self._keys.ids():
+            if self._blobs.exists(oid):
+                yield oid
+
+    def orphans(self) -> OrphanReport:
+        keys = set(self._keys.ids())
+        blobs = set(self._blobs.ids())
+        return OrphanReport(
+            blobs_without_key=tuple(sorted(blobs - keys)),
+            keys_without_blob=tuple(sorted(keys - blobs)),
+        )
+
+    # -- deletion and rotation -----------------------------------------------------------
+
+    def shred(self, object_id: ObjectId) -> bool:
+        """Crypto-shred: destroy the wrapped key first, then the ciphertext. Idempotent.
+
+        Returns True when anything was removed.
+        """
+        if not _fs.is_object_id(object_id):
+            return False
+        removed_key = self._keys.delete(object_id)
+        removed_blob = self._blobs.delete(object_id)
+        return removed_key or removed_blob
+
+    def rotate(self) -> RotationReport:
+        """Make a new KEK active, rewrap every data key under it, then retire the old KEKs.
+
+        Crash-safe: the new key is added to the key file first (old keys kept), each wrapped
+        key is replaced atomically, and old keys are dropped only after all were rewrapped.
+        Ciphertext is never touched. An ``EnvKeyring`` raises :class:`ConfigError`.
+        """
+        new_id = self._keyring.add_active_key()
+        rewrapped = current = 0
+        failed: list[ObjectId] = []
+        for oid in self._keys.ids():
+            try:
+                wrapped = self._keys.get(oid)
+                if wrapped.kek_id == new_id:
+                    current += 1
+                    continue
+                dek = self._keyring.unwrap(wrapped, oid)
+                self._keys.put(oid, self._keyring.wrap(dek, oid))
+            except IntegrityError:
+                failed.append(oid)
+                continue
+            except KeyNotFoundError:  # shredded while we were rotating
+                continue
+            rewrapped += 1
+        retired = () if failed else self._keyring.retire_inactive_keys()
+        return RotationReport(
+            new_kek_id=new_id,
+            rewrapped=rewrapped,
+            already_current=current,
+            retired_kek_ids=retired,
+            failed=tuple(failed),
+        )
+
+
+__all__ = ["OrphanReport", "RotationReport", "StoredObject", "Vault"]
