@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -22,8 +23,8 @@ def utc_now() -> datetime:
 
 
 def new_job_id() -> JobId:
-    """A random, unguessable job id (``job_`` + 128 bits, hex), safe to show to users."""
-    return JobId("job_" + secrets.token_hex(16))
+    """A random, unguessable job id (``job_`` + 128 bits in lower-case base32), safe to show."""
+    return JobId("job_" + base64.b32encode(secrets.token_bytes(16)).decode().rstrip("=").lower())
 
 
 def new_object_id() -> ObjectId:

@@ -56,6 +56,15 @@ def engines(ctx: typer.Context) -> None:
         where = "local" if engine.runs_locally else "third-party provider"
         state.console.print(f"[bold]{engine.name}[/bold] ({tasks}; {engine.device}; {where})")
         state.console.print(f"  {engine.description}")
+        schema = engine.params_model.model_json_schema()
+        for name, field in schema.get("properties", {}).items():
+            choices = field.get("enum")
+            kind = "|".join(str(choice) for choice in choices) if choices else field.get("type", "")
+            default = field.get("default")
+            state.console.print(
+                f"  --param {name}=<{kind}>  (default {default}) {field.get('description', '')}",
+                markup=False,
+            )
 
 
 def worker(

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 
 from reelvault.cli.format import relative
 from reelvault.cli.format import size as format_size
@@ -53,7 +53,8 @@ def list_command(
         state.console.print("no jobs")
         return
     now = runtime.clock()
-    table = Table("id", "status", "progress", "engine", "size", "seconds", "created", "prompt")
+    # The id stays whole: it is what the other commands take.
+    table = Table(Column("id", no_wrap=True), "status", "%", "engine", "video", "created", "prompt")
     for view in views:
         prompt = prompts[view.id]
         shown = (
@@ -62,10 +63,9 @@ def list_command(
         table.add_row(
             view.id,
             view.status.value,
-            f"{view.progress}%",
+            str(view.progress),
             view.engine,
-            f"{view.width}x{view.height}",
-            f"{view.seconds:g}",
+            f"{view.width}x{view.height} {view.seconds:g}s",
             relative((view.created_at - now).total_seconds()),
             shown,
         )

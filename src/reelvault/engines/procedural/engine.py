@@ -1,0 +1,113 @@
+"""The ``procedural`` engine: a text-to-video preview that needs no model weights."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import ClassVar, Literal
+
+from pydantic import Field
+
+from reelvault.engines.base import (
+    EngineLimits,
+    EngineParams,
+    Frame,
+    GenerationRequest,
+    ProgressCallback,
+    VideoFrames,
+)
+from reelvault.engines.procedural.render import SceneRenderer
+from reelvault.engines.procedural.scene import parse_prompt
+from reelvault.errors import ValidationError
+from reelvault.types import Task
+
+
+class ProceduralParams(EngineParams):
+    """Options of the procedural engine."""
+
+    camera: Literal["auto", "static", "pan-left", "pan-right", "push-in", "pull-out"] = Field(
+        "auto", description="Camera move; auto picks one from the prompt and the seed."
+    )
+    style: Literal["flat", "soft"] = Field(
+        "soft", description="flat: plain colours; soft: shading, glow and a vignette."
+    )
+    grain: float = Field(0.2, ge=0.0, le=1.0, description="Film grain, 0 (none) to 1.")
+
+
+class ProceduralEngine:
+    """Composes a stylised animated scene from words in the prompt, on the CPU."""
+
+    name: ClassVar[str] = "procedural"
+    description: ClassVar[str] = (
+        "Preview engine: composes a stylised animated scene (sky, landscape, water, "
+        "weather and simple subjects such as balloons, boats, birds or cars) from words "
+        "it recognises in the prompt. It uses no neural model, so it is fast and runs "
+        "anywhere, but it only understands a small vocabulary and does not draw people "
+        "or arbitrary objects."
+    )
+    tasks: ClassVar[frozenset[Task]] = frozenset({Task.TEXT_TO_VIDEO})
+    device: ClassVar[str] = "cpu"
+    runs_locally: ClassVar[bool] = True
+    params_model: ClassVar[type[EngineParams]] = ProceduralParams
+    limits: ClassVar[EngineLimits] = EngineLimits(
+        min_width=64,
+        max_width=1920,
+        min_height=64,
+        max_height=1920,
+        max_pixels=1920 * 1080,
+        min_fps=1,
+        max_fps=60,
+        min_seconds=0.5,
+        max_seconds=20.0,
+    )
+
+    def run(self, request: GenerationRequest, progress: ProgressCallback) -> VideoFrames:
+        """Frames are rendered lazily, one per iteration, reporting progress after each."""
+        if request.task is not Task.TEXT_TO_VIDEO:
+            raise ValidationError(
+                f"the procedural engine does text_to_video, not {request.task.value}",
+                param="task",
+            )
+        self.limits.check(
+            width=request.width, height=request.height, fps=request.fps, seconds=request.seconds
+        )
+        params = request.params
+        if type(params) is not ProceduralParams:
+            if type(params) is EngineParams:
+                params = ProceduralParams()
+            else:
+                raise ValidationError(
+                    f"the procedural engine needs ProceduralParams, not {type(params).__name__}",
+                    param="params",
+                )
+        if not request.prompt or not request.prompt.strip():
+            raise ValidationError("the procedural engine needs a prompt", param="prompt")
+
+        scene = parse_prompt(request.prompt, request.seed)
+        renderer = SceneRenderer(
+            scene,
+            width=request.width,
+            height=request.height,
+            fps=request.fps,
+            frame_count=request.frame_count,
+            style=params.style,
+            grain=params.grain,
+            camera=None if params.camera == "auto" else params.camera,
+        )
+        count = request.frame_count
+
+        def frames() -> Iterator[Frame]:
+            for index in range(count):
+                frame = renderer.render(index)
+                progress((index + 1) / count, "rendering")
+                yield frame
+
+        return VideoFrames(
+            frames=frames(),
+            frame_count=count,
+            fps=request.fps,
+            width=request.width,
+            height=request.height,
+        )
+
+
+__all__ = ["ProceduralEngine", "ProceduralParams"]
