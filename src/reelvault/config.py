@@ -70,6 +70,12 @@ class Settings(BaseSettings):
     max_prompt_chars: int = Field(
         default=2000, ge=1, le=100_000, description="Longest prompt accepted."
     )
+    max_image_bytes: int = Field(
+        default=20 * 1024 * 1024, ge=1024, description="Largest image upload, in bytes."
+    )
+    max_video_bytes: int = Field(
+        default=200 * 1024 * 1024, ge=1024, description="Largest video upload, in bytes."
+    )
     workers: int = Field(default=1, ge=1, le=64, description="In-process job workers.")
     lease_seconds: float = Field(
         default=60.0,

@@ -55,6 +55,9 @@ class FakeEngine:
         )
         params = request.params
         assert isinstance(params, FakeParams)
+        for name, path in request.inputs.items():
+            if not path.is_file() or path.stat().st_size == 0:
+                raise EngineError(f"input {name} was not handed to the engine")
         count = request.frame_count
 
         def frames() -> Iterator[Frame]:

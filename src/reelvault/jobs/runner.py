@@ -22,14 +22,16 @@ from reelvault.errors import JobCancelledError, LeaseLostError, ReelvaultError
 from reelvault.jobs import objects
 from reelvault.jobs.progress import JobProgress
 from reelvault.jobs.runtime import Runtime, ensure_private_dir
-from reelvault.jobs.service import finish_job
+from reelvault.jobs.service import INPUT_KIND_PREFIX, finish_job
 from reelvault.media.encode import encode_h264
+from reelvault.media.sniff import ALL_TYPES
 from reelvault.media.thumbnail import make_thumbnail
 from reelvault.types import DataClass, JobStatus, ObjectId, Task
 
 log = logging.getLogger(__name__)
 
 OUTPUT_FILENAME = "output.mp4"
+EXTENSIONS = {media_type.mime: media_type.extension for media_type in ALL_TYPES}
 
 
 def scratch_path(runtime: Runtime, job_id: str) -> Path:
@@ -54,6 +56,7 @@ class _Spec:
     seed: int
     params: dict[str, object]
     prompt_object: ObjectId | None
+    inputs: tuple[tuple[str, ObjectId, str], ...]  # (name, object id, content type)
 
 
 def _load_spec(runtime: Runtime, job_id: str) -> _Spec:
@@ -74,6 +77,11 @@ def _load_spec(runtime: Runtime, job_id: str) -> _Spec:
             seed=job.seed,
             params=dict(job.params),
             prompt_object=ObjectId(prompt_row.id) if prompt_row is not None else None,
+            inputs=tuple(
+                (row.kind.removeprefix(INPUT_KIND_PREFIX), ObjectId(row.id), row.content_type)
+                for row in job.objects
+                if row.kind.startswith(INPUT_KIND_PREFIX)
+            ),
         )
 
 
@@ -93,6 +101,12 @@ def _render_and_encode(
     prompt: str | None = None
     if spec.prompt_object is not None:
         prompt = json.loads(runtime.vault.read_bytes(spec.prompt_object))["prompt"]
+    inputs: dict[str, Path] = {}
+    for name, object_id, content_type in spec.inputs:
+        # Decrypted inputs exist only here, in the job's private scratch directory.
+        extension = EXTENSIONS.get(content_type, ".bin")
+        inputs[name] = scratch / f"{name}{extension}"
+        runtime.vault.write_to(object_id, inputs[name])
     request = GenerationRequest(
         task=spec.task,
         width=spec.width,
@@ -103,6 +117,7 @@ def _render_and_encode(
         scratch_dir=scratch,
         prompt=prompt,
         params=params,
+        inputs=inputs,
     )
     progress.report(1, "rendering", force=True)
     video = engine.run(request, progress.engine)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -19,6 +19,7 @@ from reelvault.errors import ConflictError, GoneError, NotFoundError, Validation
 from reelvault.jobs import objects
 from reelvault.jobs.runtime import Runtime
 from reelvault.jobs.states import check_transition
+from reelvault.jobs.uploads import UploadedInput, discard_uploads
 from reelvault.types import DataClass, JobId, JobStatus, ObjectId, Task, new_job_id
 
 LOCAL_OWNER = "local"
@@ -113,10 +114,10 @@ def validate_request(runtime: Runtime, request: JobRequest) -> tuple[Engine, Eng
             f"engine {engine.name} cannot do {request.task.value} (it does: {tasks})",
             param="task",
         )
-    if request.task is Task.TEXT_TO_VIDEO:
-        prompt = (request.prompt or "").strip()
-        if not prompt:
-            raise ValidationError("the prompt is empty", param="prompt")
+    prompt = (request.prompt or "").strip()
+    if request.task is Task.TEXT_TO_VIDEO and not prompt:
+        raise ValidationError("the prompt is empty", param="prompt")
+    if request.prompt is not None:
         limit = runtime.settings.max_prompt_chars
         if len(prompt) > limit:
             raise ValidationError(
@@ -130,9 +131,42 @@ def validate_request(runtime: Runtime, request: JobRequest) -> tuple[Engine, Eng
     return engine, parse_params(engine, request.params)
 
 
-def submit_job(runtime: Runtime, request: JobRequest) -> JobView:
-    """Validate, store the prompt encrypted, and queue the job."""
-    _engine, params = validate_request(runtime, request)
+REQUIRED_INPUTS: dict[Task, frozenset[str]] = {
+    Task.TEXT_TO_VIDEO: frozenset(),
+    Task.IMAGE_TO_VIDEO: frozenset({"image"}),
+    Task.DANCE: frozenset({"image", "reference_video"}),
+}
+
+INPUT_KIND_PREFIX = "input_"
+
+
+def _check_inputs(task: Task, uploads: Sequence[UploadedInput]) -> None:
+    names = [upload.name for upload in uploads]
+    required = REQUIRED_INPUTS[task]
+    missing = sorted(required - set(names))
+    if missing:
+        raise ValidationError(f"{task.value} needs {' and '.join(missing)}", param=missing[0])
+    extra = sorted(set(names) - required)
+    if extra:
+        raise ValidationError(f"{task.value} takes no {extra[0]}", param=extra[0])
+    if len(names) != len(set(names)):
+        raise ValidationError("each input may be sent once", param=names[0])
+
+
+def submit_job(
+    runtime: Runtime, request: JobRequest, uploads: Sequence[UploadedInput] = ()
+) -> JobView:
+    """Validate, store the prompt encrypted, attach the uploads, and queue the job.
+
+    Uploads are already encrypted in the vault (see :mod:`reelvault.jobs.uploads`); on any
+    failure here they are shredded, so a refused request leaves nothing behind.
+    """
+    try:
+        _engine, params = validate_request(runtime, request)
+        _check_inputs(request.task, uploads)
+    except BaseException:
+        discard_uploads(runtime, uploads)
+        raise
     now = runtime.clock()
     policy = runtime.policy
     job = Job(
@@ -162,7 +196,7 @@ def submit_job(runtime: Runtime, request: JobRequest) -> JobView:
     try:
         with runtime.session() as session:
             session.add(job)
-            if request.prompt is not None:
+            if request.prompt is not None and request.prompt.strip():
                 row = objects.new_object_row(
                     job_id=job.id,
                     kind=objects.PROMPT,
@@ -176,12 +210,25 @@ def submit_job(runtime: Runtime, request: JobRequest) -> JobView:
                 payload = json.dumps({"prompt": request.prompt.strip()}).encode()
                 written.append(ObjectId(row.id))
                 objects.store_bytes(runtime.vault, row, payload)
+            for upload in uploads:
+                row = StoredObject(
+                    id=upload.object_id,
+                    job_id=job.id,
+                    kind=INPUT_KIND_PREFIX + upload.name,
+                    data_class=DataClass.UPLOAD.value,
+                    content_type=upload.media_type.mime,
+                    plaintext_size=upload.size,
+                    created_at=now,
+                )
+                objects.apply_retention(row, policy=policy, now=now)
+                session.add(row)
             session.flush()
             session.refresh(job)
             view = JobView.of(job)
     except BaseException:
         for object_id in written:
             runtime.vault.shred(object_id)
+        discard_uploads(runtime, uploads)
         raise
     return view
 

@@ -1,0 +1,100 @@
+"""Uploads go straight into the vault while they are read: never whole in memory, never
+plaintext on disk. The type is decided from the bytes, and the size limit is enforced
+while streaming."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from reelvault.errors import PayloadTooLargeError, UnsupportedMediaError, ValidationError
+from reelvault.jobs.runtime import Runtime
+from reelvault.media.sniff import SNIFF_BYTES, MediaType, sniff
+from reelvault.types import ObjectId, new_object_id
+
+INPUT_KINDS: dict[str, str] = {"image": "image", "reference_video": "video"}
+"""Input name -> the kind of media it must be."""
+
+
+@dataclass(frozen=True)
+class UploadedInput:
+    """An upload already encrypted in the vault, not yet attached to a job."""
+
+    name: str
+    object_id: ObjectId
+    media_type: MediaType
+    size: int
+
+
+class _Limited:
+    """Pass chunks through, counting bytes and refusing past ``limit``."""
+
+    def __init__(self, head: bytes, rest: Iterator[bytes], limit: int, name: str) -> None:
+        self.head = head
+        self.rest = rest
+        self.limit = limit
+        self.name = name
+        self.size = 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield from self._count(self.head)
+        for chunk in self.rest:
+            yield from self._count(chunk)
+
+    def _count(self, chunk: bytes) -> Iterator[bytes]:
+        self.size += len(chunk)
+        if self.size > self.limit:
+            raise PayloadTooLargeError(
+                f"{self.name} is larger than the limit of {self.limit} bytes", param=self.name
+            )
+        if chunk:
+            yield chunk
+
+
+def _read_head(chunks: Iterator[bytes]) -> bytes:
+    head = b""
+    for chunk in chunks:
+        head += chunk
+        if len(head) >= SNIFF_BYTES:
+            break
+    return head
+
+
+def store_upload(
+    runtime: Runtime, name: str, chunks: Iterable[bytes], *, max_bytes: int
+) -> UploadedInput:
+    """Check and encrypt one upload. Raises 415 for a wrong type, 413 past ``max_bytes``."""
+    expected = INPUT_KINDS.get(name)
+    if expected is None:
+        raise ValidationError(f"unknown input {name!r}", param=name)
+    iterator = iter(chunks)
+    head = _read_head(iterator)
+    if not head:
+        raise ValidationError(f"{name} is empty", param=name)
+    media_type = sniff(head)
+    if media_type is None or media_type.kind != expected:
+        what = (
+            "an image (JPEG, PNG or WebP)"
+            if expected == "image"
+            else ("a video (MP4, MOV, WebM or MKV)")
+        )
+        raise UnsupportedMediaError(f"{name} must be {what}", param=name)
+    limited = _Limited(head, iterator, max_bytes, name)
+    object_id = new_object_id()
+    try:
+        stored = runtime.vault.put_stream(iter(limited), object_id=object_id)
+    except BaseException:
+        runtime.vault.shred(object_id)
+        raise
+    return UploadedInput(
+        name=name, object_id=stored.object_id, media_type=media_type, size=stored.plaintext_size
+    )
+
+
+def discard_uploads(runtime: Runtime, uploads: Iterable[UploadedInput]) -> None:
+    """Shred uploads that will not become part of a job (a refused request)."""
+    for upload in uploads:
+        runtime.vault.shred(upload.object_id)
+
+
+__all__ = ["INPUT_KINDS", "UploadedInput", "discard_uploads", "store_upload"]
