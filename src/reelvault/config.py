@@ -92,11 +92,36 @@ class Settings(BaseSettings):
     sweep_interval_seconds: float = Field(
         default=300.0, gt=0, description="How often the retention sweeper runs."
     )
+    models_dir: Path | None = Field(
+        default=None,
+        description="Where `reelvault models pull` puts model weights; default <data_dir>/models.",
+    )
+    device: Literal["auto", "cuda", "mps", "cpu"] = Field(
+        default="auto", description="Where neural engines run; auto picks cuda, then mps, then cpu."
+    )
+    vram_budget_gb: float | None = Field(
+        default=None,
+        gt=0,
+        description="GPU memory the neural engines may use; picks offload/tiling modes to fit.",
+    )
+    provenance_dir: Path | None = Field(
+        default=None,
+        description="Content-credential signing certificate and key; default <data_dir>/provenance.",
+    )
+    watermark_secret: SecretStr | None = Field(
+        default=None,
+        description="Key of the invisible watermark; default: a key file in provenance_dir.",
+    )
+    visible_label: str = Field(
+        default="off",
+        max_length=64,
+        description='Visible corner label on outputs: off, on ("AI-generated"), or your own text.',
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", description="Log level (logs never contain personal data)."
     )
 
-    @field_validator("data_dir", "key_file", mode="after")
+    @field_validator("data_dir", "key_file", "models_dir", "provenance_dir", mode="after")
     @classmethod
     def _expand(cls, value: Path | None) -> Path | None:
         return value.expanduser() if value is not None else None
@@ -112,6 +137,16 @@ class Settings(BaseSettings):
         return f"sqlite:///{self.data_dir / 'reelvault.db'}"
 
     @property
+    def resolved_models_dir(self) -> Path:
+        return self.models_dir if self.models_dir is not None else self.data_dir / "models"
+
+    @property
+    def resolved_provenance_dir(self) -> Path:
+        if self.provenance_dir is not None:
+            return self.provenance_dir
+        return self.data_dir / "provenance"
+
+    @property
     def vault_dir(self) -> Path:
         return self.data_dir / "vault"
 
@@ -122,8 +157,9 @@ class Settings(BaseSettings):
     def censored(self) -> dict[str, Any]:
         """Settings safe to print: secrets replaced, nothing else hidden."""
         values = self.model_dump(mode="json")
-        if self.master_key is not None:
-            values["master_key"] = "**********"
+        for secret in ("master_key", "watermark_secret"):
+            if values.get(secret) is not None:
+                values[secret] = "**********"
         return values
 
 

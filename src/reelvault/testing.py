@@ -108,8 +108,8 @@ def settings_for(tmp_path: Path, **overrides: Any) -> Settings:
     return load_settings(None, **values)
 
 
-def registry_with_fake() -> EngineRegistry:
-    registry = load_registry(include_entry_points=False)
+def registry_with_fake(settings: Settings | None = None) -> EngineRegistry:
+    registry = load_registry(settings, include_entry_points=False)
     registry.register(FakeEngine)
     return registry
 

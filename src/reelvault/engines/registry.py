@@ -10,7 +10,9 @@ from __future__ import annotations
 import importlib
 from collections.abc import Iterator
 from importlib.metadata import entry_points
+from typing import Any
 
+from reelvault.config import Settings
 from reelvault.engines.base import Engine
 from reelvault.errors import EngineError, EngineNotFoundError
 from reelvault.types import Task
@@ -28,9 +30,15 @@ def _load_reference(reference: str) -> type[Engine]:
 
 
 class EngineRegistry:
-    """Engines by name. Instances are created lazily, once each."""
+    """Engines by name. Instances are created lazily, once each.
 
-    def __init__(self) -> None:
+    An engine class that sets ``wants_settings = True`` is constructed with the
+    deployment's :class:`~reelvault.config.Settings` (model folders, device); others
+    with no arguments.
+    """
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings
         self._classes: dict[str, type[Engine]] = {}
         self._instances: dict[str, Engine] = {}
 
@@ -55,7 +63,13 @@ class EngineRegistry:
             known = ", ".join(self.names()) or "none"
             raise EngineNotFoundError(f"unknown engine {name!r} (known: {known})", param="engine")
         if name not in self._instances:
-            self._instances[name] = self._classes[name]()
+            engine_class: Any = self._classes[name]
+            if getattr(engine_class, "wants_settings", False):
+                if self.settings is None:
+                    raise EngineError(f"engine {name} needs the deployment's settings")
+                self._instances[name] = engine_class(self.settings)
+            else:
+                self._instances[name] = engine_class()
         return self._instances[name]
 
     def for_task(self, task: Task) -> list[Engine]:
@@ -65,9 +79,11 @@ class EngineRegistry:
         return (self.get(name) for name in self.names())
 
 
-def load_registry(*, include_entry_points: bool = True) -> EngineRegistry:
+def load_registry(
+    settings: Settings | None = None, *, include_entry_points: bool = True
+) -> EngineRegistry:
     """The registry with the built-in engines and, by default, installed plugins."""
-    registry = EngineRegistry()
+    registry = EngineRegistry(settings)
     for reference in BUILTIN_ENGINES:
         registry.register(_load_reference(reference))
     if include_entry_points:

@@ -61,7 +61,7 @@ class Runtime:
             vault=vault,
             db=db,
             sessions=make_session_factory(db),
-            registry=registry if registry is not None else load_registry(),
+            registry=registry if registry is not None else load_registry(settings),
             clock=clock,
         )
 
