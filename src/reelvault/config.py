@@ -106,7 +106,7 @@ class Settings(BaseSettings):
     )
     provenance_dir: Path | None = Field(
         default=None,
-        description="Content-credential signing certificate and key; default <data_dir>/provenance.",
+        description="Content-credential signing certificate and key; default data_dir/provenance.",
     )
     watermark_secret: SecretStr | None = Field(
         default=None,
