@@ -59,6 +59,8 @@ class Job(Base):
     output_frames: Mapped[int | None] = mapped_column(Integer, nullable=True)
     output_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
     output_bytes: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Where to POST a signed notice when the job ends (http/https only, SSRF-checked).
+    webhook_url: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     objects: Mapped[list[StoredObject]] = relationship(
         back_populates="job", cascade="all, delete-orphan", passive_deletes=True
@@ -89,4 +91,64 @@ class StoredObject(Base):
     job: Mapped[Job | None] = relationship(back_populates="objects")
 
 
-__all__ = ["Job", "StoredObject"]
+class Owner(Base):
+    """Who jobs belong to: an API key holder, a browser session or this machine's CLI.
+
+    Pseudonymous: an owner row holds no name, e-mail or address.
+    """
+
+    __tablename__ = "owners"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # local, api_key, session
+    data_class: Mapped[str] = mapped_column(String(32), default="job_metadata")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
+    # Vault object holding the owner's webhook signing secret (a credential, so encrypted).
+    webhook_secret_object: Mapped[str | None] = mapped_column(String(32), nullable=True)
+
+
+class ApiKey(Base):
+    """An API key. Only a SHA-256 of the secret is stored; the secret is shown once."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    owner_id: Mapped[str] = mapped_column(ForeignKey("owners.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(16))
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class BrowserSession(Base):
+    """A pseudonymous browser session: the cookie holds a random token, we keep its hash."""
+
+    __tablename__ = "browser_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    owner_id: Mapped[str] = mapped_column(ForeignKey("owners.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class WebhookDelivery(Base):
+    """One notice to send about a job, retried with backoff until delivered or given up."""
+
+    __tablename__ = "webhook_deliveries"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
+    event: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), index=True)  # pending, delivered, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    last_status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+__all__ = ["ApiKey", "BrowserSession", "Job", "Owner", "StoredObject", "WebhookDelivery"]

@@ -9,6 +9,8 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+
+import reelvault.db.base  # noqa: F401  (custom column types)
 ${imports if imports else ""}
 
 # revision identifiers, used by Alembic.
