@@ -92,6 +92,39 @@ class Settings(BaseSettings):
     sweep_interval_seconds: float = Field(
         default=300.0, gt=0, description="How often the retention sweeper runs."
     )
+    host: str = Field(default="127.0.0.1", description="Address `reelvault serve` binds to.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port `reelvault serve` binds to.")
+    rate_limit_per_minute: int = Field(
+        default=60, ge=0, description="Job submissions per owner per minute (0: no limit)."
+    )
+    webhook_allow_private: bool = Field(
+        default=False,
+        description="Allow webhooks to loopback/private addresses (off: SSRF protection).",
+    )
+    webhook_max_attempts: int = Field(
+        default=8, ge=1, le=50, description="Deliveries tried per webhook before giving up."
+    )
+    webhook_retry_base_seconds: float = Field(
+        default=5.0, gt=0, description="First retry delay; doubles with each attempt."
+    )
+    public_base_url: str | None = Field(
+        default=None,
+        description="Public https URL of this deployment; links in e-mails point here.",
+    )
+    smtp_host: str | None = Field(
+        default=None, description="SMTP server for notify-me e-mail; unset: notify-me is off."
+    )
+    smtp_port: int = Field(default=587, ge=1, le=65535, description="SMTP server port.")
+    smtp_from: str | None = Field(default=None, description="From address of notify-me e-mail.")
+    smtp_starttls: bool = Field(
+        default=True, description="Upgrade the SMTP connection with STARTTLS."
+    )
+    smtp_username: str | None = Field(default=None, description="SMTP login (optional).")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password (optional).")
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Reverse proxies (addresses or networks) whose X-Forwarded-For is believed.",
+    )
     models_dir: Path | None = Field(
         default=None,
         description="Where `reelvault models pull` puts model weights; default <data_dir>/models.",
@@ -157,7 +190,7 @@ class Settings(BaseSettings):
     def censored(self) -> dict[str, Any]:
         """Settings safe to print: secrets replaced, nothing else hidden."""
         values = self.model_dump(mode="json")
-        for secret in ("master_key", "watermark_secret"):
+        for secret in ("master_key", "watermark_secret", "smtp_password"):
             if values.get(secret) is not None:
                 values[secret] = "**********"
         return values

@@ -17,6 +17,8 @@ Messages never contain personal data (no prompt text, no e-mail, no file content
     ├── ValidationError             bad input from a client                 (422)
     │   ├── UnsupportedMediaError   wrong file type (by content)            (415)
     │   └── PayloadTooLargeError    over a size limit                       (413)
+    ├── UnauthorizedError           missing or wrong API key                (401)
+    ├── RateLimitedError            too many requests; retry_after seconds  (429)
     ├── NotFoundError               unknown job / engine                    (404)
     ├── ConflictError               wrong state for the operation           (409)
     ├── GoneError                   retention ended, content shredded       (410)
@@ -98,6 +100,20 @@ class PayloadTooLargeError(ValidationError):
     http_status = 413
 
 
+class UnauthorizedError(ReelvaultError):
+    code = "unauthorized"
+    http_status = 401
+
+
+class RateLimitedError(ReelvaultError):
+    code = "rate_limited"
+    http_status = 429
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class NotFoundError(ReelvaultError):
     code = "not_found"
     http_status = 404
@@ -149,8 +165,10 @@ __all__ = [
     "ObjectNotFoundError",
     "PayloadTooLargeError",
     "PolicyError",
+    "RateLimitedError",
     "ReelvaultError",
     "StorageError",
+    "UnauthorizedError",
     "UnsupportedMediaError",
     "ValidationError",
     "VaultError",

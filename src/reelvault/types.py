@@ -14,6 +14,9 @@ ObjectId = NewType("ObjectId", str)
 OwnerId = NewType("OwnerId", str)
 
 
+LOCAL_OWNER = "local"
+"""Owner of jobs made on this machine's CLI and, while no API key exists, the local API."""
+
 Clock = Callable[[], datetime]
 """Returns the current time, timezone-aware UTC. Injected so tests can move time."""
 
@@ -121,6 +124,7 @@ class StorageLocation(StrEnum):
 __all__ = [
     "TERMINAL_STATUSES",
     "Clock",
+    "LOCAL_OWNER",
     "DataClass",
     "JobId",
     "JobStatus",

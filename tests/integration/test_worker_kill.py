@@ -80,7 +80,7 @@ def test_sigkill_mid_job_then_retry_completes(tmp_path: Path) -> None:
         export_output(runtime, job.id, target)
         with av.open(str(target)) as container:
             assert container.streams.video[0].frames == 192
-        # exactly the two outputs are stored: nothing of the killed attempt remains
-        assert len(list(runtime.vault.object_ids())) == 2
+        # exactly the outputs (video, thumbnail, sprite sheet): nothing of the killed attempt
+        assert len(list(runtime.vault.object_ids())) == 3
     finally:
         runtime.close()

@@ -1,4 +1,4 @@
-"""Operator commands: keys, retention, workers, engines, configuration."""
+"""Operator commands: keys, workers, engines, configuration."""
 
 from __future__ import annotations
 
@@ -10,13 +10,46 @@ import typer
 
 from reelvault.cli.state import state_of
 from reelvault.engines.registry import load_registry
+from reelvault.jobs.owners import create_api_key, list_api_keys, revoke_api_key
 from reelvault.jobs.runtime import Runtime
 from reelvault.jobs.worker import WorkerPool, worker_process_main
-from reelvault.privacy.sweeper import sweep
 
-keys_app = typer.Typer(help="Manage the vault's key-encryption keys.")
-privacy_app = typer.Typer(help="Retention and privacy operations.")
+keys_app = typer.Typer(help="API keys, and the vault's key-encryption keys.")
 config_app = typer.Typer(help="Inspect the configuration.")
+
+
+@keys_app.command("create")
+def create_key(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Option(help="A label for the key, e.g. who or what uses it.")],
+) -> None:
+    """Create an API key for a new owner. The secret is shown once and stored only hashed."""
+    state = state_of(ctx)
+    created = create_api_key(state.runtime, name=name)
+    state.console.print(f"API key {created.id} ({created.name}) for owner {created.owner_id}:")
+    typer.echo(created.secret)
+    state.errors.print("Store it now: it cannot be shown again.")
+
+
+@keys_app.command("list")
+def list_keys(ctx: typer.Context) -> None:
+    """List API keys (never their secrets)."""
+    state = state_of(ctx)
+    for key in list_api_keys(state.runtime):
+        revoked = f" revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else ""
+        state.console.print(
+            f"{key.id}  {key.prefix}…  {key.name}  owner {key.owner_id}  "
+            f"created {key.created_at:%Y-%m-%d}{revoked}",
+            markup=False,
+        )
+
+
+@keys_app.command("revoke")
+def revoke_key(ctx: typer.Context, key_id: Annotated[str, typer.Argument()]) -> None:
+    """Revoke an API key at once."""
+    state = state_of(ctx)
+    revoke_api_key(state.runtime, key_id)
+    state.console.print(f"revoked {key_id}")
 
 
 @keys_app.command("rotate")
@@ -26,18 +59,6 @@ def rotate(ctx: typer.Context) -> None:
     report = state.runtime.vault.rotate()
     state.console.print(
         f"rotated to key {report.new_kek_id}: {report.rewrapped} data key(s) rewrapped"
-    )
-
-
-@privacy_app.command("sweep")
-def sweep_command(ctx: typer.Context) -> None:
-    """Delete (crypto-shred) everything whose retention period has ended, now."""
-    state = state_of(ctx)
-    report = sweep(state.runtime)
-    state.console.print(
-        f"{report.objects_shredded} object(s) shredded, {report.jobs_expired} job(s) expired, "
-        f"{report.jobs_deleted} job record(s) deleted, "
-        f"{report.scratch_removed} scratch folder(s) removed"
     )
 
 
@@ -51,7 +72,7 @@ def config_show(ctx: typer.Context) -> None:
 def engines(ctx: typer.Context) -> None:
     """List the installed engines, their tasks and limits."""
     state = state_of(ctx)
-    for engine in load_registry():
+    for engine in load_registry(state.settings):
         tasks = ", ".join(sorted(task.value for task in engine.tasks))
         where = "local" if engine.runs_locally else "third-party provider"
         state.console.print(f"[bold]{engine.name}[/bold] ({tasks}; {engine.device}; {where})")
@@ -91,4 +112,4 @@ def worker(
         pool.stop()
 
 
-__all__ = ["config_app", "engines", "keys_app", "privacy_app", "worker"]
+__all__ = ["config_app", "engines", "keys_app", "worker"]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,28 +15,24 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 
 from reelvault.cli.format import size as format_size
 from reelvault.cli.format import when
-from reelvault.cli.state import state_of
+from reelvault.cli.state import CliState, state_of
+from reelvault.engines.diffusers import model_choice
 from reelvault.errors import ValidationError
+from reelvault.jobs.runtime import Runtime
 from reelvault.jobs.service import (
     JobRequest,
     JobView,
     cancel_job,
     export_output,
     get_job,
+    parse_size,
+    resolve_engine,
     submit_job,
 )
+from reelvault.jobs.uploads import UploadedInput, discard_uploads, store_upload
 from reelvault.jobs.worker import Worker
 from reelvault.privacy.sweeper import sweep
 from reelvault.types import JobStatus, Task
-
-SIZE_PATTERN = re.compile(r"^\s*(\d{1,5})\s*[xX\u00d7]\s*(\d{1,5})\s*$")
-
-
-def parse_size(text: str) -> tuple[int, int]:
-    match = SIZE_PATTERN.match(text)
-    if match is None:
-        raise ValidationError(f"size {text!r} is not WIDTHxHEIGHT, e.g. 640x360", param="size")
-    return int(match.group(1)), int(match.group(2))
 
 
 def parse_params(pairs: list[str]) -> dict[str, Any]:
@@ -88,44 +84,40 @@ def _wait_with_progress(state_console: Any, runtime: Any, job: JobView) -> JobVi
             time.sleep(0.1)
 
 
-def generate(
-    ctx: typer.Context,
-    prompt: Annotated[str, typer.Argument(help="What the video should show.")],
-    output: Annotated[
-        Path, typer.Option("--output", "-o", help="Where to write the MP4 (folders are created).")
-    ],
-    seconds: Annotated[float, typer.Option(help="Length of the video in seconds.")] = 4.0,
-    size: Annotated[str, typer.Option(help="WIDTHxHEIGHT, both even.")] = "640x360",
-    fps: Annotated[int, typer.Option(help="Frames per second.")] = 24,
-    seed: Annotated[
-        int | None, typer.Option(help="Same seed + same prompt = same video. Random if unset.")
-    ] = None,
-    engine: Annotated[str, typer.Option(help="Engine to use (see `reelvault engines`).")] = (
-        "procedural"
-    ),
-    param: Annotated[
-        list[str] | None,
-        typer.Option(help="Engine parameter as key=value, repeatable (e.g. camera=pan-left)."),
-    ] = None,
-) -> None:
-    """Generate a video from a text prompt and write it as an H.264 MP4."""
-    state = state_of(ctx)
-    destination = check_output_path(output)
-    width, height = parse_size(size)
-    request = JobRequest(
-        prompt=prompt,
-        task=Task.TEXT_TO_VIDEO,
-        engine=engine,
-        width=width,
-        height=height,
-        fps=fps,
-        seconds=seconds,
-        seed=seed,
-        params=parse_params(param or []),
+def _upload_file(runtime: Runtime, name: str, path: Path) -> UploadedInput:
+    """Encrypt one of the user's files into the vault, as the API does with uploads."""
+    path = path.expanduser()
+    if not path.is_file():
+        raise ValidationError(f"{name}: no such file {path}", param=name)
+    limit = (
+        runtime.settings.max_image_bytes if name == "image" else runtime.settings.max_video_bytes
     )
+
+    def chunks() -> Iterator[bytes]:
+        with path.open("rb") as handle:
+            while chunk := handle.read(1024 * 1024):
+                yield chunk
+
+    return store_upload(runtime, name, chunks(), max_bytes=limit)
+
+
+def run_and_save(
+    state: CliState,
+    request: JobRequest,
+    destination: Path,
+    inputs: dict[str, Path] | None = None,
+) -> None:
+    """Queue the job, run it here with a progress bar, and write the MP4."""
     runtime = state.runtime
     sweep(runtime)  # whatever expired since the last run goes first
-    job = submit_job(runtime, request)
+    uploads: list[UploadedInput] = []
+    try:
+        for name, path in (inputs or {}).items():
+            uploads.append(_upload_file(runtime, name, path))
+    except BaseException:
+        discard_uploads(runtime, uploads)
+        raise
+    job = submit_job(runtime, request, uploads)
     stop = threading.Event()
     worker = threading.Thread(
         target=Worker(runtime).run_forever, args=(stop,), name="cli-worker", daemon=True
@@ -143,15 +135,15 @@ def generate(
         stop.set()
         worker.join(timeout=60)
     if job.status is not JobStatus.COMPLETED:
-        state.errors.print(
-            f"[red]error:[/red] job {job.id} {job.status.value}: {job.error_message}"
-        )
+        state.errors.print(f"error: job {job.id} {job.status.value}: {job.error_message}")
         raise typer.Exit(1)
     written = export_output(runtime, job.id, destination)
     now = runtime.clock()
+    width, height = job.output_width or job.width, job.output_height or job.height
+    seconds = job.output_seconds if job.output_seconds is not None else job.seconds
     state.console.print(
         f"[green]saved[/green] {destination} ({format_size(written)}, "
-        f"{job.width}x{job.height}, {job.fps} fps, {job.seconds:g} s, seed {job.seed})"
+        f"{width}x{height}, {seconds:.3g} s, seed {job.seed})"
     )
     state.console.print(
         f"service copy: job {job.id}, deleted {when(job.output_expires_at, now)} "
@@ -159,4 +151,123 @@ def generate(
     )
 
 
-__all__ = ["check_output_path", "generate", "parse_params", "parse_size"]
+SizeOption = Annotated[str, typer.Option(help="WIDTHxHEIGHT, both even.")]
+SeedOption = Annotated[
+    int | None, typer.Option(help="Same seed + same inputs = same video. Random if unset.")
+]
+ParamOption = Annotated[
+    list[str] | None,
+    typer.Option(help="Engine parameter as key=value, repeatable (see `reelvault engines`)."),
+]
+OutputOption = Annotated[
+    Path, typer.Option("--output", "-o", help="Where to write the MP4 (folders are created).")
+]
+
+
+def generate(
+    ctx: typer.Context,
+    output: OutputOption,
+    prompt: Annotated[
+        str | None, typer.Argument(help="What the video should show (optional with --image).")
+    ] = None,
+    image: Annotated[
+        Path | None, typer.Option(help="Animate this photo (image→video) instead of text.")
+    ] = None,
+    motion: Annotated[
+        str | None,
+        typer.Option(
+            help="Camera move for --image: push-in, pull-out, pan-left, pan-right, "
+            "orbit, dolly-zoom."
+        ),
+    ] = None,
+    seconds: Annotated[
+        float | None, typer.Option(help="Length in seconds (default 4, or the model's).")
+    ] = None,
+    size: Annotated[
+        str | None, typer.Option(help="WIDTHxHEIGHT, both even (default 640x360, or the model's).")
+    ] = None,
+    fps: Annotated[
+        int | None, typer.Option(help="Frames per second (default 24, or the model's).")
+    ] = None,
+    seed: SeedOption = None,
+    engine: Annotated[
+        str | None,
+        typer.Option(help="Engine (see `reelvault engines`); default procedural, or livephoto."),
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option(help="Model id, e.g. reelvault-procedural or an installed model.")
+    ] = None,
+    param: ParamOption = None,
+) -> None:
+    """Generate a video from a text prompt or a photo and write it as an H.264 MP4."""
+    state = state_of(ctx)
+    destination = check_output_path(output)
+    task = Task.IMAGE_TO_VIDEO if image is not None else Task.TEXT_TO_VIDEO
+    params = parse_params(param or [])
+    if motion is not None:
+        params["motion"] = motion
+    engine_name, extra = resolve_engine(state.runtime, task=task, engine=engine, model=model)
+    default_size, default_fps, default_seconds = (640, 360), 24, 4.0
+    if "model" in extra:
+        # A neural model has sizes and rates it was trained for: use them unless told.
+        choice = model_choice(str(extra["model"]), state.settings)
+        default_size = choice.default_size or default_size
+        default_fps = choice.default_fps or default_fps
+        default_seconds = choice.default_seconds or default_seconds
+    width, height = parse_size(size) if size is not None else default_size
+    request = JobRequest(
+        prompt=prompt,
+        task=task,
+        engine=engine_name,
+        width=width,
+        height=height,
+        fps=fps if fps is not None else default_fps,
+        seconds=seconds if seconds is not None else default_seconds,
+        seed=seed,
+        params={**params, **extra},
+    )
+    run_and_save(state, request, destination, {"image": image} if image is not None else None)
+
+
+def dance(
+    ctx: typer.Context,
+    image: Annotated[Path, typer.Option(help="A full-body photo of the person who will dance.")],
+    reference: Annotated[
+        Path, typer.Option(help="A video of the dance to copy (its audio is kept).")
+    ],
+    output: OutputOption,
+    size: SizeOption = "512x512",
+    max_seconds: Annotated[
+        float, typer.Option(help="Longest output; the reference's length otherwise.")
+    ] = 20.0,
+    seed: SeedOption = None,
+    mirror: Annotated[bool, typer.Option(help="Mirror the dancer's moves.")] = False,
+    side_by_side: Annotated[
+        bool, typer.Option(help="Show the reference beside the result (a preview).")
+    ] = False,
+    engine: Annotated[str, typer.Option(help="Dance engine.")] = "puppet",
+    param: ParamOption = None,
+) -> None:
+    """Make the person in a photo dance like the person in a reference video."""
+    state = state_of(ctx)
+    destination = check_output_path(output)
+    width, height = parse_size(size)
+    params = parse_params(param or [])
+    if mirror:
+        params["mirror"] = True
+    if side_by_side:
+        params["side_by_side"] = True
+    request = JobRequest(
+        task=Task.DANCE,
+        engine=engine,
+        width=width,
+        height=height,
+        fps=30,
+        seconds=max_seconds,
+        seed=seed,
+        params=params,
+    )
+    run_and_save(state, request, destination, {"image": image, "reference_video": reference})
+
+
+__all__ = ["check_output_path", "dance", "generate", "parse_params", "run_and_save"]

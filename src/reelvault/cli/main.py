@@ -10,8 +10,9 @@ from typing import Annotated
 import typer
 
 from reelvault import __version__
-from reelvault.cli import admin, jobs, policy
-from reelvault.cli.generate import generate
+from reelvault.cli import admin, jobs, models, policy, privacy, provenance
+from reelvault.cli.generate import dance, generate
+from reelvault.cli.serve import serve
 from reelvault.cli.state import CliState
 from reelvault.errors import ReelvaultError
 
@@ -23,12 +24,18 @@ app = typer.Typer(
     add_completion=False,
 )
 app.command("generate")(generate)
+app.command("dance")(dance)
 app.command("engines")(admin.engines)
 app.command("worker")(admin.worker)
+app.command("serve")(serve)
+app.command("stats")(privacy.stats)
 app.add_typer(policy.app, name="policy")
 app.add_typer(jobs.app, name="jobs")
 app.add_typer(admin.keys_app, name="keys")
-app.add_typer(admin.privacy_app, name="privacy")
+app.add_typer(privacy.app, name="privacy")
+app.add_typer(privacy.audit_app, name="audit")
+app.add_typer(provenance.app, name="provenance")
+app.add_typer(models.app, name="models")
 app.add_typer(admin.config_app, name="config")
 
 

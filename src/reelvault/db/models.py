@@ -151,4 +151,7 @@ class WebhookDelivery(Base):
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
+# The privacy tables live in their own module; importing it registers them on Base.
+from reelvault.db import privacy_models  # noqa: E402, F401
+
 __all__ = ["ApiKey", "BrowserSession", "Job", "Owner", "StoredObject", "WebhookDelivery"]

@@ -19,7 +19,12 @@ from reelvault.types import Task
 
 ENTRY_POINT_GROUP = "reelvault.engines"
 
-BUILTIN_ENGINES: tuple[str, ...] = ("reelvault.engines.procedural:ProceduralEngine",)
+BUILTIN_ENGINES: tuple[str, ...] = (
+    "reelvault.engines.procedural:ProceduralEngine",
+    "reelvault.engines.livephoto:LivePhotoEngine",
+    "reelvault.engines.puppet:PuppetEngine",
+    "reelvault.engines.diffusers:DiffusersEngine",
+)
 
 
 def _load_reference(reference: str) -> type[Engine]:

@@ -19,10 +19,12 @@ from reelvault.policy import Policy
 from reelvault.types import DataClass, ObjectId, new_object_id
 from reelvault.vault import Vault
 
-PROMPT = "prompt"
+PROMPT = "prompt"  # the prompt as kept beyond the job (redacted), where the policy keeps it
+JOB_PROMPT = "job_prompt"  # the prompt as the engine needs it, shredded when the job ends
 OUTPUT_VIDEO = "output_video"
 OUTPUT_THUMBNAIL = "output_thumbnail"
-OUTPUT_KINDS = frozenset({OUTPUT_VIDEO, OUTPUT_THUMBNAIL})
+OUTPUT_SPRITESHEET = "output_spritesheet"
+OUTPUT_KINDS = frozenset({OUTPUT_VIDEO, OUTPUT_THUMBNAIL, OUTPUT_SPRITESHEET})
 
 
 def new_object_row(
@@ -94,7 +96,9 @@ def shred_job_scoped(
 
 
 __all__ = [
+    "JOB_PROMPT",
     "OUTPUT_KINDS",
+    "OUTPUT_SPRITESHEET",
     "OUTPUT_THUMBNAIL",
     "OUTPUT_VIDEO",
     "PROMPT",

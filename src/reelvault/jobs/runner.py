@@ -24,13 +24,26 @@ from reelvault.jobs.progress import JobProgress
 from reelvault.jobs.runtime import Runtime, ensure_private_dir
 from reelvault.jobs.service import INPUT_KIND_PREFIX, finish_job
 from reelvault.media.encode import encode_h264
+from reelvault.media.provenance import (
+    ProvenanceClaims,
+    Watermarker,
+    apply_label,
+    label_text,
+    load_signer,
+    new_video_id,
+    sign_image,
+    sign_video,
+    watermark_key,
+)
 from reelvault.media.sniff import ALL_TYPES
+from reelvault.media.spritesheet import make_spritesheet
 from reelvault.media.thumbnail import make_thumbnail
 from reelvault.types import DataClass, JobStatus, ObjectId, Task
 
 log = logging.getLogger(__name__)
 
 OUTPUT_FILENAME = "output.mp4"
+NEURAL_ENGINES = frozenset({"diffusers", "remote"})
 EXTENSIONS = {media_type.mime: media_type.extension for media_type in ALL_TYPES}
 
 
@@ -66,7 +79,7 @@ def _load_spec(runtime: Runtime, job_id: str) -> _Spec:
             raise JobCancelledError("the job was deleted")
         # Outputs half-written by a dead attempt are never finished: shred them.
         objects.shred_job_scoped(runtime.vault, session, job_id, kinds=objects.OUTPUT_KINDS)
-        prompt_row = job.object_of_kind(objects.PROMPT)
+        prompt_row = job.object_of_kind(objects.JOB_PROMPT)
         return _Spec(
             task=Task(job.task),
             engine=job.engine,
@@ -93,9 +106,30 @@ def _keep_frame(frames: Iterator[Frame], index: int, kept: list[Frame]) -> Itera
         yield frame
 
 
+@dataclass(frozen=True)
+class Outputs:
+    video: Path
+    thumbnail: bytes
+    spritesheet: bytes
+    frames: int
+    fps: int
+    width: int
+    height: int
+
+
+def _provenance_marks(
+    frames: Iterator[Frame], marker: Watermarker, video_id: bytes, label: str | None
+) -> Iterator[Frame]:
+    """Every frame gets the invisible watermark (after the visible label, if any)."""
+    for index, frame in enumerate(frames):
+        if label is not None:
+            frame = apply_label(frame, label)
+        yield marker.embed(frame, index, video_id)
+
+
 def _render_and_encode(
     runtime: Runtime, spec: _Spec, scratch: Path, progress: JobProgress
-) -> tuple[Path, bytes, int]:
+) -> Outputs:
     engine = runtime.registry.get(spec.engine)
     params = parse_params(engine, spec.params)
     prompt: str | None = None
@@ -121,50 +155,75 @@ def _render_and_encode(
     )
     progress.report(1, "rendering", force=True)
     video = engine.run(request, progress.engine)
+    settings = runtime.settings
+    key = watermark_key(settings)
+    assert key is not None  # created on first use
+    video_id = new_video_id()
+    marked = _provenance_marks(
+        video.frames, Watermarker(key), video_id, label_text(settings.visible_label)
+    )
     kept: list[Frame] = []
     encoded = encode_h264(
-        _keep_frame(video.frames, video.frame_count // 2, kept),
+        _keep_frame(marked, video.frame_count // 2, kept),
         scratch / OUTPUT_FILENAME,
         fps=video.fps,
         width=video.width,
         height=video.height,
+        audio_source=video.audio_path,
     )
     progress.report(96, "encoding", force=True)
     thumbnail = make_thumbnail(kept[0]) if kept else b""
-    return encoded.path, thumbnail, encoded.frame_count
+    spritesheet = make_spritesheet(encoded.path, columns=5, tile_width=160, tiles=25, fmt="jpeg")
+    signer = load_signer(settings)
+    if signer is not None:
+        claims = ProvenanceClaims(
+            engine=spec.engine,
+            model=str(spec.params.get("model") or spec.engine),
+            source_type=(
+                "trainedAlgorithmicMedia" if spec.engine in NEURAL_ENGINES else "algorithmicMedia"
+            ),
+            input_kinds=tuple(content_type for _, _, content_type in spec.inputs),
+            watermark_id=video_id.hex(),
+        )
+        sign_video(encoded.path, encoded.path, claims, signer)
+        if thumbnail:
+            thumbnail = sign_image(thumbnail, "image/webp", claims, signer)
+    return Outputs(
+        video=encoded.path,
+        thumbnail=thumbnail,
+        spritesheet=spritesheet,
+        frames=encoded.frame_count,
+        fps=video.fps,
+        width=video.width,
+        height=video.height,
+    )
 
 
-def _store_outputs(
-    runtime: Runtime, job_id: str, video_path: Path, thumbnail: bytes
-) -> list[StoredObject]:
+def _store_outputs(runtime: Runtime, job_id: str, outputs: Outputs) -> list[StoredObject]:
     now = runtime.clock()
+    parts = [
+        (objects.OUTPUT_VIDEO, "video/mp4"),
+        (objects.OUTPUT_THUMBNAIL, "image/webp"),
+        (objects.OUTPUT_SPRITESHEET, "image/jpeg"),
+    ]
     rows = [
         objects.new_object_row(
-            job_id=job_id,
-            kind=objects.OUTPUT_VIDEO,
-            data_class=DataClass.OUTPUT,
-            content_type="video/mp4",
-            now=now,
-        ),
-        objects.new_object_row(
-            job_id=job_id,
-            kind=objects.OUTPUT_THUMBNAIL,
-            data_class=DataClass.OUTPUT,
-            content_type="image/webp",
-            now=now,
-        ),
+            job_id=job_id, kind=kind, data_class=DataClass.OUTPUT, content_type=mime, now=now
+        )
+        for kind, mime in parts
     ]
     # Rows first (scoped to the job), bytes second: a crash in between leaves rows
     # that the next attempt or the sweeper shreds, never an untracked object.
     with runtime.session() as session:
         session.add_all(rows)
-    objects.store_file(runtime.vault, rows[0], video_path)
-    objects.store_bytes(runtime.vault, rows[1], thumbnail)
+    objects.store_file(runtime.vault, rows[0], outputs.video)
+    objects.store_bytes(runtime.vault, rows[1], outputs.thumbnail)
+    objects.store_bytes(runtime.vault, rows[2], outputs.spritesheet)
     return rows
 
 
 def _complete(
-    runtime: Runtime, job_id: str, worker_id: str, rows: list[StoredObject], frames: int
+    runtime: Runtime, job_id: str, worker_id: str, rows: list[StoredObject], outputs: Outputs
 ) -> bool:
     with runtime.session() as session:
         job = session.get(Job, job_id)
@@ -179,10 +238,11 @@ def _complete(
             source = next(row for row in rows if row.id == stored.id)
             stored.plaintext_size = source.plaintext_size
             objects.apply_retention(stored, policy=runtime.policy, now=now)
-        job.output_width = job.width
-        job.output_height = job.height
-        job.output_frames = frames
-        job.output_seconds = frames / job.fps
+        # Engines may decide these (a dance follows its reference's length and rate).
+        job.output_width = outputs.width
+        job.output_height = outputs.height
+        job.output_frames = outputs.frames
+        job.output_seconds = outputs.frames / outputs.fps
         job.output_bytes = rows[0].plaintext_size
         session.flush()
         session.refresh(job)
@@ -223,10 +283,10 @@ def run_job(runtime: Runtime, job_id: str, *, worker_id: str, progress: JobProgr
     outcome = "lost"
     try:
         spec = _load_spec(runtime, job_id)
-        video_path, thumbnail, frames = _render_and_encode(runtime, spec, scratch, progress)
+        outputs = _render_and_encode(runtime, spec, scratch, progress)
         progress.report(97, "storing", force=True)
-        written = _store_outputs(runtime, job_id, video_path, thumbnail)
-        if _complete(runtime, job_id, worker_id, written, frames):
+        written = _store_outputs(runtime, job_id, outputs)
+        if _complete(runtime, job_id, worker_id, written, outputs):
             outcome = "completed"
     except JobCancelledError:
         if _finish_unless_taken(runtime, job_id, worker_id, JobStatus.CANCELLED):

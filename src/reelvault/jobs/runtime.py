@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +39,13 @@ class Runtime:
     sessions: sessionmaker[Session]
     registry: EngineRegistry
     clock: Clock = field(default=utc_now)
+    # SQLite allows one writer. Threads of this process take turns on this lock instead
+    # of colliding inside SQLite, whose busy handler sleeps milliseconds per retry.
+    _sqlite_turns: threading.RLock | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.db.url.get_backend_name() == "sqlite":
+            self._sqlite_turns = threading.RLock()
 
     @classmethod
     def open(
@@ -68,7 +76,8 @@ class Runtime:
     @contextlib.contextmanager
     def session(self) -> Iterator[Session]:
         """A session that commits on success and rolls back on error."""
-        with self.sessions() as session, session.begin():
+        turns = self._sqlite_turns if self._sqlite_turns is not None else contextlib.nullcontext()
+        with turns, self.sessions() as session, session.begin():
             yield session
 
     def close(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -15,15 +16,19 @@ from sqlalchemy.orm import Session
 
 from reelvault.db.models import Job, StoredObject
 from reelvault.engines.base import Engine, EngineParams, parse_params
-from reelvault.errors import ConflictError, GoneError, NotFoundError, ValidationError
-from reelvault.jobs import objects
+from reelvault.errors import (
+    ConflictError,
+    EngineNotFoundError,
+    GoneError,
+    NotFoundError,
+    ValidationError,
+)
+from reelvault.jobs import objects, webhooks
+from reelvault.jobs.hooks import job_end_hooks, retained_prompt_filter
 from reelvault.jobs.runtime import Runtime
 from reelvault.jobs.states import check_transition
 from reelvault.jobs.uploads import UploadedInput, discard_uploads
-from reelvault.types import DataClass, JobId, JobStatus, ObjectId, Task, new_job_id
-
-LOCAL_OWNER = "local"
-"""Owner of jobs created from this machine's CLI (embedded, single-user mode)."""
+from reelvault.types import LOCAL_OWNER, DataClass, JobId, JobStatus, ObjectId, Task, new_job_id
 
 MAX_SEED = 2**31 - 1
 
@@ -42,6 +47,7 @@ class JobRequest:
     seed: int | None = None
     params: Mapping[str, Any] = field(default_factory=dict)
     owner_id: str = LOCAL_OWNER
+    webhook_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -68,6 +74,9 @@ class JobView:
     expires_at: datetime | None
     output_expires_at: datetime | None
     output_bytes: int | None
+    output_width: int | None
+    output_height: int | None
+    output_seconds: float | None
     error_code: str | None
     error_message: str | None
     has_output: bool
@@ -98,11 +107,57 @@ class JobView:
             expires_at=job.expires_at,
             output_expires_at=output.expires_at if finished_output and output else None,
             output_bytes=job.output_bytes,
+            output_width=job.output_width,
+            output_height=job.output_height,
+            output_seconds=job.output_seconds,
             error_code=job.error_code,
             error_message=job.error_message,
             has_output=finished_output,
             prompt_kept=job.object_of_kind(objects.PROMPT) is not None,
         )
+
+
+SIZE_PATTERN = re.compile(r"^\s*(\d{1,5})\s*[xX\u00d7]\s*(\d{1,5})\s*$")
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """``"640x360"`` -> (640, 360); a clear error for anything else."""
+    match = SIZE_PATTERN.match(text)
+    if match is None:
+        raise ValidationError(f"size {text!r} is not WIDTHxHEIGHT, e.g. 640x360", param="size")
+    return int(match.group(1)), int(match.group(2))
+
+
+DEFAULT_ENGINES: dict[Task, str] = {
+    Task.TEXT_TO_VIDEO: "procedural",
+    Task.IMAGE_TO_VIDEO: "livephoto",
+    Task.DANCE: "puppet",
+}
+MODEL_PREFIX = "reelvault-"
+
+
+def resolve_engine(
+    runtime: Runtime, *, task: Task, engine: str | None, model: str | None
+) -> tuple[str, dict[str, Any]]:
+    """Map an ``engine`` name or a ``model`` id to (engine, extra params).
+
+    ``reelvault-<engine>`` names an engine directly; any other model id is looked up in
+    the engines that host models (the ``diffusers`` engine's catalogue).
+    """
+    if engine:
+        return engine, {}
+    if not model:
+        return DEFAULT_ENGINES[task], {}
+    if model.startswith(MODEL_PREFIX):
+        return model.removeprefix(MODEL_PREFIX), {}
+    if model in runtime.registry.names():
+        return model, {}
+    for candidate in runtime.registry:
+        hosts = getattr(candidate, "hosts_model", None)
+        if callable(hosts) and hosts(model):
+            return candidate.name, {"model": model}
+    known = ", ".join(MODEL_PREFIX + name for name in runtime.registry.names())
+    raise EngineNotFoundError(f"unknown model {model!r} (available: {known})", param="model")
 
 
 def validate_request(runtime: Runtime, request: JobRequest) -> tuple[Engine, EngineParams]:
@@ -126,6 +181,10 @@ def validate_request(runtime: Runtime, request: JobRequest) -> tuple[Engine, Eng
     engine.limits.check(
         width=request.width, height=request.height, fps=request.fps, seconds=request.seconds
     )
+    if request.webhook_url is not None:
+        webhooks.check_webhook_url(
+            request.webhook_url, allow_private=runtime.settings.webhook_allow_private
+        )
     if request.seed is not None and not 0 <= request.seed <= MAX_SEED:
         raise ValidationError(f"seed must be between 0 and {MAX_SEED}", param="seed")
     return engine, parse_params(engine, request.params)
@@ -191,37 +250,56 @@ def submit_job(
         created_at=now,
         updated_at=now,
         expires_at=policy.expires_at(DataClass.JOB_METADATA, now=now),
+        webhook_url=request.webhook_url,
     )
+    rows: list[StoredObject] = []
     written: list[ObjectId] = []
     try:
+        # Encrypt first, outside the database transaction, so the write lock is held for
+        # a few inserts only. A crash between the two leaves an encrypted object no row
+        # points to (unreadable without its row; reported by the vault's orphan audit).
+        prompt = (request.prompt or "").strip()
+        if prompt:
+            # The engine's copy lives exactly as long as the job.
+            row = objects.new_object_row(
+                job_id=job.id,
+                kind=objects.JOB_PROMPT,
+                data_class=DataClass.PROMPT,
+                content_type="application/json",
+                now=now,
+            )
+            written.append(ObjectId(row.id))
+            objects.store_bytes(runtime.vault, row, json.dumps({"prompt": prompt}).encode())
+            rows.append(row)
+        if prompt and policy.keeps_beyond_job(DataClass.PROMPT):
+            # The copy kept afterwards is redacted first (emails, cards, ids -> placeholders).
+            row = objects.new_object_row(
+                job_id=job.id,
+                kind=objects.PROMPT,
+                data_class=DataClass.PROMPT,
+                content_type="application/json",
+                now=now,
+            )
+            objects.apply_retention(row, policy=policy, now=now)
+            kept = retained_prompt_filter()(prompt)
+            written.append(ObjectId(row.id))
+            objects.store_bytes(runtime.vault, row, json.dumps({"prompt": kept}).encode())
+            rows.append(row)
+        for upload in uploads:
+            row = StoredObject(
+                id=upload.object_id,
+                job_id=job.id,
+                kind=INPUT_KIND_PREFIX + upload.name,
+                data_class=DataClass.UPLOAD.value,
+                content_type=upload.media_type.mime,
+                plaintext_size=upload.size,
+                created_at=now,
+            )
+            objects.apply_retention(row, policy=policy, now=now)
+            rows.append(row)
         with runtime.session() as session:
             session.add(job)
-            if request.prompt is not None and request.prompt.strip():
-                row = objects.new_object_row(
-                    job_id=job.id,
-                    kind=objects.PROMPT,
-                    data_class=DataClass.PROMPT,
-                    content_type="application/json",
-                    now=now,
-                )
-                objects.apply_retention(row, policy=policy, now=now)
-                session.add(row)
-                session.flush()
-                payload = json.dumps({"prompt": request.prompt.strip()}).encode()
-                written.append(ObjectId(row.id))
-                objects.store_bytes(runtime.vault, row, payload)
-            for upload in uploads:
-                row = StoredObject(
-                    id=upload.object_id,
-                    job_id=job.id,
-                    kind=INPUT_KIND_PREFIX + upload.name,
-                    data_class=DataClass.UPLOAD.value,
-                    content_type=upload.media_type.mime,
-                    plaintext_size=upload.size,
-                    created_at=now,
-                )
-                objects.apply_retention(row, policy=policy, now=now)
-                session.add(row)
+            session.add_all(rows)
             session.flush()
             session.refresh(job)
             view = JobView.of(job)
@@ -252,6 +330,45 @@ def list_jobs(runtime: Runtime, *, owner_id: str | None = None, limit: int = 100
         if owner_id is not None:
             query = query.where(Job.owner_id == owner_id)
         return [JobView.of(job) for job in session.scalars(query)]
+
+
+@dataclass(frozen=True)
+class JobPage:
+    items: list[JobView]
+    has_more: bool
+
+
+def list_jobs_page(
+    runtime: Runtime,
+    *,
+    owner_id: str,
+    limit: int = 20,
+    after: str | None = None,
+    newest_first: bool = True,
+) -> JobPage:
+    """One page of the owner's jobs; ``after`` is the id of the last job of the previous page."""
+    with runtime.session() as session:
+        query = select(Job).where(Job.owner_id == owner_id)
+        if after is not None:
+            anchor = session.get(Job, after)
+            if anchor is None or anchor.owner_id != owner_id:
+                raise ValidationError(f"unknown cursor {after!r}", param="after")
+            if newest_first:
+                query = query.where(
+                    (Job.created_at < anchor.created_at)
+                    | ((Job.created_at == anchor.created_at) & (Job.id < anchor.id))
+                )
+            else:
+                query = query.where(
+                    (Job.created_at > anchor.created_at)
+                    | ((Job.created_at == anchor.created_at) & (Job.id > anchor.id))
+                )
+        if newest_first:
+            query = query.order_by(Job.created_at.desc(), Job.id.desc())
+        else:
+            query = query.order_by(Job.created_at.asc(), Job.id.asc())
+        rows = session.scalars(query.limit(limit + 1)).all()
+        return JobPage(items=[JobView.of(job) for job in rows[:limit]], has_more=len(rows) > limit)
 
 
 def read_prompt(runtime: Runtime, job_id: str, *, owner_id: str | None = None) -> str | None:
@@ -322,6 +439,9 @@ def finish_job(
         job.progress = 100
     job.expires_at = _job_row_expiry(runtime, job, now)
     objects.shred_job_scoped(runtime.vault, session, job.id)
+    webhooks.enqueue(runtime, session, job, status, now)
+    for hook in job_end_hooks():
+        hook(runtime, session, job)
 
 
 def _job_row_expiry(runtime: Runtime, job: Job, now: datetime) -> datetime | None:
@@ -347,6 +467,8 @@ def output_object(
         if status is not JobStatus.COMPLETED:
             raise ConflictError(f"the job is {status.value}, not completed", param="job_id")
         row = job.object_of_kind(kind)
+        if row is None and kind != objects.OUTPUT_VIDEO:
+            raise NotFoundError("this job has no such content", param="variant")
         if row is None or row.expires_with_job:
             raise GoneError("the job's output is no longer stored")
         session.expunge(row)
@@ -362,7 +484,12 @@ def export_output(
 
 
 __all__ = [
-    "LOCAL_OWNER",
+    "DEFAULT_ENGINES",
+    "MODEL_PREFIX",
+    "JobPage",
+    "resolve_engine",
+    "list_jobs_page",
+    "parse_size",
     "JobRequest",
     "JobView",
     "cancel_job",

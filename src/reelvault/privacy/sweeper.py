@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 
@@ -18,6 +19,8 @@ from reelvault.jobs import objects
 from reelvault.jobs.runtime import Runtime
 from reelvault.jobs.states import can_transition
 from reelvault.jobs.worker import clean_stale_scratch
+from reelvault.privacy import audit
+from reelvault.privacy.housekeeping import sweep_privacy_records
 from reelvault.types import TERMINAL_STATUSES, JobStatus
 
 log = logging.getLogger(__name__)
@@ -108,6 +111,17 @@ def sweep(runtime: Runtime) -> SweepReport:
     _sweep_job_scoped_leftovers(runtime, report)
     _sweep_expired_jobs(runtime, report)
     report.scratch_removed = clean_stale_scratch(runtime)
+    privacy_report = sweep_privacy_records(runtime)
+    if report.total or privacy_report.total:
+        # Counts only: the audit trail proves retention ran without saying what it removed.
+        counts: dict[str, Any] = {
+            "objects_shredded": report.objects_shredded,
+            "jobs_expired": report.jobs_expired,
+            "jobs_deleted": report.jobs_deleted,
+            "scratch_removed": report.scratch_removed,
+            **privacy_report.as_fields(),
+        }
+        audit.record(runtime, "retention.sweep", **counts)
     if report.total:
         log.info(
             "retention sweep: %d object(s) shredded, %d job(s) expired, %d job row(s) deleted",

@@ -70,8 +70,8 @@ def test_jobs_delete_and_missing_job(tmp_path: Path) -> None:
     job_id = _generate(data, tmp_path / "v.mp4", "library")
     deleted = run_cli("--policy", "library", "jobs", "delete", job_id, data_dir=data)
     assert deleted.returncode == 0
-    # library keeps the prompt too: prompt, video and thumbnail go
-    assert "3 encrypted object(s) shredded" in deleted.stdout
+    # library keeps the (redacted) prompt too: prompt, video, thumbnail, sprite sheet go
+    assert "4 encrypted object(s) shredded" in deleted.stdout
     missing = run_cli("--policy", "library", "jobs", "show", job_id, data_dir=data)
     assert missing.returncode == 1
     assert f"error: no job {job_id}" in missing.stderr

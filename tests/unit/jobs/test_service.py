@@ -65,14 +65,38 @@ def test_prompt_is_stored_encrypted_and_not_in_the_database(runtime: Runtime) ->
     secret = "a lighthouse keeper named Zebulon Quark"
     job = submit_job(runtime, fake_request(prompt=secret))
     assert job.status is JobStatus.QUEUED
-    assert job.prompt_kept
+    assert not job.prompt_kept  # ephemeral: only the job's own copy exists
     db_bytes = (runtime.settings.data_dir / "reelvault.db").read_bytes()
     assert b"Zebulon" not in db_bytes
     for path in runtime.settings.vault_dir.rglob("*"):
         if path.is_file():
             assert b"Zebulon" not in path.read_bytes()
-    # While the job is queued, the runner can read it back.
-    assert read_prompt(runtime, job.id) == secret
+    assert read_prompt(runtime, job.id) is None
+    with runtime.session() as session:
+        row = session.scalars(select(StoredObject).where(StoredObject.kind == "job_prompt")).one()
+        assert row.expires_with_job and row.data_class == "prompt"
+        object_id = ObjectId(row.id)
+    # the engine's copy decrypts to the original while the job is queued
+    assert secret in runtime.vault.read_bytes(object_id).decode()
+
+
+def test_retained_prompts_are_redacted_but_engines_get_the_original(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    runtime = Runtime.open(settings_for(tmp_path, policy="standard"), registry=registry_with_fake())
+    try:
+        prompt = "a birthday video for jane.doe@example.com, call +44 20 7946 0958"
+        job = submit_job(runtime, fake_request(prompt=prompt))
+        kept = read_prompt(runtime, job.id)
+        assert kept is not None
+        assert "jane.doe" not in kept and "7946" not in kept
+        assert "[EMAIL]" in kept and "[PHONE]" in kept
+        with runtime.session() as session:
+            row = session.scalars(
+                select(StoredObject).where(StoredObject.kind == "job_prompt")
+            ).one()
+            object_id = ObjectId(row.id)
+        assert prompt in runtime.vault.read_bytes(object_id).decode()
+    finally:
+        runtime.close()
 
 
 def test_ephemeral_prompt_is_shredded_when_the_job_ends(runtime: Runtime) -> None:
@@ -83,7 +107,7 @@ def test_ephemeral_prompt_is_shredded_when_the_job_ends(runtime: Runtime) -> Non
     assert read_prompt(runtime, job.id) is None
     with runtime.session() as session:
         kinds = {row.kind for row in session.scalars(select(StoredObject))}
-    assert kinds == {"output_video", "output_thumbnail"}
+    assert kinds == {"output_video", "output_thumbnail", "output_spritesheet"}
 
 
 def test_standard_policy_keeps_the_prompt_for_30_days(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -124,8 +148,8 @@ def test_owner_scoping_hides_other_jobs(runtime: Runtime) -> None:
 def test_delete_shreds_everything_now(runtime: Runtime) -> None:
     job = run_to_end(runtime, fake_request())
     object_ids = list(runtime.vault.object_ids())
-    assert len(object_ids) == 2
-    assert delete_job(runtime, job.id) == 2
+    assert len(object_ids) == 3
+    assert delete_job(runtime, job.id) == 3
     assert list(runtime.vault.object_ids()) == []
     for object_id in object_ids:
         assert not runtime.vault.exists(ObjectId(object_id))

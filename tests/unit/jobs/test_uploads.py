@@ -79,7 +79,7 @@ def test_image_job_gets_its_input_and_ephemeral_shreds_it(runtime: Runtime) -> N
     assert not runtime.vault.exists(upload.object_id)
     with runtime.session() as session:
         kinds = {row.kind for row in session.scalars(select(StoredObject))}
-    assert kinds == {"output_video", "output_thumbnail"}
+    assert kinds == {"output_video", "output_thumbnail", "output_spritesheet"}
     assert job.status is JobStatus.QUEUED
 
 

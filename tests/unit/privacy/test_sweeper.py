@@ -34,7 +34,7 @@ def test_ephemeral_output_is_shredded_after_the_download_window(tmp_path: Path) 
         assert sweep(runtime).objects_shredded == 0
         clock.advance(minutes=2)
         report = sweep(runtime)
-        assert report.objects_shredded == 2
+        assert report.objects_shredded == 3  # video, thumbnail, sprite sheet
         assert report.jobs_expired == 1
         assert list(runtime.vault.object_ids()) == []
         assert get_job(runtime, job.id).status is JobStatus.EXPIRED

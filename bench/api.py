@@ -1,0 +1,147 @@
+"""API benchmark: POST /v1/videos throughput against a bare endpoint on the same server,
+and the server's memory while a 2 GiB upload streams through it.
+
+    python bench/api.py [--seconds 5] [--upload-mib 2048] [--clients 8]
+
+Goals (issue 4): job creation >= 0.5x the bare endpoint; RSS growth < 100 MiB.
+The server runs in its own process (uvicorn, no workers so jobs stay queued); the load
+comes from this process over loopback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+
+SERVER = r"""
+import sys, uvicorn
+from reelvault.api.app import create_app
+from reelvault.config import load_settings
+settings = load_settings(None, data_dir=sys.argv[1], rate_limit_per_minute=0,
+                         max_image_bytes=4 * 1024**3)
+app = create_app(settings, worker_mode="none")
+@app.post("/bench/bare")
+def bare() -> dict[str, str]:
+    return {"ok": "yes"}
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning", access_log=False)
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def rss_kib(pid: int, field: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def hammer(url: str, seconds: float, clients: int, **kwargs: object) -> float:
+    done = 0
+    lock = threading.Lock()
+    stop = time.monotonic() + seconds
+
+    def loop() -> None:
+        nonlocal done
+        with httpx.Client() as client:
+            while time.monotonic() < stop:
+                response = client.post(url, **kwargs)  # type: ignore[arg-type]
+                assert response.status_code < 300, response.text
+                with lock:
+                    done += 1
+
+    threads = [threading.Thread(target=loop) for _ in range(clients)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return done / (time.monotonic() - started)
+
+
+def multipart_stream(boundary: str, size: int) -> Iterator[bytes]:
+    yield (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="prompt"\r\n\r\nbench\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="input_reference"; '
+        f'filename="big.jpg"\r\nContent-Type: image/jpeg\r\n\r\n'
+    ).encode()
+    chunk = b"\xff\xd8\xff\xe0" + os.urandom(1024 * 1024 - 4)
+    sent = 0
+    while sent < size:
+        yield chunk
+        sent += len(chunk)
+        chunk = chunk[4:] + chunk[:4]
+    yield f"\r\n--{boundary}--\r\n".encode()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--upload-mib", type=int, default=2048)
+    args = parser.parse_args()
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="reelvault-bench-") as data:
+        server = subprocess.Popen([sys.executable, "-c", SERVER, data, str(port)])
+        base = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(200):
+                try:
+                    httpx.get(f"{base}/healthz")
+                    break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            body = {"prompt": "a benchmark", "model": "reelvault-procedural", "size": "320x180"}
+            hammer(f"{base}/bench/bare", 1.0, args.clients)  # warm-up
+            bare = hammer(f"{base}/bench/bare", args.seconds, args.clients)
+            create = hammer(f"{base}/v1/videos", args.seconds, args.clients, json=body)
+            machine = f"{platform.platform()}, {os.cpu_count()} CPUs"
+            print(f"machine: {machine}, Python {platform.python_version()}")
+            load = f"{args.clients} clients, {args.seconds:g} s"
+            print(f"bare endpoint:        {bare:8.1f} req/s ({load})")
+            print(f"POST /v1/videos:      {create:8.1f} req/s (job accepted, engine idle)")
+            print(f"ratio:                {create / bare:8.2f}x  (goal >= 0.5x)")
+
+            before = rss_kib(server.pid, "VmRSS")
+            size = args.upload_mib * 1024 * 1024
+            boundary = "benchboundary"
+            started = time.monotonic()
+            response = httpx.post(
+                f"{base}/v1/videos",
+                content=multipart_stream(boundary, size),
+                headers={"content-type": f"multipart/form-data; boundary={boundary}"},
+                timeout=600,
+            )
+            elapsed = time.monotonic() - started
+            peak = rss_kib(server.pid, "VmHWM")
+            print(
+                f"upload {args.upload_mib} MiB: {response.status_code} in {elapsed:.1f} s "
+                f"({args.upload_mib / elapsed:.0f} MiB/s, streamed into the vault)"
+            )
+            print(
+                f"server RSS before {before / 1024:.0f} MiB, peak {peak / 1024:.0f} MiB, "
+                f"growth {(peak - before) / 1024:.0f} MiB (goal < 100 MiB)"
+            )
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,203 @@
+"""What reelvault adds on top of a diffusers pipeline call, measured in the same run.
+
+    python bench/diffusers_overhead.py [--size 64x64] [--frames 17] [--steps 8] [--repeat 5]
+
+A tiny randomly initialised Wan pipeline is built locally (no download) and saved to a
+temporary folder. Three ways of making the same video (same prompt, size, frames,
+steps, guidance, seed) are timed, alternating, ``--repeat`` times each. The best (minimum)
+time of each is compared, as it is the least disturbed by other work on the machine;
+medians are printed too:
+
+* **direct**: the pipeline, already loaded, called by hand; frames converted to uint8
+  and encoded with ``encode_h264``. This is the reference.
+* **engine**: ``DiffusersEngine.run`` (catalogue lookup, checks, warm pipeline cache,
+  device lock, progress callback) plus the same encode.
+* **job**: a whole job through reelvault: submit (prompt encrypted into the vault), a
+  worker claims it, the runner calls the engine, encodes, makes a thumbnail, encrypts
+  the output and completes the job in SQLite.
+
+Goal (issue 8): overhead <= 5% + 150 ms, i.e. ``job <= 1.05 * direct + 0.150 s``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.unit...tiny_models
+
+import numpy as np
+import torch
+import yaml
+from tests.unit.engines.diffusers.tiny_models import build_wan
+
+from reelvault.config import Settings
+from reelvault.engines.base import GenerationRequest, parse_params
+from reelvault.engines.diffusers import DiffusersEngine
+from reelvault.engines.registry import load_registry
+from reelvault.jobs.runtime import Runtime
+from reelvault.jobs.service import JobRequest, get_job, submit_job
+from reelvault.jobs.worker import Worker
+from reelvault.media.encode import encode_h264
+from reelvault.testing import settings_for
+from reelvault.types import JobStatus, Task
+
+PROMPT = "a red fox running through snow"
+FPS = 8
+SEED = 3
+GUIDANCE = 5.0
+
+
+def _catalogue(settings: Settings, folder: Path, size: str, frames: int) -> None:
+    entry = {
+        "id": "bench-wan",
+        "family": "wan",
+        "pipelines": {"text_to_video": "WanPipeline"},
+        "path": str(folder),
+        "sizes": [size],
+        "default_size": size,
+        "max_frames": frames,
+        "default_frames": frames,
+        "fps": [FPS],
+        "steps": 2,
+        "guidance": GUIDANCE,
+        "dtype": "float32",
+        "vram_gb": 0.1,
+        "licence": "bench",
+    }
+    settings.resolved_models_dir.mkdir(parents=True, exist_ok=True)
+    (settings.resolved_models_dir / "models.yaml").write_text(yaml.safe_dump({"models": [entry]}))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", default="64x64")
+    parser.add_argument("--frames", type=int, default=17, help="4k+1 for Wan")
+    parser.add_argument("--steps", type=int, default=8)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    width, height = (int(part) for part in args.size.split("x"))
+    seconds = args.frames / FPS
+
+    import diffusers
+
+    with tempfile.TemporaryDirectory(prefix="reelvault-bench-") as tmp:
+        root = Path(tmp)
+        folder = build_wan(root / "wan")
+        settings = settings_for(root / "rv", device="cpu")
+        _catalogue(settings, folder, args.size, args.frames)
+
+        pipeline = diffusers.WanPipeline.from_pretrained(
+            str(folder), dtype=torch.float32, local_files_only=True
+        )
+        pipeline.set_progress_bar_config(disable=True)
+
+        def direct() -> None:
+            output = pipeline(
+                prompt=PROMPT,
+                negative_prompt="",
+                height=height,
+                width=width,
+                num_frames=args.frames,
+                num_inference_steps=args.steps,
+                guidance_scale=GUIDANCE,
+                generator=torch.Generator("cpu").manual_seed(SEED),
+                output_type="np",
+                max_sequence_length=512,
+            ).frames[0]
+            frames = ((np.clip(f, 0, 1) * 255 + 0.5).astype(np.uint8) for f in output)
+            encode_h264(frames, root / "direct.mp4", fps=FPS, width=width, height=height)
+
+        engine = DiffusersEngine(settings)
+
+        def via_engine() -> None:
+            request = GenerationRequest(
+                task=Task.TEXT_TO_VIDEO,
+                width=width,
+                height=height,
+                fps=FPS,
+                seconds=seconds,
+                seed=SEED,
+                scratch_dir=root,
+                prompt=PROMPT,
+                params=parse_params(engine, {"model": "bench-wan", "steps": args.steps}),
+            )
+            video = engine.run(request, lambda fraction, stage: None)
+            encode_h264(video.frames, root / "engine.mp4", fps=FPS, width=width, height=height)
+
+        registry = load_registry(settings, include_entry_points=False)
+        if "diffusers" not in registry.names():
+            registry.register(DiffusersEngine)
+        runtime = Runtime.open(settings, registry=registry)
+        worker = Worker(runtime, worker_id="bench")
+
+        def via_job() -> None:
+            job = submit_job(
+                runtime,
+                JobRequest(
+                    prompt=PROMPT,
+                    task=Task.TEXT_TO_VIDEO,
+                    engine="diffusers",
+                    width=width,
+                    height=height,
+                    fps=FPS,
+                    seconds=seconds,
+                    seed=SEED,
+                    params={"model": "bench-wan", "steps": args.steps},
+                ),
+            )
+            worker.run_once()
+            view = get_job(runtime, job.id)
+            if view.status is not JobStatus.COMPLETED:
+                raise SystemExit(f"bench job ended {view.status}: {view.error_message}")
+
+        ways: dict[str, Callable[[], None]] = {
+            "direct": direct,
+            "engine": via_engine,
+            "job": via_job,
+        }
+        for run in ways.values():  # warm up: imports, pipeline cache, database, encoder
+            run()
+        times: dict[str, list[float]] = {name: [] for name in ways}
+        for _ in range(args.repeat):
+            for name, run in ways.items():
+                started = time.perf_counter()
+                run()
+                times[name].append(time.perf_counter() - started)
+        runtime.close()
+
+    best: dict[str, Any] = {name: min(values) for name, values in times.items()}
+    medians: dict[str, Any] = {name: statistics.median(values) for name, values in times.items()}
+    reference = best["direct"]
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+        f"torch {torch.__version__} ({args.threads} threads), diffusers {diffusers.__version__}, "
+        f"Python {platform.python_version()}"
+    )
+    print(
+        f"video: {width}x{height}, {args.frames} frames, {args.steps} steps, tiny Wan on CPU; "
+        f"best and median of {args.repeat}"
+    )
+    for name in ways:
+        overhead = best[name] - reference
+        print(
+            f"  {name:7s} best {best[name] * 1000:8.1f} ms  ratio {best[name] / reference:5.3f}"
+            f"  overhead {overhead * 1000:+7.1f} ms  (median {medians[name] * 1000:.1f} ms)"
+        )
+    budget = 0.05 * reference + 0.150
+    verdict = "met" if best["job"] - reference <= budget else "NOT met"
+    print(f"goal: job overhead <= 5% + 150 ms = {budget * 1000:.0f} ms: {verdict}")
+
+
+if __name__ == "__main__":
+    main()

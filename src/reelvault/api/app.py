@@ -1,0 +1,154 @@
+"""The application factory: one process serving the API, running workers and the sweeper."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Literal
+
+from fastapi import FastAPI, Request
+from starlette.responses import Response
+
+from reelvault import __version__
+from reelvault.api.deps import ApiContext
+from reelvault.api.errors import install_error_handlers
+from reelvault.api.ratelimit import RateLimiter
+from reelvault.api.routes import native, openai_videos, ops
+from reelvault.config import Settings
+from reelvault.jobs.runtime import Runtime
+from reelvault.jobs.webhooks import WebhookDispatcher
+from reelvault.jobs.worker import Worker, WorkerPool
+from reelvault.privacy.sweeper import PeriodicSweeper
+
+log = logging.getLogger("reelvault.access")
+
+WorkerMode = Literal["process", "thread", "none"]
+
+DESCRIPTION = """\
+Self-hostable AI video generation whose privacy policy is enforced by its code.
+
+* **Native API** under `/api/v1`: jobs for text→video, image→video and dance, with
+  progress as Server-Sent Events, downloads with HTTP Range, signed webhooks.
+* **OpenAI-compatible Videos API** under `/v1`: the official `openai` SDK works by
+  changing its base URL.
+
+Authenticate with `Authorization: Bearer rv-...` (create keys with
+`reelvault keys create --name NAME`). While no key exists, a server on loopback
+serves its single local user without keys.
+"""
+
+
+class _Services:
+    """Background parts started with the app and stopped with it."""
+
+    def __init__(self, runtime: Runtime, mode: WorkerMode, count: int) -> None:
+        self.runtime = runtime
+        self.mode = mode
+        self.count = count if mode != "none" else 0
+        self.pool: WorkerPool | None = None
+        self.threads: list[threading.Thread] = []
+        self.stop_event = threading.Event()
+        self.sweeper: PeriodicSweeper | None = None
+        self.webhooks: WebhookDispatcher | None = None
+
+    def start(self) -> None:
+        # Fresh threads each start: an app may be started and stopped more than once.
+        self.stop_event = threading.Event()
+        self.threads = []
+        if self.mode == "process":
+            self.pool = WorkerPool(self.runtime.settings, self.count)
+            self.pool.start()
+        elif self.mode == "thread":
+            for index in range(self.count):
+                worker = Worker(self.runtime, worker_id=f"api-thread-{index}")
+                thread = threading.Thread(
+                    target=worker.run_forever, args=(self.stop_event,), daemon=True
+                )
+                thread.start()
+                self.threads.append(thread)
+        self.sweeper = PeriodicSweeper(self.runtime, self.runtime.settings.sweep_interval_seconds)
+        self.sweeper.start()
+        self.webhooks = WebhookDispatcher(self.runtime)
+        self.webhooks.start()
+
+    def alive(self) -> int:
+        if self.pool is not None:
+            return self.pool.alive()
+        return sum(1 for thread in self.threads if thread.is_alive())
+
+    def stop(self) -> None:
+        if self.sweeper is not None:
+            self.sweeper.stop()
+        if self.webhooks is not None:
+            self.webhooks.stop()
+        self.stop_event.set()
+        if self.pool is not None:
+            self.pool.stop()
+        for thread in self.threads:
+            thread.join(timeout=60)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    runtime: Runtime | None = None,
+    worker_mode: WorkerMode = "process",
+) -> FastAPI:
+    """Build the app. ``worker_mode``: worker processes (serve), threads (tests), or none."""
+    owns_runtime = runtime is None
+    runtime = runtime if runtime is not None else Runtime.open(settings)
+    services = _Services(runtime, worker_mode, settings.workers)
+    ctx = ApiContext(
+        runtime=runtime,
+        limiter=RateLimiter(settings.rate_limit_per_minute),
+        workers_expected=services.count,
+        workers_alive=services.alive,
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        services.start()
+        try:
+            yield
+        finally:
+            services.stop()
+            if owns_runtime:
+                runtime.close()
+
+    app = FastAPI(
+        title="reelvault",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.ctx = ctx
+    install_error_handlers(app)
+    app.include_router(ops.router)
+    app.include_router(native.router)
+    app.include_router(openai_videos.router)
+
+    @app.middleware("http")
+    async def access_log(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        # Method, route and status only: never the client address, query or body.
+        started = time.monotonic()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        log.info(
+            "%s %s %d %.0fms",
+            request.method,
+            path,
+            response.status_code,
+            (time.monotonic() - started) * 1000,
+        )
+        return response
+
+    return app
+
+
+__all__ = ["WorkerMode", "create_app"]

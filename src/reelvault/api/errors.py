@@ -1,0 +1,117 @@
+"""One error shape per API surface.
+
+Native (``/api/v1`` and operations): ``{"error": {"code", "message", "param"}}``.
+OpenAI-compatible (``/v1``): ``{"error": {"message", "type", "param", "code"}}`` with
+OpenAI's status codes (invalid input is 400 there, 422 natively).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from reelvault.errors import RateLimitedError, ReelvaultError, ValidationError
+
+log = logging.getLogger(__name__)
+
+OPENAI_PREFIX = "/v1/"
+
+_OPENAI_TYPES = {
+    401: "authentication_error",
+    404: "invalid_request_error",
+    409: "invalid_request_error",
+    410: "invalid_request_error",
+    413: "invalid_request_error",
+    415: "invalid_request_error",
+    429: "rate_limit_error",
+}
+
+
+def _is_openai(request: Request) -> bool:
+    return request.url.path.startswith(OPENAI_PREFIX)
+
+
+def error_response(
+    request: Request,
+    *,
+    status: int,
+    code: str,
+    message: str,
+    param: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any]
+    if _is_openai(request):
+        if status == 422:
+            status = 400
+        kind = _OPENAI_TYPES.get(status, "invalid_request_error" if status < 500 else "api_error")
+        body = {"error": {"message": message, "type": kind, "param": param, "code": code}}
+    else:
+        body = {"error": {"code": code, "message": message, "param": param}}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _validation_message(exc: RequestValidationError) -> tuple[str, str | None]:
+    errors = exc.errors()
+    if not errors:
+        return "invalid request", None
+    first = errors[0]
+    location = [str(part) for part in first.get("loc", ()) if part not in ("body", "query", "path")]
+    param = ".".join(location) or None
+    message = str(first.get("msg", "invalid value"))
+    if first.get("type") == "json_invalid":
+        return "the request body is not valid JSON", None
+    return (f"{param}: {message}" if param else message), param
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ReelvaultError)
+    async def _reelvault(request: Request, exc: ReelvaultError) -> JSONResponse:
+        headers = None
+        if isinstance(exc, RateLimitedError):
+            headers = {"Retry-After": str(exc.retry_after)}
+        status = exc.http_status
+        if status >= 500 and not isinstance(exc, ValidationError):
+            log.error("request failed: %s (%s)", exc.code, type(exc).__name__)
+        return error_response(
+            request,
+            status=status,
+            code=exc.code,
+            message=exc.message,
+            param=exc.param,
+            headers=headers,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        message, param = _validation_message(exc)
+        return error_response(
+            request, status=422, code="invalid_request", message=message, param=param
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}
+        return error_response(
+            request,
+            status=exc.status_code,
+            code=codes.get(exc.status_code, "http_error"),
+            message=str(exc.detail),
+            headers=dict(exc.headers) if exc.headers else None,
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # The message of an unexpected error may quote input: log the type only.
+        log.error("unexpected %s on %s %s", type(exc).__name__, request.method, request.url.path)
+        return error_response(
+            request, status=500, code="internal_error", message="internal server error"
+        )
+
+
+__all__ = ["error_response", "install_error_handlers"]

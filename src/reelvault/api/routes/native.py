@@ -1,0 +1,281 @@
+"""The native API, ``/api/v1``: jobs, their content and progress, engines, webhook secret."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from pydantic import ValidationError as PydanticValidationError
+from starlette.responses import Response, StreamingResponse
+
+from reelvault.api.content import content_response
+from reelvault.api.deps import Ctx, OwnedJob, Owner, RuntimeDep
+from reelvault.api.multipart import parse_form
+from reelvault.api.schemas.native import (
+    Deleted,
+    EngineList,
+    EngineOut,
+    ErrorOut,
+    JobCreate,
+    JobList,
+    JobOut,
+    WebhookSecret,
+)
+from reelvault.errors import ValidationError
+from reelvault.jobs.owners import webhook_secret
+from reelvault.jobs.service import (
+    JobRequest,
+    cancel_job,
+    delete_job,
+    get_job,
+    list_jobs_page,
+    parse_size,
+    resolve_engine,
+    submit_job,
+)
+from reelvault.jobs.uploads import UploadedInput, discard_uploads
+
+router = APIRouter(prefix="/api/v1", tags=["native"])
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorOut} for status in (401, 404, 409, 410, 413, 415, 422, 429)
+}
+MAX_JSON_BYTES = 1024 * 1024
+_JSON_SCHEMA = JobCreate.model_json_schema(ref_template="#/components/schemas/{model}")
+_JSON_SCHEMA.pop("$defs", None)
+_MULTIPART_SCHEMA = {
+    "type": "object",
+    "properties": {
+        **{name: {"type": "string"} for name in JobCreate.model_fields},
+        "image": {"type": "string", "format": "binary"},
+        "reference_video": {"type": "string", "format": "binary"},
+    },
+}
+CREATE_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": _JSON_SCHEMA},
+            "multipart/form-data": {"schema": _MULTIPART_SCHEMA},
+        },
+    }
+}
+
+
+async def read_json_body(request: Request) -> dict[str, Any]:
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > MAX_JSON_BYTES:
+            raise ValidationError(f"the JSON body is larger than {MAX_JSON_BYTES} bytes")
+    try:
+        data = json.loads(body or b"{}")
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise ValidationError("the request body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise ValidationError("the request body must be a JSON object")
+    return data
+
+
+def form_values(fields: dict[str, str]) -> dict[str, Any]:
+    """Form fields are strings: drop empty ones, decode ``params`` as JSON."""
+    values: dict[str, Any] = {key: value for key, value in fields.items() if value != ""}
+    if "params" in values:
+        try:
+            values["params"] = json.loads(values["params"])
+        except json.JSONDecodeError:
+            raise ValidationError("params must be a JSON object", param="params") from None
+    return values
+
+
+def validated(model: type[JobCreate], data: dict[str, Any]) -> JobCreate:
+    try:
+        return model.model_validate(data)
+    except PydanticValidationError as exc:
+        first = exc.errors()[0]
+        param = ".".join(str(part) for part in first["loc"]) or None
+        raise ValidationError(f"{param}: {first['msg']}", param=param) from None
+
+
+@router.post(
+    "/jobs",
+    status_code=201,
+    response_model=JobOut,
+    responses=ERRORS,
+    openapi_extra=CREATE_BODY,
+    summary="Create a job (JSON for text→video; multipart with image/reference_video)",
+)
+async def create_job(request: Request, ctx: Ctx, owner: Owner) -> JobOut:
+    runtime = ctx.runtime
+    uploads: list[UploadedInput] = []
+    try:
+        if request.headers.get("content-type", "").startswith("multipart/form-data"):
+            settings = runtime.settings
+            form = await parse_form(
+                request,
+                runtime,
+                file_fields={"image": "image", "reference_video": "reference_video"},
+                limits={
+                    "image": settings.max_image_bytes,
+                    "reference_video": settings.max_video_bytes,
+                },
+            )
+            uploads = form.uploads
+            body = validated(JobCreate, form_values(form.fields))
+        else:
+            body = validated(JobCreate, await read_json_body(request))
+        ctx.limiter.check(owner)
+        engine, extra = await run_in_threadpool(
+            resolve_engine, runtime, task=body.task, engine=body.engine, model=body.model
+        )
+        width, height = parse_size(body.size)
+        job_request = JobRequest(
+            prompt=body.prompt,
+            task=body.task,
+            engine=engine,
+            width=width,
+            height=height,
+            fps=body.fps,
+            seconds=body.seconds,
+            seed=body.seed,
+            params={**body.params, **extra},
+            owner_id=owner,
+            webhook_url=body.webhook_url,
+        )
+    except BaseException:
+        await run_in_threadpool(discard_uploads, runtime, uploads)
+        raise
+    view = await run_in_threadpool(submit_job, runtime, job_request, uploads)
+    return JobOut.of(view)
+
+
+@router.get("/jobs", response_model=JobList, responses=ERRORS)
+def list_jobs_route(
+    runtime: RuntimeDep,
+    owner: Owner,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    after: Annotated[str | None, Query(max_length=64)] = None,
+) -> JobList:
+    page = list_jobs_page(runtime, owner_id=owner, limit=limit, after=after)
+    return JobList(
+        data=[JobOut.of(view) for view in page.items],
+        has_more=page.has_more,
+        next_cursor=page.items[-1].id if page.has_more and page.items else None,
+    )
+
+
+@router.get("/jobs/{job_id}", response_model=JobOut, responses=ERRORS)
+def get_job_route(job: OwnedJob) -> JobOut:
+    return JobOut.of(job)
+
+
+@router.post("/jobs/{job_id}/cancel", response_model=JobOut, responses=ERRORS)
+def cancel_job_route(job: OwnedJob, runtime: RuntimeDep, owner: Owner) -> JobOut:
+    return JobOut.of(cancel_job(runtime, job.id, owner_id=owner))
+
+
+@router.delete("/jobs/{job_id}", response_model=Deleted, responses=ERRORS)
+def delete_job_route(job: OwnedJob, runtime: RuntimeDep, owner: Owner) -> Deleted:
+    delete_job(runtime, job.id, owner_id=owner)
+    return Deleted(id=job.id, deleted=True)
+
+
+@router.get(
+    "/jobs/{job_id}/content",
+    responses={
+        **ERRORS,
+        200: {"content": {"video/mp4": {}, "image/webp": {}}, "description": "The file."},
+        206: {"description": "Part of the file (HTTP Range)."},
+        416: {"model": ErrorOut},
+    },
+    response_class=Response,
+)
+def job_content(
+    job: OwnedJob,
+    runtime: RuntimeDep,
+    owner: Owner,
+    variant: Annotated[str, Query(max_length=32)] = "video",
+    range_header: Annotated[str | None, Header(alias="range")] = None,
+) -> Response:
+    return content_response(
+        runtime, job.id, owner_id=owner, variant=variant, range_header=range_header
+    )
+
+
+def _event(name: str, data: dict[str, Any]) -> str:
+    return f"event: {name}\ndata: {json.dumps(data, default=str)}\n\n"
+
+
+@router.get(
+    "/jobs/{job_id}/events",
+    responses={**ERRORS, 200: {"content": {"text/event-stream": {}}}},
+    response_class=StreamingResponse,
+)
+async def job_events(
+    request: Request, job: OwnedJob, runtime: RuntimeDep, owner: Owner
+) -> Response:
+    """Server-Sent Events: ``progress`` while the job runs, then one ``done`` event."""
+
+    async def stream() -> AsyncIterator[str]:
+        yield "retry: 2000\n\n"
+        last: tuple[str, int, str] | None = None
+        idle = 0.0
+        while True:
+            view = await run_in_threadpool(get_job, runtime, job.id, owner_id=owner)
+            state = (view.status.value, view.progress, view.stage)
+            data = JobOut.of(view).model_dump(mode="json")
+            if view.status.is_terminal:
+                yield _event("done", data)
+                return
+            if state != last:
+                last = state
+                idle = 0.0
+                yield _event("progress", data)
+            elif idle >= 15:
+                idle = 0.0
+                yield ": keep-alive\n\n"
+            if await request.is_disconnected():
+                return
+            await asyncio.sleep(0.25)
+            idle += 0.25
+
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+
+
+@router.get("/engines", response_model=EngineList, tags=["engines"])
+def list_engines(runtime: RuntimeDep) -> EngineList:
+    """Each engine: its tasks, parameter JSON schema, limits, and where it sends data."""
+    return EngineList(
+        data=[
+            EngineOut(
+                name=engine.name,
+                description=engine.description,
+                tasks=sorted(engine.tasks),
+                device=engine.device,
+                runs_locally=engine.runs_locally,
+                sends_data_to_third_party=not engine.runs_locally,
+                limits=engine.limits.as_dict(),
+                params_schema=engine.params_model.model_json_schema(),
+            )
+            for engine in runtime.registry
+        ]
+    )
+
+
+@router.post("/webhook-secret", response_model=WebhookSecret, tags=["webhooks"])
+def get_webhook_secret(
+    runtime: RuntimeDep, owner: Owner, rotate: Annotated[bool, Query()] = False
+) -> WebhookSecret:
+    """Your Standard Webhooks signing secret (made on first call; ``rotate=true`` replaces it)."""
+    return WebhookSecret(secret=webhook_secret(runtime, owner, rotate=rotate))
+
+
+__all__ = ["form_values", "read_json_body", "router", "validated"]

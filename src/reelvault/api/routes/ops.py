@@ -1,0 +1,97 @@
+"""Operations: liveness, readiness and Prometheus metrics (no personal data in any)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse, PlainTextResponse
+from sqlalchemy import func, select, text
+
+from reelvault.api.deps import Ctx
+from reelvault.db.models import Job
+from reelvault.types import JobStatus
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz")
+def healthz() -> dict[str, str]:
+    """The process is alive."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz", responses={503: {"description": "Not ready: see the failing checks."}})
+def readyz(ctx: Ctx) -> JSONResponse:
+    """Ready to take jobs: the database answers, the vault has its key, workers run."""
+    checks: dict[str, bool] = {}
+    try:
+        with ctx.runtime.db.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        checks["database"] = True
+    except Exception:
+        checks["database"] = False
+    try:
+        checks["vault"] = bool(ctx.runtime.vault.keyring.active_id)
+    except Exception:
+        checks["vault"] = False
+    checks["workers"] = ctx.workers_alive() >= ctx.workers_expected
+    ready = all(checks.values())
+    return JSONResponse(
+        {"status": "ready" if ready else "not ready", "checks": checks},
+        status_code=200 if ready else 503,
+    )
+
+
+def _line(name: str, value: float, **labels: str) -> str:
+    if labels:
+        rendered = ",".join(f'{key}="{value}"' for key, value in sorted(labels.items()))
+        return f"{name}{{{rendered}}} {value:g}"
+    return f"{name} {value:g}"
+
+
+@router.get("/metrics", response_class=PlainTextResponse)
+def metrics(ctx: Ctx) -> PlainTextResponse:
+    """Prometheus text format: job counts by state and engine, durations, queue depth."""
+    runtime = ctx.runtime
+    lines = [
+        "# HELP reelvault_jobs Jobs by state and engine.",
+        "# TYPE reelvault_jobs gauge",
+    ]
+    with runtime.session() as session:
+        counts = session.execute(
+            select(Job.status, Job.engine, func.count()).group_by(Job.status, Job.engine)
+        ).all()
+        durations = session.execute(
+            select(Job.engine, Job.started_at, Job.completed_at).where(
+                Job.status == JobStatus.COMPLETED.value
+            )
+        ).all()
+    queued = 0
+    for status, engine, count in counts:
+        lines.append(_line("reelvault_jobs", count, state=status, engine=engine))
+        if status == JobStatus.QUEUED.value:
+            queued += count
+    lines += [
+        "# HELP reelvault_queue_depth Jobs waiting for a worker.",
+        "# TYPE reelvault_queue_depth gauge",
+        _line("reelvault_queue_depth", queued),
+        "# HELP reelvault_job_duration_seconds Run time of completed jobs still on record.",
+        "# TYPE reelvault_job_duration_seconds summary",
+    ]
+    per_engine: dict[str, tuple[int, float]] = {}
+    for engine, started, completed in durations:
+        if started is None or completed is None:
+            continue
+        count, total = per_engine.get(engine, (0, 0.0))
+        per_engine[engine] = (count + 1, total + (completed - started).total_seconds())
+    for engine, (count, total) in sorted(per_engine.items()):
+        lines.append(_line("reelvault_job_duration_seconds_count", count, engine=engine))
+        lines.append(_line("reelvault_job_duration_seconds_sum", total, engine=engine))
+    lines += [
+        "# HELP reelvault_workers_alive Worker processes or threads running.",
+        "# TYPE reelvault_workers_alive gauge",
+        _line("reelvault_workers_alive", ctx.workers_alive()),
+    ]
+    return PlainTextResponse("\n".join(lines) + "\n", media_type="text/plain; version=0.0.4")
+
+
+__all__ = ["router"]

@@ -1,0 +1,1 @@
+"""Pydantic I/O schemas (never ORM models)."""

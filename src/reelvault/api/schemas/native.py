@@ -1,0 +1,141 @@
+"""Schemas of the native API (``/api/v1``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from reelvault.jobs.service import JobView
+from reelvault.types import JobStatus, Task
+
+
+class JobCreate(BaseModel):
+    """A text→video job (JSON). Image→video and dance use multipart with the same fields."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    task: Task = Task.TEXT_TO_VIDEO
+    engine: str | None = Field(default=None, max_length=64, description="Engine name.")
+    model: str | None = Field(
+        default=None, max_length=200, description="Model id (alternative to engine)."
+    )
+    prompt: str | None = Field(default=None, max_length=100_000)
+    seconds: float = Field(default=4.0, description="Length in seconds.")
+    size: str = Field(default="640x360", max_length=16, description="WIDTHxHEIGHT, both even.")
+    fps: int = Field(default=24)
+    seed: int | None = Field(default=None)
+    params: dict[str, Any] = Field(default_factory=dict, description="Engine parameters.")
+    webhook_url: str | None = Field(default=None, max_length=2000)
+
+
+class JobErrorOut(BaseModel):
+    code: str
+    message: str
+
+
+class JobOut(BaseModel):
+    id: str
+    object: Literal["job"] = "job"
+    status: JobStatus
+    progress: int
+    stage: str
+    task: Task
+    engine: str
+    size: str
+    seconds: float
+    fps: int
+    seed: int
+    params: dict[str, Any]
+    attempts: int
+    created_at: datetime
+    started_at: datetime | None
+    completed_at: datetime | None
+    expires_at: datetime | None = Field(
+        description="When the service copy of the video is deleted."
+    )
+    output_bytes: int | None
+    error: JobErrorOut | None
+
+    @classmethod
+    def of(cls, view: JobView) -> JobOut:
+        return cls(
+            id=view.id,
+            status=view.status,
+            progress=view.progress,
+            stage=view.stage,
+            task=view.task,
+            engine=view.engine,
+            size=f"{view.width}x{view.height}",
+            seconds=view.seconds,
+            fps=view.fps,
+            seed=view.seed,
+            params=view.params,
+            attempts=view.attempts,
+            created_at=view.created_at,
+            started_at=view.started_at,
+            completed_at=view.completed_at,
+            expires_at=view.output_expires_at,
+            output_bytes=view.output_bytes,
+            error=(
+                JobErrorOut(code=view.error_code, message=view.error_message or "")
+                if view.error_code
+                else None
+            ),
+        )
+
+
+class JobList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[JobOut]
+    has_more: bool
+    next_cursor: str | None
+
+
+class Deleted(BaseModel):
+    id: str
+    object: Literal["job.deleted"] = "job.deleted"
+    deleted: bool
+
+
+class EngineOut(BaseModel):
+    name: str
+    description: str
+    tasks: list[Task]
+    device: str
+    runs_locally: bool
+    sends_data_to_third_party: bool
+    limits: dict[str, Any]
+    params_schema: dict[str, Any]
+
+
+class EngineList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[EngineOut]
+
+
+class WebhookSecret(BaseModel):
+    secret: str = Field(description="Standard Webhooks signing secret (whsec_...).")
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    param: str | None
+
+
+class ErrorOut(BaseModel):
+    error: ErrorBody
+
+
+__all__ = [
+    "Deleted",
+    "EngineList",
+    "EngineOut",
+    "ErrorOut",
+    "JobCreate",
+    "JobList",
+    "JobOut",
+    "WebhookSecret",
+]

@@ -1,0 +1,265 @@
+"""The model catalogue: which models the diffusers engine knows, and what each accepts.
+
+Built-in entries come from ``models.yaml`` next to this module; a deployment adds its
+own in ``<models_dir>/models.yaml`` (same schema). An id appearing twice is an error,
+never a silent override. A model may also be named by an absolute path to a folder
+written by ``save_pretrained``: it then gets the limits of its pipeline family.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib.resources import files
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from reelvault.config import Settings
+from reelvault.errors import ConfigError, NotFoundError
+from reelvault.types import Task
+
+USER_CATALOGUE = "models.yaml"
+ANY_SIZE = "any"
+
+Family = Literal["wan", "wan_animate", "ltx", "cogvideox"]
+
+DEFAULT_ALLOW_PATTERNS: tuple[str, ...] = (
+    # A diffusers folder: the index, each component's config, weights (safetensors only,
+    # so repos that also ship .bin/.pth copies are not downloaded twice) and tokenizers.
+    "model_index.json",
+    "*/*.json",
+    "*/*.safetensors",
+    "*/*.model",
+    "*/*.txt",
+)
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    width, sep, height = text.lower().partition("x")
+    if not sep or not width.isdigit() or not height.isdigit():
+        raise ValueError(f"size {text!r} is not WIDTHxHEIGHT")
+    return int(width), int(height)
+
+
+class ModelSpec(BaseModel):
+    """One catalogue entry (see models.yaml for the meaning of each field)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    family: Family
+    pipelines: dict[Task, str] = Field(min_length=1)
+    repo: str | None = None
+    revision: str = "main"
+    allow_patterns: tuple[str, ...] = DEFAULT_ALLOW_PATTERNS
+    path: Path | None = None
+    sizes: tuple[str, ...] = Field(min_length=1)
+    default_size: str
+    max_frames: int = Field(ge=1, le=10_000)
+    default_frames: int = Field(ge=1, le=10_000)
+    fps: tuple[int, ...] = Field(min_length=1)
+    steps: int = Field(ge=1, le=500)
+    guidance: float = Field(ge=0.0, le=50.0)
+    dtype: Literal["bfloat16", "float16", "float32"] = "bfloat16"
+    vram_gb: float = Field(gt=0)
+    licence: str = "unknown"
+    description: str = ""
+
+    @field_validator("sizes")
+    @classmethod
+    def _sizes_parse(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for size in value:
+            if size != ANY_SIZE:
+                parse_size(size)
+        return value
+
+    @field_validator("path")
+    @classmethod
+    def _path_absolute(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.expanduser().is_absolute():
+            raise ValueError("path must be absolute")
+        return value.expanduser() if value is not None else None
+
+    def model_post_init(self, context: Any, /) -> None:
+        if self.default_size not in self.sizes:
+            raise ValueError(f"default_size {self.default_size} is not one of sizes")
+        if self.repo is None and self.path is None:
+            raise ValueError("an entry needs a Hugging Face repo or a local path")
+
+    @property
+    def size_pairs(self) -> list[tuple[int, int]]:
+        return [parse_size(size) for size in self.sizes if size != ANY_SIZE]
+
+    @property
+    def any_size(self) -> bool:
+        """True for a local folder: sizes are checked against the family's step only."""
+        return ANY_SIZE in self.sizes
+
+    @property
+    def default_fps(self) -> int:
+        return self.fps[0]
+
+    @property
+    def default_seconds(self) -> float:
+        return round(self.default_frames / self.default_fps, 2)
+
+    def folder(self, settings: Settings) -> Path:
+        """Where the weights are (or will be, once pulled)."""
+        if self.path is not None:
+            return self.path
+        return settings.resolved_models_dir / self.id
+
+
+def _entries(data: Any, source: str) -> list[ModelSpec]:
+    if not isinstance(data, dict) or not isinstance(data.get("models"), list):
+        raise ConfigError(f"{source}: expected a top-level 'models:' list")
+    specs: list[ModelSpec] = []
+    for position, raw in enumerate(data["models"]):
+        try:
+            specs.append(ModelSpec.model_validate(raw))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(part) for part in first["loc"]) or "entry"
+            raise ConfigError(
+                f"{source}: model #{position + 1}: {where}: {first['msg']}", param="models"
+            ) from None
+    return specs
+
+
+@cache
+def builtin_catalogue() -> tuple[ModelSpec, ...]:
+    text = files("reelvault.engines.diffusers").joinpath("models.yaml").read_text("utf-8")
+    return tuple(_entries(yaml.safe_load(text), "built-in models.yaml"))
+
+
+def user_catalogue(settings: Settings) -> list[ModelSpec]:
+    path = settings.resolved_models_dir / USER_CATALOGUE
+    if not path.is_file():
+        return []
+    try:
+        data = yaml.safe_load(path.read_text("utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path} is not valid YAML ({type(exc).__name__})") from None
+    return _entries(data, str(path))
+
+
+def catalogue(settings: Settings | None = None) -> list[ModelSpec]:
+    """Every known model: the built-ins, then the deployment's own additions."""
+    specs = list(builtin_catalogue())
+    if settings is not None:
+        seen = {spec.id.lower() for spec in specs}
+        for spec in user_catalogue(settings):
+            if spec.id.lower() in seen:
+                raise ConfigError(
+                    f"model id {spec.id!r} in {USER_CATALOGUE} is already taken; pick another id",
+                    param="models",
+                )
+            seen.add(spec.id.lower())
+            specs.append(spec)
+    return specs
+
+
+def find_model(model_id: str, settings: Settings | None = None) -> ModelSpec:
+    """The catalogue entry for an id or Hugging Face repo id, or a local folder's spec.
+
+    Raises :class:`NotFoundError` listing the known ids.
+    """
+    wanted = model_id.strip()
+    if Path(wanted).expanduser().is_absolute():
+        return spec_for_folder(Path(wanted).expanduser())
+    specs = catalogue(settings)
+    for spec in specs:
+        if wanted.lower() in {spec.id.lower(), (spec.repo or "").lower()}:
+            return spec
+    known = ", ".join(spec.id for spec in specs)
+    raise NotFoundError(f"unknown model {wanted!r} (known: {known})", param="model")
+
+
+# Pipeline class -> (family, task). Used for local folders, whose model_index.json names
+# the class they were saved from; a family's sibling pipelines load from the same folder.
+PIPELINE_CLASSES: dict[str, tuple[Family, Task]] = {
+    "WanPipeline": ("wan", Task.TEXT_TO_VIDEO),
+    "WanImageToVideoPipeline": ("wan", Task.IMAGE_TO_VIDEO),
+    "WanAnimatePipeline": ("wan_animate", Task.DANCE),
+    "LTXPipeline": ("ltx", Task.TEXT_TO_VIDEO),
+    "LTXImageToVideoPipeline": ("ltx", Task.IMAGE_TO_VIDEO),
+    "CogVideoXPipeline": ("cogvideox", Task.TEXT_TO_VIDEO),
+    "CogVideoXImageToVideoPipeline": ("cogvideox", Task.IMAGE_TO_VIDEO),
+}
+SIBLINGS: dict[str, str] = {
+    "LTXPipeline": "LTXImageToVideoPipeline",
+    "LTXImageToVideoPipeline": "LTXPipeline",
+}
+# What a folder of unknown provenance may be asked for: sizes are any multiple of the
+# family's spatial step in this list, frames up to max.
+FOLDER_LIMITS: dict[Family, dict[str, Any]] = {
+    "wan": {"max_frames": 81, "fps": (16,), "steps": 50, "guidance": 5.0},
+    "wan_animate": {"max_frames": 309, "fps": (30,), "steps": 20, "guidance": 1.0},
+    "ltx": {"max_frames": 161, "fps": (24, 25, 30), "steps": 50, "guidance": 3.0},
+    "cogvideox": {"max_frames": 49, "fps": (8,), "steps": 50, "guidance": 6.0},
+}
+
+
+def spec_for_folder(folder: Path) -> ModelSpec:
+    """A spec for a local diffusers folder, from the pipeline class in its model_index.json.
+
+    Sizes are not known for such a folder, so any size is listed as allowed here; the
+    engine checks it against the family's spatial step instead.
+    """
+    index = folder / "model_index.json"
+    if not index.is_file():
+        raise NotFoundError(
+            f"model folder {folder} has no model_index.json (not a diffusers pipeline folder)",
+            param="model",
+        )
+    try:
+        class_name = str(json.loads(index.read_text("utf-8"))["_class_name"])
+    except (ValueError, KeyError, TypeError):
+        raise ConfigError(f"{index} is not a valid model_index.json") from None
+    if class_name not in PIPELINE_CLASSES:
+        known = ", ".join(sorted(PIPELINE_CLASSES))
+        raise NotFoundError(
+            f"model folder {folder} holds a {class_name}, which the diffusers engine does not "
+            f"run (supported: {known})",
+            param="model",
+        )
+    family, task = PIPELINE_CLASSES[class_name]
+    pipelines = {task: class_name}
+    sibling = SIBLINGS.get(class_name)
+    if sibling is not None:
+        pipelines[PIPELINE_CLASSES[sibling][1]] = sibling
+    limits = FOLDER_LIMITS[family]
+    return ModelSpec(
+        id=folder.name if folder.name[:1].isalnum() else "local-model",
+        family=family,
+        pipelines=pipelines,
+        path=folder,
+        sizes=(ANY_SIZE,),
+        default_size=ANY_SIZE,
+        max_frames=limits["max_frames"],
+        default_frames=min(limits["max_frames"], 49),
+        fps=limits["fps"],
+        steps=limits["steps"],
+        guidance=limits["guidance"],
+        dtype="bfloat16",
+        vram_gb=24.0,
+        licence="see the model folder",
+        description=f"local {class_name} folder",
+    )
+
+
+__all__ = [
+    "ANY_SIZE",
+    "DEFAULT_ALLOW_PATTERNS",
+    "USER_CATALOGUE",
+    "ModelSpec",
+    "builtin_catalogue",
+    "catalogue",
+    "find_model",
+    "parse_size",
+    "spec_for_folder",
+    "user_catalogue",
+]

@@ -1,0 +1,104 @@
+"""Loading pipelines from local folders only, an LRU cache of them, and a lock per device.
+
+Nothing here downloads: ``from_pretrained`` gets a local folder and
+``local_files_only=True``. Loading a multi-gigabyte pipeline takes long, so recently used
+ones stay loaded (``capacity`` of them; one by default, since two video models rarely
+fit one GPU together). One job at a time runs on a device: two pipelines sharing a
+GPU would only run each other out of memory.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from reelvault.engines.diffusers.device import MemoryPlan, apply_memory_plan, free_memory
+from reelvault.errors import EngineError
+
+_LOCKS_GUARD = threading.Lock()
+_DEVICE_LOCKS: dict[str, threading.Lock] = {}
+
+
+def device_lock(device: str) -> threading.Lock:
+    """The process-wide lock of a device (``cuda``, ``mps``, ``cpu``)."""
+    with _LOCKS_GUARD:
+        return _DEVICE_LOCKS.setdefault(device, threading.Lock())
+
+
+@dataclass(frozen=True)
+class PipelineKey:
+    folder: str
+    pipeline_class: str
+    device: str
+    dtype: str
+    plan: MemoryPlan
+
+
+def load_pipeline(diffusers: Any, torch: Any, key: PipelineKey) -> Any:
+    """Load a pipeline class from a local folder and place it per the memory plan."""
+    pipeline_class = getattr(diffusers, key.pipeline_class, None)
+    if pipeline_class is None:
+        raise EngineError(
+            f"this diffusers version ({diffusers.__version__}) has no {key.pipeline_class}; "
+            'upgrade with pip install -U "reelvault[diffusers]"'
+        )
+    if not (Path(key.folder) / "model_index.json").is_file():
+        # Never hand diffusers a name it could take for a Hub repo id.
+        raise EngineError(
+            f"could not load {key.pipeline_class}: {key.folder} is not a model folder"
+        )
+    try:
+        pipeline = pipeline_class.from_pretrained(
+            key.folder, dtype=getattr(torch, key.dtype), local_files_only=True
+        )
+    except (OSError, ValueError, KeyError) as exc:
+        # A partly pulled or damaged folder: the file name is useful, contents never shown.
+        raise EngineError(
+            f"could not load {key.pipeline_class} from {key.folder} ({type(exc).__name__}); "
+            "run `reelvault models verify` and pull the model again if files are missing"
+        ) from exc
+    pipeline.set_progress_bar_config(disable=True)
+    apply_memory_plan(pipeline, key.plan, key.device)
+    return pipeline
+
+
+class PipelineCache:
+    """Loaded pipelines, least recently used evicted first (and its memory returned)."""
+
+    def __init__(self, capacity: int = 1) -> None:
+        if capacity < 1:
+            raise ValueError("capacity must be at least 1")
+        self.capacity = capacity
+        self._pipelines: OrderedDict[PipelineKey, Any] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._pipelines)
+
+    def keys(self) -> list[PipelineKey]:
+        return list(self._pipelines)
+
+    def get(self, key: PipelineKey, diffusers: Any, torch: Any) -> Any:
+        if key in self._pipelines:
+            self._pipelines.move_to_end(key)
+            return self._pipelines[key]
+        # Make room first: the new pipeline must not load beside the one it replaces.
+        while len(self._pipelines) >= self.capacity:
+            self._pipelines.popitem(last=False)
+            free_memory(torch)
+        pipeline = load_pipeline(diffusers, torch, key)
+        self._pipelines[key] = pipeline
+        return pipeline
+
+    def drop(self, key: PipelineKey, torch: Any) -> None:
+        if self._pipelines.pop(key, None) is not None:
+            free_memory(torch)
+
+    def clear(self, torch: Any) -> None:
+        self._pipelines.clear()
+        free_memory(torch)
+
+
+__all__ = ["PipelineCache", "PipelineKey", "device_lock", "load_pipeline"]

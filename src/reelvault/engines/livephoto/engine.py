@@ -1,0 +1,144 @@
+"""The ``livephoto`` engine: layered parallax, camera moves and subtle life motion."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from typing import ClassVar, Literal
+
+import cv2
+import numpy as np
+from pydantic import Field
+
+from reelvault.engines.base import (
+    EngineLimits,
+    EngineParams,
+    Frame,
+    GenerationRequest,
+    ProgressCallback,
+    VideoFrames,
+)
+from reelvault.engines.livephoto.motion import MOTIONS
+from reelvault.engines.livephoto.render import LivePhotoRenderer
+from reelvault.engines.livephoto.subject import find_subject
+from reelvault.errors import ValidationError
+from reelvault.media.validate import MediaLimits, load_image
+from reelvault.types import Task
+
+Motion = Literal[
+    "auto", "push-in", "pull-out", "pan-left", "pan-right", "orbit", "dolly-zoom", "none"
+]
+
+
+class LivePhotoParams(EngineParams):
+    """Options of the livephoto engine."""
+
+    motion: Motion = Field(
+        "auto", description="Camera move; auto picks one from the seed; none: life motion only."
+    )
+    strength: float = Field(0.6, ge=0.0, le=1.0, description="How far the camera and body move.")
+    seed: int | None = Field(None, description="Overrides the request's seed for this engine.")
+
+
+def cover_fit(image: Frame, width: int, height: int) -> Frame:
+    """Scale ``image`` to cover ``width`` x ``height`` and crop the overflow (centred,
+    a little towards the top for tall photos, where faces are)."""
+    h, w = image.shape[:2]
+    scale = max(width / w, height / h)
+    new_w, new_h = max(width, round(w * scale)), max(height, round(h * scale))
+    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
+    resized = cv2.resize(image, (new_w, new_h), interpolation=interpolation)
+    left = (new_w - width) // 2
+    top = round((new_h - height) * 0.35)
+    return np.ascontiguousarray(resized[top : top + height, left : left + width])
+
+
+def _params(request: GenerationRequest) -> LivePhotoParams:
+    params = request.params
+    if isinstance(params, LivePhotoParams):
+        return params
+    if type(params) is EngineParams:
+        return LivePhotoParams()
+    raise ValidationError(
+        f"the livephoto engine needs LivePhotoParams, not {type(params).__name__}",
+        param="params",
+    )
+
+
+class LivePhotoEngine:
+    """Brings a still photo to life on the CPU with models shipped in the mediapipe wheel."""
+
+    name: ClassVar[str] = "livephoto"
+    description: ClassVar[str] = (
+        "Living photo: separates the person (or, with no person, what stands out) from "
+        "the background, fills the background behind them, and animates the photo with "
+        "a camera move (push-in, pull-out, pan, orbit, dolly-zoom) and subtle breathing "
+        "and sway. Nothing is invented: only pixels of the photo move."
+    )
+    tasks: ClassVar[frozenset[Task]] = frozenset({Task.IMAGE_TO_VIDEO})
+    device: ClassVar[str] = "cpu"
+    runs_locally: ClassVar[bool] = True
+    params_model: ClassVar[type[EngineParams]] = LivePhotoParams
+    limits: ClassVar[EngineLimits] = EngineLimits(
+        min_width=64,
+        max_width=1920,
+        min_height=64,
+        max_height=1920,
+        max_pixels=1920 * 1080,
+        min_fps=1,
+        max_fps=60,
+        min_seconds=0.5,
+        max_seconds=20.0,
+    )
+    media_limits: ClassVar[MediaLimits] = MediaLimits()
+
+    def run(self, request: GenerationRequest, progress: ProgressCallback) -> VideoFrames:
+        if request.task is not Task.IMAGE_TO_VIDEO:
+            raise ValidationError(
+                f"the livephoto engine does image_to_video, not {request.task.value}",
+                param="task",
+            )
+        self.limits.check(
+            width=request.width, height=request.height, fps=request.fps, seconds=request.seconds
+        )
+        params = _params(request)
+        source = request.inputs.get("image")
+        if source is None:
+            raise ValidationError("the livephoto engine needs an image", param="image")
+        progress(0.0, "analysing the photo")
+        pixels = load_image(source, self.media_limits).pixels
+        image = cover_fit(pixels, request.width, request.height)
+        del pixels
+        subject = find_subject(image)
+        seed = params.seed if params.seed is not None else request.seed
+        motion: str = params.motion
+        if motion == "auto":
+            motion = random.Random(seed).choice([m for m in MOTIONS if m != "none"])
+        count = request.frame_count
+        renderer = LivePhotoRenderer(
+            image,
+            subject,
+            motion=motion,
+            strength=params.strength,
+            fps=request.fps,
+            count=count,
+            seed=seed,
+        )
+        del subject, image
+
+        def frames() -> Iterator[Frame]:
+            for index in range(count):
+                frame = renderer.render(index)
+                progress((index + 1) / count, "rendering")
+                yield frame
+
+        return VideoFrames(
+            frames=frames(),
+            frame_count=count,
+            fps=request.fps,
+            width=request.width,
+            height=request.height,
+        )
+
+
+__all__ = ["LivePhotoEngine", "LivePhotoParams", "cover_fit"]

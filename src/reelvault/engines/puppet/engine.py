@@ -1,0 +1,313 @@
+"""The ``puppet`` engine: portrait + reference dance video → the portrait's person dancing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+from pydantic import Field
+
+from reelvault.engines.base import (
+    EngineLimits,
+    EngineParams,
+    Frame,
+    GenerationRequest,
+    ProgressCallback,
+    VideoFrames,
+)
+from reelvault.engines.puppet.pose import (
+    MIRROR,
+    NAMES,
+    OneEuro,
+    fill_gaps,
+    portrait_pose,
+    track,
+    visible,
+)
+from reelvault.engines.puppet.rig import (
+    ALL_BONES,
+    LIMBS,
+    MID_HIP,
+    MID_SHOULDER,
+    Rig,
+    clamp_to_frame,
+    retarget,
+    with_mid_joints,
+)
+from reelvault.errors import ValidationError
+from reelvault.media.decode import count_resampled_frames, iter_video_frames
+from reelvault.media.validate import MediaLimits, ValidatedVideo, load_image, validate_video
+from reelvault.types import Task
+
+MIN_FOUND_FRACTION = 0.5
+_TRACK_SIDE = 384
+_REQUIRED = (0, 11, 12, 23, 24)
+
+
+class PuppetParams(EngineParams):
+    """Options of the puppet engine."""
+
+    mirror: bool = Field(False, description="Dance the mirror image of the reference.")
+    side_by_side: bool = Field(False, description="Reference on the left, result on the right.")
+    background: Literal["photo", "reference"] = Field(
+        "photo", description="Behind the dancer: the photo (person removed) or the reference."
+    )
+    fps_from: Literal["reference", "request"] = Field(
+        "reference", description="Frame rate of the output: the reference's or the request's."
+    )
+
+
+def _params(request: GenerationRequest) -> PuppetParams:
+    params = request.params
+    if isinstance(params, PuppetParams):
+        return params
+    if type(params) is EngineParams:
+        return PuppetParams()
+    raise ValidationError(
+        f"the puppet engine needs PuppetParams, not {type(params).__name__}", param="params"
+    )
+
+
+def _cover(image: npt.NDArray[Any], width: int, height: int) -> npt.NDArray[Any]:
+    h, w = image.shape[:2]
+    scale = max(width / w, height / h)
+    new_w, new_h = max(width, round(w * scale)), max(height, round(h * scale))
+    resized = cv2.resize(image, (new_w, new_h), interpolation=cv2.INTER_AREA)
+    left, top = (new_w - width) // 2, (new_h - height) // 2
+    return np.ascontiguousarray(resized[top : top + height, left : left + width])
+
+
+def _fill(image: Frame, mask: npt.NDArray[np.float32]) -> Frame:
+    """The image with the person inpainted away (low resolution fill, widened hole)."""
+    height, width = image.shape[:2]
+    hole = (mask > 0.15).astype(np.uint8) * 255
+    grow = max(3, round(0.03 * max(width, height)))
+    hole = np.asarray(cv2.dilate(hole, np.ones((grow, grow), np.uint8)), np.uint8)
+    factor = min(1.0, 256 / max(width, height))
+    size = (max(8, round(width * factor)), max(8, round(height * factor)))
+    small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+    small_hole = cv2.resize(hole, size, interpolation=cv2.INTER_NEAREST)
+    filled = cv2.resize(cv2.inpaint(small, small_hole, 5, cv2.INPAINT_TELEA), (width, height))
+    blend = cv2.GaussianBlur(hole.astype(np.float32) / 255.0, (0, 0), grow / 2)
+    return np.asarray(cv2.blendLinear(filled, image, blend, 1.0 - blend), dtype=np.uint8)
+
+
+def _place(
+    photo: Frame,
+    points: npt.NDArray[np.float32],
+    mask: npt.NDArray[np.float32],
+    width: int,
+    height: int,
+    cropped: bool,
+) -> tuple[Frame, npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+    """Scale and move the person of the photo into the output frame (about 80% of its
+    height, centred); returns the photo, its joints and its mask in output pixels."""
+    ys, xs = np.nonzero(mask > 0.5)
+    top, bottom, left, right = ys.min(), ys.max(), xs.min(), xs.max()
+    scale = min(0.8 * height / max(1, bottom - top), 0.9 * width / max(1, right - left))
+    offset_x = width / 2 - scale * (left + right) / 2
+    offset_y = (height - scale * bottom) if cropped else (0.92 * height - scale * bottom)
+    matrix = np.array([[scale, 0, offset_x], [0, scale, offset_y]], dtype=np.float64)
+    size = (width, height)
+    placed = cv2.warpAffine(
+        photo,
+        matrix,
+        size,
+        flags=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_REPLICATE,
+    )
+    placed_mask = cv2.warpAffine(mask, matrix, size, flags=cv2.INTER_LINEAR)
+    moved = points.copy()
+    moved[:, 0] = points[:, 0] * scale + offset_x
+    moved[:, 1] = points[:, 1] * scale + offset_y
+    return (np.asarray(placed, np.uint8), moved, np.asarray(placed_mask, np.float32))
+
+
+class PuppetEngine:
+    """Makes the person of a photo dance like the person of a reference video, on the CPU."""
+
+    name: ClassVar[str] = "puppet"
+    description: ClassVar[str] = (
+        "Dance: tracks the pose of the reference dancer in every frame, cuts the person "
+        "of the photo into a 2D puppet rigged to their own skeleton, and poses it with "
+        "the dancer's joint angles over the photo's background (person removed). Keeps "
+        "the reference's music and length. A 2D rig: turns and occlusions are approximate."
+    )
+    tasks: ClassVar[frozenset[Task]] = frozenset({Task.DANCE})
+    device: ClassVar[str] = "cpu"
+    runs_locally: ClassVar[bool] = True
+    params_model: ClassVar[type[EngineParams]] = PuppetParams
+    limits: ClassVar[EngineLimits] = EngineLimits(
+        min_width=64,
+        max_width=1920,
+        min_height=64,
+        max_height=1920,
+        max_pixels=1280 * 720,
+        min_fps=1,
+        max_fps=60,
+        min_seconds=0.5,
+        max_seconds=60.0,
+    )
+    media_limits: ClassVar[MediaLimits] = MediaLimits()
+
+    def run(self, request: GenerationRequest, progress: ProgressCallback) -> VideoFrames:
+        if request.task is not Task.DANCE:
+            raise ValidationError(
+                f"the puppet engine does dance, not {request.task.value}", param="task"
+            )
+        self.limits.check(
+            width=request.width, height=request.height, fps=request.fps, seconds=request.seconds
+        )
+        params = _params(request)
+        image_path = request.inputs.get("image")
+        reference_path = request.inputs.get("reference_video")
+        if image_path is None:
+            raise ValidationError("the puppet engine needs a photo of a person", param="image")
+        if reference_path is None:
+            raise ValidationError(
+                "the puppet engine needs a reference video", param="reference_video"
+            )
+        if params.side_by_side and request.width % 4:
+            raise ValidationError("side_by_side needs a width divisible by 4", param="size")
+        photo = load_image(image_path, self.media_limits).pixels
+        reference = validate_video(reference_path, self.media_limits)
+        progress(0.0, "finding the person in the photo")
+        portrait = portrait_pose(photo)
+        if portrait is None or float((portrait.mask > 0.5).mean()) < 0.01:
+            raise ValidationError("no person found in the photo", param="image")
+        seen = visible(portrait.points, photo.shape[1], photo.shape[0])
+        missing = [NAMES[j] for j in _REQUIRED if j not in seen]
+        if missing:
+            raise ValidationError(
+                "the photo must show the person's head, shoulders and hips; missing: "
+                + ", ".join(missing),
+                param="image",
+            )
+        chains = {
+            name for name, bones in LIMBS.items() if all(j in seen for bone in bones for j in bone)
+        }
+
+        fps = request.fps
+        if params.fps_from == "reference":
+            fps = int(min(self.limits.max_fps, max(self.limits.min_fps, round(reference.fps))))
+        seconds = min(reference.duration_seconds, request.seconds, self.limits.max_seconds)
+        count = count_resampled_frames(seconds, fps)
+        panel_width = request.width // 2 if params.side_by_side else request.width
+        width, height = panel_width, request.height
+
+        scale = min(1.0, _TRACK_SIDE / max(reference.width, reference.height))
+        track_size = (
+            max(2, round(reference.width * scale)),
+            max(2, round(reference.height * scale)),
+        )
+        frames_in = iter_video_frames(reference_path, fps=fps, size=track_size, max_frames=count)
+        points, found = track(frames_in, lambda n: progress(0.4 * n / count, "reading the dance"))
+        fraction = float(found.mean()) if len(found) else 0.0
+        if fraction < MIN_FOUND_FRACTION:
+            raise ValidationError(
+                f"a person was found in only {fraction:.0%} of the reference video's frames "
+                f"(at least {MIN_FOUND_FRACTION:.0%} needed)",
+                param="reference_video",
+            )
+        count = len(points)
+        points = fill_gaps(points, found)
+        if params.mirror:
+            points = points[:, [MIRROR.get(j, j) for j in range(33)], :]
+            points[:, :, 0] = track_size[0] - points[:, :, 0]
+        points[:, :, :2] = OneEuro(float(fps))(points[:, :, :2])
+        reference_joints = with_mid_joints(points)
+
+        cropped = "left leg" not in chains and "right leg" not in chains
+        placed, rest_points, mask = _place(
+            photo, portrait.points, portrait.mask, width, height, cropped
+        )
+        rest = with_mid_joints(rest_points)
+        background = (
+            _fill(_cover(photo, width, height), _cover(portrait.mask, width, height))
+            if params.background == "photo"
+            else None
+        )
+        del photo, portrait
+        alpha = np.clip((mask - 0.3) / 0.4, 0.0, 1.0).astype(np.float32)
+        rig = Rig(placed, alpha, rest, chains)
+        del placed, mask, alpha
+
+        torso = np.hypot(
+            *(reference_joints[:, MID_SHOULDER, :2] - reference_joints[:, MID_HIP, :2]).T
+        )
+        typical_torso = float(np.median(torso))
+        nominal = {
+            bone: float(
+                np.percentile(
+                    np.hypot(
+                        *(reference_joints[:, bone[1], :2] - reference_joints[:, bone[0], :2]).T
+                    ),
+                    90,
+                )
+            )
+            for bone in ALL_BONES
+        }
+        origin = np.median(reference_joints[:, MID_HIP, :2], axis=0).astype(np.float32)
+        size_ratio = rig.torso_length / max(typical_torso, 1e-3)
+        drawn = [MID_HIP, MID_SHOULDER, 0, 11, 12, 23, 24] + [
+            j for name in chains for bone in LIMBS[name] for j in bone
+        ]
+        margin = 0.3 * rig.torso_length
+
+        def posed_at(index: int) -> npt.NDArray[np.float32]:
+            root_scale = min(1.3, max(0.75, float(torso[index]) / max(typical_torso, 1e-3)))
+            posed = retarget(rest, reference_joints[index], nominal, origin, root_scale, size_ratio)
+            shifted = clamp_to_frame(posed[drawn], width, height, margin, keep_bottom=not cropped)
+            moved: npt.NDArray[np.float32] = (posed + (shifted[0] - posed[drawn][0])).astype(
+                np.float32
+            )
+            return moved
+
+        def frames() -> Iterator[Frame]:
+            backdrop: Iterator[Frame] | None = None
+            if params.background == "reference" or params.side_by_side:
+                backdrop = iter_video_frames(reference_path, fps=fps, max_frames=count)
+            for index in range(count):
+                reference_frame = next(backdrop) if backdrop is not None else None
+                if background is not None:
+                    behind = background
+                else:
+                    assert reference_frame is not None
+                    behind = _reference_plate(reference_frame, width, height)
+                frame = rig.render(behind, posed_at(index))
+                if params.side_by_side:
+                    assert reference_frame is not None
+                    frame = np.hstack([_cover(reference_frame, width, height), frame])
+                progress(0.4 + 0.6 * (index + 1) / count, "rendering")
+                yield frame
+
+        return VideoFrames(
+            frames=frames(),
+            frame_count=count,
+            fps=fps,
+            width=width * (2 if params.side_by_side else 1),
+            height=height,
+            audio_path=reference_path if reference.has_audio else None,
+        )
+
+
+def _reference_plate(frame: Frame, width: int, height: int) -> Frame:
+    """A reference frame with its dancer removed, as a backdrop."""
+    import mediapipe as mp  # type: ignore[import-untyped]
+
+    plate = _cover(frame, width, height)
+    with mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=0) as segmenter:
+        mask = np.asarray(segmenter.process(plate).segmentation_mask, np.float32)
+    return _fill(plate, mask)
+
+
+def describe_reference(path: Path, limits: MediaLimits | None = None) -> ValidatedVideo:
+    """The reference video as the engine will read it (validation included)."""
+    return validate_video(path, limits)
+
+
+__all__ = ["PuppetEngine", "PuppetParams"]

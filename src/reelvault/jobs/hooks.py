@@ -1,0 +1,43 @@
+"""What happens elsewhere when a job ends (anonymous usage counters, for one).
+
+Higher layers (privacy) must not be imported by the jobs layer, so hooks are named here
+by dotted path and loaded on first use, the same seam as the engine registry's
+built-ins. Each hook runs inside the transaction that ends the job.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+JOB_END_HOOKS: tuple[str, ...] = ("reelvault.privacy.analytics:record_job_end",)
+RETAINED_PROMPT_FILTER = "reelvault.privacy.redact:redact"
+"""Applied to a prompt before it is kept beyond its job (emails, cards... -> placeholders)."""
+
+JobEndHook = Callable[[Any, Session, Any], object]
+
+
+@cache
+def job_end_hooks() -> tuple[JobEndHook, ...]:
+    hooks: list[JobEndHook] = []
+    for reference in JOB_END_HOOKS:
+        hooks.append(_load(reference))
+    return tuple(hooks)
+
+
+def _load(reference: str) -> Any:
+    module_name, _, attribute = reference.partition(":")
+    return getattr(importlib.import_module(module_name), attribute)
+
+
+@cache
+def retained_prompt_filter() -> Callable[[str], str]:
+    function: Callable[[str], str] = _load(RETAINED_PROMPT_FILTER)
+    return function
+
+
+__all__ = ["JOB_END_HOOKS", "RETAINED_PROMPT_FILTER", "job_end_hooks", "retained_prompt_filter"]

@@ -1,0 +1,58 @@
+"""Load the operator's signing identity from ``provenance_dir``."""
+
+from __future__ import annotations
+
+import logging
+from typing import Literal
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+from reelvault.config import Settings
+from reelvault.errors import ConfigError
+from reelvault.media.provenance.keys import signing_files
+from reelvault.media.provenance.manifest import Signer
+
+log = logging.getLogger(__name__)
+_hinted = False
+
+
+def load_signer(settings: Settings) -> Signer | None:
+    """The signing identity, or None when ``reelvault provenance init`` was never run
+    (outputs are then only watermarked; a hint is logged once per process)."""
+    global _hinted
+    files = signing_files(settings)
+    if not files.cert_chain.exists() or not files.private_key.exists():
+        if not _hinted:
+            _hinted = True
+            log.warning(
+                "outputs carry no content credentials: run `reelvault provenance init` "
+                "(or install a certificate as signing.pem/signing.key in the provenance dir)"
+            )
+        return None
+    chain = files.cert_chain.read_bytes()
+    key_pem = files.private_key.read_bytes()
+    try:
+        leaf = x509.load_pem_x509_certificates(chain)[0]
+        key = load_pem_private_key(key_pem, password=None)
+    except ValueError:
+        raise ConfigError(
+            "the signing certificate or key in the provenance dir is unreadable"
+        ) from None
+    algorithm: Literal["es256", "es384", "ps256"]
+    if isinstance(key, ec.EllipticCurvePrivateKey):
+        algorithm = "es384" if key.curve.name == "secp384r1" else "es256"
+    elif isinstance(key, rsa.RSAPrivateKey):
+        algorithm = "ps256"
+    else:
+        raise ConfigError("the signing key must be an EC (P-256/P-384) or RSA key")
+    return Signer(
+        cert_chain=chain,
+        private_key=key_pem,
+        algorithm=algorithm,
+        subject=leaf.subject.rfc4514_string(),
+    )
+
+
+__all__ = ["load_signer"]

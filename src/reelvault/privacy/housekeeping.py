@@ -1,0 +1,45 @@
+"""Retention for the privacy tables themselves, one call for the sweeper.
+
+Consent records, usage counters, notify-me signups, audit entries and the IP salts
+each expire per the policy (or, for salts, at the end of their day).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from reelvault.jobs.runtime import Runtime
+from reelvault.privacy import analytics, audit, consent, notify
+from reelvault.privacy.secret_store import destroy_expired_secrets
+
+
+@dataclass
+class PrivacySweepReport:
+    """Counts only."""
+
+    consent_records_deleted: int = 0
+    usage_counters_deleted: int = 0
+    contacts_shredded: int = 0
+    audit_entries_pruned: int = 0
+    secrets_destroyed: int = 0
+
+    @property
+    def total(self) -> int:
+        return sum(asdict(self).values())
+
+    def as_fields(self) -> dict[str, int]:
+        return asdict(self)
+
+
+def sweep_privacy_records(runtime: Runtime) -> PrivacySweepReport:
+    """Delete every privacy record past its expiry. Idempotent."""
+    return PrivacySweepReport(
+        consent_records_deleted=consent.delete_expired(runtime),
+        usage_counters_deleted=analytics.delete_expired(runtime),
+        contacts_shredded=notify.delete_expired(runtime),
+        audit_entries_pruned=audit.prune_expired(runtime),
+        secrets_destroyed=destroy_expired_secrets(runtime),
+    )
+
+
+__all__ = ["PrivacySweepReport", "sweep_privacy_records"]

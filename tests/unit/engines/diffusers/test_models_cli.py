@@ -1,0 +1,55 @@
+"""``reelvault models`` (the Typer sub-app), on local folders."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from reelvault.cli.models import app
+from reelvault.cli.state import CliState
+from reelvault.config import Settings
+from reelvault.engines.diffusers import find_model
+from reelvault.engines.diffusers.hub import write_manifest_for_folder
+from reelvault.errors import EngineError, ValidationError
+
+
+def _invoke(settings: Settings, *args: str) -> object:
+    runner = CliRunner()
+    return runner.invoke(
+        app, list(args), obj=CliState(data_dir=settings.data_dir), env={"COLUMNS": "200"}
+    )
+
+
+def test_list_shows_installed_models_with_size_and_licence(tiny_settings: Settings) -> None:
+    result = _invoke(tiny_settings, "list", "--json")
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    rows = json.loads(result.output)  # type: ignore[attr-defined]
+    assert [row["id"] for row in rows] == ["tiny-wan", "tiny-ltx", "tiny-animate", "tiny-cogvideox"]
+    assert all(row["installed"] and row["bytes"] > 0 and row["licence"] for row in rows)
+    table = _invoke(tiny_settings, "list", "--all")
+    assert "wan2.1-t2v-1.3b" in table.output and "test-only" in table.output  # type: ignore[attr-defined]
+
+
+def test_verify_and_rm(tiny_settings: Settings, tiny_folders: dict[str, Path]) -> None:
+    spec = find_model("ltx-video-0.9", tiny_settings)
+    shutil.copytree(tiny_folders["tiny-ltx"], spec.folder(tiny_settings))
+    write_manifest_for_folder(spec, spec.folder(tiny_settings))
+    ok = _invoke(tiny_settings, "verify", "ltx-video-0.9")
+    assert ok.exit_code == 0 and "ok ltx-video-0.9" in ok.output  # type: ignore[attr-defined]
+    (spec.folder(tiny_settings) / "model_index.json").write_text("{}")
+    bad = _invoke(tiny_settings, "verify", "ltx-video-0.9", "--quick")
+    assert isinstance(bad.exception, ValidationError)  # type: ignore[attr-defined]
+    assert "reelvault models pull ltx-video-0.9" in str(bad.exception)  # type: ignore[attr-defined]
+    removed = _invoke(tiny_settings, "rm", "ltx-video-0.9", "--yes")
+    assert removed.exit_code == 0 and "removed ltx-video-0.9" in removed.output  # type: ignore[attr-defined]
+    assert not spec.folder(tiny_settings).exists()
+
+
+def test_pull_failure_is_a_reelvault_error(tiny_settings: Settings) -> None:
+    # A closed local port stands for "no network" even on a machine that has one.
+    result = _invoke(tiny_settings, "pull", "cogvideox-2b", "--endpoint", "http://127.0.0.1:9")
+    assert isinstance(result.exception, EngineError)  # type: ignore[attr-defined]
+    assert "could not reach the Hugging Face Hub" in str(result.exception)  # type: ignore[attr-defined]

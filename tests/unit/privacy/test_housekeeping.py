@@ -1,0 +1,38 @@
+"""The privacy tables follow retention too: one call for the sweeper empties what expired."""
+
+from __future__ import annotations
+
+from reelvault.privacy import analytics, audit, consent
+from reelvault.privacy.housekeeping import sweep_privacy_records
+from reelvault.privacy.pseudonyms import ip_pseudonym
+from reelvault.privacy.secret_store import secret_names
+from reelvault.testing import FakeClock
+
+from .conftest import OpenRuntime
+
+
+def test_everything_expired_is_removed_and_counted(
+    open_runtime: OpenRuntime, clock: FakeClock
+) -> None:
+    runtime = open_runtime("standard")
+    consent.withdraw(runtime, "own_1", consent.ANALYTICS)
+    analytics.record_job_outcome(
+        runtime, owner_id="own_2", feature="dance", engine="puppet",
+        width=720, height=1280, seconds=8.0, outcome="completed",
+    )  # fmt: skip
+    audit.record(runtime, "retention.sweep", objects_shredded=1)
+    ip_pseudonym(runtime, "198.51.100.4")
+    assert sweep_privacy_records(runtime).total == 0
+
+    clock.advance(days=800)  # past every retention in the standard profile
+    report = sweep_privacy_records(runtime)
+    assert report.as_fields() == {
+        "consent_records_deleted": 1,
+        "usage_counters_deleted": 1,
+        "contacts_shredded": 0,
+        "audit_entries_pruned": 1,
+        "secrets_destroyed": 1,
+    }
+    assert secret_names(runtime, "ip-salt/") == []
+    assert audit.verify(runtime).ok
+    assert sweep_privacy_records(runtime).total == 0  # idempotent
