@@ -19,6 +19,8 @@ Messages never contain personal data (no prompt text, no e-mail, no file content
     │   └── PayloadTooLargeError    over a size limit                       (413)
     ├── UnauthorizedError           missing or wrong API key                (401)
     ├── RateLimitedError            too many requests; retry_after seconds  (429)
+    ├── ForbiddenError              not allowed (e.g. under the minimum age) (403)
+    │   └── ConsentRequiredError    a third-party provider needs opt-in     (403)
     ├── NotFoundError               unknown job / engine                    (404)
     ├── ConflictError               wrong state for the operation           (409)
     ├── GoneError                   retention ended, content shredded       (410)
@@ -114,6 +116,22 @@ class RateLimitedError(ReelvaultError):
         self.retry_after = retry_after
 
 
+class ForbiddenError(ReelvaultError):
+    code = "forbidden"
+    http_status = 403
+
+
+class ConsentRequiredError(ForbiddenError):
+    """Data would leave this machine for a provider the owner has not opted in to."""
+
+    code = "consent_required"
+
+    def __init__(self, message: str, *, provider: str, sends: list[str]) -> None:
+        super().__init__(message, param="consent")
+        self.provider = provider
+        self.sends = sends
+
+
 class NotFoundError(ReelvaultError):
     code = "not_found"
     http_status = 404
@@ -155,7 +173,9 @@ __all__ = [
     "ConfigError",
     "ConflictError",
     "EngineError",
+    "ConsentRequiredError",
     "EngineNotFoundError",
+    "ForbiddenError",
     "GoneError",
     "IntegrityError",
     "JobCancelledError",
