@@ -1,4 +1,4 @@
-# The two commands: `make run` (a demo video on the embedded default) and `make test`.
+# The two commands: `make run` (the server on the embedded default) and `make test`.
 # Each sets up .venv idempotently: it reinstalls only when pyproject.toml changes.
 PYTHON ?= python3
 VENV   := .venv
@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 TORCH  := torch==2.13.0
 
-.PHONY: run serve test lint format bench clean
+.PHONY: run demo test lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,6 +18,9 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
+	$(BIN)/reelvault serve
+
+demo: $(STAMP)
 	$(BIN)/reelvault generate "a red balloon drifting over a calm sea at sunset" \
 		-o out/balloon.mp4 --seconds 4 --size 640x360 --fps 24 --seed 7
 
@@ -34,6 +37,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/vault.py
+	$(BIN)/python bench/api.py
+	$(BIN)/python bench/engines.py
+	$(BIN)/python bench/provenance.py
+	$(BIN)/python bench/diffusers_overhead.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache out
