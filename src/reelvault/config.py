@@ -125,6 +125,41 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Reverse proxies (addresses or networks) whose X-Forwarded-For is believed.",
     )
+    fal_key: SecretStr | None = Field(
+        default=None,
+        description="fal.ai API key; enables fal-ai/... models (owners opt in to provider:fal).",
+    )
+    fal_queue_url: str = Field(
+        default="https://queue.fal.run", description="fal.ai queue API base URL."
+    )
+    replicate_api_token: SecretStr | None = Field(
+        default=None,
+        description="Replicate API token; enables replicate:OWNER/NAME models (opt-in needed).",
+    )
+    replicate_api_url: str = Field(
+        default="https://api.replicate.com/v1", description="Replicate API base URL."
+    )
+    comfyui_url: str | None = Field(
+        default=None,
+        description="Base URL of a ComfyUI server (e.g. http://gpu-box:8188); enables comfyui.",
+    )
+    comfyui_workflow: Path | None = Field(
+        default=None, description="ComfyUI workflow in API format (Save (API Format))."
+    )
+    comfyui_mapping: dict[str, str] = Field(
+        default_factory=dict,
+        description='Which node input takes each value, as role -> "NODE_ID.INPUT".',
+    )
+    comfyui_is_own_server: bool = Field(
+        default=False,
+        description="The ComfyUI server is the operator's own machine: no third-party consent.",
+    )
+    remote_timeout_seconds: float = Field(
+        default=900.0, gt=0, le=7200, description="Longest a remote job may take at its provider."
+    )
+    remote_allow_private: bool = Field(
+        default=False, description="Allow provider-returned URLs on loopback/private addresses."
+    )
     models_dir: Path | None = Field(
         default=None,
         description="Where `reelvault models pull` puts model weights; default <data_dir>/models.",
@@ -154,7 +189,9 @@ class Settings(BaseSettings):
         default="INFO", description="Log level (logs never contain personal data)."
     )
 
-    @field_validator("data_dir", "key_file", "models_dir", "provenance_dir", mode="after")
+    @field_validator(
+        "data_dir", "key_file", "models_dir", "provenance_dir", "comfyui_workflow", mode="after"
+    )
     @classmethod
     def _expand(cls, value: Path | None) -> Path | None:
         return value.expanduser() if value is not None else None
@@ -190,7 +227,13 @@ class Settings(BaseSettings):
     def censored(self) -> dict[str, Any]:
         """Settings safe to print: secrets replaced, nothing else hidden."""
         values = self.model_dump(mode="json")
-        for secret in ("master_key", "watermark_secret", "smtp_password"):
+        for secret in (
+            "master_key",
+            "watermark_secret",
+            "smtp_password",
+            "fal_key",
+            "replicate_api_token",
+        ):
             if values.get(secret) is not None:
                 values[secret] = "**********"
         return values

@@ -15,7 +15,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from reelvault.errors import RateLimitedError, ReelvaultError, ValidationError
+from reelvault.errors import (
+    ConsentRequiredError,
+    RateLimitedError,
+    ReelvaultError,
+    ValidationError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +49,7 @@ def error_response(
     message: str,
     param: str | None = None,
     headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> JSONResponse:
     body: dict[str, Any]
     if _is_openai(request):
@@ -53,6 +59,8 @@ def error_response(
         body = {"error": {"message": message, "type": kind, "param": param, "code": code}}
     else:
         body = {"error": {"code": code, "message": message, "param": param}}
+    if extra:
+        body["error"].update(extra)
     return JSONResponse(body, status_code=status, headers=headers)
 
 
@@ -78,6 +86,9 @@ def install_error_handlers(app: FastAPI) -> None:
         status = exc.http_status
         if status >= 500 and not isinstance(exc, ValidationError):
             log.error("request failed: %s (%s)", exc.code, type(exc).__name__)
+        extra = None
+        if isinstance(exc, ConsentRequiredError):
+            extra = {"provider": exc.provider, "sends": exc.sends}
         return error_response(
             request,
             status=status,
@@ -85,6 +96,7 @@ def install_error_handlers(app: FastAPI) -> None:
             message=exc.message,
             param=exc.param,
             headers=headers,
+            extra=extra,
         )
 
     @app.exception_handler(RequestValidationError)

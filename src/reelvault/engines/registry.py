@@ -24,6 +24,7 @@ BUILTIN_ENGINES: tuple[str, ...] = (
     "reelvault.engines.livephoto:LivePhotoEngine",
     "reelvault.engines.puppet:PuppetEngine",
     "reelvault.engines.diffusers:DiffusersEngine",
+    "reelvault.engines.remote:RemoteEngine",
 )
 
 

@@ -46,9 +46,9 @@ class JobProgress:
             raise LeaseLostError("this worker's lease on the job expired")
         percent = max(0, min(100, percent))
         now = time.monotonic()
-        if not force and (
-            percent == self._last_written or now - self._last_time < self.min_interval
-        ):
+        # Only the time throttle skips a report: a job waiting at the same percentage
+        # (a provider's queue) must still notice a cancellation promptly.
+        if not force and now - self._last_time < self.min_interval:
             return
         self._last_time = now
         self._last_written = percent

@@ -24,6 +24,7 @@ from reelvault.errors import (
     ValidationError,
 )
 from reelvault.jobs import objects, webhooks
+from reelvault.jobs.consent_gate import check_provider_consent
 from reelvault.jobs.hooks import job_end_hooks, retained_prompt_filter
 from reelvault.jobs.runtime import Runtime
 from reelvault.jobs.states import check_transition
@@ -187,7 +188,11 @@ def validate_request(runtime: Runtime, request: JobRequest) -> tuple[Engine, Eng
         )
     if request.seed is not None and not 0 <= request.seed <= MAX_SEED:
         raise ValidationError(f"seed must be between 0 and {MAX_SEED}", param="seed")
-    return engine, parse_params(engine, request.params)
+    params = parse_params(engine, request.params)
+    if not engine.runs_locally:
+        # Data would leave this machine: only with the owner's opt-in for that provider.
+        check_provider_consent(runtime, request.owner_id, engine, request, params=params)
+    return engine, params
 
 
 REQUIRED_INPUTS: dict[Task, frozenset[str]] = {
