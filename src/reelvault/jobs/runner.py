@@ -20,6 +20,7 @@ from reelvault.db.models import Job, StoredObject
 from reelvault.engines.base import Frame, GenerationRequest, parse_params
 from reelvault.errors import JobCancelledError, LeaseLostError, ReelvaultError
 from reelvault.jobs import objects
+from reelvault.jobs.consent_gate import check_provider_consent
 from reelvault.jobs.progress import JobProgress
 from reelvault.jobs.runtime import Runtime, ensure_private_dir
 from reelvault.jobs.service import INPUT_KIND_PREFIX, finish_job
@@ -62,6 +63,7 @@ def prepare_scratch(runtime: Runtime, job_id: str) -> Path:
 class _Spec:
     task: Task
     engine: str
+    owner_id: str
     width: int
     height: int
     fps: int
@@ -83,6 +85,7 @@ def _load_spec(runtime: Runtime, job_id: str) -> _Spec:
         return _Spec(
             task=Task(job.task),
             engine=job.engine,
+            owner_id=job.owner_id,
             width=job.width,
             height=job.height,
             fps=job.fps,
@@ -153,6 +156,9 @@ def _render_and_encode(
         params=params,
         inputs=inputs,
     )
+    if not engine.runs_locally:
+        # Consent may have been withdrawn while the job waited in the queue.
+        check_provider_consent(runtime, spec.owner_id, engine, request, params=params)
     progress.report(1, "rendering", force=True)
     video = engine.run(request, progress.engine)
     settings = runtime.settings

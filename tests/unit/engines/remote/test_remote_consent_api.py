@@ -179,3 +179,27 @@ def test_processors_lists_enabled_third_parties() -> None:
     assert all(set(item) == {"name", "purpose", "url", "retention"} for item in found)
     Configured.comfyui_is_own_server = True
     assert [item["purpose"] for item in processors(Configured())] == ["provider:fal"]
+
+
+def test_withdrawal_while_queued_stops_the_job_before_anything_is_sent(
+    tmp_path: Path, fal: FakeFal, comfy: FakeComfy
+) -> None:
+    settings = settings_for(tmp_path)
+    registry = EngineRegistry(settings)
+    registry.register(remote_engine_class(remote_config(tmp_path, fal=fal, comfy=comfy)))
+    runtime = Runtime.open(settings, registry=registry)
+    try:
+        # No workers yet: the job waits in the queue while the owner changes their mind.
+        with TestClient(create_app(settings, runtime=runtime, worker_mode="none")) as client:
+            grant(runtime, LOCAL_OWNER, provider_purpose("fal"))
+            job = client.post("/api/v1/jobs", json=JOB).json()
+            withdraw(runtime, LOCAL_OWNER, provider_purpose("fal"))
+        from reelvault.jobs.worker import Worker
+
+        assert Worker(runtime).run_once() == "failed"
+        with TestClient(create_app(settings, runtime=runtime, worker_mode="none")) as client:
+            final = client.get(f"/api/v1/jobs/{job['id']}").json()
+        assert final["error"]["code"] == "consent_required"
+        assert fal.seen == []
+    finally:
+        runtime.close()
