@@ -160,6 +160,11 @@ class Settings(BaseSettings):
     remote_allow_private: bool = Field(
         default=False, description="Allow provider-returned URLs on loopback/private addresses."
     )
+    international_transfers: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="Statement on international data transfers shown on /privacy.",
+    )
     models_dir: Path | None = Field(
         default=None,
         description="Where `reelvault models pull` puts model weights; default <data_dir>/models.",

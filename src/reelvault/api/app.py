@@ -9,19 +9,23 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Literal
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from starlette.responses import Response
+from starlette.staticfiles import StaticFiles
 
 from reelvault import __version__
 from reelvault.api.deps import ApiContext
 from reelvault.api.errors import install_error_handlers
 from reelvault.api.ratelimit import RateLimiter
-from reelvault.api.routes import native, openai_videos, ops
+from reelvault.api.routes import native, openai_videos, ops, privacy, provenance
 from reelvault.config import Settings
 from reelvault.jobs.runtime import Runtime
 from reelvault.jobs.webhooks import WebhookDispatcher
 from reelvault.jobs.worker import Worker, WorkerPool
 from reelvault.privacy.sweeper import PeriodicSweeper
+from reelvault.web.csrf import csrf_protect
+from reelvault.web.routes import STATIC_DIR
+from reelvault.web.routes import router as web_router
 
 log = logging.getLogger("reelvault.access")
 
@@ -119,6 +123,8 @@ def create_app(
                 runtime.close()
 
     app = FastAPI(
+        # Double-submit CSRF check on state-changing requests made with a session cookie.
+        dependencies=[Depends(csrf_protect)],
         title="reelvault",
         version=__version__,
         description=DESCRIPTION,
@@ -129,6 +135,10 @@ def create_app(
     app.include_router(ops.router)
     app.include_router(native.router)
     app.include_router(openai_videos.router)
+    app.include_router(privacy.router)
+    app.include_router(provenance.router)
+    app.include_router(web_router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.middleware("http")
     async def access_log(

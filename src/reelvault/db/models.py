@@ -152,6 +152,6 @@ class WebhookDelivery(Base):
 
 
 # The privacy tables live in their own module; importing it registers them on Base.
-from reelvault.db import privacy_models  # noqa: E402, F401
+from reelvault.db import dsr_models, privacy_models  # noqa: E402, F401
 
 __all__ = ["ApiKey", "BrowserSession", "Job", "Owner", "StoredObject", "WebhookDelivery"]

@@ -14,7 +14,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-JOB_END_HOOKS: tuple[str, ...] = ("reelvault.privacy.analytics:record_job_end",)
+JOB_END_HOOKS: tuple[str, ...] = (
+    "reelvault.privacy.analytics:record_job_end",
+    "reelvault.privacy.age:job_end_hook",
+)
+RESTRICTION_CHECK = "reelvault.privacy.restrict:check_may_process"
+"""Raises 403 when an owner asked us to restrict processing (GDPR art. 18): no new jobs."""
 RETAINED_PROMPT_FILTER = "reelvault.privacy.redact:redact"
 """Applied to a prompt before it is kept beyond its job (emails, cards... -> placeholders)."""
 
@@ -40,4 +45,17 @@ def retained_prompt_filter() -> Callable[[str], str]:
     return function
 
 
-__all__ = ["JOB_END_HOOKS", "RETAINED_PROMPT_FILTER", "job_end_hooks", "retained_prompt_filter"]
+@cache
+def restriction_check() -> Callable[[Any, str], None]:
+    function: Callable[[Any, str], None] = _load(RESTRICTION_CHECK)
+    return function
+
+
+__all__ = [
+    "JOB_END_HOOKS",
+    "RESTRICTION_CHECK",
+    "RETAINED_PROMPT_FILTER",
+    "job_end_hooks",
+    "restriction_check",
+    "retained_prompt_filter",
+]

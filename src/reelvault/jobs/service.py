@@ -25,7 +25,7 @@ from reelvault.errors import (
 )
 from reelvault.jobs import objects, webhooks
 from reelvault.jobs.consent_gate import check_provider_consent
-from reelvault.jobs.hooks import job_end_hooks, retained_prompt_filter
+from reelvault.jobs.hooks import job_end_hooks, restriction_check, retained_prompt_filter
 from reelvault.jobs.runtime import Runtime
 from reelvault.jobs.states import check_transition
 from reelvault.jobs.uploads import UploadedInput, discard_uploads
@@ -163,6 +163,7 @@ def resolve_engine(
 
 def validate_request(runtime: Runtime, request: JobRequest) -> tuple[Engine, EngineParams]:
     """Check everything a client sent before anything is stored."""
+    restriction_check()(runtime, request.owner_id)
     engine = runtime.registry.get(request.engine)
     if request.task not in engine.tasks:
         tasks = ", ".join(sorted(task.value for task in engine.tasks))

@@ -12,7 +12,6 @@ Landmarks are transient (DESIGN.md): they live in memory for this one call only.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,15 +91,9 @@ per-frame "person found" flag out: the shape of the puppet engine's ``pose.track
 
 
 def default_tracker(frames: Iterable[Frame]) -> tuple[Points, npt.NDArray[np.bool_]]:
-    """The shared pose extraction, ``reelvault.media.pose.track``, when installed."""
-    try:
-        module = importlib.import_module("reelvault.media.pose")
-    except ImportError:
-        raise EngineError(
-            "dance with a Wan-Animate model needs pose extraction (reelvault.media.pose), "
-            "which this installation does not have; use the puppet engine for dance"
-        ) from None
-    track: PoseTracker = module.track
+    """The shared pose extraction (MediaPipe), imported only when a dance job needs it."""
+    from reelvault.media.pose import track
+
     return track(frames)
 
 

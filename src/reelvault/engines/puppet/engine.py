@@ -19,15 +19,6 @@ from reelvault.engines.base import (
     ProgressCallback,
     VideoFrames,
 )
-from reelvault.engines.puppet.pose import (
-    MIRROR,
-    NAMES,
-    OneEuro,
-    fill_gaps,
-    portrait_pose,
-    track,
-    visible,
-)
 from reelvault.engines.puppet.rig import (
     ALL_BONES,
     LIMBS,
@@ -40,6 +31,15 @@ from reelvault.engines.puppet.rig import (
 )
 from reelvault.errors import ValidationError
 from reelvault.media.decode import count_resampled_frames, iter_video_frames
+from reelvault.media.pose import (
+    MIRROR,
+    NAMES,
+    OneEuro,
+    fill_gaps,
+    portrait_pose,
+    track,
+    visible,
+)
 from reelvault.media.validate import MediaLimits, ValidatedVideo, load_image, validate_video
 from reelvault.types import Task
 

@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from sqlalchemy import and_, or_, select, update
 
+from reelvault.db.dsr_models import held_owner_ids
 from reelvault.db.models import Job
 from reelvault.jobs import objects
 from reelvault.jobs.runtime import Runtime
@@ -38,6 +39,8 @@ class DatabaseQueue:
                 candidate = session.scalar(
                     select(Job.id)
                     .where(Job.status == JobStatus.QUEUED.value)
+                    # Restricted owners (GDPR art. 18): their jobs stay queued, held.
+                    .where(Job.owner_id.not_in(held_owner_ids()))
                     .order_by(Job.created_at, Job.id)
                     .limit(1)
                 )

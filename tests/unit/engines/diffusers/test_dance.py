@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -11,9 +10,8 @@ import pytest
 from reelvault.config import Settings
 from reelvault.engines.base import GenerationRequest, parse_params
 from reelvault.engines.diffusers import DiffusersEngine
-from reelvault.engines.diffusers.wan_animate import PoseConditioner, default_tracker
-from reelvault.engines.puppet.pose import track
-from reelvault.errors import EngineError
+from reelvault.engines.diffusers.wan_animate import PoseConditioner
+from reelvault.media.pose import track
 from reelvault.types import Task
 
 DATA = Path(__file__).resolve().parents[3] / "data"
@@ -53,12 +51,3 @@ def test_a_dance_from_a_portrait_and_a_reference(tiny_settings: Settings, tmp_pa
     frames = list(video.frames)
     assert len(frames) == 8 and frames[0].shape == (32, 32, 3)
     assert stages.count("denoising") == 3 and stages[-1] == "decoding"
-
-
-@pytest.mark.skipif(
-    importlib.util.find_spec("reelvault.media.pose") is not None,
-    reason="the shared pose extraction is installed",
-)
-def test_without_the_shared_pose_extraction_dance_says_so() -> None:
-    with pytest.raises(EngineError, match=r"needs pose extraction \(reelvault\.media\.pose\)"):
-        default_tracker([])

@@ -65,7 +65,7 @@ def test_embedding_is_fast_at_640x360() -> None:
     for index in range(50):
         marker.embed(frame, index, payload)
     per_frame = (time.perf_counter() - started) / 50
-    assert per_frame < 0.005  # measured about 0.7 ms; generous for slow CI machines
+    assert per_frame < 0.002  # measured about 0.05 ms; generous for slow, busy machines
 
 
 def test_payload_must_be_eight_bytes() -> None:
@@ -86,11 +86,11 @@ def test_not_found_with_another_key(marked_dance: Path) -> None:
 @pytest.mark.parametrize(
     ("name", "crf", "scale", "crop"),
     [
-        ("crf28", 28, 1.0, 0.0),
+        ("crf35", 35, 1.0, 0.0),
         ("half", 23, 0.5, 0.0),
         ("crop5", 28, 1.0, 0.05),
-        # The goal attacks: not reached yet on this clip (see bench/provenance.py).
-        pytest.param("crf35", 35, 1.0, 0.0, marks=pytest.mark.xfail(strict=False)),
+        # Half size *and* CRF 35 together is beyond the goals and not reached
+        # (about 25% detected in bench/provenance.py).
         pytest.param("half_crf35", 35, 0.5, 0.0, marks=pytest.mark.xfail(strict=False)),
     ],
 )
@@ -107,12 +107,21 @@ def test_unmarked_real_clips_are_not_flagged(dance: list[np.ndarray], tmp_path: 
     assert not detect_watermark(dance[:40], KEY).found
 
 
-def test_procedural_output_marked_and_cropped(tmp_path: Path) -> None:
+def test_procedural_output_found_after_crf35_and_crop(tmp_path: Path) -> None:
     frames = procedural(tmp_path, "a red balloon over a calm sea at sunset")
     marker = Watermarker(KEY)
     payload = new_video_id()
     marked = write([marker.embed(f, i, payload) for i, f in enumerate(frames)], tmp_path / "m.mp4")
     clean = write(frames, tmp_path / "c.mp4")
-    cropped = attack(marked, tmp_path / "crop.mp4", crf=28, crop=0.05)
-    assert detect_watermark(cropped, KEY).found
+    assert detect_watermark(attack(marked, tmp_path / "crf35.mp4", crf=35), KEY).found
+    assert detect_watermark(attack(marked, tmp_path / "crop.mp4", crf=28, crop=0.05), KEY).found
     assert not detect_watermark(clean, KEY).found
+    assert not detect_watermark(attack(clean, tmp_path / "c35.mp4", crf=35), KEY).found
+
+
+def test_squats_clip_marked_found_after_crf35(tmp_path: Path) -> None:
+    frames = read_frames(SQUATS, 40)
+    marker = Watermarker(OTHER_KEY)
+    marked = [marker.embed(f, i, new_video_id()) for i, f in enumerate(frames)]
+    path = write(marked, tmp_path / "m.mp4", fps=5)
+    assert detect_watermark(attack(path, tmp_path / "crf35.mp4", crf=35), OTHER_KEY).found

@@ -1,0 +1,129 @@
+"""Retention benchmark: one sweep over N expired records, for N = 10k, 100k and 1M.
+
+    python bench/retention.py [--sizes 10000,100000,1000000] [--vault-objects 10000]
+
+Each record is an expired, finished job row with one expired stored-object row (its
+output), bulk-inserted straight into the database. The first ``--vault-objects`` of them
+(tiny, 64 bytes) really exist in the vault, so crypto-shredding is measured too; the rest
+point at objects already gone (the sweeper must still try, as after a crash). Prints the
+time per size, records per second, and the 1M/10k ratio against the linear ideal (100).
+
+Goals (issue 6): 1M records < 60 s; growth linear (ratio close to 100).
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import secrets
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import insert
+
+from reelvault.db.models import Job, StoredObject
+from reelvault.jobs.runtime import Runtime
+from reelvault.privacy.sweeper import sweep
+from reelvault.testing import FakeClock, registry_with_fake, settings_for
+
+INSERT_BATCH = 20_000
+
+
+def _populate(runtime: Runtime, count: int, vault_objects: int, now: datetime) -> None:
+    past = now - timedelta(days=400)
+    common = {
+        "owner_id": "own_bench",
+        "data_class": "job_metadata",
+        "policy_version": runtime.policy.version_hash,
+        "task": "text_to_video",
+        "engine": "fake",
+        "width": 64,
+        "height": 48,
+        "fps": 8,
+        "seconds": 1.0,
+        "seed": 1,
+        "params": {},
+        "status": "completed",
+        "progress": 100,
+        "stage": "completed",
+        "cancel_requested": False,
+        "attempts": 1,
+        "max_attempts": 3,
+        "created_at": past,
+        "updated_at": past,
+        "completed_at": past,
+        "expires_at": past + timedelta(days=90),
+    }
+    payload = b"x" * 64
+    for start in range(0, count, INSERT_BATCH):
+        size = min(INSERT_BATCH, count - start)
+        jobs = [{**common, "id": f"job_bench{start + i:012d}"} for i in range(size)]
+        rows = []
+        for i, job in enumerate(jobs):
+            object_id = secrets.token_hex(16)
+            if start + i < vault_objects:
+                runtime.vault.put_bytes(payload, object_id=object_id)  # type: ignore[arg-type]
+            rows.append(
+                {
+                    "id": object_id,
+                    "job_id": job["id"],
+                    "kind": "output_video",
+                    "data_class": "output",
+                    "content_type": "video/mp4",
+                    "plaintext_size": len(payload),
+                    "created_at": past,
+                    "expires_with_job": False,
+                    "expires_at": past + timedelta(days=7),
+                }
+            )
+        with runtime.session() as session:
+            session.execute(insert(Job), jobs)
+            session.execute(insert(StoredObject), rows)
+
+
+def run(count: int, vault_objects: int, root: Path) -> float:
+    clock = FakeClock()
+    settings = settings_for(root / f"n{count}", policy="standard")
+    runtime = Runtime.open(settings, registry=registry_with_fake(), clock=clock)
+    try:
+        _populate(runtime, count, vault_objects, clock())
+        started = time.perf_counter()
+        report = sweep(runtime)
+        elapsed = time.perf_counter() - started
+        assert report.jobs_deleted == count, (report, count)
+        again = sweep(runtime)  # idempotent: nothing left
+        assert again.total == 0, again
+    finally:
+        runtime.close()
+    return elapsed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--vault-objects", type=int, default=10_000)
+    args = parser.parse_args()
+    sizes = [int(part) for part in args.sizes.split(",")]
+    print(f"python {platform.python_version()} on {platform.machine()}, {datetime.now(UTC):%F}")
+    times: dict[int, float] = {}
+    with tempfile.TemporaryDirectory(prefix="rv-bench-") as tmp:
+        for count in sizes:
+            times[count] = run(count, min(args.vault_objects, count), Path(tmp))
+            rate = count / times[count]
+            print(f"{count:>9,} expired records: {times[count]:8.2f} s  ({rate:,.0f} records/s)")
+    small, large = min(times), max(times)
+    if large != small:
+        ratio = times[large] / times[small]
+        ideal = large / small
+        print(f"{large:,}/{small:,} time ratio: {ratio:.1f} (linear: {ideal:.0f})")
+    if 1_000_000 in times:
+        verdict = "met" if times[1_000_000] < 60 else "NOT met"
+        print(f"goal 1M < 60 s: {verdict}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,228 @@
+"""What the service holds about one owner: the answer to an access request.
+
+:func:`access_summary` counts and describes (no content); :func:`owner_record` is the
+full machine-readable record used by the export, with kept prompts and contact
+addresses decrypted. A visitor we hold nothing about gets an honest ``holds_data: false``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+
+from reelvault.db.dsr_models import DataSubjectRequest, OwnerContact, OwnerPrivacy
+from reelvault.db.models import ApiKey, BrowserSession, Job, Owner, StoredObject
+from reelvault.db.privacy_models import ConsentRecord, NotifySubscription
+from reelvault.errors import KeyNotFoundError, ObjectNotFoundError
+from reelvault.jobs import objects
+from reelvault.jobs.runtime import Runtime
+from reelvault.jobs.service import JobView
+from reelvault.privacy import consent
+from reelvault.types import DataClass, ObjectId
+
+BILLING_NOTE = (
+    "not held: this service keeps no payment or subscription data; payments, where "
+    "enabled, go through the payment processor"
+)
+NOTHING = "We hold no personal data linked to you."
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def access_summary(runtime: Runtime, owner_id: str) -> dict[str, Any]:
+    """Counts per kind of data held, with each class's retention from the live policy."""
+    policy = runtime.policy
+    with runtime.session() as session:
+        statuses = Counter(
+            session.scalars(select(Job.status).where(Job.owner_id == owner_id)).all()
+        )
+        stored = session.execute(
+            select(StoredObject.data_class, func.count(), func.sum(StoredObject.plaintext_size))
+            .join(Job, StoredObject.job_id == Job.id)
+            .where(Job.owner_id == owner_id)
+            .group_by(StoredObject.data_class)
+        ).all()
+        consents = session.scalar(
+            select(func.count())
+            .select_from(ConsentRecord)
+            .where(ConsentRecord.owner_id == owner_id)
+        )
+        contacts = session.scalar(
+            select(func.count()).select_from(OwnerContact).where(OwnerContact.owner_id == owner_id)
+        )
+        requests = session.scalar(
+            select(func.count())
+            .select_from(DataSubjectRequest)
+            .where(DataSubjectRequest.owner_id == owner_id)
+        )
+        keys = session.scalar(
+            select(func.count()).select_from(ApiKey).where(ApiKey.owner_id == owner_id)
+        )
+        sessions = session.scalar(
+            select(func.count())
+            .select_from(BrowserSession)
+            .where(BrowserSession.owner_id == owner_id)
+        )
+        owner = session.get(Owner, owner_id)
+        flags = session.get(OwnerPrivacy, owner_id)
+        webhook_secret = bool(owner is not None and owner.webhook_secret_object)
+    held: dict[str, Any] = {}
+    if statuses:
+        held[DataClass.JOB_METADATA.value] = {"jobs": sum(statuses.values()), **statuses}
+    for data_class, count, size in stored:
+        held[data_class] = {"objects": int(count), "bytes": int(size or 0)}
+    if consents:
+        held[DataClass.CONSENT_RECORD.value] = {"decisions": int(consents)}
+    if contacts:
+        held[DataClass.CONTACT.value] = {"addresses": int(contacts)}
+    if requests:
+        held[DataClass.DATA_SUBJECT_REQUEST.value] = {"requests": int(requests)}
+    for entry_name, entry in held.items():
+        rule = policy.rule(DataClass(entry_name))
+        entry["retention"] = rule.retention.describe()
+        entry["encrypted"] = rule.encrypted
+    holds = bool(held) or webhook_secret or flags is not None
+    identity = {
+        "owner_id": owner_id,
+        "kind": owner.kind if owner is not None else None,
+        "api_keys": int(keys or 0),
+        "browser_sessions": int(sessions or 0),
+        "webhook_secret": webhook_secret,
+    }
+    if holds:
+        text = "Counts of what we hold about you, by kind of data, with how long we keep it."
+    elif owner is not None:
+        text = NOTHING + " Only the random ID of your session or API key exists."
+    else:
+        text = NOTHING
+    return {
+        "holds_data": holds,
+        "summary": text,
+        "identity": identity,
+        "held": held,
+        "restricted": bool(flags and flags.restricted),
+        "billing_status": BILLING_NOTE,
+        "policy_version": policy.version_hash,
+        "generated_at": runtime.clock().isoformat(),
+    }
+
+
+def _read_json_prompt(runtime: Runtime, object_id: str) -> str | None:
+    try:
+        data = json.loads(runtime.vault.read_bytes(ObjectId(object_id)))
+    except (KeyNotFoundError, ObjectNotFoundError):
+        return None  # expired between the query and the read
+    prompt = data.get("prompt")
+    return prompt if isinstance(prompt, str) else None
+
+
+def job_record(runtime: Runtime, job: Job) -> dict[str, Any]:
+    """One job as exported: its metadata, its kept prompt, its files (names only)."""
+    view = JobView.of(job)
+    record: dict[str, Any] = {
+        key: (_iso(value) if isinstance(value, datetime) else value)
+        for key, value in vars(view).items()
+    }
+    kept = job.object_of_kind(objects.PROMPT) or job.object_of_kind(objects.JOB_PROMPT)
+    record["prompt"] = _read_json_prompt(runtime, kept.id) if kept is not None else None
+    record["files"] = [
+        {
+            "kind": row.kind,
+            "data_class": row.data_class,
+            "content_type": row.content_type,
+            "bytes": row.plaintext_size,
+            "expires_at": _iso(row.expires_at),
+        }
+        for row in job.objects
+        if row.kind not in (objects.PROMPT, objects.JOB_PROMPT)
+    ]
+    return record
+
+
+def owner_record(runtime: Runtime, owner_id: str) -> dict[str, Any]:
+    """Everything held about ``owner_id`` except media bytes (the export adds those)."""
+    with runtime.session() as session:
+        jobs = session.scalars(
+            select(Job).where(Job.owner_id == owner_id).order_by(Job.created_at, Job.id)
+        ).all()
+        job_records = [job_record(runtime, job) for job in jobs]
+        keys = session.scalars(select(ApiKey).where(ApiKey.owner_id == owner_id)).all()
+        key_records = [
+            {
+                "id": key.id,
+                "name": key.name,
+                "prefix": key.prefix,
+                "created_at": _iso(key.created_at),
+                "revoked_at": _iso(key.revoked_at),
+            }
+            for key in keys
+        ]
+        links = session.scalars(
+            select(OwnerContact.subscription_id).where(OwnerContact.owner_id == owner_id)
+        ).all()
+        subscriptions = [
+            row for row in (session.get(NotifySubscription, link) for link in links) if row
+        ]
+        contact_records = [
+            {
+                "purpose": "notify-me",
+                "status": row.status,
+                "created_at": _iso(row.created_at),
+                "address": _read_address(runtime, row.address_object),
+            }
+            for row in subscriptions
+        ]
+        requests = session.scalars(
+            select(DataSubjectRequest).where(DataSubjectRequest.owner_id == owner_id)
+        ).all()
+        request_records = [
+            {
+                "id": row.id,
+                "kind": row.kind,
+                "status": row.status,
+                "created_at": _iso(row.created_at),
+                "due_at": _iso(row.due_at),
+                "resolved_at": _iso(row.resolved_at),
+            }
+            for row in requests
+        ]
+    history = consent.history(runtime, owner_id)
+    return {
+        "owner_id": owner_id,
+        "summary": access_summary(runtime, owner_id),
+        "jobs": job_records,
+        "consents": {
+            "effective": consent.current(runtime, owner_id),
+            "history": [
+                {
+                    "purpose": item.purpose,
+                    "granted": item.granted,
+                    "source": item.source.value,
+                    "policy_version": item.policy_version,
+                    "at": item.at.isoformat(),
+                }
+                for item in history
+            ],
+        },
+        "api_keys": key_records,
+        "contacts": contact_records,
+        "requests": request_records,
+        "subscription_status": None,
+        "billing_status": BILLING_NOTE,
+    }
+
+
+def _read_address(runtime: Runtime, object_id: str) -> str | None:
+    try:
+        return runtime.vault.read_bytes(ObjectId(object_id)).decode("utf-8")
+    except (KeyNotFoundError, ObjectNotFoundError):
+        return None
+
+
+__all__ = ["BILLING_NOTE", "NOTHING", "access_summary", "job_record", "owner_record"]

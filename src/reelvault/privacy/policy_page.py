@@ -1,0 +1,124 @@
+"""The public privacy policy as served at ``/privacy`` and ``/privacy.json``.
+
+Rendered on every request from the live policy (so a changed policy file shows at once,
+with its version hash, effective date and change log), plus what the policy file cannot
+know: the processors, read from the engines this deployment runs (every engine that does
+not run locally sends data to its provider), and the international-transfer statement
+from the settings (``international_transfers``).
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from reelvault.jobs.runtime import Runtime
+from reelvault.policy import render_policy
+from reelvault.privacy.age import gate_required
+
+DEFAULT_TRANSFERS = (
+    "Your data is stored and processed on this service's own servers and is not "
+    "transferred to any other country by us."
+)
+PROCESSOR_TRANSFERS = (
+    " If you opt in to a third-party AI provider listed above, the files and text of that "
+    "job are sent to that provider, which may process them in another country; this "
+    "happens only with your explicit, per-provider consent."
+)
+_CHANGES_HEADING = "<h2>Changes to this policy</h2>"
+
+
+def processors(runtime: Runtime) -> list[dict[str, Any]]:
+    """Engines that send data off this machine: each is a processor (provider) to disclose."""
+    return [
+        {
+            "name": engine.name,
+            "description": engine.description,
+            "tasks": sorted(task.value for task in engine.tasks),
+            "consent_purpose": f"provider:{engine.name}",
+        }
+        for engine in runtime.registry
+        if not engine.runs_locally
+    ]
+
+
+def transfer_statement(runtime: Runtime) -> str:
+    configured = getattr(runtime.settings, "international_transfers", None)
+    if isinstance(configured, str) and configured.strip():
+        return configured.strip()
+    return DEFAULT_TRANSFERS + (PROCESSOR_TRANSFERS if processors(runtime) else "")
+
+
+def legal_bases(runtime: Runtime) -> list[dict[str, str]]:
+    """One row per (data class, purpose): the legal basis the policy names."""
+    return [
+        {
+            "data_class": data_class.value,
+            "purpose": rule.purpose.value,
+            "legal_basis": rule.legal_basis.value,
+        }
+        for data_class, data_rule in runtime.policy.data_classes.items()
+        for rule in data_rule.purposes
+    ]
+
+
+def public_policy(runtime: Runtime) -> dict[str, Any]:
+    """``/privacy.json``: the policy with its hash, plus processors and transfers."""
+    data = runtime.policy.to_public_dict()
+    data["legal_bases"] = legal_bases(runtime)
+    data["processors"] = processors(runtime)
+    data["international_transfers"] = transfer_statement(runtime)
+    data["age_gate"] = {
+        "minimum_age": runtime.policy.minimum_age,
+        "asked": gate_required(runtime.policy),
+    }
+    data["requests"] = {
+        "self_service": "/api/v1/privacy",
+        "response_days": runtime.policy.options.request_response_days,
+    }
+    return data
+
+
+def _processor_section(runtime: Runtime) -> str:
+    items = processors(runtime)
+    out = ["<h2>Processors</h2>"]
+    if items:
+        out.append(
+            "<p>These AI providers receive data only for the jobs you explicitly allow them:</p>"
+        )
+        out.append(
+            "<ul>"
+            + "".join(
+                f"<li><strong>{html.escape(item['name'])}</strong>: "
+                f"{html.escape(item['description'])}</li>"
+                for item in items
+            )
+            + "</ul>"
+        )
+    else:
+        out.append(
+            "<p>None: every engine of this deployment runs on its own servers; no AI "
+            "provider receives your data.</p>"
+        )
+    out.append("<h2>International transfers</h2>")
+    out.append(f"<p>{html.escape(transfer_statement(runtime))}</p>")
+    return "\n".join(out) + "\n"
+
+
+def policy_html(runtime: Runtime) -> str:
+    """``/privacy``: the rendered policy with processors and transfers before the change log."""
+    page = render_policy(runtime.policy, "html")
+    extra = _processor_section(runtime)
+    if _CHANGES_HEADING in page:
+        return page.replace(_CHANGES_HEADING, extra + _CHANGES_HEADING, 1)
+    return page.replace("</body>", extra + "</body>", 1)
+
+
+__all__ = [
+    "DEFAULT_TRANSFERS",
+    "legal_bases",
+    "policy_html",
+    "processors",
+    "public_policy",
+    "transfer_statement",
+]

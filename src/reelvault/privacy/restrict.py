@@ -1,0 +1,120 @@
+"""Restriction and objection: what an owner can switch off without deleting anything.
+
+* **Restrict** (GDPR art. 18): the data is kept, nothing is processed. The owner's
+  queued jobs stay queued (the queue's claim skips restricted owners, so no new state is
+  needed in the job state machine) and new jobs are refused, until the restriction is lifted.
+* **Object** (art. 21): analytics and marketing stop at once, recorded in the consent
+  ledger as withdrawals (the ledger is read on every check, so the very next job is not
+  counted).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from reelvault.db.dsr_models import OwnerPrivacy
+from reelvault.db.models import Job
+from reelvault.errors import ForbiddenError
+from reelvault.jobs.runtime import Runtime
+from reelvault.privacy import audit, consent
+from reelvault.types import DataClass, JobStatus
+
+
+@dataclass(frozen=True)
+class OwnerFlags:
+    restricted: bool = False
+    age_declared: bool = False
+    under_age: bool = False
+
+
+def flags_row(runtime: Runtime, session: Session, owner_id: str) -> OwnerPrivacy:
+    """The owner's flags row, created (all off) when missing."""
+    row = session.get(OwnerPrivacy, owner_id)
+    if row is None:
+        row = OwnerPrivacy(
+            owner_id=owner_id,
+            restricted=False,
+            age_declared=False,
+            under_age=False,
+            updated_at=runtime.clock(),
+            data_class=DataClass.CONSENT_RECORD.value,
+        )
+        session.add(row)
+    return row
+
+
+def owner_flags(runtime: Runtime, owner_id: str) -> OwnerFlags:
+    with runtime.session() as session:
+        row = session.get(OwnerPrivacy, owner_id)
+        if row is None:
+            return OwnerFlags()
+        return OwnerFlags(
+            restricted=row.restricted, age_declared=row.age_declared, under_age=row.under_age
+        )
+
+
+@dataclass(frozen=True)
+class RestrictionState:
+    restricted: bool
+    held_jobs: int  # queued jobs that wait (restricted) or may now run (lifted)
+
+
+def set_restricted(runtime: Runtime, owner_id: str, restricted: bool) -> RestrictionState:
+    """Restrict (or lift the restriction on) the processing of the owner's data."""
+    now = runtime.clock()
+    with runtime.session() as session:
+        row = flags_row(runtime, session, owner_id)
+        row.restricted = restricted
+        row.restricted_at = now if restricted else None
+        row.updated_at = now
+        queued = session.scalar(
+            select(func.count())
+            .select_from(Job)
+            .where(Job.owner_id == owner_id, Job.status == JobStatus.QUEUED.value)
+        )
+    audit.record(
+        runtime, "privacy.restrict" if restricted else "privacy.restrict_lifted", jobs=queued or 0
+    )
+    return RestrictionState(restricted=restricted, held_jobs=int(queued or 0))
+
+
+def check_may_process(runtime: Runtime, owner_id: str) -> None:
+    """Refuse new work for a restricted owner (403)."""
+    if owner_flags(runtime, owner_id).restricted:
+        raise ForbiddenError(
+            "processing of your data is restricted at your request; lift the restriction "
+            "(POST /api/v1/privacy/restrict with restricted=false) to create jobs",
+            param="restricted",
+        )
+
+
+OBJECTION_PURPOSES = (consent.ANALYTICS, consent.MARKETING)
+
+
+def object_to_processing(
+    runtime: Runtime, owner_id: str, *, source: consent.ConsentSource = consent.ConsentSource.USER
+) -> list[str]:
+    """Stop analytics and marketing for the owner now; returns the purposes withdrawn."""
+    withdrawn = []
+    with runtime.session() as session:
+        for purpose in OBJECTION_PURPOSES:
+            if consent.is_offered(runtime.policy, purpose):
+                consent.withdraw(runtime, owner_id, purpose, source=source, session=session)
+                withdrawn.append(purpose)
+    audit.record(runtime, "privacy.object", purposes=len(withdrawn))
+    return withdrawn
+
+
+__all__ = [
+    "OBJECTION_PURPOSES",
+    "OwnerFlags",
+    "RestrictionState",
+    "check_may_process",
+    "flags_row",
+    "object_to_processing",
+    "owner_flags",
+    "set_restricted",
+]

@@ -1,0 +1,670 @@
+// The studio: pick a flow, check inputs in the browser, submit, watch, play, manage.
+
+import { ApiError, get, request } from "./api.js";
+import { consentBanner, loadConfig, loadConsents, setConsent, showPolicyBadge } from "./common.js";
+import { TASK_NAMES, bytes, countdown, when } from "./format.js";
+import * as prefs from "./prefs.js";
+import { readParams, renderParams } from "./schema-form.js";
+
+const $ = (id) => document.getElementById(id);
+
+const SIZES = [
+  "256x144", "320x180", "640x360", "854x480", "1280x720", "1920x1080",
+  "256x256", "512x512", "768x768", "1024x1024",
+  "360x640", "720x1280", "1080x1920",
+];
+const FRAME_RATES = [8, 12, 15, 24, 25, 30, 60];
+const SENDS = {
+  text_to_video: "your prompt",
+  image_to_video: "your photo and prompt",
+  dance: "your photo and the reference video",
+};
+
+const state = {
+  config: null,
+  engines: [],
+  consents: null,
+  engine: null,
+  paramFields: [],
+  inputs: { image: null, reference_video: null }, // {file, ok}
+  job: null,
+  events: null,
+  queueTimer: null,
+  expiryTimer: null,
+  galleryTimer: null,
+};
+
+function task() {
+  return document.querySelector('input[name="task"]:checked').value;
+}
+
+function setError(id, message) {
+  $(id).textContent = message || "";
+}
+
+// ---- engines and settings --------------------------------------------------------
+
+function enginesFor(name) {
+  return state.engines.filter((engine) => engine.tasks.includes(name));
+}
+
+function usable(engine) {
+  const required = engine.params_schema.required || [];
+  return engine.runs_locally && required.length === 0 ? 0 : 1;
+}
+
+function applyTask() {
+  const current = task();
+  prefs.update({ task: current });
+  const needsImage = current !== "text_to_video";
+  $("image-field").hidden = !needsImage;
+  $("video-field").hidden = current !== "dance";
+  $("prompt-optional").hidden = current === "text_to_video";
+  $("prompt").required = current === "text_to_video";
+
+  const select = $("engine");
+  const choices = enginesFor(current);
+  select.replaceChildren(
+    ...choices.map((engine) => {
+      const where = engine.runs_locally ? "" : " (third party)";
+      return new Option(`${engine.name}${where}`, engine.name);
+    }),
+  );
+  const saved = (prefs.load().engines || {})[current];
+  const preferred =
+    choices.find((engine) => engine.name === saved) ||
+    [...choices].sort((a, b) => usable(a) - usable(b))[0];
+  if (preferred) select.value = preferred.name;
+  applyEngine(false);
+}
+
+function applyEngine(remember = true) {
+  const current = task();
+  state.engine = state.engines.find((engine) => engine.name === $("engine").value) || null;
+  const engine = state.engine;
+  $("generate").disabled = !engine;
+  if (!engine) {
+    $("engine-description").textContent = "No engine on this server makes this kind of video.";
+    return;
+  }
+  if (remember) {
+    const saved = prefs.load().engines || {};
+    prefs.update({ engines: { ...saved, [current]: engine.name } });
+  }
+  const where = engine.runs_locally ? `Runs on this server (${engine.device}).` : "Runs at a third-party provider.";
+  $("engine-description").textContent = `${engine.description} ${where}`;
+
+  const limits = engine.limits;
+  const stored = prefs.load();
+  const sizeSelect = $("size");
+  const fits = SIZES.filter((size) => {
+    const [w, h] = size.split("x").map(Number);
+    return w >= limits.width[0] && w <= limits.width[1] && h >= limits.height[0] &&
+      h <= limits.height[1] && w * h <= limits.max_pixels;
+  });
+  if (stored.size && !fits.includes(stored.size)) {
+    const [w, h] = stored.size.split("x").map(Number);
+    if (w * h <= limits.max_pixels) fits.push(stored.size);
+  }
+  sizeSelect.replaceChildren(...fits.map((size) => new Option(size.replace("x", " × "), size)));
+  sizeSelect.value = fits.includes(stored.size) ? stored.size : fits.includes("640x360") ? "640x360" : fits[0];
+
+  const seconds = $("seconds");
+  seconds.min = limits.seconds[0];
+  seconds.max = limits.seconds[1];
+  const wanted = stored.seconds ?? 4;
+  seconds.value = String(Math.min(limits.seconds[1], Math.max(limits.seconds[0], wanted)));
+
+  const fps = $("fps");
+  const rates = FRAME_RATES.filter((rate) => rate >= limits.fps[0] && rate <= limits.fps[1]);
+  fps.replaceChildren(...rates.map((rate) => new Option(`${rate} fps`, String(rate))));
+  fps.value = rates.includes(24) ? "24" : String(rates[0]);
+
+  state.paramFields = renderParams($("params"), engine.params_schema);
+  $("options").hidden = state.paramFields.length === 0;
+  showRemoteNotice();
+  checkInputs();
+}
+
+// ---- third-party engines: say what goes where, ask first --------------------------
+
+function providerOf(engine) {
+  return engine.provider || engine.name;
+}
+
+function consentFor(engine) {
+  if (!state.consents) return null;
+  const purpose = `provider:${providerOf(engine)}`;
+  return state.consents.find((item) => item.purpose === purpose) || { purpose, granted: false };
+}
+
+function showRemoteNotice() {
+  const engine = state.engine;
+  const notice = $("remote-notice");
+  if (!engine || engine.runs_locally) {
+    notice.hidden = true;
+    return;
+  }
+  notice.hidden = false;
+  for (const node of notice.querySelectorAll("[data-provider]")) node.textContent = providerOf(engine);
+  for (const node of notice.querySelectorAll("[data-sends]")) node.textContent = SENDS[task()];
+  const consent = consentFor(engine);
+  const button = $("remote-consent");
+  if (consent === null) {
+    $("remote-consent-status").textContent =
+      "This server cannot record consent, so it will refuse to send anything to this provider.";
+    button.hidden = true;
+  } else if (consent.granted) {
+    $("remote-consent-status").textContent = "You allowed this. You can withdraw it in the privacy centre.";
+    button.hidden = true;
+  } else {
+    $("remote-consent-status").textContent = "Nothing is sent until you allow it.";
+    button.hidden = false;
+  }
+}
+
+async function grantProvider() {
+  const engine = state.engine;
+  try {
+    await setConsent(`provider:${providerOf(engine)}`, true);
+    state.consents = (await loadConsents()) || [];
+    const consent = consentFor(engine);
+    if (consent && !consent.granted) consent.granted = true;
+  } catch (error) {
+    setError("form-error", `Could not record your consent: ${error.message}`);
+  }
+  showRemoteNotice();
+}
+
+// ---- inputs: instant preview and the server's own checks -------------------------
+
+function fileTypeOk(file, allowed) {
+  if (file.type) return allowed.includes(file.type);
+  const ext = file.name.split(".").pop().toLowerCase();
+  const guesses = { jpg: "image/jpeg", jpeg: "image/jpeg", png: "image/png", webp: "image/webp",
+    mp4: "video/mp4", mov: "video/quicktime", webm: "video/webm", mkv: "video/x-matroska" };
+  return allowed.includes(guesses[ext]);
+}
+
+async function takeImage(file) {
+  const limits = state.config.uploads;
+  const preview = $("image-preview");
+  state.inputs.image = null;
+  setError("image-error", "");
+  preview.hidden = true;
+  if (!file) return checkInputs();
+  if (!fileTypeOk(file, limits.image_types)) {
+    setError("image-error", "This is not a JPEG, PNG or WebP image.");
+    return checkInputs();
+  }
+  if (file.size > limits.max_image_bytes) {
+    setError("image-error", `This photo is ${bytes(file.size)}; the limit is ${bytes(limits.max_image_bytes)}.`);
+    return checkInputs();
+  }
+  let bitmap;
+  try {
+    bitmap = await createImageBitmap(file);
+  } catch {
+    setError("image-error", "This image cannot be read.");
+    return checkInputs();
+  }
+  const { width, height } = bitmap;
+  bitmap.close();
+  if (Math.min(width, height) < limits.min_image_side || Math.max(width, height) > limits.max_image_side) {
+    setError("image-error", `The photo is ${width}×${height}; sides must be ${limits.min_image_side}–${limits.max_image_side} pixels.`);
+    return checkInputs();
+  }
+  if (preview.src) URL.revokeObjectURL(preview.src);
+  preview.src = URL.createObjectURL(file);
+  preview.alt = `Preview of ${file.name}`;
+  preview.hidden = false;
+  $("image-help").textContent = `${file.name} · ${width}×${height} · ${bytes(file.size)}`;
+  state.inputs.image = { file };
+  checkInputs();
+}
+
+function videoDuration(element) {
+  return new Promise((resolve) => {
+    element.addEventListener("loadedmetadata", () => resolve(element.duration), { once: true });
+    element.addEventListener("error", () => resolve(null), { once: true });
+  });
+}
+
+async function takeVideo(file) {
+  const limits = state.config.uploads;
+  const preview = $("video-preview");
+  state.inputs.reference_video = null;
+  setError("video-error", "");
+  preview.hidden = true;
+  if (!file) return checkInputs();
+  if (!fileTypeOk(file, limits.video_types)) {
+    setError("video-error", "This is not an MP4, MOV, WebM or MKV video.");
+    return checkInputs();
+  }
+  if (file.size > limits.max_video_bytes) {
+    setError("video-error", `This video is ${bytes(file.size)}; the limit is ${bytes(limits.max_video_bytes)}.`);
+    return checkInputs();
+  }
+  if (preview.src) URL.revokeObjectURL(preview.src);
+  preview.src = URL.createObjectURL(file);
+  const duration = await videoDuration(preview);
+  let note = "";
+  if (duration === null) {
+    note = " · no preview in this browser";
+  } else {
+    if (duration > limits.max_video_seconds + 0.05) {
+      setError("video-error", `This video lasts ${duration.toFixed(1)} s; the limit is ${limits.max_video_seconds} s.`);
+      return checkInputs();
+    }
+    note = ` · ${duration.toFixed(1)} s`;
+    preview.hidden = false;
+    preview.play().catch(() => {});
+  }
+  $("video-help").textContent = `${file.name}${note} · ${bytes(file.size)}`;
+  state.inputs.reference_video = { file, duration };
+  checkInputs();
+}
+
+function wireDrop(zoneId, input, take) {
+  const zone = $(zoneId);
+  zone.addEventListener("dragover", (event) => {
+    event.preventDefault();
+    zone.classList.add("over");
+  });
+  zone.addEventListener("dragleave", () => zone.classList.remove("over"));
+  zone.addEventListener("drop", (event) => {
+    event.preventDefault();
+    zone.classList.remove("over");
+    if (event.dataTransfer.files.length) {
+      input.files = event.dataTransfer.files;
+      take(input.files[0]);
+    }
+  });
+  input.addEventListener("change", () => take(input.files[0] || null));
+}
+
+function checkInputs() {
+  const limit = state.config ? state.config.max_prompt_chars : 0;
+  const length = $("prompt").value.length;
+  $("prompt-count").textContent = limit ? `${length} / ${limit} characters` : "";
+  $("prompt-count").classList.toggle("over", length > limit);
+}
+
+// ---- generate ---------------------------------------------------------------------
+
+function collect() {
+  const current = task();
+  const engine = state.engine;
+  if (!engine) return { error: "Choose an engine." };
+  const prompt = $("prompt").value.trim();
+  if (current === "text_to_video" && !prompt) return { error: "Write a prompt first.", focus: "prompt" };
+  if (prompt.length > state.config.max_prompt_chars) {
+    return { error: `The prompt is longer than ${state.config.max_prompt_chars} characters.`, focus: "prompt" };
+  }
+  if (current !== "text_to_video" && !state.inputs.image) {
+    return { error: "Choose a photo that passes the checks.", focus: "image" };
+  }
+  if (current === "dance" && !state.inputs.reference_video) {
+    return { error: "Choose a reference dance video that passes the checks.", focus: "reference_video" };
+  }
+  const seconds = Number($("seconds").value);
+  const [low, high] = engine.limits.seconds;
+  if (!Number.isFinite(seconds) || seconds < low || seconds > high) {
+    return { error: `Duration must be between ${low} and ${high} seconds.`, focus: "seconds" };
+  }
+  const seedText = $("seed").value.trim();
+  const seed = seedText === "" ? null : Number(seedText);
+  if (seed !== null && (!Number.isInteger(seed) || seed < 0)) {
+    return { error: "The seed must be a whole number (or empty for a random one).", focus: "seed" };
+  }
+  const params = readParams(state.paramFields);
+  if (params.error) {
+    $("options").open = true;
+    return { error: params.error, focusElement: params.input };
+  }
+  if (!engine.runs_locally) {
+    const consent = consentFor(engine);
+    if (!consent || !consent.granted) {
+      return { error: `Allow sending to ${providerOf(engine)} first, or pick an engine that runs here.`, focus: "remote-consent" };
+    }
+  }
+  const fields = {
+    task: current,
+    engine: engine.name,
+    seconds,
+    size: $("size").value,
+    fps: Number($("fps").value),
+    params: params.values,
+  };
+  if (prompt) fields.prompt = prompt;
+  if (seed !== null) fields.seed = seed;
+  return { fields };
+}
+
+async function generate(event) {
+  event.preventDefault();
+  setError("form-error", "");
+  const { fields, error, focus, focusElement } = collect();
+  if (error) {
+    setError("form-error", error);
+    (focusElement || (focus && $(focus)))?.focus();
+    return;
+  }
+  const button = $("generate");
+  button.disabled = true;
+  button.textContent = "Sending…";
+  try {
+    let job;
+    if (fields.task === "text_to_video") {
+      job = await request("POST", "/api/v1/jobs", { json: fields });
+    } else {
+      const form = new FormData();
+      for (const [key, value] of Object.entries(fields)) {
+        form.append(key, key === "params" ? JSON.stringify(value) : String(value));
+      }
+      form.append("image", state.inputs.image.file);
+      if (fields.task === "dance") form.append("reference_video", state.inputs.reference_video.file);
+      job = await request("POST", "/api/v1/jobs", { form });
+    }
+    watch(job);
+    refreshGallery();
+    // On a narrow screen the result sits below the form: bring the progress into view.
+    if (window.matchMedia("(max-width: 900px)").matches) $("result").scrollIntoView({ block: "start" });
+  } catch (err) {
+    if (err instanceof ApiError && err.code === "consent_required") showRemoteNotice();
+    setError("form-error", err.message);
+  } finally {
+    button.disabled = !state.engine;
+    button.textContent = "Generate";
+  }
+}
+
+// ---- progress -----------------------------------------------------------------------
+
+function stopWatching() {
+  if (state.events) state.events.close();
+  state.events = null;
+  clearInterval(state.queueTimer);
+  state.queueTimer = null;
+}
+
+function showPanel(which) {
+  $("result-empty").hidden = which !== "empty";
+  $("job-progress").hidden = which !== "progress";
+  $("job-result").hidden = which !== "result";
+  if (which !== "error") $("job-error").hidden = true;
+  if (which !== "result") clearInterval(state.expiryTimer);
+}
+
+async function queuePosition(job) {
+  try {
+    const list = await get("/api/v1/jobs?limit=100");
+    const ahead = list.data.filter(
+      (other) => other.status === "queued" && other.id !== job.id && other.created_at < job.created_at,
+    ).length;
+    const running = list.data.some((other) => other.status === "in_progress");
+    if (state.job?.id !== job.id || state.job.status !== "queued") return;
+    const text = ahead === 0
+      ? running ? "Queued: next up, after the job now running." : "Queued: starting shortly."
+      : `Queued: ${ahead} job${ahead === 1 ? "" : "s"} ahead of yours.`;
+    $("job-status").textContent = text;
+  } catch {
+    // the position is a courtesy; progress events still arrive
+  }
+}
+
+function showProgress(job) {
+  state.job = job;
+  showPanel("progress");
+  $("job-bar").value = job.progress;
+  $("cancel").disabled = false;
+  if (job.status === "queued") {
+    $("job-status").textContent = "Queued…";
+    queuePosition(job);
+    if (!state.queueTimer) state.queueTimer = setInterval(() => queuePosition(state.job), 2000);
+  } else {
+    clearInterval(state.queueTimer);
+    state.queueTimer = null;
+    const stage = job.stage ? job.stage.charAt(0).toUpperCase() + job.stage.slice(1) : "Working";
+    $("job-status").textContent = `${stage}: ${job.progress}%`;
+  }
+}
+
+function watch(job) {
+  stopWatching();
+  showProgress(job);
+  if (["completed", "failed", "cancelled", "expired"].includes(job.status)) return finish(job);
+  const events = new EventSource(`/api/v1/jobs/${encodeURIComponent(job.id)}/events`);
+  state.events = events;
+  events.addEventListener("progress", (event) => showProgress(JSON.parse(event.data)));
+  events.addEventListener("done", (event) => {
+    stopWatching();
+    finish(JSON.parse(event.data));
+  });
+  events.addEventListener("error", async () => {
+    if (events.readyState !== EventSource.CLOSED) return; // reconnecting by itself
+    try {
+      const latest = await get(`/api/v1/jobs/${encodeURIComponent(job.id)}`);
+      if (state.job?.id === job.id) watch(latest);
+    } catch (err) {
+      stopWatching();
+      fail(`Lost track of the job: ${err.message}`);
+    }
+  });
+}
+
+function fail(message) {
+  showPanel("error");
+  $("result-empty").hidden = false;
+  const box = $("job-error");
+  box.textContent = message;
+  box.hidden = false;
+}
+
+function finish(job) {
+  state.job = job;
+  if (job.status === "completed") showResult(job);
+  else if (job.status === "failed") {
+    const reason = job.error ? job.error.message : "the engine stopped without saying why";
+    fail(`The video could not be made: ${reason}`);
+  } else if (job.status === "cancelled") fail("Cancelled. Its inputs were deleted.");
+  else if (job.status === "expired") fail("This video has expired: the service copy was deleted.");
+  refreshGallery();
+}
+
+// ---- the result ---------------------------------------------------------------------
+
+function contentUrl(job, variant = "video") {
+  return `/api/v1/jobs/${encodeURIComponent(job.id)}/content?variant=${variant}`;
+}
+
+function showExpiry(job) {
+  const line = $("expiry");
+  clearInterval(state.expiryTimer);
+  if (!job.expires_at) {
+    line.textContent = "The service keeps this video until you delete it.";
+    return;
+  }
+  const end = new Date(job.expires_at).getTime();
+  const tick = () => {
+    const left = end - Date.now();
+    if (left <= 0) {
+      line.textContent = "The service copy has expired and was deleted.";
+      line.classList.add("gone");
+      $("download").hidden = true;
+      clearInterval(state.expiryTimer);
+      return;
+    }
+    line.classList.remove("gone");
+    line.textContent = `The service copy is deleted in ${countdown(left)} (${when(job.expires_at)}).`;
+  };
+  tick();
+  state.expiryTimer = setInterval(tick, 1000);
+}
+
+function showResult(job) {
+  state.job = job;
+  showPanel("result");
+  const player = $("player");
+  player.poster = contentUrl(job, "thumbnail");
+  player.src = contentUrl(job);
+  player.setAttribute("aria-label", `${TASK_NAMES[job.task] || job.task} video`);
+  const download = $("download");
+  download.href = contentUrl(job);
+  download.download = `reelvault-${job.id}.mp4`;
+  download.hidden = false;
+  const size = job.output_bytes ? ` · ${bytes(job.output_bytes)}` : "";
+  $("result-meta").textContent =
+    `${TASK_NAMES[job.task] || job.task} · ${job.size.replace("x", "×")} · ${job.seconds} s · ` +
+    `${job.fps} fps · seed ${job.seed} · ${job.engine}${size}`;
+  showExpiry(job);
+}
+
+async function cancelJob() {
+  if (!state.job) return;
+  $("cancel").disabled = true;
+  try {
+    const job = await request("POST", `/api/v1/jobs/${encodeURIComponent(state.job.id)}/cancel`);
+    if (["cancelled", "failed", "completed"].includes(job.status)) {
+      stopWatching();
+      finish(job);
+    }
+  } catch (err) {
+    $("cancel").disabled = false;
+    setError("form-error", `Could not cancel: ${err.message}`);
+  }
+}
+
+async function deleteJob() {
+  if (!state.job) return;
+  const id = state.job.id;
+  try {
+    await request("DELETE", `/api/v1/jobs/${encodeURIComponent(id)}`);
+    stopWatching();
+    const player = $("player");
+    player.removeAttribute("src");
+    player.removeAttribute("poster");
+    player.load();
+    state.job = null;
+    showPanel("empty");
+    $("result-empty").querySelector("p").textContent = "Deleted: the video and its inputs were shredded.";
+    refreshGallery();
+  } catch (err) {
+    setError("form-error", `Could not delete: ${err.message}`);
+  }
+}
+
+// ---- gallery ------------------------------------------------------------------------
+
+function tile(job) {
+  const item = document.createElement("li");
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "tile";
+  button.dataset.job = job.id;
+  const picture = document.createElement("div");
+  picture.className = "thumb";
+  if (job.status === "completed") {
+    const img = document.createElement("img");
+    img.src = contentUrl(job, "thumbnail");
+    img.alt = "";
+    img.loading = "lazy";
+    picture.append(img);
+  } else {
+    const chip = document.createElement("span");
+    chip.className = `chip ${job.status}`;
+    chip.textContent = job.status.replace("_", " ");
+    picture.append(chip);
+  }
+  const caption = document.createElement("span");
+  caption.className = "caption";
+  const title = document.createElement("strong");
+  title.textContent = TASK_NAMES[job.task] || job.task;
+  const detail = document.createElement("span");
+  const left = job.expires_at ? new Date(job.expires_at).getTime() - Date.now() : null;
+  const expiry = left === null ? "kept until deleted" : left > 0 ? `deleted in ${countdown(left)}` : "expired";
+  detail.textContent = `${job.size.replace("x", "×")} · ${job.seconds} s · ${job.status === "completed" ? expiry : job.status.replace("_", " ")}`;
+  const made = document.createElement("span");
+  made.className = "visually-hidden";
+  made.textContent = `, made ${when(job.created_at)}`;
+  caption.append(title, detail, made);
+  button.append(picture, caption);
+  button.addEventListener("click", () => {
+    if (job.status === "completed") showResult(job);
+    else watch(job);
+    $("result").scrollIntoView({ behavior: "smooth", block: "start" });
+    $("result-title").focus({ preventScroll: true });
+  });
+  item.append(button);
+  return item;
+}
+
+async function refreshGallery() {
+  try {
+    const list = await get("/api/v1/jobs?limit=100");
+    const jobs = list.data.filter((job) => job.status !== "expired");
+    $("tiles").replaceChildren(...jobs.map(tile));
+    $("gallery-empty").hidden = jobs.length > 0;
+  } catch (err) {
+    $("gallery-note").textContent = `Could not load your videos: ${err.message}`;
+  }
+}
+
+// ---- start --------------------------------------------------------------------------
+
+async function start() {
+  try {
+    const [config, engines] = await Promise.all([loadConfig(), get("/api/v1/engines")]);
+    state.config = config;
+    state.engines = engines.data;
+  } catch (err) {
+    setError("form-error", `The studio could not start: ${err.message}`);
+    return;
+  }
+  try {
+    state.consents = await loadConsents();
+  } catch {
+    state.consents = null;
+  }
+  const config = state.config;
+  showPolicyBadge(config);
+  consentBanner(config, state.consents);
+  $("gallery-note").textContent = config.gallery_note;
+  $("prompt").maxLength = config.max_prompt_chars;
+  $("image").accept = config.uploads.image_types.join(",");
+  $("reference_video").accept = config.uploads.video_types.join(",");
+  $("image-help").textContent = `JPEG, PNG or WebP up to ${bytes(config.uploads.max_image_bytes)}`;
+  $("video-help").textContent =
+    `MP4, MOV, WebM or MKV up to ${bytes(config.uploads.max_video_bytes)}, ${config.uploads.max_video_seconds} s`;
+  $("result-title").tabIndex = -1;
+
+  const saved = prefs.load();
+  const radio = document.querySelector(`input[name="task"][value="${CSS.escape(saved.task || "")}"]`);
+  if (radio) radio.checked = true;
+
+  for (const input of document.querySelectorAll('input[name="task"]')) {
+    input.addEventListener("change", applyTask);
+  }
+  $("engine").addEventListener("change", () => applyEngine(true));
+  $("size").addEventListener("change", () => prefs.update({ size: $("size").value }));
+  $("seconds").addEventListener("change", () => {
+    const value = Number($("seconds").value);
+    if (Number.isFinite(value) && value > 0) prefs.update({ seconds: value });
+  });
+  $("prompt").addEventListener("input", checkInputs);
+  $("remote-consent").addEventListener("click", grantProvider);
+  wireDrop("image-zone", $("image"), takeImage);
+  wireDrop("video-zone", $("reference_video"), takeVideo);
+  $("create-form").addEventListener("submit", generate);
+  $("cancel").addEventListener("click", cancelJob);
+  $("delete").addEventListener("click", deleteJob);
+  $("refresh").addEventListener("click", refreshGallery);
+
+  applyTask();
+  await refreshGallery();
+  // Countdowns in the gallery move on their own.
+  state.galleryTimer = setInterval(refreshGallery, 30000);
+  document.body.dataset.ready = "true";
+}
+
+start();

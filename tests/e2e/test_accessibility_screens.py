@@ -1,0 +1,105 @@
+"""axe-core on every page, light and dark; screenshots at desktop and phone width."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import DESKTOP, PHONE, SCREENSHOTS, open_studio, run_axe
+from tests.e2e.helpers import make_text_video
+
+
+def _summary(violations: list[dict[str, Any]]) -> str:
+    return "\n".join(
+        f"{v['id']} ({v['impact']}): {v['help']} — "
+        + "; ".join(node["target"][0] if node["target"] else "?" for node in v["nodes"][:5])
+        for v in violations
+    )
+
+
+def _shoot(page: Any, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.evaluate("document.activeElement && document.activeElement.blur()")
+    if page.locator("#player[src]").count():
+        # A still frame, not the loading spinner.
+        page.wait_for_function("() => document.getElementById('player').readyState === 4")
+        page.evaluate(
+            "() => new Promise((done) => { const v = document.getElementById('player');"
+            " v.addEventListener('seeked', done, {once: true}); v.currentTime = 0.5; })"
+        )
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_studio_is_accessible_and_photographed(browser: Any, live_server: Any, scheme: str) -> None:
+    context = browser.new_context(
+        base_url=live_server.url, viewport=DESKTOP, color_scheme=scheme, locale="en-GB"
+    )
+    page = context.new_page()
+    try:
+        open_studio(page)
+        assert run_axe(page) == [], _summary(run_axe(page))  # empty state
+        make_text_video(page, "a red balloon drifting over a calm sea at sunset")
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('.tile img')].every((i) => i.complete)"
+        )
+        violations = run_axe(page)
+        assert violations == [], _summary(violations)
+        suffix = "" if scheme == "light" else "-dark"
+        _shoot(page, f"studio-desktop{suffix}")
+        page.set_viewport_size(PHONE)
+        violations = run_axe(page)
+        assert violations == [], _summary(violations)
+        _shoot(page, f"studio-phone{suffix}")
+        # The other flows' forms, as a phone user sees them.
+        page.check("input[name=task][value=dance]")
+        violations = run_axe(page)
+        assert violations == [], _summary(violations)
+        if scheme == "light":
+            page.evaluate("window.scrollTo(0, 0)")
+            _shoot(page, "studio-dance-phone")
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_privacy_centre_is_accessible_and_photographed(
+    browser: Any, live_server: Any, scheme: str
+) -> None:
+    context = browser.new_context(
+        base_url=live_server.url, viewport=DESKTOP, color_scheme=scheme, locale="en-GB"
+    )
+    page = context.new_page()
+    try:
+        page.goto("/privacy-centre")
+        page.wait_for_selector("body[data-ready=true]")
+        violations = run_axe(page)
+        assert violations == [], _summary(violations)
+        suffix = "" if scheme == "light" else "-dark"
+        _shoot(page, f"privacy-centre-desktop{suffix}")
+        page.set_viewport_size(PHONE)
+        violations = run_axe(page)
+        assert violations == [], _summary(violations)
+        _shoot(page, f"privacy-centre-phone{suffix}")
+    finally:
+        context.close()
+
+
+def test_keyboard_alone_makes_a_video(page: Any) -> None:
+    open_studio(page)
+    page.focus("input[name=task][value=text_to_video]")
+    page.keyboard.press("ArrowRight")  # radio group: arrows move between flows
+    assert page.is_checked("input[name=task][value=image_to_video]")
+    page.keyboard.press("ArrowLeft")
+    page.focus("#prompt")
+    page.keyboard.type("birds flying over the sea")
+    page.select_option("#size", "320x180")
+    page.fill("#seconds", "1")
+    page.focus("#generate")
+    focused = page.evaluate("document.activeElement.id")
+    assert focused == "generate"
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#job-result:not([hidden])", timeout=60_000)
+    assert outline != "none" or page.evaluate("document.activeElement.matches(':focus-visible')")

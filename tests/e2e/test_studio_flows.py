@@ -1,0 +1,120 @@
+"""The three flows to a playable video, cancel, delete, expiry and the browser's own checks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import DATA, open_studio
+from tests.e2e.helpers import DANCE_PHOTO, DANCE_VIDEO, choose, make_text_video, wait_for_video
+
+
+def test_text_to_video_plays_in_the_page(page: Any) -> None:
+    open_studio(page)
+    player = make_text_video(page)
+    job = player["job"]
+    assert job["status"] == "completed" and job["engine"] == "procedural"
+    assert player["readyState"] >= 2
+    assert (player["width"], player["height"]) == (320, 180)
+    assert player["duration"] == pytest.approx(job["seconds"], abs=0.1)
+    assert page.locator("#download").get_attribute("href").endswith("variant=video")
+    # The gallery lists it, with its thumbnail.
+    tile = page.locator(f"button.tile[data-job='{job['id']}'] img")
+    tile.wait_for()
+    assert page.evaluate("(img) => img.complete && img.naturalWidth > 0", tile.element_handle())
+
+
+def test_image_to_video_with_preview(page: Any) -> None:
+    open_studio(page)
+    page.check("input[name=task][value=image_to_video]")
+    assert page.is_visible("#image-zone") and not page.is_visible("#video-zone")
+    page.set_input_files("#image", str(DANCE_PHOTO))
+    page.wait_for_selector("#image-preview:not([hidden])")
+    assert "\u00d7" in page.inner_text("#image-help")  # dimensions read in the browser
+    assert page.input_value("#engine") == "livephoto"
+    choose(page, size="320x180", seconds="1", fps="12")
+    page.click("#generate")
+    player = wait_for_video(page)
+    assert player["job"]["task"] == "image_to_video"
+    assert player["duration"] == pytest.approx(player["job"]["seconds"], abs=0.1)
+
+
+def test_dance_with_reference_video(page: Any) -> None:
+    open_studio(page)
+    page.check("input[name=task][value=dance]")
+    page.set_input_files("#image", str(DANCE_PHOTO))
+    page.set_input_files("#reference_video", str(DANCE_VIDEO))
+    page.wait_for_selector("#video-preview:not([hidden])")
+    assert "4.0 s" in page.inner_text("#video-help")
+    assert page.input_value("#engine") == "puppet"
+    choose(page, size="256x256", seconds="2")
+    page.click("#generate")
+    player = wait_for_video(page)
+    job = player["job"]
+    assert job["task"] == "dance" and job["engine"] == "puppet"
+    # As long as asked for (the reference lasts 4 s).
+    assert player["duration"] == pytest.approx(2.0, abs=0.1)
+
+
+def test_wrong_files_are_refused_before_upload(page: Any, tmp_path: Any) -> None:
+    open_studio(page)
+    page.check("input[name=task][value=dance]")
+    uploads: list[str] = []
+    page.on("request", lambda r: uploads.append(r.url) if r.method == "POST" else None)
+    page.set_input_files("#image", str(DATA / "SOURCES.md"))
+    assert "not a JPEG, PNG or WebP" in page.inner_text("#image-error")
+    page.set_input_files("#reference_video", str(DANCE_PHOTO))
+    assert "not an MP4, MOV, WebM or MKV" in page.inner_text("#video-error")
+    page.click("#generate")
+    assert "photo" in page.inner_text("#form-error")
+    assert uploads == []
+
+
+def test_cancel_stops_a_running_job(page: Any) -> None:
+    open_studio(page)
+    page.fill("#prompt", "a long drift of clouds over the city at night")
+    choose(page, size="1280x720", seconds="20", fps="30")
+    page.click("#generate")
+    page.wait_for_selector("#job-progress:not([hidden])")
+    page.wait_for_function(
+        "() => /Queued|%/.test(document.getElementById('job-status').textContent)"
+    )
+    page.click("#cancel")
+    page.wait_for_selector("#job-error:not([hidden])", timeout=20_000)
+    assert "Cancelled" in page.inner_text("#job-error")
+    jobs = page.request.get("/api/v1/jobs").json()["data"]
+    assert jobs[0]["status"] == "cancelled"
+
+
+def test_delete_now_removes_the_video(page: Any) -> None:
+    open_studio(page)
+    job = make_text_video(page)["job"]
+    page.click("#delete")
+    page.wait_for_selector("#result-empty:not([hidden])")
+    assert "Deleted" in page.inner_text("#result-empty")
+    page.wait_for_selector("#gallery-empty:not([hidden])")
+    assert page.request.get(f"/api/v1/jobs/{job['id']}").status == 404
+
+
+def test_expiry_countdown_and_expired_state(page: Any) -> None:
+    page.clock.install()
+    open_studio(page)
+    make_text_video(page)
+    text = page.inner_text("#expiry")
+    # ephemeral: the service copy is kept for one hour
+    assert text.startswith("The service copy is deleted in 59:") or "in 1 h" in text
+    page.clock.fast_forward("01:00:05")
+    page.wait_for_function(
+        "() => document.getElementById('expiry').textContent.includes('has expired')"
+    )
+    assert not page.is_visible("#download")
+
+
+def test_the_gallery_says_what_the_policy_keeps(page: Any) -> None:
+    open_studio(page)
+    note = page.inner_text("#gallery-note")
+    assert note.startswith("Nothing is kept beyond the download window")
+    assert "1 hour" in note
+    assert page.inner_text("#policy-badge") == "ephemeral policy"
+    assert page.is_hidden("#consent-banner")  # ephemeral asks for nothing up front

@@ -1,0 +1,166 @@
+"""``reelvault privacy audit``: clean after a 1,000-job run, and each violation kind caught."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sqlalchemy import select, update
+
+from reelvault.db.models import Job, StoredObject
+from reelvault.db.privacy_models import AuditEntry
+from reelvault.jobs import objects
+from reelvault.jobs.runtime import Runtime
+from reelvault.jobs.service import JobRequest, finish_job, submit_job
+from reelvault.jobs.worker import Worker
+from reelvault.privacy import audit
+from reelvault.privacy.privacy_audit import KINDS, run_audit
+from reelvault.types import DataClass, JobStatus
+
+from .api_helpers import IMAGE
+from .conftest import OpenRuntime
+
+PROMPT = "Marmalade comet number {i} drifting past a violet lighthouse"
+NOW = timedelta(0)
+
+
+def _finish_fast(runtime: Runtime, job_id: str) -> None:
+    """The fast path: a tiny stored output instead of a real encode (same rows, same vault)."""
+    now = runtime.clock()
+    with runtime.session() as session:
+        job = session.get(Job, job_id)
+        assert job is not None
+        job.status = JobStatus.IN_PROGRESS.value
+        row = objects.new_object_row(
+            job_id=job_id,
+            kind=objects.OUTPUT_VIDEO,
+            data_class=DataClass.OUTPUT,
+            content_type="video/mp4",
+            now=now,
+        )
+        objects.store_bytes(runtime.vault, row, b"\x00\x00\x00\x18ftypisom" + bytes(64))
+        objects.apply_retention(row, policy=runtime.policy, now=now)
+        session.add(row)
+        session.flush()
+        session.refresh(job)
+        finish_job(runtime, session, job, JobStatus.COMPLETED, stage="completed")
+
+
+def _run(runtime: Runtime, count: int, *, real: int) -> list[str]:
+    ids = []
+    for i in range(count):
+        view = submit_job(
+            runtime,
+            JobRequest(
+                prompt=PROMPT.format(i=i),
+                engine="fake",
+                width=16,
+                height=16,
+                fps=8,
+                seconds=0.125,
+                owner_id=f"own_{i % 7}",
+            ),
+        )
+        ids.append(view.id)
+    worker = Worker(runtime)
+    for _ in range(real):
+        assert worker.run_once() == "completed"
+    with runtime.session() as session:
+        queued = list(session.scalars(select(Job.id).where(Job.status == "queued")))
+    assert len(queued) == count - real
+    for job_id in queued:
+        _finish_fast(runtime, job_id)
+    return ids
+
+
+@pytest.mark.slow
+def test_clean_after_a_1000_job_run(open_runtime: OpenRuntime) -> None:
+    runtime = open_runtime("standard")
+    started = time.monotonic()
+    _run(runtime, 1000, real=10)
+    result = run_audit(runtime, grace=NOW)
+    assert result.findings == []
+    assert result.clean
+    assert result.prompts_checked == 1000  # the kept, redacted copies
+    assert result.vault_objects >= 2000
+    assert time.monotonic() - started < 120
+
+
+def _plant_ip(runtime: Runtime, logs: Path) -> None:
+    (logs / "access.log").write_text("GET /api/v1/jobs 200 from 198.51.100.23\n")
+
+
+def _plant_email(runtime: Runtime, logs: Path) -> None:
+    with runtime.session() as session:
+        session.execute(update(Job).values(error_message="write to bob.smith@example.com"))
+
+
+def _plant_prompt(runtime: Runtime, logs: Path) -> None:
+    (logs / "debug.log").write_text("rendering: " + PROMPT.format(i=1) + "\n")
+
+
+def _plant_media(runtime: Runtime, logs: Path) -> None:
+    shutil.copy(IMAGE, runtime.settings.data_dir / "leftover.jpg")
+
+
+def _plant_expired(runtime: Runtime, logs: Path) -> None:
+    with runtime.session() as session:
+        object_id = session.scalars(select(StoredObject.id).limit(1)).one()
+        session.execute(
+            update(StoredObject)
+            .where(StoredObject.id == object_id)
+            .values(expires_at=runtime.clock() - timedelta(days=1))
+        )
+
+
+def _plant_orphan(runtime: Runtime, logs: Path) -> None:
+    runtime.vault.put_bytes(b"nobody refers to me")
+
+
+def _plant_biometric(runtime: Runtime, logs: Path) -> None:
+    np.save(runtime.settings.data_dir / "pose.npy", np.zeros((33, 3), dtype=np.float32))
+
+
+def _plant_chain_break(runtime: Runtime, logs: Path) -> None:
+    with runtime.session() as session:
+        session.execute(update(AuditEntry).where(AuditEntry.seq == 1).values(actor="mallory"))
+
+
+PLANTS: dict[str, Callable[[Runtime, Path], None]] = {
+    "raw_ip": _plant_ip,
+    "email": _plant_email,
+    "prompt_text": _plant_prompt,
+    "unencrypted_media": _plant_media,
+    "expired": _plant_expired,
+    "orphan": _plant_orphan,
+    "biometric": _plant_biometric,
+    "audit_chain": _plant_chain_break,
+}
+
+
+def test_every_kind_has_a_planted_violation() -> None:
+    assert set(PLANTS) == set(KINDS)
+
+
+@pytest.mark.parametrize("kind", sorted(PLANTS))
+def test_each_planted_violation_is_caught(
+    open_runtime: OpenRuntime, tmp_path: Path, kind: str
+) -> None:
+    runtime = open_runtime("standard")
+    _run(runtime, 3, real=0)
+    audit.record(runtime, "test.marker", jobs=3)
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "app.log").write_text("INFO job finished in 120ms\n")
+    assert run_audit(runtime, log_dirs=[logs], grace=NOW).clean
+    PLANTS[kind](runtime, logs)
+    result = run_audit(runtime, log_dirs=[logs], grace=NOW)
+    assert {finding.kind for finding in result.findings} == {kind}
+    # A finding says where and what, never the text it found.
+    text = str(result.to_dict())
+    assert "bob.smith" not in text and "198.51.100.23" not in text and "Marmalade" not in text
