@@ -75,7 +75,8 @@ def content_response(
     size = row.plaintext_size
     headers = {**NO_STORE, "Accept-Ranges": "bytes"}
     if variant == "video":
-        headers["Content-Disposition"] = f'inline; filename="{job_id}.mp4"'
+        extension = "webm" if row.content_type == "video/webm" else "mp4"
+        headers["Content-Disposition"] = f'inline; filename="{job_id}.{extension}"'
     byte_range = _parse_range(range_header, size) if range_header else None
     chunks = runtime.vault.open_stream(object_id)
     if byte_range is None:

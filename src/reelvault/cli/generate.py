@@ -54,8 +54,8 @@ def check_output_path(path: Path) -> Path:
     path = path.expanduser()
     if path.is_dir():
         raise ValidationError(f"output {path} is a directory; give a file name", param="output")
-    if path.suffix.lower() != ".mp4":
-        raise ValidationError(f"output {path} must end in .mp4", param="output")
+    if path.suffix.lower() not in (".mp4", ".webm"):
+        raise ValidationError(f"output {path} must end in .mp4 or .webm", param="output")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -199,7 +199,7 @@ def generate(
     ] = None,
     param: ParamOption = None,
 ) -> None:
-    """Generate a video from a text prompt or a photo and write it as an H.264 MP4."""
+    """Generate a video from a text prompt or a photo: H.264 MP4, or VP9 WebM for -o x.webm."""
     state = state_of(ctx)
     destination = check_output_path(output)
     task = Task.IMAGE_TO_VIDEO if image is not None else Task.TEXT_TO_VIDEO
@@ -225,6 +225,7 @@ def generate(
         seconds=seconds if seconds is not None else default_seconds,
         seed=seed,
         params={**params, **extra},
+        output_format=destination.suffix.lower().lstrip("."),
     )
     run_and_save(state, request, destination, {"image": image} if image is not None else None)
 
@@ -266,6 +267,7 @@ def dance(
         seconds=max_seconds,
         seed=seed,
         params=params,
+        output_format=destination.suffix.lower().lstrip("."),
     )
     run_and_save(state, request, destination, {"image": image, "reference_video": reference})
 

@@ -25,6 +25,7 @@ from reelvault.jobs.progress import JobProgress
 from reelvault.jobs.runtime import Runtime, ensure_private_dir
 from reelvault.jobs.service import INPUT_KIND_PREFIX, finish_job
 from reelvault.media.encode import encode_h264
+from reelvault.media.encode_webm import encode_webm
 from reelvault.media.provenance import (
     ProvenanceClaims,
     Watermarker,
@@ -70,6 +71,7 @@ class _Spec:
     seconds: float
     seed: int
     params: dict[str, object]
+    output_format: str
     prompt_object: ObjectId | None
     inputs: tuple[tuple[str, ObjectId, str], ...]  # (name, object id, content type)
 
@@ -92,6 +94,7 @@ def _load_spec(runtime: Runtime, job_id: str) -> _Spec:
             seconds=job.seconds,
             seed=job.seed,
             params=dict(job.params),
+            output_format=job.output_format,
             prompt_object=ObjectId(prompt_row.id) if prompt_row is not None else None,
             inputs=tuple(
                 (row.kind.removeprefix(INPUT_KIND_PREFIX), ObjectId(row.id), row.content_type)
@@ -112,6 +115,7 @@ def _keep_frame(frames: Iterator[Frame], index: int, kept: list[Frame]) -> Itera
 @dataclass(frozen=True)
 class Outputs:
     video: Path
+    video_type: str
     thumbnail: bytes
     spritesheet: bytes
     frames: int
@@ -169,19 +173,25 @@ def _render_and_encode(
         video.frames, Watermarker(key), video_id, label_text(settings.visible_label)
     )
     kept: list[Frame] = []
-    encoded = encode_h264(
-        _keep_frame(marked, video.frame_count // 2, kept),
-        scratch / OUTPUT_FILENAME,
-        fps=video.fps,
-        width=video.width,
-        height=video.height,
-        audio_source=video.audio_path,
-    )
+    frames = _keep_frame(marked, video.frame_count // 2, kept)
+    if spec.output_format == "webm":
+        encoded = encode_webm(
+            frames, scratch / "output.webm", fps=video.fps, width=video.width, height=video.height
+        )
+    else:
+        encoded = encode_h264(
+            frames,
+            scratch / OUTPUT_FILENAME,
+            fps=video.fps,
+            width=video.width,
+            height=video.height,
+            audio_source=video.audio_path,
+        )
     progress.report(96, "encoding", force=True)
     thumbnail = make_thumbnail(kept[0]) if kept else b""
     spritesheet = make_spritesheet(encoded.path, columns=5, tile_width=160, tiles=25, fmt="jpeg")
     signer = load_signer(settings)
-    if signer is not None:
+    if signer is not None and spec.output_format == "mp4":  # C2PA signing of MP4 only
         claims = ProvenanceClaims(
             engine=spec.engine,
             model=str(spec.params.get("model") or spec.engine),
@@ -196,6 +206,7 @@ def _render_and_encode(
             thumbnail = sign_image(thumbnail, "image/webp", claims, signer)
     return Outputs(
         video=encoded.path,
+        video_type="video/webm" if spec.output_format == "webm" else "video/mp4",
         thumbnail=thumbnail,
         spritesheet=spritesheet,
         frames=encoded.frame_count,
@@ -208,7 +219,7 @@ def _render_and_encode(
 def _store_outputs(runtime: Runtime, job_id: str, outputs: Outputs) -> list[StoredObject]:
     now = runtime.clock()
     parts = [
-        (objects.OUTPUT_VIDEO, "video/mp4"),
+        (objects.OUTPUT_VIDEO, outputs.video_type),
         (objects.OUTPUT_THUMBNAIL, "image/webp"),
         (objects.OUTPUT_SPRITESHEET, "image/jpeg"),
     ]

@@ -49,6 +49,7 @@ class JobRequest:
     params: Mapping[str, Any] = field(default_factory=dict)
     owner_id: str = LOCAL_OWNER
     webhook_url: str | None = None
+    output_format: str = "mp4"
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,7 @@ class JobView:
     seconds: float
     seed: int
     params: dict[str, Any]
+    output_format: str
     attempts: int
     created_at: datetime
     started_at: datetime | None
@@ -101,6 +103,7 @@ class JobView:
             seconds=job.seconds,
             seed=job.seed,
             params=dict(job.params),
+            output_format=job.output_format,
             attempts=job.attempts,
             created_at=job.created_at,
             started_at=job.started_at,
@@ -135,6 +138,8 @@ DEFAULT_ENGINES: dict[Task, str] = {
     Task.DANCE: "puppet",
 }
 MODEL_PREFIX = "reelvault-"
+OUTPUT_FORMATS = ("mp4", "webm")
+"""mp4: H.264 + AAC with faststart (plays everywhere); webm: VP9, video only."""
 
 
 def resolve_engine(
@@ -164,6 +169,8 @@ def resolve_engine(
 def validate_request(runtime: Runtime, request: JobRequest) -> tuple[Engine, EngineParams]:
     """Check everything a client sent before anything is stored."""
     restriction_check()(runtime, request.owner_id)
+    if request.output_format not in OUTPUT_FORMATS:
+        raise ValidationError(f"format must be one of: {', '.join(OUTPUT_FORMATS)}", param="format")
     engine = runtime.registry.get(request.engine)
     if request.task not in engine.tasks:
         tasks = ", ".join(sorted(task.value for task in engine.tasks))
@@ -257,6 +264,7 @@ def submit_job(
         updated_at=now,
         expires_at=policy.expires_at(DataClass.JOB_METADATA, now=now),
         webhook_url=request.webhook_url,
+        output_format=request.output_format,
     )
     rows: list[StoredObject] = []
     written: list[ObjectId] = []

@@ -181,3 +181,18 @@ def test_rate_limit_answers_429_with_retry_after(tmp_path) -> None:  # type: ign
         assert int(limited.headers["retry-after"]) >= 1
         assert limited.json()["error"]["code"] == "rate_limited"
     runtime.close()
+
+
+def test_webm_output_on_request(api: TestClient) -> None:
+    job = api.post("/api/v1/jobs", json={**FAKE_JOB, "format": "webm"}).json()
+    assert job["format"] == "webm"
+    assert wait_for(api, job["id"])["status"] == "completed"
+    video = api.get(f"/api/v1/jobs/{job['id']}/content")
+    assert video.headers["content-type"] == "video/webm"
+    assert video.content[:4] == b"\x1a\x45\xdf\xa3"  # EBML: a WebM file
+    with av.open(io.BytesIO(video.content)) as container:
+        assert container.streams.video[0].codec_context.name in ("vp9", "libvpx-vp9")
+        assert sum(1 for _ in container.decode(video=0)) == 8
+    refused = api.post("/api/v1/jobs", json={**FAKE_JOB, "format": "gif"})
+    assert refused.status_code == 422
+    assert refused.json()["error"]["param"] == "format"

@@ -145,6 +145,7 @@ async def create_job(request: Request, ctx: Ctx, owner: Owner) -> JobOut:
             params={**body.params, **extra},
             owner_id=owner,
             webhook_url=body.webhook_url,
+            output_format=body.format,
         )
     except BaseException:
         await run_in_threadpool(discard_uploads, runtime, uploads)

@@ -28,6 +28,9 @@ class JobCreate(BaseModel):
     seed: int | None = Field(default=None)
     params: dict[str, Any] = Field(default_factory=dict, description="Engine parameters.")
     webhook_url: str | None = Field(default=None, max_length=2000)
+    format: Literal["mp4", "webm"] = Field(
+        default="mp4", description="mp4 (H.264 + AAC) or webm (VP9, video only)."
+    )
 
 
 class JobErrorOut(BaseModel):
@@ -48,6 +51,7 @@ class JobOut(BaseModel):
     fps: int
     seed: int
     params: dict[str, Any]
+    format: str
     attempts: int
     created_at: datetime
     started_at: datetime | None
@@ -72,6 +76,7 @@ class JobOut(BaseModel):
             fps=view.fps,
             seed=view.seed,
             params=view.params,
+            format=view.output_format,
             attempts=view.attempts,
             created_at=view.created_at,
             started_at=view.started_at,
