@@ -113,7 +113,10 @@ def main() -> int:
         for count in sizes:
             times[count] = run(count, min(args.vault_objects, count), Path(tmp))
             rate = count / times[count]
-            print(f"{count:>9,} expired records: {times[count]:8.2f} s  ({rate:,.0f} records/s)")
+            print(
+                f"{count:>9,} expired records: {times[count]:8.2f} s  ({rate:,.0f} records/s)",
+                flush=True,  # a 1M run takes minutes: show each size as it finishes
+            )
     small, large = min(times), max(times)
     if large != small:
         ratio = times[large] / times[small]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +87,25 @@ class LocalKeyStore:
         if not _fs.is_object_id(object_id):
             return False
         return _fs.shred_file(self.path_for(object_id))
+
+    def delete_many(self, object_ids: Iterable[ObjectId]) -> set[ObjectId]:
+        """:meth:`delete` for many keys, fsyncing each touched directory once at the end.
+
+        Returns the ids whose key was removed; when it returns, every removal is durable.
+        """
+        removed: set[ObjectId] = set()
+        dirs: set[str] = set()
+        root = str(self.root)
+        for object_id in object_ids:
+            if not _fs.is_object_id(object_id):
+                continue
+            path = _fs.object_path(root, object_id, SUFFIX)
+            if _fs.zero_and_unlink(path):
+                removed.add(object_id)
+                dirs.add(path.rpartition("/")[0])
+        for directory in dirs:
+            _fs.fsync_dir(directory)
+        return removed
 
     def ids(self) -> Iterator[ObjectId]:
         """Every object id with a stored key, sorted."""
