@@ -21,13 +21,15 @@ the engine's code, including its progress callbacks, stays on the calling thread
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import queue
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
@@ -182,6 +184,36 @@ def _feed(
     return sink.count
 
 
+def configure_video_stream(stream: Any, *, width: int, height: int, fps: int) -> None:
+    """Size, yuv420p, an exact 1/fps time base, the encoder threads and BT.709 tags."""
+    stream.width = width
+    stream.height = height
+    stream.pix_fmt = "yuv420p"
+    stream.time_base = Fraction(1, fps)
+    context = stream.codec_context
+    context.time_base = Fraction(1, fps)
+    context.thread_count = ENCODER_THREADS
+    context.color_primaries = _AVCOL_BT709
+    context.color_trc = _AVCOL_BT709
+    context.colorspace = _AVCOL_BT709
+    context.color_range = _AVCOL_RANGE_MPEG
+
+
+@contextlib.contextmanager
+def whole_file_or_none(path: Path) -> Iterator[None]:
+    """On any failure remove the partial output, and say what went wrong in our terms."""
+    try:
+        yield
+    except BaseException as exc:
+        path.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+            raise StorageError("no space left on the device while encoding video") from None
+        if isinstance(exc, av.FFmpegError):
+            detail = getattr(exc, "strerror", None) or type(exc).__name__
+            raise EngineError(f"video encoding failed: {detail}") from exc
+        raise
+
+
 def encode_h264(
     frames: Iterable[Frame],
     path: Path,
@@ -222,7 +254,7 @@ def encode_h264(
     path = Path(path)
     count = 0
     with_audio = False
-    try:
+    with whole_file_or_none(path):
         container = av.open(str(path), mode="w", format="mp4", options={"movflags": "+faststart"})
         try:
             stream = container.add_stream(
@@ -230,17 +262,7 @@ def encode_h264(
                 rate=fps,
                 options={"crf": str(crf), "preset": preset, "profile": "high"},
             )
-            stream.width = width
-            stream.height = height
-            stream.pix_fmt = "yuv420p"
-            stream.time_base = Fraction(1, fps)
-            context = stream.codec_context
-            context.time_base = Fraction(1, fps)
-            context.thread_count = ENCODER_THREADS
-            context.color_primaries = _AVCOL_BT709
-            context.color_trc = _AVCOL_BT709
-            context.colorspace = _AVCOL_BT709
-            context.color_range = _AVCOL_RANGE_MPEG
+            configure_video_stream(stream, width=width, height=height, fps=fps)
 
             audio = AudioTrack.open(audio_source, container) if audio_source else None
             try:
@@ -258,14 +280,6 @@ def encode_h264(
                     audio.close()
         finally:
             container.close()
-    except BaseException as exc:
-        path.unlink(missing_ok=True)
-        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
-            raise StorageError("no space left on the device while encoding video") from None
-        if isinstance(exc, av.FFmpegError):
-            detail = getattr(exc, "strerror", None) or type(exc).__name__
-            raise EngineError(f"video encoding failed: {detail}") from exc
-        raise
 
     return EncodedVideo(
         path=path,
@@ -279,4 +293,10 @@ def encode_h264(
     )
 
 
-__all__ = ["ENCODER_THREADS", "EncodedVideo", "encode_h264"]
+__all__ = [
+    "ENCODER_THREADS",
+    "EncodedVideo",
+    "configure_video_stream",
+    "encode_h264",
+    "whole_file_or_none",
+]

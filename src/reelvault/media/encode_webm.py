@@ -10,22 +10,19 @@ kept in the MP4 path (AAC), which is the default output.
 
 from __future__ import annotations
 
-import errno
 from collections.abc import Callable, Iterable
-from fractions import Fraction
 from pathlib import Path
 
 import av
 
-from reelvault.errors import EngineError, StorageError, ValidationError
+from reelvault.errors import EngineError, ValidationError
 from reelvault.media.encode import (
-    _AVCOL_BT709,
-    _AVCOL_RANGE_MPEG,
-    ENCODER_THREADS,
     EncodedVideo,
     Frame,
     _feed,
     _Sink,
+    configure_video_stream,
+    whole_file_or_none,
 )
 
 VP9_CPU_USED = 5
@@ -57,7 +54,7 @@ def encode_webm(
         raise ValidationError(f"crf {crf} is out of range 0-63", param="crf")
     path = Path(path)
     count = 0
-    try:
+    with whole_file_or_none(path):
         container = av.open(str(path), mode="w", format="webm")
         try:
             stream = container.add_stream(
@@ -71,17 +68,7 @@ def encode_webm(
                     "row-mt": "1",
                 },
             )
-            stream.width = width
-            stream.height = height
-            stream.pix_fmt = "yuv420p"
-            stream.time_base = Fraction(1, fps)
-            context = stream.codec_context
-            context.time_base = Fraction(1, fps)
-            context.thread_count = ENCODER_THREADS
-            context.color_primaries = _AVCOL_BT709
-            context.color_trc = _AVCOL_BT709
-            context.colorspace = _AVCOL_BT709
-            context.color_range = _AVCOL_RANGE_MPEG
+            configure_video_stream(stream, width=width, height=height, fps=fps)
             sink = _Sink(stream, container, fps, None)
             count = _feed(frames, sink, width, height, on_frame, overlap)
             if count == 0:
@@ -90,14 +77,6 @@ def encode_webm(
                 container.mux(packet)
         finally:
             container.close()
-    except BaseException as exc:
-        path.unlink(missing_ok=True)
-        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
-            raise StorageError("no space left on the device while encoding video") from None
-        if isinstance(exc, av.FFmpegError):
-            detail = getattr(exc, "strerror", None) or type(exc).__name__
-            raise EngineError(f"video encoding failed: {detail}") from exc
-        raise
     return EncodedVideo(
         path=path,
         frame_count=count,
