@@ -311,11 +311,11 @@ def submit_job(
             )
             objects.apply_retention(row, policy=policy, now=now)
             rows.append(row)
+        # The rows go in through the relationship, so the view needs no reload.
+        job.objects = rows
         with runtime.session() as session:
             session.add(job)
-            session.add_all(rows)
             session.flush()
-            session.refresh(job)
             view = JobView.of(job)
     except BaseException:
         for object_id in written:
