@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 import contextlib
-import logging
 import threading
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from typing import Literal
 
-from fastapi import Depends, FastAPI, Request
-from starlette.responses import Response
+from fastapi import Depends, FastAPI
 from starlette.staticfiles import StaticFiles
 
 from reelvault import __version__
+from reelvault.api.access_log import AccessLog
 from reelvault.api.deps import ApiContext
 from reelvault.api.errors import install_error_handlers
 from reelvault.api.ratelimit import RateLimiter
 from reelvault.api.routes import native, openai_videos, ops, privacy, provenance
 from reelvault.config import Settings
+from reelvault.jobs.intake import JobIntake
 from reelvault.jobs.runtime import Runtime
 from reelvault.jobs.webhooks import WebhookDispatcher
 from reelvault.jobs.worker import Worker, WorkerPool
@@ -26,8 +25,6 @@ from reelvault.privacy.sweeper import PeriodicSweeper
 from reelvault.web.csrf import csrf_protect
 from reelvault.web.routes import STATIC_DIR
 from reelvault.web.routes import router as web_router
-
-log = logging.getLogger("reelvault.access")
 
 WorkerMode = Literal["process", "thread", "none"]
 
@@ -108,6 +105,7 @@ def create_app(
     ctx = ApiContext(
         runtime=runtime,
         limiter=RateLimiter(settings.rate_limit_per_minute),
+        intake=JobIntake(runtime),
         workers_expected=services.count,
         workers_alive=services.alive,
     )
@@ -140,24 +138,7 @@ def create_app(
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
-    @app.middleware("http")
-    async def access_log(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        # Method, route and status only: never the client address, query or body.
-        started = time.monotonic()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        log.info(
-            "%s %s %d %.0fms",
-            request.method,
-            path,
-            response.status_code,
-            (time.monotonic() - started) * 1000,
-        )
-        return response
-
+    app.add_middleware(AccessLog)
     return app
 
 

@@ -11,10 +11,17 @@ from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 
 from reelvault.api.ratelimit import RateLimiter
 from reelvault.errors import UnauthorizedError
-from reelvault.jobs.owners import keys_configured, owner_for_key, owner_for_session
+from reelvault.jobs.intake import JobIntake
+from reelvault.jobs.owners import (
+    keys_configured,
+    keys_configured_recently,
+    owner_for_key,
+    owner_for_session,
+)
 from reelvault.jobs.runtime import Runtime
 from reelvault.jobs.service import JobView, get_job
 from reelvault.privacy.consent import honour_signals, privacy_signals
@@ -29,11 +36,16 @@ class ApiContext:
 
     runtime: Runtime
     limiter: RateLimiter
+    intake: JobIntake
     workers_expected: int = 0
     workers_alive: Callable[[], int] = field(default=lambda: 0)
 
 
-def get_ctx(request: Request) -> ApiContext:
+# The dependencies below that do no I/O are ``async``: FastAPI runs a plain ``def``
+# dependency in the thread pool, a round trip per dependency per request.
+
+
+async def get_ctx(request: Request) -> ApiContext:
     ctx: ApiContext = request.app.state.ctx
     return ctx
 
@@ -41,14 +53,27 @@ def get_ctx(request: Request) -> ApiContext:
 Ctx = Annotated[ApiContext, Depends(get_ctx)]
 
 
-def get_runtime(ctx: Ctx) -> Runtime:
+async def get_runtime(ctx: Ctx) -> Runtime:
     return ctx.runtime
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def current_owner(request: Request, runtime: RuntimeDep) -> str:
+async def current_owner(request: Request, runtime: RuntimeDep) -> str:
+    signals = privacy_signals(request.headers.get("sec-gpc"), request.headers.get("dnt"))
+    if not signals.opt_out and _anonymous(request) and keys_configured_recently(runtime) is False:
+        # Embedded single-user mode, answered from memory: no credentials were sent and
+        # no key existed a moment ago, so the caller is the local owner.
+        return LOCAL_OWNER
+    return await run_in_threadpool(_identify_and_honour, request, runtime)
+
+
+def _anonymous(request: Request) -> bool:
+    return not request.headers.get("authorization") and not request.cookies.get(SESSION_COOKIE)
+
+
+def _identify_and_honour(request: Request, runtime: Runtime) -> str:
     owner = _identify(request, runtime)
     signals = privacy_signals(request.headers.get("sec-gpc"), request.headers.get("dnt"))
     if signals.opt_out:

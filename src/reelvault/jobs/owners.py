@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from reelvault.db.models import ApiKey, BrowserSession, Owner
 from reelvault.errors import NotFoundError, ValidationError
@@ -79,6 +79,7 @@ def create_api_key(runtime: Runtime, *, name: str, owner_id: str | None = None) 
     )
     with runtime.session() as session:
         session.add(key)
+    runtime.remember_answer(KEYS_CONFIGURED, True)
     return CreatedKey(id=key.id, name=name, owner_id=owner_id, secret=secret)
 
 
@@ -98,10 +99,24 @@ def revoke_api_key(runtime: Runtime, key_id: str) -> None:
         key.revoked_at = key.revoked_at or runtime.clock()
 
 
+KEYS_CONFIGURED = "keys_configured"
+KEYS_CONFIGURED_MAX_AGE_S = 1.0
+"""How stale the "is any API key configured?" answer may be. Every request asks; a key
+created in this process counts at once, one created by another process (``reelvault keys
+create`` beside a running server) within this many seconds."""
+
+
 def keys_configured(runtime: Runtime) -> bool:
     """True once any key exists: from then on, requests must authenticate."""
     with runtime.session() as session:
-        return bool(session.scalar(select(func.count()).select_from(ApiKey)))
+        configured = session.scalar(select(ApiKey.id).limit(1)) is not None
+    runtime.remember_answer(KEYS_CONFIGURED, configured)
+    return configured
+
+
+def keys_configured_recently(runtime: Runtime) -> bool | None:
+    """:func:`keys_configured` as asked within the last second, or None (ask again)."""
+    return runtime.recent_answer(KEYS_CONFIGURED, KEYS_CONFIGURED_MAX_AGE_S)
 
 
 def owner_for_key(runtime: Runtime, secret: str) -> str | None:
@@ -167,6 +182,7 @@ __all__ = [
     "create_api_key",
     "ensure_owner",
     "keys_configured",
+    "keys_configured_recently",
     "list_api_keys",
     "new_owner",
     "owner_for_key",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,9 @@ class Runtime:
     # SQLite allows one writer. Threads of this process take turns on this lock instead
     # of colliding inside SQLite, whose busy handler sleeps milliseconds per retry.
     _sqlite_turns: threading.RLock | None = field(default=None, repr=False)
+    # Yes/no answers asked of the database on every request that may be a moment stale
+    # (see ``jobs.owners.keys_configured``): name -> (time.monotonic() when asked, answer).
+    _recent_answers: dict[str, tuple[float, bool]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         if self.db.url.get_backend_name() == "sqlite":
@@ -79,6 +83,16 @@ class Runtime:
         turns = self._sqlite_turns if self._sqlite_turns is not None else contextlib.nullcontext()
         with turns, self.sessions() as session, session.begin():
             yield session
+
+    def recent_answer(self, name: str, max_age_s: float) -> bool | None:
+        """The answer remembered under ``name`` if asked less than ``max_age_s`` ago."""
+        remembered = self._recent_answers.get(name)
+        if remembered is None or time.monotonic() - remembered[0] >= max_age_s:
+            return None
+        return remembered[1]
+
+    def remember_answer(self, name: str, answer: bool) -> None:
+        self._recent_answers[name] = (time.monotonic(), answer)
 
     def close(self) -> None:
         self.db.dispose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import secrets
@@ -11,8 +12,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import insert, select
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import InstanceState, Session
 
 from reelvault.db.models import Job, StoredObject
 from reelvault.engines.base import Engine, EngineParams, parse_params
@@ -225,6 +227,16 @@ def _check_inputs(task: Task, uploads: Sequence[UploadedInput]) -> None:
         raise ValidationError("each input may be sent once", param=names[0])
 
 
+@dataclass
+class PreparedJob:
+    """A validated job, its object rows, and the vault payloads still to be written."""
+
+    job: Job
+    rows: list[StoredObject]
+    payloads: list[tuple[StoredObject, bytes]]  # rows whose content is still to be written
+    uploads: Sequence[UploadedInput]
+
+
 def submit_job(
     runtime: Runtime, request: JobRequest, uploads: Sequence[UploadedInput] = ()
 ) -> JobView:
@@ -233,6 +245,13 @@ def submit_job(
     Uploads are already encrypted in the vault (see :mod:`reelvault.jobs.uploads`); on any
     failure here they are shredded, so a refused request leaves nothing behind.
     """
+    return store_jobs(runtime, [prepare_job(runtime, request, uploads)])[0]
+
+
+def prepare_job(
+    runtime: Runtime, request: JobRequest, uploads: Sequence[UploadedInput] = ()
+) -> PreparedJob:
+    """Everything of :func:`submit_job` before writing: checks, rows, prompt payloads."""
     try:
         _engine, params = validate_request(runtime, request)
         _check_inputs(request.task, uploads)
@@ -267,62 +286,98 @@ def submit_job(
         output_format=request.output_format,
     )
     rows: list[StoredObject] = []
-    written: list[ObjectId] = []
-    try:
-        # Encrypt first, outside the database transaction, so the write lock is held for
-        # a few inserts only. A crash between the two leaves an encrypted object no row
-        # points to (unreadable without its row; reported by the vault's orphan audit).
-        prompt = (request.prompt or "").strip()
-        if prompt:
-            # The engine's copy lives exactly as long as the job.
-            row = objects.new_object_row(
-                job_id=job.id,
-                kind=objects.JOB_PROMPT,
-                data_class=DataClass.PROMPT,
-                content_type="application/json",
-                now=now,
-            )
-            written.append(ObjectId(row.id))
-            objects.store_bytes(runtime.vault, row, json.dumps({"prompt": prompt}).encode())
-            rows.append(row)
-        if prompt and policy.keeps_beyond_job(DataClass.PROMPT):
+    payloads: list[tuple[StoredObject, bytes]] = []
+
+    def add_prompt(kind: str, text: str) -> None:
+        row = objects.new_object_row(
+            job_id=job.id,
+            kind=kind,
+            data_class=DataClass.PROMPT,
+            content_type="application/json",
+            now=now,
+        )
+        if kind != objects.JOB_PROMPT:
+            objects.apply_retention(row, policy=policy, now=now)
+        data = json.dumps({"prompt": text}).encode()
+        row.plaintext_size = len(data)
+        rows.append(row)
+        payloads.append((row, data))
+
+    prompt = (request.prompt or "").strip()
+    if prompt:
+        # The engine's copy lives exactly as long as the job.
+        add_prompt(objects.JOB_PROMPT, prompt)
+        if policy.keeps_beyond_job(DataClass.PROMPT):
             # The copy kept afterwards is redacted first (emails, cards, ids -> placeholders).
-            row = objects.new_object_row(
-                job_id=job.id,
-                kind=objects.PROMPT,
-                data_class=DataClass.PROMPT,
-                content_type="application/json",
-                now=now,
-            )
-            objects.apply_retention(row, policy=policy, now=now)
-            kept = retained_prompt_filter()(prompt)
-            written.append(ObjectId(row.id))
-            objects.store_bytes(runtime.vault, row, json.dumps({"prompt": kept}).encode())
-            rows.append(row)
-        for upload in uploads:
-            row = StoredObject(
-                id=upload.object_id,
-                job_id=job.id,
-                kind=INPUT_KIND_PREFIX + upload.name,
-                data_class=DataClass.UPLOAD.value,
-                content_type=upload.media_type.mime,
-                plaintext_size=upload.size,
-                created_at=now,
-            )
-            objects.apply_retention(row, policy=policy, now=now)
-            rows.append(row)
-        # The rows go in through the relationship, so the view needs no reload.
-        job.objects = rows
+            add_prompt(objects.PROMPT, retained_prompt_filter()(prompt))
+    for upload in uploads:
+        row = StoredObject(
+            id=upload.object_id,
+            job_id=job.id,
+            kind=INPUT_KIND_PREFIX + upload.name,
+            data_class=DataClass.UPLOAD.value,
+            content_type=upload.media_type.mime,
+            plaintext_size=upload.size,
+            created_at=now,
+        )
+        objects.apply_retention(row, policy=policy, now=now)
+        rows.append(row)
+    # The rows hang on the job in memory, so the view needs no reload after the insert.
+    job.objects = rows
+    return PreparedJob(job=job, rows=rows, payloads=payloads, uploads=uploads)
+
+
+def store_jobs(runtime: Runtime, batch: Sequence[PreparedJob]) -> list[JobView]:
+    """Write prepared jobs: their prompts into the vault, then their rows, together.
+
+    The vault makes the whole batch durable with one round of fsyncs, and one database
+    transaction inserts every row (group commit; see :mod:`reelvault.jobs.intake`).
+    Encrypting happens before the transaction, so the write lock is held for the inserts
+    only; a crash between the two leaves encrypted objects no row points to (unreadable
+    without their rows; reported by the vault's orphan audit). On any failure the whole
+    batch is undone: prompts shredded, uploads discarded.
+    """
+    payloads: list[tuple[ObjectId, bytes]] = []
+    rows_to_write = [payload for prepared in batch for payload in prepared.payloads]
+    # Ids chosen for the batch share a shard directory: one directory fsync per store.
+    for (row, data), object_id in zip(
+        rows_to_write, runtime.vault.ids_for_batch(len(rows_to_write)), strict=True
+    ):
+        row.id = object_id
+        payloads.append((object_id, data))
+    try:
+        if payloads:
+            runtime.vault.put_many_bytes(payloads)
+        jobs = [_column_values(prepared.job) for prepared in batch]
+        rows_by_columns: dict[frozenset[str], list[dict[str, Any]]] = {}
+        for prepared in batch:
+            for row in prepared.rows:
+                values = _column_values(row)
+                rows_by_columns.setdefault(frozenset(values), []).append(values)
+        # Plain INSERTs (executemany) instead of the ORM's unit of work: most of the cost
+        # of accepting a job was the flush.
         with runtime.session() as session:
-            session.add(job)
-            session.flush()
-            view = JobView.of(job)
+            connection = session.connection()
+            connection.execute(insert(Job), jobs)
+            for same_columns in rows_by_columns.values():
+                connection.execute(insert(StoredObject), same_columns)
     except BaseException:
-        for object_id in written:
-            runtime.vault.shred(object_id)
-        discard_uploads(runtime, uploads)
+        with contextlib.suppress(Exception):
+            runtime.vault.shred_many([object_id for object_id, _ in payloads])
+        for prepared in batch:
+            discard_uploads(runtime, prepared.uploads)
         raise
-    return view
+    return [JobView.of(prepared.job) for prepared in batch]
+
+
+def _column_values(record: Job | StoredObject) -> dict[str, Any]:
+    """The column values set on a new ORM object, for a Core INSERT (defaults fill the rest)."""
+    state: InstanceState[Job | StoredObject] = sa_inspect(record)
+    return {
+        attribute.key: state.dict[attribute.key]
+        for attribute in state.mapper.column_attrs
+        if attribute.key in state.dict
+    }
 
 
 def _load(session: Session, job_id: str, owner_id: str | None) -> Job:
@@ -499,6 +554,9 @@ def export_output(
 
 __all__ = [
     "DEFAULT_ENGINES",
+    "PreparedJob",
+    "prepare_job",
+    "store_jobs",
     "MODEL_PREFIX",
     "JobPage",
     "resolve_engine",

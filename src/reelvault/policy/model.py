@@ -7,6 +7,7 @@ refuse unknown fields, so a typo in a policy file is an error, never a silent de
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Mapping
@@ -334,9 +335,12 @@ class Policy(_Frozen):
             self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False
         )
 
-    @property
+    @functools.cached_property
     def version_hash(self) -> str:
-        """First 16 hex digits of the SHA-256 of :meth:`canonical_json`."""
+        """First 16 hex digits of the SHA-256 of :meth:`canonical_json`.
+
+        Cached: the model is frozen, and every job stamps it (job creation is hot).
+        """
         return hashlib.sha256(self.canonical_json().encode("utf-8")).hexdigest()[:16]
 
     def to_public_dict(self) -> dict[str, Any]:

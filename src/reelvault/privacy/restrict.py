@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from reelvault.db.dsr_models import OwnerPrivacy
@@ -46,14 +46,23 @@ def flags_row(runtime: Runtime, session: Session, owner_id: str) -> OwnerPrivacy
     return row
 
 
+# Built once: every job creation asks, and building the statement costs more than
+# running it on SQLite.
+_OWNER_FLAGS = select(
+    OwnerPrivacy.restricted, OwnerPrivacy.age_declared, OwnerPrivacy.under_age
+).where(OwnerPrivacy.owner_id == bindparam("owner_id"))
+
+
 def owner_flags(runtime: Runtime, owner_id: str) -> OwnerFlags:
-    with runtime.session() as session:
-        row = session.get(OwnerPrivacy, owner_id)
-        if row is None:
-            return OwnerFlags()
-        return OwnerFlags(
-            restricted=row.restricted, age_declared=row.age_declared, under_age=row.under_age
-        )
+    with runtime.db.connect() as connection:
+        row = connection.execute(_OWNER_FLAGS, {"owner_id": owner_id}).first()
+    if row is None:
+        return OwnerFlags()
+    return OwnerFlags(
+        restricted=bool(row.restricted),
+        age_declared=bool(row.age_declared),
+        under_age=bool(row.under_age),
+    )
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import errno
 import os
 import re
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from reelvault.errors import StorageError
@@ -116,6 +116,45 @@ def atomic_write_bytes(final: Path, data: bytes, *, what: str) -> None:
     """Write ``data`` to ``final`` atomically with mode 0600 (temp file + fsync + rename)."""
     with atomic_file(final, what=what) as fd:
         write_all(fd, data)
+
+
+def atomic_write_many(files: Sequence[tuple[Path, bytes]], *, what: str) -> None:
+    """:func:`atomic_write_bytes` for several files, sharing the cost of making them durable.
+
+    All temp files are written first, then fsynced, renamed, and each directory fsynced
+    once: a journaling filesystem commits them together instead of one commit per file
+    (group commit). Each file ends up absent or whole. On error every temp file is
+    removed; files already renamed stay, and the caller removes them.
+    """
+    pending: list[tuple[Path, Path, int | None]] = []  # (temp, final, open fd or None)
+    try:
+        for final, data in files:
+            ensure_private_dir(final.parent)
+            tmp = temp_path(final)
+            created = os.open(tmp, CREATE_FLAGS, PRIVATE_FILE_MODE)
+            pending.append((tmp, final, created))
+            write_all(created, data)
+        for index, (tmp, final, open_fd) in enumerate(pending):
+            if open_fd is not None:
+                os.fsync(open_fd)
+                os.close(open_fd)
+                pending[index] = (tmp, final, None)
+        while pending:
+            tmp, final, _ = pending[0]
+            tmp.replace(final)
+            pending.pop(0)
+    except BaseException as exc:
+        for tmp, _, left_open in pending:
+            if left_open is not None:
+                with contextlib.suppress(OSError):
+                    os.close(left_open)
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+        if isinstance(exc, OSError):
+            raise storage_error(exc, f"could not write {what}") from None
+        raise
+    for directory in {final.parent for final, _ in files}:
+        fsync_dir(directory)
 
 
 def shred_file(path: Path) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,17 @@ from reelvault.vault.keys import WrappedKey
 _FORMAT = "reelvault-wrapped-dek"
 _VERSION = 1
 SUFFIX = ".key"
+
+
+def _document(wrapped: WrappedKey) -> bytes:
+    document = {
+        "format": _FORMAT,
+        "version": _VERSION,
+        "kek_id": wrapped.kek_id,
+        "nonce": base64.b64encode(wrapped.nonce).decode("ascii"),
+        "ciphertext": base64.b64encode(wrapped.ciphertext).decode("ascii"),
+    }
+    return (json.dumps(document, sort_keys=True) + "\n").encode("ascii")
 
 
 class LocalKeyStore:
@@ -40,15 +51,14 @@ class LocalKeyStore:
 
     def put(self, object_id: ObjectId, wrapped: WrappedKey) -> None:
         """Store (or atomically replace) the wrapped key of ``object_id``."""
-        document = {
-            "format": _FORMAT,
-            "version": _VERSION,
-            "kek_id": wrapped.kek_id,
-            "nonce": base64.b64encode(wrapped.nonce).decode("ascii"),
-            "ciphertext": base64.b64encode(wrapped.ciphertext).decode("ascii"),
-        }
-        data = (json.dumps(document, sort_keys=True) + "\n").encode("ascii")
-        _fs.atomic_write_bytes(self.path_for(object_id), data, what="data key")
+        _fs.atomic_write_bytes(self.path_for(object_id), _document(wrapped), what="data key")
+
+    def put_many(self, keys: Sequence[tuple[ObjectId, WrappedKey]]) -> None:
+        """:meth:`put` for several keys, made durable together (``_fs.atomic_write_many``)."""
+        _fs.atomic_write_many(
+            [(self.path_for(object_id), _document(wrapped)) for object_id, wrapped in keys],
+            what="data key",
+        )
 
     def get(self, object_id: ObjectId) -> WrappedKey:
         """The wrapped key; :class:`KeyNotFoundError` when it was shredded or never stored."""

@@ -56,8 +56,12 @@ TOKEN_AUTHORISED_PATHS = frozenset(
 )
 
 
-def csrf_protect(request: Request) -> None:
-    """FastAPI dependency: refuse a state-changing request that may be forged (403)."""
+async def csrf_protect(request: Request) -> None:
+    """FastAPI dependency: refuse a state-changing request that may be forged (403).
+
+    ``async`` because it only reads headers: a plain ``def`` would cost every request a
+    round trip through the thread pool.
+    """
     if request.method.upper() in SAFE_METHODS or _has_bearer(request):
         return
     if request.url.path in TOKEN_AUTHORISED_PATHS and request.query_params.get("token"):

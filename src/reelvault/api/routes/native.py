@@ -12,6 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError as PydanticValidationError
 from starlette.responses import Response, StreamingResponse
 
+from reelvault.api.accept import accept_job
 from reelvault.api.content import content_response
 from reelvault.api.deps import Ctx, OwnedJob, Owner, RuntimeDep
 from reelvault.api.multipart import parse_form
@@ -34,8 +35,6 @@ from reelvault.jobs.service import (
     get_job,
     list_jobs_page,
     parse_size,
-    resolve_engine,
-    submit_job,
 )
 from reelvault.jobs.uploads import UploadedInput, discard_uploads
 
@@ -129,11 +128,13 @@ async def create_job(request: Request, ctx: Ctx, owner: Owner) -> JobOut:
         else:
             body = validated(JobCreate, await read_json_body(request))
         ctx.limiter.check(owner)
-        engine, extra = await run_in_threadpool(
-            resolve_engine, runtime, task=body.task, engine=body.engine, model=body.model
-        )
         width, height = parse_size(body.size)
-        job_request = JobRequest(
+    except BaseException:
+        await run_in_threadpool(discard_uploads, runtime, uploads)
+        raise
+
+    def build(engine: str, extra: dict[str, Any]) -> JobRequest:
+        return JobRequest(
             prompt=body.prompt,
             task=body.task,
             engine=engine,
@@ -147,10 +148,16 @@ async def create_job(request: Request, ctx: Ctx, owner: Owner) -> JobOut:
             webhook_url=body.webhook_url,
             output_format=body.format,
         )
-    except BaseException:
-        await run_in_threadpool(discard_uploads, runtime, uploads)
-        raise
-    view = await run_in_threadpool(submit_job, runtime, job_request, uploads)
+
+    view = await accept_job(
+        ctx.intake,
+        runtime,
+        build,
+        task=body.task,
+        engine=body.engine,
+        model=body.model,
+        uploads=uploads,
+    )
     return JobOut.of(view)
 
 

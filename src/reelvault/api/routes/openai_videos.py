@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 from starlette.responses import Response
 
+from reelvault.api.accept import accept_job
 from reelvault.api.content import content_response
 from reelvault.api.deps import Ctx, OwnedVideo, Owner, RuntimeDep
 from reelvault.api.multipart import parse_form
@@ -25,8 +26,6 @@ from reelvault.jobs.service import (
     delete_job,
     list_jobs_page,
     parse_size,
-    resolve_engine,
-    submit_job,
 )
 from reelvault.jobs.uploads import UploadedInput, discard_uploads
 from reelvault.types import Task
@@ -112,25 +111,28 @@ async def create_video(request: Request, ctx: Ctx, owner: Owner) -> Video:
             raise ValidationError(f"{param}: {first['msg']}", param=param) from None
         ctx.limiter.check(owner)
         task = Task.IMAGE_TO_VIDEO if uploads else Task.TEXT_TO_VIDEO
-        engine, extra = await run_in_threadpool(
-            resolve_engine, runtime, task=task, engine=None, model=body.model
-        )
         width, height = parse_size(body.size)
-        job_request = JobRequest(
+        seconds = _seconds(body.seconds)
+    except BaseException:
+        await run_in_threadpool(discard_uploads, runtime, uploads)
+        raise
+
+    def build(engine: str, extra: dict[str, Any]) -> JobRequest:
+        return JobRequest(
             prompt=body.prompt,
             task=task,
             engine=engine,
             width=width,
             height=height,
             fps=24,
-            seconds=_seconds(body.seconds),
+            seconds=seconds,
             params=extra,
             owner_id=owner,
         )
-    except BaseException:
-        await run_in_threadpool(discard_uploads, runtime, uploads)
-        raise
-    view = await run_in_threadpool(submit_job, runtime, job_request, uploads)
+
+    view = await accept_job(
+        ctx.intake, runtime, build, task=task, engine=None, model=body.model, uploads=uploads
+    )
     return Video.of(view, model=body.model)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import BinaryIO, Protocol
 
@@ -22,6 +22,11 @@ class BlobStore(Protocol):
         """A sink whose content becomes the blob atomically when the ``with`` block ends
         without error; on error nothing (not even a temporary) is left behind.
         Raises ``StorageError`` when the backend cannot store it (e.g. disk full)."""
+        ...
+
+    def write_many(self, blobs: Sequence[tuple[ObjectId, bytes]]) -> None:
+        """Store several whole blobs; when it returns, all are stored. On error, blobs
+        already stored may remain (the caller deletes them); no temporary is left."""
         ...
 
     def open_read(self, object_id: ObjectId) -> BinaryIO:

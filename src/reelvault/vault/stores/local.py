@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -48,6 +48,12 @@ class LocalBlobStore:
         final = self.path_for(object_id)
         with _fs.atomic_file(final, what="blob") as fd:
             yield _FileSink(fd, final.parent)
+
+    def write_many(self, blobs: Sequence[tuple[ObjectId, bytes]]) -> None:
+        """Store several small blobs at once, made durable together (see ``atomic_write_many``)."""
+        _fs.atomic_write_many(
+            [(self.path_for(object_id), data) for object_id, data in blobs], what="blob"
+        )
 
     def open_read(self, object_id: ObjectId) -> BinaryIO:
         if not _fs.is_object_id(object_id):

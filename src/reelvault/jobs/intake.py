@@ -1,0 +1,118 @@
+"""Group commit for job creation: jobs that arrive together are stored together.
+
+Accepting a job means a few small encrypted writes to the vault, each made durable with
+fsyncs, and a few rows in the database. Done one job at a time those fsyncs queue up in
+the filesystem's journal, and every job pays a trip through the web server's thread
+pool. The intake has one writer thread instead: jobs submitted while it writes a batch
+wait and go into the next one, which it makes durable with one round of fsyncs and one
+transaction (the group commit of databases). Idle, a job is written at once, alone; under
+load the batches grow with it. The writer stops after a moment without work and starts
+again with the next job, so an idle app holds no thread.
+
+Durability is unchanged: a job's future resolves only after its batch is stored.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+
+from reelvault.jobs.runtime import Runtime
+from reelvault.jobs.service import JobView, PreparedJob, store_jobs
+
+Prepare = Callable[[], PreparedJob]
+"""Validates a request and builds its rows (may raise a client error for that job only)."""
+
+IDLE_EXIT_S = 2.0
+MAX_BATCH = 64
+
+
+@dataclass
+class _Submission:
+    prepare: Prepare
+    future: Future[JobView] = field(default_factory=Future)
+
+
+class JobIntake:
+    """One writer thread per runtime that stores submitted jobs in batches."""
+
+    def __init__(self, runtime: Runtime, *, max_batch: int = MAX_BATCH) -> None:
+        self._runtime = runtime
+        self._max_batch = max_batch
+        self._queue: queue.SimpleQueue[_Submission] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._writer: threading.Thread | None = None
+
+    def submit(self, prepare: Prepare) -> Future[JobView]:
+        """Queue a job; the future holds its view once stored, or the error that refused it.
+
+        ``prepare`` runs on the writer thread (it may query the database).
+        """
+        submission = _Submission(prepare)
+        with self._lock:
+            self._queue.put(submission)
+            if self._writer is None:
+                self._writer = threading.Thread(
+                    target=self._write_batches, name="reelvault-intake", daemon=True
+                )
+                self._writer.start()
+        return submission.future
+
+    def _write_batches(self) -> None:
+        try:
+            self._run()
+        finally:
+            with self._lock:
+                if self._writer is threading.current_thread():  # died: the next job restarts it
+                    self._writer = None
+
+    def _run(self) -> None:
+        while True:
+            try:
+                first = self._queue.get(timeout=IDLE_EXIT_S)
+            except queue.Empty:
+                with self._lock:
+                    # Checked under the lock that ``submit`` holds while queueing, so no
+                    # job is left behind by a writer that is about to stop.
+                    if self._queue.empty():
+                        self._writer = None
+                        return
+                continue
+            batch = [first]
+            while len(batch) < self._max_batch:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            self._write(batch)
+
+    def _write(self, batch: list[_Submission]) -> None:
+        # From here on a future cannot be cancelled. One cancelled already (its client
+        # went away) is still stored, as it would have been by a thread of the pool:
+        # its uploads are in the vault and must end up owned by a job or shredded.
+        waiting = [submission.future.set_running_or_notify_cancel() for submission in batch]
+        ready: list[tuple[int, PreparedJob]] = []
+        for index, submission in enumerate(batch):
+            try:
+                ready.append((index, submission.prepare()))
+            except Exception as exc:  # that job's own error (bad input, restricted owner)
+                if waiting[index]:
+                    submission.future.set_exception(exc)
+        if not ready:
+            return
+        try:
+            views = store_jobs(self._runtime, [prepared for _, prepared in ready])
+        except Exception as exc:  # storage or database failure: every job of the batch
+            for index, _ in ready:
+                if waiting[index]:
+                    batch[index].future.set_exception(exc)
+            return
+        for (index, _), view in zip(ready, views, strict=True):
+            if waiting[index]:
+                batch[index].future.set_result(view)
+
+
+__all__ = ["IDLE_EXIT_S", "MAX_BATCH", "JobIntake", "Prepare"]
