@@ -1,0 +1,125 @@
+"""The job intake: jobs submitted together are stored together, and fail alone or together."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import pytest
+from sqlalchemy import select
+
+import reelvault.jobs.intake as intake_module
+from reelvault.db.models import StoredObject
+from reelvault.errors import StorageError, ValidationError
+from reelvault.jobs import objects, service
+from reelvault.jobs.intake import JobIntake
+from reelvault.jobs.runtime import Runtime
+from reelvault.jobs.service import (
+    JobRequest,
+    PreparedJob,
+    get_job,
+    list_jobs,
+    prepare_job,
+)
+from reelvault.types import ObjectId
+
+from .helpers import fake_request
+
+
+def _prepare(runtime: Runtime, request: JobRequest) -> intake_module.Prepare:
+    return lambda: prepare_job(runtime, request)
+
+
+def _engine_prompt(runtime: Runtime, job_id: str) -> str:
+    """The prompt as the engine will read it: decrypted from the vault."""
+    with runtime.session() as session:
+        object_id = session.scalar(
+            select(StoredObject.id).where(
+                StoredObject.job_id == job_id, StoredObject.kind == objects.JOB_PROMPT
+            )
+        )
+    assert object_id is not None
+    prompt: str = json.loads(runtime.vault.read_bytes(ObjectId(object_id)))["prompt"]
+    return prompt
+
+
+def test_jobs_submitted_together_share_one_batch_and_all_land(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    batches: list[int] = []
+    store = service.store_jobs
+    release = threading.Event()
+
+    def counting_store(runtime: Runtime, batch: list[PreparedJob]) -> list[service.JobView]:
+        batches.append(len(batch))
+        release.wait(5)  # hold the first batch so the others queue up behind it
+        return store(runtime, batch)
+
+    monkeypatch.setattr(intake_module, "store_jobs", counting_store)
+    intake = JobIntake(runtime)
+    prompts = [f"a lighthouse number {n}" for n in range(6)]
+    futures = [intake.submit(_prepare(runtime, fake_request(prompt=p))) for p in prompts]
+    time.sleep(0.2)
+    release.set()
+    views = [future.result(timeout=10) for future in futures]
+
+    assert sorted(batches) == [1, 5] or batches == [6], batches
+    assert len({view.id for view in views}) == 6
+    assert [_engine_prompt(runtime, view.id) for view in views] == prompts
+    assert {view.id for view in list_jobs(runtime)} == {view.id for view in views}
+
+
+def test_prompts_of_one_batch_share_a_shard_directory(runtime: Runtime) -> None:
+    prepared = [prepare_job(runtime, fake_request(prompt=f"kite {n}")) for n in range(5)]
+    views = service.store_jobs(runtime, prepared)
+    with runtime.session() as session:
+        ids = session.scalars(
+            select(StoredObject.id).where(StoredObject.job_id.in_([v.id for v in views]))
+        ).all()
+    assert len(ids) == 5
+    assert len({object_id[:2] for object_id in ids}) == 1
+
+
+def test_a_bad_job_fails_alone(runtime: Runtime) -> None:
+    intake = JobIntake(runtime)
+    good = intake.submit(_prepare(runtime, fake_request(prompt="a red kite")))
+    bad = intake.submit(_prepare(runtime, fake_request(prompt="   ")))
+    also_good = intake.submit(_prepare(runtime, fake_request(prompt="a blue kite")))
+    assert get_job(runtime, good.result(timeout=10).id)
+    assert get_job(runtime, also_good.result(timeout=10).id)
+    with pytest.raises(ValidationError, match="the prompt is empty"):
+        bad.result(timeout=10)
+    assert len(list_jobs(runtime)) == 2
+
+
+def test_a_storage_failure_fails_the_batch_and_leaves_nothing(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def full_disk(*_args: object, **_kwargs: object) -> None:
+        raise StorageError("could not write data key: no space left on device")
+
+    monkeypatch.setattr(runtime.vault._keys, "put_many", full_disk)
+    intake = JobIntake(runtime)
+    futures = [intake.submit(_prepare(runtime, fake_request())) for _ in range(3)]
+    for future in futures:
+        with pytest.raises(StorageError, match="no space left"):
+            future.result(timeout=10)
+    assert list_jobs(runtime) == []
+    assert list(runtime.vault.object_ids()) == []
+    assert list(runtime.vault._blobs.ids()) == []
+
+
+def test_the_writer_stops_when_idle_and_starts_again(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(intake_module, "IDLE_EXIT_S", 0.05)
+    intake = JobIntake(runtime)
+    first = intake.submit(_prepare(runtime, fake_request())).result(timeout=10)
+    writer = intake._writer
+    assert writer is not None
+    writer.join(timeout=5)
+    assert not writer.is_alive()
+    assert intake._writer is None
+    second = intake.submit(_prepare(runtime, fake_request())).result(timeout=10)
+    assert {first.id, second.id} == {view.id for view in list_jobs(runtime)}
