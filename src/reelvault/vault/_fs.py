@@ -101,15 +101,20 @@ def atomic_file(final: Path, *, what: str) -> Iterator[int]:
         closed = True
         tmp.replace(final)
     except BaseException as exc:
-        if not closed:
-            with contextlib.suppress(OSError):
-                os.close(fd)
-        with contextlib.suppress(OSError):
-            tmp.unlink()
+        _discard_temp(tmp, None if closed else fd)
         if isinstance(exc, OSError):
             raise storage_error(exc, f"could not write {what} in {final.parent}") from None
         raise
     fsync_dir(final.parent)
+
+
+def _discard_temp(tmp: Path, fd: int | None) -> None:
+    """Close (when still open) and remove a temp file after a failed write; never raises."""
+    if fd is not None:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    with contextlib.suppress(OSError):
+        tmp.unlink()
 
 
 def atomic_write_bytes(final: Path, data: bytes, *, what: str) -> None:
@@ -145,11 +150,7 @@ def atomic_write_many(files: Sequence[tuple[Path, bytes]], *, what: str) -> None
             pending.pop(0)
     except BaseException as exc:
         for tmp, _, left_open in pending:
-            if left_open is not None:
-                with contextlib.suppress(OSError):
-                    os.close(left_open)
-            with contextlib.suppress(OSError):
-                tmp.unlink()
+            _discard_temp(tmp, left_open)
         if isinstance(exc, OSError):
             raise storage_error(exc, f"could not write {what}") from None
         raise

@@ -165,6 +165,16 @@ def _segments_from_chunks(chunks: Iterable[Buffer], size: int) -> Iterator[tuple
         yield view[:fill], True
 
 
+def _begin(key: bytes, object_id: str, segment_size: int) -> tuple[bytes, bytes, bytes, AESGCM]:
+    """A new object's nonce prefix, header, associated data and cipher."""
+    if len(key) != KEY_SIZE:
+        raise ValueError("data key must be 32 bytes")
+    check_segment_size(segment_size)
+    prefix = secrets.token_bytes(NONCE_PREFIX_SIZE)
+    header = _HEADER.pack(MAGIC, VERSION, segment_size, prefix)
+    return prefix, header, _aad(header, object_id), AESGCM(key)
+
+
 def encrypt_bytes(
     data: Buffer,
     *,
@@ -177,13 +187,7 @@ def encrypt_bytes(
     It skips the stream's two segment-sized buffers, which dominate the cost of
     encrypting a small object (a prompt, a secret) with megabyte segments.
     """
-    if len(key) != KEY_SIZE:
-        raise ValueError("data key must be 32 bytes")
-    check_segment_size(segment_size)
-    prefix = secrets.token_bytes(NONCE_PREFIX_SIZE)
-    header = _HEADER.pack(MAGIC, VERSION, segment_size, prefix)
-    aad = _aad(header, object_id)
-    cipher = AESGCM(key)
+    prefix, header, aad, cipher = _begin(key, object_id, segment_size)
     view = memoryview(data).cast("B")
     count = max(1, -(-len(view) // segment_size))
     parts = [header]
@@ -202,13 +206,7 @@ def encrypt_stream(
     segment_size: int = DEFAULT_SEGMENT_SIZE,
 ) -> StreamSizes:
     """Encrypt ``source`` (a binary file or an iterable of byte chunks) into ``sink``."""
-    if len(key) != KEY_SIZE:
-        raise ValueError("data key must be 32 bytes")
-    check_segment_size(segment_size)
-    prefix = secrets.token_bytes(NONCE_PREFIX_SIZE)
-    header = _HEADER.pack(MAGIC, VERSION, segment_size, prefix)
-    aad = _aad(header, object_id)
-    cipher = AESGCM(key)
+    prefix, header, aad, cipher = _begin(key, object_id, segment_size)
     out = memoryview(bytearray(segment_size + TAG_SIZE))
     sink.write(header)
     plain = 0
