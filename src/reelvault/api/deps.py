@@ -24,7 +24,7 @@ from reelvault.jobs.owners import (
 )
 from reelvault.jobs.runtime import Runtime
 from reelvault.jobs.service import JobView, get_job
-from reelvault.privacy.consent import honour_signals, privacy_signals
+from reelvault.privacy.consent import PrivacySignals, honour_signals, privacy_signals
 from reelvault.types import LOCAL_OWNER
 
 SESSION_COOKIE = "rv_session"
@@ -66,16 +66,15 @@ async def current_owner(request: Request, runtime: RuntimeDep) -> str:
         # Embedded single-user mode, answered from memory: no credentials were sent and
         # no key existed a moment ago, so the caller is the local owner.
         return LOCAL_OWNER
-    return await run_in_threadpool(_identify_and_honour, request, runtime)
+    return await run_in_threadpool(_identify_and_honour, request, runtime, signals)
 
 
 def _anonymous(request: Request) -> bool:
     return not request.headers.get("authorization") and not request.cookies.get(SESSION_COOKIE)
 
 
-def _identify_and_honour(request: Request, runtime: Runtime) -> str:
+def _identify_and_honour(request: Request, runtime: Runtime, signals: PrivacySignals) -> str:
     owner = _identify(request, runtime)
-    signals = privacy_signals(request.headers.get("sec-gpc"), request.headers.get("dnt"))
     if signals.opt_out:
         # Global Privacy Control / Do Not Track count as an objection to analytics,
         # remembered so that jobs ending later (with no request in sight) respect it.
