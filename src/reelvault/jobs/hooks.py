@@ -8,7 +8,7 @@ built-ins. Each hook runs inside the transaction that ends the job.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from functools import cache
 from typing import Any
 
@@ -18,8 +18,9 @@ JOB_END_HOOKS: tuple[str, ...] = (
     "reelvault.privacy.analytics:record_job_end",
     "reelvault.privacy.age:job_end_hook",
 )
-RESTRICTION_CHECK = "reelvault.privacy.restrict:check_may_process"
-"""Raises 403 when an owner asked us to restrict processing (GDPR art. 18): no new jobs."""
+RESTRICTION_CHECK = "reelvault.privacy.restrict:restriction_refusals"
+"""``(runtime, owner_ids) -> {owner_id: 403 error}`` for the owners who asked us to
+restrict processing (GDPR art. 18): they get no new jobs."""
 RETAINED_PROMPT_FILTER = "reelvault.privacy.redact:redact"
 """Applied to a prompt before it is kept beyond its job (emails, cards... -> placeholders)."""
 
@@ -45,9 +46,12 @@ def retained_prompt_filter() -> Callable[[str], str]:
     return function
 
 
+RestrictionCheck = Callable[[Any, Collection[str]], Mapping[str, Exception]]
+
+
 @cache
-def restriction_check() -> Callable[[Any, str], None]:
-    function: Callable[[Any, str], None] = _load(RESTRICTION_CHECK)
+def restriction_check() -> RestrictionCheck:
+    function: RestrictionCheck = _load(RESTRICTION_CHECK)
     return function
 
 
@@ -55,6 +59,7 @@ __all__ = [
     "JOB_END_HOOKS",
     "RESTRICTION_CHECK",
     "RETAINED_PROMPT_FILTER",
+    "RestrictionCheck",
     "job_end_hooks",
     "restriction_check",
     "retained_prompt_filter",

@@ -21,7 +21,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from reelvault.jobs.runtime import Runtime
-from reelvault.jobs.service import JobView, PreparedJob, store_jobs
+from reelvault.jobs.service import JobView, PreparedJob, admit_and_store
 
 Prepare = Callable[[], PreparedJob]
 """Validates a request and builds its rows (may raise a client error for that job only)."""
@@ -104,15 +104,19 @@ class JobIntake:
         if not ready:
             return
         try:
-            views = store_jobs(self._runtime, [prepared for _, prepared in ready])
+            results = admit_and_store(self._runtime, [prepared for _, prepared in ready])
         except Exception as exc:  # storage or database failure: every job of the batch
             for index, _ in ready:
                 if waiting[index]:
                     batch[index].future.set_exception(exc)
             return
-        for (index, _), view in zip(ready, views, strict=True):
-            if waiting[index]:
-                batch[index].future.set_result(view)
+        for (index, _), result in zip(ready, results, strict=True):
+            if not waiting[index]:
+                continue
+            if isinstance(result, Exception):  # that owner's refusal (restricted)
+                batch[index].future.set_exception(result)
+            else:
+                batch[index].future.set_result(result)
 
 
 __all__ = ["IDLE_EXIT_S", "MAX_BATCH", "JobIntake", "Prepare"]

@@ -169,8 +169,11 @@ def resolve_engine(
 
 
 def validate_request(runtime: Runtime, request: JobRequest) -> tuple[Engine, EngineParams]:
-    """Check everything a client sent before anything is stored."""
-    restriction_check()(runtime, request.owner_id)
+    """Check everything a client sent before anything is stored.
+
+    Whether the owner may have new work at all (a restriction they asked for) is their
+    current state, not part of the request: :func:`admit_and_store` reads it, once per batch.
+    """
     if request.output_format not in OUTPUT_FORMATS:
         raise ValidationError(f"format must be one of: {', '.join(OUTPUT_FORMATS)}", param="format")
     engine = runtime.registry.get(request.engine)
@@ -245,7 +248,10 @@ def submit_job(
     Uploads are already encrypted in the vault (see :mod:`reelvault.jobs.uploads`); on any
     failure here they are shredded, so a refused request leaves nothing behind.
     """
-    return store_jobs(runtime, [prepare_job(runtime, request, uploads)])[0]
+    result = admit_and_store(runtime, [prepare_job(runtime, request, uploads)])[0]
+    if isinstance(result, Exception):
+        raise result
+    return result
 
 
 def prepare_job(
@@ -325,6 +331,30 @@ def prepare_job(
     # The rows hang on the job in memory, so the view needs no reload after the insert.
     job.objects = rows
     return PreparedJob(job=job, rows=rows, payloads=payloads, uploads=uploads)
+
+
+def admit_and_store(runtime: Runtime, batch: Sequence[PreparedJob]) -> list[JobView | Exception]:
+    """Store the jobs whose owners may have new work now; the others get their refusal.
+
+    An owner who asked us to restrict processing (GDPR art. 18) gets a 403 instead of a
+    job, and the uploads of that request are shredded. One query answers for the whole
+    batch. On a failure of the check or of the store, every upload of the batch is
+    shredded and the error raised.
+    """
+    try:
+        refusals = restriction_check()(runtime, {prepared.job.owner_id for prepared in batch})
+    except BaseException:
+        for prepared in batch:
+            discard_uploads(runtime, prepared.uploads)
+        raise
+    admitted = []
+    for prepared in batch:
+        if prepared.job.owner_id in refusals:
+            discard_uploads(runtime, prepared.uploads)
+        else:
+            admitted.append(prepared)
+    stored = iter(store_jobs(runtime, admitted) if admitted else [])
+    return [refusals.get(prepared.job.owner_id) or next(stored) for prepared in batch]
 
 
 def store_jobs(runtime: Runtime, batch: Sequence[PreparedJob]) -> list[JobView]:
@@ -555,6 +585,7 @@ def export_output(
 __all__ = [
     "DEFAULT_ENGINES",
     "PreparedJob",
+    "admit_and_store",
     "prepare_job",
     "store_jobs",
     "MODEL_PREFIX",

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, func, select
@@ -90,14 +91,34 @@ def set_restricted(runtime: Runtime, owner_id: str, restricted: bool) -> Restric
     return RestrictionState(restricted=restricted, held_jobs=int(queued or 0))
 
 
+def restriction_refusals(runtime: Runtime, owner_ids: Collection[str]) -> dict[str, ForbiddenError]:
+    """The refusal (403) for each of ``owner_ids`` whose processing is restricted.
+
+    One query for all of them: the job intake asks once per batch of new jobs.
+    """
+    if not owner_ids:
+        return {}
+    query = select(OwnerPrivacy.owner_id).where(
+        OwnerPrivacy.owner_id.in_(sorted(owner_ids)), OwnerPrivacy.restricted.is_(True)
+    )
+    with runtime.db.connect() as connection:
+        restricted = connection.scalars(query).all()
+    return {owner_id: _restricted_error() for owner_id in restricted}
+
+
 def check_may_process(runtime: Runtime, owner_id: str) -> None:
     """Refuse new work for a restricted owner (403)."""
-    if owner_flags(runtime, owner_id).restricted:
-        raise ForbiddenError(
-            "processing of your data is restricted at your request; lift the restriction "
-            "(POST /api/v1/privacy/restrict with restricted=false) to create jobs",
-            param="restricted",
-        )
+    refusal = restriction_refusals(runtime, {owner_id}).get(owner_id)
+    if refusal is not None:
+        raise refusal
+
+
+def _restricted_error() -> ForbiddenError:
+    return ForbiddenError(
+        "processing of your data is restricted at your request; lift the restriction "
+        "(POST /api/v1/privacy/restrict with restricted=false) to create jobs",
+        param="restricted",
+    )
 
 
 OBJECTION_PURPOSES = (consent.ANALYTICS, consent.MARKETING)
@@ -125,5 +146,6 @@ __all__ = [
     "flags_row",
     "object_to_processing",
     "owner_flags",
+    "restriction_refusals",
     "set_restricted",
 ]

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 import reelvault.jobs.intake as intake_module
 from reelvault.db.models import StoredObject
-from reelvault.errors import StorageError, ValidationError
+from reelvault.errors import ForbiddenError, StorageError, ValidationError
 from reelvault.jobs import objects, service
 from reelvault.jobs.intake import JobIntake
 from reelvault.jobs.runtime import Runtime
@@ -22,7 +23,9 @@ from reelvault.jobs.service import (
     list_jobs,
     prepare_job,
 )
-from reelvault.types import ObjectId
+from reelvault.jobs.uploads import store_upload
+from reelvault.privacy.restrict import set_restricted
+from reelvault.types import ObjectId, Task
 
 from .helpers import fake_request
 
@@ -48,15 +51,17 @@ def test_jobs_submitted_together_share_one_batch_and_all_land(
     runtime: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     batches: list[int] = []
-    store = service.store_jobs
+    store = service.admit_and_store
     release = threading.Event()
 
-    def counting_store(runtime: Runtime, batch: list[PreparedJob]) -> list[service.JobView]:
+    def counting_store(
+        runtime: Runtime, batch: list[PreparedJob]
+    ) -> list[service.JobView | Exception]:
         batches.append(len(batch))
         release.wait(5)  # hold the first batch so the others queue up behind it
         return store(runtime, batch)
 
-    monkeypatch.setattr(intake_module, "store_jobs", counting_store)
+    monkeypatch.setattr(intake_module, "admit_and_store", counting_store)
     intake = JobIntake(runtime)
     prompts = [f"a lighthouse number {n}" for n in range(6)]
     futures = [intake.submit(_prepare(runtime, fake_request(prompt=p))) for p in prompts]
@@ -123,3 +128,26 @@ def test_the_writer_stops_when_idle_and_starts_again(
     assert intake._writer is None
     second = intake.submit(_prepare(runtime, fake_request())).result(timeout=10)
     assert {first.id, second.id} == {view.id for view in list_jobs(runtime)}
+
+
+def test_a_restricted_owners_job_is_refused_alone_and_its_upload_shredded(
+    runtime: Runtime,
+) -> None:
+    set_restricted(runtime, "owner-restricted", True)
+    photo = (Path(__file__).parents[2] / "data" / "fullbody_yoga_beach.jpg").read_bytes()
+    upload = store_upload(runtime, "image", [photo], max_bytes=10**7)
+    intake = JobIntake(runtime)
+    refused = intake.submit(
+        lambda: prepare_job(
+            runtime,
+            fake_request(task=Task.IMAGE_TO_VIDEO, prompt=None, owner_id="owner-restricted"),
+            [upload],
+        )
+    )
+    accepted = intake.submit(_prepare(runtime, fake_request(owner_id="owner-free")))
+
+    view = accepted.result(timeout=10)
+    with pytest.raises(ForbiddenError, match="restricted at your request"):
+        refused.result(timeout=10)
+    assert [job.id for job in list_jobs(runtime)] == [view.id]
+    assert upload.object_id not in set(runtime.vault.object_ids())
