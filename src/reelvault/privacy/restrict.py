@@ -54,6 +54,12 @@ _OWNER_FLAGS = select(
 ).where(OwnerPrivacy.owner_id == bindparam("owner_id"))
 
 
+_RESTRICTED_AMONG = select(OwnerPrivacy.owner_id).where(
+    OwnerPrivacy.owner_id.in_(bindparam("owner_ids", expanding=True)),
+    OwnerPrivacy.restricted.is_(True),
+)
+
+
 def owner_flags(runtime: Runtime, owner_id: str) -> OwnerFlags:
     with runtime.db.connect() as connection:
         row = connection.execute(_OWNER_FLAGS, {"owner_id": owner_id}).first()
@@ -98,11 +104,8 @@ def restriction_refusals(runtime: Runtime, owner_ids: Collection[str]) -> dict[s
     """
     if not owner_ids:
         return {}
-    query = select(OwnerPrivacy.owner_id).where(
-        OwnerPrivacy.owner_id.in_(sorted(owner_ids)), OwnerPrivacy.restricted.is_(True)
-    )
     with runtime.db.connect() as connection:
-        restricted = connection.scalars(query).all()
+        restricted = connection.scalars(_RESTRICTED_AMONG, {"owner_ids": sorted(owner_ids)}).all()
     return {owner_id: _restricted_error() for owner_id in restricted}
 
 

@@ -55,10 +55,11 @@ class LocalKeyStore:
 
     def put_many(self, keys: Sequence[tuple[ObjectId, WrappedKey]]) -> None:
         """:meth:`put` for several keys, made durable together (``_fs.atomic_write_many``)."""
-        _fs.atomic_write_many(
-            [(self.path_for(object_id), _document(wrapped)) for object_id, wrapped in keys],
-            what="data key",
-        )
+        _fs.atomic_write_many(self.files_for(keys), what="data key")
+
+    def files_for(self, keys: Sequence[tuple[ObjectId, WrappedKey]]) -> list[tuple[Path, bytes]]:
+        """The files :meth:`put_many` writes, for a caller that writes them with others."""
+        return [(self.path_for(object_id), _document(wrapped)) for object_id, wrapped in keys]
 
     def get(self, object_id: ObjectId) -> WrappedKey:
         """The wrapped key; :class:`KeyNotFoundError` when it was shredded or never stored."""

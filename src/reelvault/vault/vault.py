@@ -157,9 +157,13 @@ class Vault:
     def put_many_bytes(self, objects: Sequence[tuple[ObjectId, bytes]]) -> list[StoredObject]:
         """:meth:`put_bytes` for several objects, made durable together (group commit).
 
-        All ciphertexts are stored first, then all wrapped keys, each set with one round
-        of fsyncs shared by the batch; the order keeps :meth:`put_stream`'s promise (a key
-        never exists without its content). On error nothing of the batch remains.
+        Ciphertexts are stored before their wrapped keys, which keeps :meth:`put_stream`'s
+        promise (a key never exists without its content). With blobs on the local disk,
+        both go in one round of fsyncs: every file is written and fsynced under a
+        temporary name, then the blobs are renamed into place before the keys, and the
+        directories fsynced once; a journaling filesystem commits renames in the order
+        they were made. With another blob store the blobs are stored first, then the
+        keys. On error nothing of the batch remains.
         """
         ids = [oid for oid, _ in objects]
         if len(set(ids)) != len(ids):
@@ -175,10 +179,14 @@ class Vault:
             for (oid, data), dek in zip(objects, deks, strict=True)
         ]
         try:
-            self._blobs.write_many(list(zip(ids, sealed, strict=True)))
-            self._keys.put_many(
-                [(oid, self._keyring.wrap(dek, oid)) for oid, dek in zip(ids, deks, strict=True)]
-            )
+            blobs = list(zip(ids, sealed, strict=True))
+            keys = [(oid, self._keyring.wrap(dek, oid)) for oid, dek in zip(ids, deks, strict=True)]
+            if isinstance(self._blobs, LocalBlobStore):
+                blob_files = [(self._blobs.path_for(oid), blob) for oid, blob in blobs]
+                _fs.atomic_write_many(blob_files + self._keys.files_for(keys), what="object")
+            else:
+                self._blobs.write_many(blobs)
+                self._keys.put_many(keys)
         except BaseException:
             with contextlib.suppress(Exception):
                 self._keys.delete_many(ids)

@@ -26,6 +26,7 @@ from reelvault.jobs.service import (
 from reelvault.jobs.uploads import store_upload
 from reelvault.privacy.restrict import set_restricted
 from reelvault.types import ObjectId, Task
+from reelvault.vault import _fs as vault_fs
 
 from .helpers import fake_request
 
@@ -104,7 +105,7 @@ def test_a_storage_failure_fails_the_batch_and_leaves_nothing(
     def full_disk(*_args: object, **_kwargs: object) -> None:
         raise StorageError("could not write data key: no space left on device")
 
-    monkeypatch.setattr(runtime.vault._keys, "put_many", full_disk)
+    monkeypatch.setattr(vault_fs, "atomic_write_many", full_disk)
     intake = JobIntake(runtime)
     futures = [intake.submit(_prepare(runtime, fake_request())) for _ in range(3)]
     for future in futures:

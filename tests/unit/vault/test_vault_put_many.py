@@ -9,6 +9,7 @@ import pytest
 from reelvault.errors import ConflictError, StorageError
 from reelvault.types import ObjectId, new_object_id
 from reelvault.vault import Vault, _fs
+from reelvault.vault.keystore import SUFFIX
 
 
 def _files(root: Path) -> list[Path]:
@@ -54,22 +55,35 @@ def test_a_failure_while_storing_keys_leaves_nothing(
     vault: Vault, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     real = _fs.atomic_write_many
-    calls = 0
 
     def keys_fail(files: list[tuple[Path, bytes]], *, what: str) -> None:
-        nonlocal calls
-        calls += 1
-        if what == "data key":
-            real(files[:1], what=what)  # one key renamed into place, then the disk fills
-            raise StorageError("could not write data key: no space left on device")
-        real(files, what=what)
+        # Blobs and the first key renamed into place, then the disk fills.
+        first_key = next(i for i, (path, _) in enumerate(files) if path.name.endswith(SUFFIX))
+        real(files[: first_key + 1], what=what)
+        raise StorageError("could not write data key: no space left on device")
 
     monkeypatch.setattr(_fs, "atomic_write_many", keys_fail)
     ids = Vault.ids_for_batch(3)
     with pytest.raises(StorageError, match="no space left"):
         vault.put_many_bytes([(object_id, b"secret prompt") for object_id in ids])
-    assert calls == 2
     assert _files(tmp_path / "vault") == []
+
+
+def test_blobs_are_renamed_into_place_before_their_keys(
+    vault: Vault, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    renamed: list[str] = []
+    real_replace = Path.replace
+
+    def recording_replace(self: Path, target: str | Path) -> Path:
+        renamed.append(Path(target).name)
+        return real_replace(self, target)
+
+    monkeypatch.setattr(Path, "replace", recording_replace)
+    ids = Vault.ids_for_batch(3)
+    vault.put_many_bytes([(object_id, b"secret prompt") for object_id in ids])
+    assert renamed == [*ids, *(object_id + SUFFIX for object_id in ids)]
+    assert [vault.read_bytes(object_id) for object_id in ids] == [b"secret prompt"] * 3
 
 
 def test_atomic_write_many_leaves_no_temp_file_when_a_rename_fails(tmp_path: Path) -> None:
