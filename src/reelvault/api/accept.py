@@ -1,8 +1,11 @@
-"""Accepting a job from a create request: validated and stored by the job intake.
+"""Accepting a job from a create request: prepared here, stored by the job intake.
 
-Mapping ``model``/``engine`` to an engine and storing the job both touch the database
-and the vault. They run on the intake's writer thread, which stores jobs that arrive
-together in one batch (:mod:`reelvault.jobs.intake`); the event loop only waits.
+Preparing a job (mapping ``model``/``engine`` to an engine, checking the request,
+building its rows) is work in memory for most requests, done right here on the event
+loop. Requests whose checks wait on something (a webhook host to resolve, a provider
+consent to read, a model catalogue on disk, uploads to shred if refused) are prepared
+on a thread instead. Storing runs on the intake's writer thread, which stores jobs that
+arrive together in one batch (:mod:`reelvault.jobs.intake`); the event loop only waits.
 """
 
 from __future__ import annotations
@@ -11,9 +14,19 @@ import asyncio
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
+
 from reelvault.jobs.intake import JobIntake
 from reelvault.jobs.runtime import Runtime
-from reelvault.jobs.service import JobRequest, JobView, PreparedJob, prepare_job, resolve_engine
+from reelvault.jobs.service import (
+    JobRequest,
+    JobView,
+    PreparedJob,
+    prepare_job,
+    preparing_waits,
+    resolve_engine,
+    resolving_waits,
+)
 from reelvault.jobs.uploads import UploadedInput, discard_uploads
 from reelvault.types import Task
 
@@ -32,17 +45,36 @@ async def accept_job(
     uploads: Sequence[UploadedInput] = (),
 ) -> JobView:
     """Resolve the engine, build the request and store the job; uploads shredded on error."""
+    if uploads or resolving_waits(runtime, engine=engine, model=model):
+        prepared = await run_in_threadpool(
+            _prepare, runtime, build, task=task, engine=engine, model=model, uploads=uploads
+        )
+    else:
+        name, extra = resolve_engine(runtime, task=task, engine=engine, model=model)
+        request = build(name, extra)
+        if preparing_waits(runtime, request):
+            prepared = await run_in_threadpool(prepare_job, runtime, request)
+        else:
+            prepared = prepare_job(runtime, request)
+    return await asyncio.wrap_future(intake.submit(prepared))
 
-    def prepare() -> PreparedJob:
-        try:
-            name, extra = resolve_engine(runtime, task=task, engine=engine, model=model)
-            request = build(name, extra)
-        except BaseException:
-            discard_uploads(runtime, uploads)
-            raise
-        return prepare_job(runtime, request, uploads)
 
-    return await asyncio.wrap_future(intake.submit(prepare))
+def _prepare(
+    runtime: Runtime,
+    build: RequestBuilder,
+    *,
+    task: Task,
+    engine: str | None,
+    model: str | None,
+    uploads: Sequence[UploadedInput],
+) -> PreparedJob:
+    try:
+        name, extra = resolve_engine(runtime, task=task, engine=engine, model=model)
+        request = build(name, extra)
+    except BaseException:
+        discard_uploads(runtime, uploads)
+        raise
+    return prepare_job(runtime, request, uploads)
 
 
 __all__ = ["RequestBuilder", "accept_job"]

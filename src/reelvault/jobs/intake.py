@@ -9,6 +9,9 @@ transaction (the group commit of databases). Idle, a job is written at once, alo
 load the batches grow with it. The writer stops after a moment without work and starts
 again with the next job, so an idle app holds no thread.
 
+Jobs arrive prepared (checked, their rows built): the writer does only what must be
+serial, so the next batch is prepared while this one waits for the disk.
+
 Durability is unchanged: a job's future resolves only after its batch is stored.
 """
 
@@ -16,15 +19,11 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from reelvault.jobs.runtime import Runtime
 from reelvault.jobs.service import JobView, PreparedJob, admit_and_store
-
-Prepare = Callable[[], PreparedJob]
-"""Validates a request and builds its rows (may raise a client error for that job only)."""
 
 IDLE_EXIT_S = 2.0
 MAX_BATCH = 64
@@ -32,7 +31,7 @@ MAX_BATCH = 64
 
 @dataclass
 class _Submission:
-    prepare: Prepare
+    prepared: PreparedJob
     future: Future[JobView] = field(default_factory=Future)
 
 
@@ -46,12 +45,9 @@ class JobIntake:
         self._lock = threading.Lock()
         self._writer: threading.Thread | None = None
 
-    def submit(self, prepare: Prepare) -> Future[JobView]:
-        """Queue a job; the future holds its view once stored, or the error that refused it.
-
-        ``prepare`` runs on the writer thread (it may query the database).
-        """
-        submission = _Submission(prepare)
+    def submit(self, prepared: PreparedJob) -> Future[JobView]:
+        """Queue a job; the future holds its view once stored, or the error that refused it."""
+        submission = _Submission(prepared)
         with self._lock:
             self._queue.put(submission)
             if self._writer is None:
@@ -94,29 +90,20 @@ class JobIntake:
         # went away) is still stored, as it would have been by a thread of the pool:
         # its uploads are in the vault and must end up owned by a job or shredded.
         waiting = [submission.future.set_running_or_notify_cancel() for submission in batch]
-        ready: list[tuple[int, PreparedJob]] = []
-        for index, submission in enumerate(batch):
-            try:
-                ready.append((index, submission.prepare()))
-            except Exception as exc:  # that job's own error (bad input, restricted owner)
-                if waiting[index]:
-                    submission.future.set_exception(exc)
-        if not ready:
-            return
         try:
-            results = admit_and_store(self._runtime, [prepared for _, prepared in ready])
+            results = admit_and_store(self._runtime, [item.prepared for item in batch])
         except Exception as exc:  # storage or database failure: every job of the batch
-            for index, _ in ready:
-                if waiting[index]:
-                    batch[index].future.set_exception(exc)
+            for submission, still_waiting in zip(batch, waiting, strict=True):
+                if still_waiting:
+                    submission.future.set_exception(exc)
             return
-        for (index, _), result in zip(ready, results, strict=True):
-            if not waiting[index]:
+        for submission, still_waiting, result in zip(batch, waiting, results, strict=True):
+            if not still_waiting:
                 continue
             if isinstance(result, Exception):  # that owner's refusal (restricted)
-                batch[index].future.set_exception(result)
+                submission.future.set_exception(result)
             else:
-                batch[index].future.set_result(result)
+                submission.future.set_result(result)
 
 
-__all__ = ["IDLE_EXIT_S", "MAX_BATCH", "JobIntake", "Prepare"]
+__all__ = ["IDLE_EXIT_S", "MAX_BATCH", "JobIntake"]

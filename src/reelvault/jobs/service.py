@@ -156,16 +156,43 @@ def resolve_engine(
         return engine, {}
     if not model:
         return DEFAULT_ENGINES[task], {}
-    if model.startswith(MODEL_PREFIX):
+    names = runtime.registry.names()
+    if model.startswith(MODEL_PREFIX) and model.removeprefix(MODEL_PREFIX) in names:
         return model.removeprefix(MODEL_PREFIX), {}
-    if model in runtime.registry.names():
+    if model in names:
         return model, {}
-    for candidate in runtime.registry:
-        hosts = getattr(candidate, "hosts_model", None)
-        if callable(hosts) and hosts(model):
-            return candidate.name, {"model": model}
-    known = ", ".join(MODEL_PREFIX + name for name in runtime.registry.names())
+    if not model.startswith(MODEL_PREFIX):
+        for candidate in runtime.registry:
+            hosts = getattr(candidate, "hosts_model", None)
+            if callable(hosts) and hosts(model):
+                return candidate.name, {"model": model}
+    known = ", ".join(MODEL_PREFIX + name for name in names)
     raise EngineNotFoundError(f"unknown model {model!r} (available: {known})", param="model")
+
+
+def resolving_waits(runtime: Runtime, *, engine: str | None, model: str | None) -> bool:
+    """Whether :func:`resolve_engine` must look ``model`` up in a catalogue (files on disk).
+
+    The API resolves the others on its event loop; these go to a thread.
+    """
+    return not (
+        engine or not model or model.startswith(MODEL_PREFIX) or model in runtime.registry.names()
+    )
+
+
+def preparing_waits(runtime: Runtime, request: JobRequest) -> bool:
+    """Whether :func:`prepare_job` would wait on the network or the database.
+
+    It does for a webhook URL (its host is resolved, to refuse private addresses) and for
+    an engine that sends data to a provider (the owner's consent is read). Everything else
+    it checks is in memory, so the API prepares those jobs on its event loop.
+    """
+    if request.webhook_url is not None:
+        return True
+    try:
+        return not runtime.registry.get(request.engine).runs_locally
+    except EngineNotFoundError:
+        return False  # unknown engine: refused without waiting
 
 
 def validate_request(runtime: Runtime, request: JobRequest) -> tuple[Engine, EngineParams]:
@@ -591,10 +618,12 @@ __all__ = [
     "PreparedJob",
     "admit_and_store",
     "prepare_job",
+    "preparing_waits",
     "store_jobs",
     "MODEL_PREFIX",
     "JobPage",
     "resolve_engine",
+    "resolving_waits",
     "list_jobs_page",
     "parse_size",
     "JobRequest",
