@@ -23,6 +23,7 @@ from reelvault.jobs.runtime import Runtime
 from reelvault.privacy.privacy_audit import run_audit
 from reelvault.privacy.sweeper import sweep
 from reelvault.testing import FakeClock
+from reelvault.vault.packs import LocalPacks
 from tests.unit.privacy.api_helpers import bearer, image_job, privacy_app, text_job, wait_done
 
 PROMPT = "Obsidian tortoise Wilhelmina waltzing through a lemon orchard"
@@ -38,16 +39,18 @@ def _count(runtime: Runtime, model: type) -> int:
         return int(session.scalar(select(func.count()).select_from(model)) or 0)
 
 
-def _blob_files(runtime: Runtime) -> int:
+def _ciphertexts_on_disk(runtime: Runtime) -> int:
+    """Blob files, and objects still in packs (prompts accepted together share one file)."""
     root = runtime.settings.vault_dir / "blobs"
-    return sum(1 for path in root.rglob("*") if path.is_file() and not path.name.startswith("."))
+    files = sum(1 for path in root.rglob("*") if path.is_file() and not path.name.startswith("."))
+    return files + len(list(LocalPacks(runtime.settings.vault_dir / "packs").ids()))
 
 
 def _check_storage(runtime: Runtime) -> None:
     """Raw storage matches the records, and nothing plaintext or expired lingers."""
     result = run_audit(runtime, grace=timedelta(0))
     assert result.findings == []
-    assert _blob_files(runtime) == result.vault_objects
+    assert _ciphertexts_on_disk(runtime) == result.vault_objects
     assert runtime.vault.orphans().clean
 
 

@@ -51,13 +51,18 @@ def new_object_row(
 
 def apply_retention(row: StoredObject, *, policy: Policy, now: datetime) -> None:
     """Set the row's expiry from the policy for its data class, counted from ``now``."""
-    data_class = DataClass(row.data_class)
+    row.expires_with_job, row.expires_at = retention(
+        DataClass(row.data_class), policy=policy, now=now
+    )
+
+
+def retention(
+    data_class: DataClass, *, policy: Policy, now: datetime
+) -> tuple[bool, datetime | None]:
+    """(expires with its job, expires at) for an object of ``data_class`` stored ``now``."""
     if policy.keeps_beyond_job(data_class):
-        row.expires_with_job = False
-        row.expires_at = policy.expires_at(data_class, now=now)
-    else:
-        row.expires_with_job = True
-        row.expires_at = None
+        return False, policy.expires_at(data_class, now=now)
+    return True, None
 
 
 def store_bytes(vault: Vault, row: StoredObject, data: bytes) -> None:
@@ -104,6 +109,7 @@ __all__ = [
     "PROMPT",
     "apply_retention",
     "new_object_row",
+    "retention",
     "shred_job_scoped",
     "shred_rows",
     "store_bytes",

@@ -13,8 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import insert, select
-from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.orm import InstanceState, Session
+from sqlalchemy.orm import Session
 
 from reelvault.db.models import Job, StoredObject
 from reelvault.engines.base import Engine, EngineParams, parse_params
@@ -259,12 +258,53 @@ def _check_inputs(task: Task, uploads: Sequence[UploadedInput]) -> None:
 
 @dataclass
 class PreparedJob:
-    """A validated job, its object rows, and the vault payloads still to be written."""
+    """A validated job, ready to store: its row and its objects' rows as column values
+    (plain dicts, for Core INSERTs: ORM objects cost more to build than to insert), and
+    the vault payloads still to be written."""
 
-    job: Job
-    rows: list[StoredObject]
-    payloads: list[tuple[StoredObject, bytes]]  # rows whose content is still to be written
+    job: dict[str, Any]
+    rows: list[dict[str, Any]]
+    payloads: list[tuple[dict[str, Any], bytes]]  # rows whose content is still to be written
     uploads: Sequence[UploadedInput]
+
+    @property
+    def owner_id(self) -> str:
+        owner: str = self.job["owner_id"]
+        return owner
+
+    def view(self) -> JobView:
+        """The new job as :meth:`JobView.of` shows it once stored."""
+        job = self.job
+        return JobView(
+            id=JobId(job["id"]),
+            owner_id=job["owner_id"],
+            status=JobStatus(job["status"]),
+            progress=job["progress"],
+            stage=job["stage"],
+            task=Task(job["task"]),
+            engine=job["engine"],
+            width=job["width"],
+            height=job["height"],
+            fps=job["fps"],
+            seconds=job["seconds"],
+            seed=job["seed"],
+            params=dict(job["params"]),
+            output_format=job["output_format"],
+            attempts=job["attempts"],
+            created_at=job["created_at"],
+            started_at=None,
+            completed_at=None,
+            expires_at=job["expires_at"],
+            output_expires_at=None,
+            output_bytes=None,
+            output_width=None,
+            output_height=None,
+            output_seconds=None,
+            error_code=None,
+            error_message=None,
+            has_output=False,
+            prompt_kept=any(row["kind"] == objects.PROMPT for row in self.rows),
+        )
 
 
 def submit_job(
@@ -293,70 +333,77 @@ def prepare_job(
         raise
     now = runtime.clock()
     policy = runtime.policy
-    job = Job(
-        id=new_job_id(),
-        owner_id=request.owner_id,
-        data_class=DataClass.JOB_METADATA.value,
-        policy_version=policy.version_hash,
-        task=request.task.value,
-        engine=request.engine,
-        width=request.width,
-        height=request.height,
-        fps=request.fps,
-        seconds=float(request.seconds),
-        seed=request.seed if request.seed is not None else secrets.randbelow(MAX_SEED + 1),
-        params=params.model_dump(mode="json"),
-        status=JobStatus.QUEUED.value,
-        progress=0,
-        stage="queued",
-        cancel_requested=False,
-        attempts=0,
-        max_attempts=runtime.settings.max_attempts,
-        created_at=now,
-        updated_at=now,
-        expires_at=policy.expires_at(DataClass.JOB_METADATA, now=now),
-        webhook_url=request.webhook_url,
-        output_format=request.output_format,
-    )
-    rows: list[StoredObject] = []
-    payloads: list[tuple[StoredObject, bytes]] = []
+    job_id = new_job_id()
+    job: dict[str, Any] = {
+        "id": job_id,
+        "owner_id": request.owner_id,
+        "data_class": DataClass.JOB_METADATA.value,
+        "policy_version": policy.version_hash,
+        "task": request.task.value,
+        "engine": request.engine,
+        "width": request.width,
+        "height": request.height,
+        "fps": request.fps,
+        "seconds": float(request.seconds),
+        "seed": request.seed if request.seed is not None else secrets.randbelow(MAX_SEED + 1),
+        "params": params.model_dump(mode="json"),
+        "status": JobStatus.QUEUED.value,
+        "progress": 0,
+        "stage": "queued",
+        "cancel_requested": False,
+        "attempts": 0,
+        "max_attempts": runtime.settings.max_attempts,
+        "created_at": now,
+        "updated_at": now,
+        "expires_at": policy.expires_at(DataClass.JOB_METADATA, now=now),
+        "webhook_url": request.webhook_url,
+        "output_format": request.output_format,
+    }
+    rows: list[dict[str, Any]] = []
+    payloads: list[tuple[dict[str, Any], bytes]] = []
+
+    def add_row(
+        object_id: str, kind: str, data_class: DataClass, content_type: str, size: int
+    ) -> dict[str, Any]:
+        expires_with_job, expires_at = (
+            (True, None)  # the engine's copy of the prompt lives exactly as long as the job
+            if kind == objects.JOB_PROMPT
+            else objects.retention(data_class, policy=policy, now=now)
+        )
+        row = {
+            "id": object_id,
+            "job_id": job_id,
+            "kind": kind,
+            "data_class": data_class.value,
+            "content_type": content_type,
+            "plaintext_size": size,
+            "created_at": now,
+            "expires_with_job": expires_with_job,
+            "expires_at": expires_at,
+        }
+        rows.append(row)
+        return row
 
     def add_prompt(kind: str, text: str) -> None:
-        row = objects.new_object_row(
-            job_id=job.id,
-            kind=kind,
-            data_class=DataClass.PROMPT,
-            content_type="application/json",
-            now=now,
-        )
-        if kind != objects.JOB_PROMPT:
-            objects.apply_retention(row, policy=policy, now=now)
         data = json.dumps({"prompt": text}).encode()
-        row.plaintext_size = len(data)
-        rows.append(row)
+        # The id is chosen when the batch is stored (its objects share one pack).
+        row = add_row("", kind, DataClass.PROMPT, "application/json", len(data))
         payloads.append((row, data))
 
     prompt = (request.prompt or "").strip()
     if prompt:
-        # The engine's copy lives exactly as long as the job.
         add_prompt(objects.JOB_PROMPT, prompt)
         if policy.keeps_beyond_job(DataClass.PROMPT):
             # The copy kept afterwards is redacted first (emails, cards, ids -> placeholders).
             add_prompt(objects.PROMPT, retained_prompt_filter()(prompt))
     for upload in uploads:
-        row = StoredObject(
-            id=upload.object_id,
-            job_id=job.id,
-            kind=INPUT_KIND_PREFIX + upload.name,
-            data_class=DataClass.UPLOAD.value,
-            content_type=upload.media_type.mime,
-            plaintext_size=upload.size,
-            created_at=now,
+        add_row(
+            upload.object_id,
+            INPUT_KIND_PREFIX + upload.name,
+            DataClass.UPLOAD,
+            upload.media_type.mime,
+            upload.size,
         )
-        objects.apply_retention(row, policy=policy, now=now)
-        rows.append(row)
-    # The rows hang on the job in memory, so the view needs no reload after the insert.
-    job.objects = rows
     return PreparedJob(job=job, rows=rows, payloads=payloads, uploads=uploads)
 
 
@@ -369,19 +416,19 @@ def admit_and_store(runtime: Runtime, batch: Sequence[PreparedJob]) -> list[JobV
     shredded and the error raised.
     """
     try:
-        refusals = restriction_check()(runtime, {prepared.job.owner_id for prepared in batch})
+        refusals = restriction_check()(runtime, {prepared.owner_id for prepared in batch})
     except BaseException:
         for prepared in batch:
             discard_uploads(runtime, prepared.uploads)
         raise
     admitted = []
     for prepared in batch:
-        if prepared.job.owner_id in refusals:
+        if prepared.owner_id in refusals:
             discard_uploads(runtime, prepared.uploads)
         else:
             admitted.append(prepared)
     stored = iter(store_jobs(runtime, admitted) if admitted else [])
-    return [refusals.get(prepared.job.owner_id) or next(stored) for prepared in batch]
+    return [refusals.get(prepared.owner_id) or next(stored) for prepared in batch]
 
 
 # Built once: building an INSERT costs about as much as running it.
@@ -401,44 +448,29 @@ def store_jobs(runtime: Runtime, batch: Sequence[PreparedJob]) -> list[JobView]:
     """
     payloads: list[tuple[ObjectId, bytes]] = []
     rows_to_write = [payload for prepared in batch for payload in prepared.payloads]
-    # Ids chosen for the batch share a shard directory: one directory fsync per store.
+    # Ids chosen for the batch let the vault store its objects together (one pack).
     for (row, data), object_id in zip(
         rows_to_write, runtime.vault.ids_for_batch(len(rows_to_write)), strict=True
     ):
-        row.id = object_id
+        row["id"] = object_id
         payloads.append((object_id, data))
     try:
         if payloads:
             runtime.vault.put_many_bytes(payloads)
-        jobs = [_column_values(prepared.job) for prepared in batch]
-        rows_by_columns: dict[frozenset[str], list[dict[str, Any]]] = {}
-        for prepared in batch:
-            for row in prepared.rows:
-                values = _column_values(row)
-                rows_by_columns.setdefault(frozenset(values), []).append(values)
+        object_rows = [row for prepared in batch for row in prepared.rows]
         # Plain INSERTs (executemany) instead of the ORM's unit of work: most of the cost
         # of accepting a job was the flush.
         with runtime.transaction() as connection:
-            connection.execute(_INSERT_JOB, jobs)
-            for same_columns in rows_by_columns.values():
-                connection.execute(_INSERT_OBJECT, same_columns)
+            connection.execute(_INSERT_JOB, [prepared.job for prepared in batch])
+            if object_rows:
+                connection.execute(_INSERT_OBJECT, object_rows)
     except BaseException:
         with contextlib.suppress(Exception):
             runtime.vault.shred_many([object_id for object_id, _ in payloads])
         for prepared in batch:
             discard_uploads(runtime, prepared.uploads)
         raise
-    return [JobView.of(prepared.job) for prepared in batch]
-
-
-def _column_values(record: Job | StoredObject) -> dict[str, Any]:
-    """The column values set on a new ORM object, for a Core INSERT (defaults fill the rest)."""
-    state: InstanceState[Job | StoredObject] = sa_inspect(record)
-    return {
-        attribute.key: state.dict[attribute.key]
-        for attribute in state.mapper.column_attrs
-        if attribute.key in state.dict
-    }
+    return [prepared.view() for prepared in batch]
 
 
 def _load(session: Session, job_id: str, owner_id: str | None) -> Job:

@@ -277,16 +277,11 @@ class _Auditor:
 
     def scan_vault(self) -> None:
         vault_dir = self.runtime.settings.vault_dir
-        blobs = vault_dir / "blobs"
-        if blobs.is_dir():
-            for path in sorted(blobs.rglob("*")):
-                if not path.is_file() or path.name.startswith("."):
-                    continue
-                self.result.vault_objects += 1
-                with path.open("rb") as handle:
-                    head = handle.read(64)
-                if not head.startswith(VAULT_MAGIC):
-                    self.add("unencrypted_media", self.where(path), "a vault blob not encrypted")
+        # Every ciphertext on disk, in its own file or in a pack of small objects.
+        for path, head in self.runtime.vault.ciphertext_heads(64):
+            self.result.vault_objects += 1
+            if not head.startswith(VAULT_MAGIC):
+                self.add("unencrypted_media", self.where(path), "a vault blob not encrypted")
         for path in sorted(self.runtime.settings.data_dir.rglob("*")):
             suspicious = path.is_file() and path.suffix.lower() in BIOMETRIC_SUFFIXES
             if suspicious and _is_within(path, vault_dir):
@@ -301,16 +296,12 @@ class _Auditor:
             self.add("orphan", f"vault/keys/{object_id[:2]}", "a key whose ciphertext is gone")
         referenced = self.referenced_objects()
         cutoff = time.time() - self.grace.total_seconds()
-        keys_root = self.runtime.settings.vault_dir / "keys"
         for vault_id in vault.object_ids():
             if vault_id in referenced:
                 continue
-            key_file = keys_root / vault_id[:2] / f"{vault_id}.key"
-            try:
-                if key_file.stat().st_mtime > cutoff:
-                    continue  # written moments ago: its row may be on its way (an upload)
-            except FileNotFoundError:
-                continue
+            stored_at = vault.stored_at(vault_id)
+            if stored_at is None or stored_at > cutoff:
+                continue  # gone, or written moments ago: its row may be on its way (an upload)
             self.add("orphan", f"vault/keys/{vault_id[:2]}", "a vault object no record refers to")
         with self.runtime.session() as session:
             rows = session.execute(

@@ -14,6 +14,7 @@ from reelvault.errors import StorageError
 from reelvault.types import ObjectId
 
 _OBJECT_ID = re.compile(r"[0-9a-f]{32}")
+_HEX = re.compile(r"[0-9a-f]+")
 
 #: Flags for creating a private temporary file that must not exist yet.
 CREATE_FLAGS = (
@@ -227,6 +228,13 @@ def unlink_quiet(path: str | Path) -> bool:
 
 def sharded_ids(root: Path, suffix: str = "") -> Iterator[ObjectId]:
     """Object ids stored as ``<root>/ab/<id><suffix>``, sorted; temp files are skipped."""
+    for name in sharded_names(root, suffix):
+        if is_object_id(name):
+            yield ObjectId(name)
+
+
+def sharded_names(root: Path, suffix: str = "") -> Iterator[str]:
+    """Hex names stored as ``<root>/ab/<name><suffix>`` (``ab`` their first two), sorted."""
     try:
         shards = sorted(entry.name for entry in root.iterdir() if len(entry.name) == 2)
     except FileNotFoundError:
@@ -243,5 +251,5 @@ def sharded_ids(root: Path, suffix: str = "") -> Iterator[ObjectId]:
                 if not entry.endswith(suffix):
                     continue
                 entry = entry[: -len(suffix)]
-            if is_object_id(entry) and entry[:2] == name:
-                yield ObjectId(entry)
+            if _HEX.fullmatch(entry) and entry[:2] == name:
+                yield entry

@@ -24,7 +24,8 @@ _VERSION = 1
 SUFFIX = ".key"
 
 
-def _document(wrapped: WrappedKey) -> bytes:
+def encode_document(wrapped: WrappedKey) -> bytes:
+    """The JSON document that stores a wrapped key (a key file's content, a pack slot's key)."""
     document = {
         "format": _FORMAT,
         "version": _VERSION,
@@ -33,6 +34,21 @@ def _document(wrapped: WrappedKey) -> bytes:
         "ciphertext": base64.b64encode(wrapped.ciphertext).decode("ascii"),
     }
     return (json.dumps(document, sort_keys=True) + "\n").encode("ascii")
+
+
+def decode_document(object_id: ObjectId, raw: bytes) -> WrappedKey:
+    """The wrapped key in a stored document; :class:`IntegrityError` when malformed."""
+    try:
+        data: Any = json.loads(raw)
+        if data["format"] != _FORMAT or data["version"] != _VERSION:
+            raise ValueError
+        return WrappedKey(
+            kek_id=str(data["kek_id"]),
+            nonce=base64.b64decode(data["nonce"], validate=True),
+            ciphertext=base64.b64decode(data["ciphertext"], validate=True),
+        )
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        raise IntegrityError(f"stored data key of object {object_id} is malformed") from None
 
 
 class LocalKeyStore:
@@ -51,7 +67,7 @@ class LocalKeyStore:
 
     def put(self, object_id: ObjectId, wrapped: WrappedKey) -> None:
         """Store (or atomically replace) the wrapped key of ``object_id``."""
-        _fs.atomic_write_bytes(self.path_for(object_id), _document(wrapped), what="data key")
+        _fs.atomic_write_bytes(self.path_for(object_id), encode_document(wrapped), what="data key")
 
     def put_many(self, keys: Sequence[tuple[ObjectId, WrappedKey]]) -> None:
         """:meth:`put` for several keys, made durable together (``_fs.atomic_write_many``)."""
@@ -59,7 +75,7 @@ class LocalKeyStore:
 
     def files_for(self, keys: Sequence[tuple[ObjectId, WrappedKey]]) -> list[tuple[Path, bytes]]:
         """The files :meth:`put_many` writes, for a caller that writes them with others."""
-        return [(self.path_for(object_id), _document(wrapped)) for object_id, wrapped in keys]
+        return [(self.path_for(object_id), encode_document(wrapped)) for object_id, wrapped in keys]
 
     def get(self, object_id: ObjectId) -> WrappedKey:
         """The wrapped key; :class:`KeyNotFoundError` when it was shredded or never stored."""
@@ -74,21 +90,7 @@ class LocalKeyStore:
             ) from None
         except OSError as exc:
             raise _fs.storage_error(exc, f"could not read data key {path}") from None
-        return self._parse(object_id, raw)
-
-    @staticmethod
-    def _parse(object_id: ObjectId, raw: bytes) -> WrappedKey:
-        try:
-            data: Any = json.loads(raw)
-            if data["format"] != _FORMAT or data["version"] != _VERSION:
-                raise ValueError
-            return WrappedKey(
-                kek_id=str(data["kek_id"]),
-                nonce=base64.b64decode(data["nonce"], validate=True),
-                ciphertext=base64.b64decode(data["ciphertext"], validate=True),
-            )
-        except (ValueError, KeyError, TypeError, binascii.Error):
-            raise IntegrityError(f"stored data key of object {object_id} is malformed") from None
+        return decode_document(object_id, raw)
 
     def exists(self, object_id: ObjectId) -> bool:
         return _fs.is_object_id(object_id) and self.path_for(object_id).is_file()
@@ -123,4 +125,4 @@ class LocalKeyStore:
         return _fs.sharded_ids(self.root, SUFFIX)
 
 
-__all__ = ["LocalKeyStore"]
+__all__ = ["LocalKeyStore", "decode_document", "encode_document"]

@@ -4,11 +4,17 @@ Each object gets a random 32-byte data key (DEK); its content is encrypted with
 :mod:`reelvault.vault.aead` into a blob store, and the DEK is wrapped under the active
 key-encryption key (KEK) into the key store. Shredding destroys the wrapped DEK first,
 then the ciphertext. Rotation rewraps DEKs under a new KEK without touching ciphertext.
+
+Small objects written together (the prompts of jobs accepted together) may share one
+file instead (:mod:`reelvault.vault.packs`): same encryption, same key per object, same
+shredding; the methods here find an object wherever it is.
 """
 
 from __future__ import annotations
 
 import contextlib
+import heapq
+import io
 import secrets
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -27,7 +33,8 @@ from reelvault.types import ObjectId, new_object_id
 from reelvault.vault import _fs, aead
 from reelvault.vault.aead import DecryptedStream
 from reelvault.vault.keys import Keyring, keyring_from_settings
-from reelvault.vault.keystore import LocalKeyStore
+from reelvault.vault.keystore import LocalKeyStore, decode_document, encode_document
+from reelvault.vault.packs import MAX_SLOTS, LocalPacks, is_pack_sequence, pack_ids
 from reelvault.vault.stores.base import BlobStore
 from reelvault.vault.stores.local import LocalBlobStore
 
@@ -83,11 +90,16 @@ class Vault:
         keys: LocalKeyStore,
         keyring: Keyring,
         segment_size: int = aead.DEFAULT_SEGMENT_SIZE,
+        packs: LocalPacks | None = None,
     ) -> None:
         self._blobs = blobs
         self._keys = keys
         self._keyring = keyring
         self._segment_size = aead.check_segment_size(segment_size)
+        # Packs live beside local blobs; with another blob store every object is separate.
+        if packs is None and isinstance(blobs, LocalBlobStore):
+            packs = LocalPacks(blobs.root.parent / "packs")
+        self._packs = packs
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Vault:
@@ -140,47 +152,54 @@ class Vault:
 
         return self._put(object_id, encrypt)
 
-    @staticmethod
-    def ids_for_batch(count: int) -> list[ObjectId]:
+    def ids_for_batch(self, count: int) -> list[ObjectId]:
         """Fresh ids for objects that :meth:`put_many_bytes` will store together.
 
-        They share their first two hex digits, the shard directory of the local stores,
-        so the batch costs one directory fsync per store instead of one per object. The
-        shared prefix is random per batch, so shards still fill evenly; each id keeps
-        120 random bits.
+        With local storage they are the slots of one pack (their first 30 hex digits,
+        120 random bits, name the pack; the last two are the slot). Otherwise they share
+        their first two hex digits, the shard directory, so the batch costs one directory
+        fsync per store; each keeps 120 random bits.
         """
         if count <= 0:
             return []
+        if self._packs is not None and count <= MAX_SLOTS:
+            return pack_ids(count)
         first = new_object_id()
         return [first] + [ObjectId(first[:2] + new_object_id()[2:]) for _ in range(count - 1)]
 
     def put_many_bytes(self, objects: Sequence[tuple[ObjectId, bytes]]) -> list[StoredObject]:
         """:meth:`put_bytes` for several objects, made durable together (group commit).
 
-        Ciphertexts are stored before their wrapped keys, which keeps :meth:`put_stream`'s
-        promise (a key never exists without its content). With blobs on the local disk,
-        both go in one round of fsyncs: every file is written and fsynced under a
-        temporary name, then the blobs are renamed into place before the keys, and the
-        directories fsynced once; a journaling filesystem commits renames in the order
-        they were made. With another blob store the blobs are stored first, then the
-        keys. On error nothing of the batch remains.
+        With ids from :meth:`ids_for_batch` and local storage, the objects go into one pack
+        file: one file creation and one fsync for the whole batch. Otherwise ciphertexts
+        are stored before their wrapped keys, which keeps :meth:`put_stream`'s promise (a
+        key never exists without its content): with blobs on the local disk in one round of
+        fsyncs (every file written and fsynced under a temporary name, the blobs renamed
+        into place before the keys, the directories fsynced once; a journaling filesystem
+        commits renames in the order they were made), with another blob store the blobs
+        first, then the keys. On error nothing of the batch remains.
         """
         ids = [oid for oid, _ in objects]
         if len(set(ids)) != len(ids):
             raise ConflictError("the same object id twice in one batch", param="object_id")
+        packed = self._packs is not None and is_pack_sequence(ids)
         for oid in ids:
             if not _fs.is_object_id(oid):
                 raise ValidationError("invalid object id", param="object_id")
-            if self._keys.exists(oid):
+            if not packed and self._keys.exists(oid):
                 raise ConflictError(f"object {oid} already exists", param="object_id")
         deks = [secrets.token_bytes(aead.KEY_SIZE) for _ in objects]
         sealed = [
             aead.encrypt_bytes(data, key=dek, object_id=oid, segment_size=self._segment_size)
             for (oid, data), dek in zip(objects, deks, strict=True)
         ]
+        keys = [(oid, self._keyring.wrap(dek, oid)) for oid, dek in zip(ids, deks, strict=True)]
+        if packed and self._packs is not None:
+            documents = [encode_document(wrapped) for _, wrapped in keys]
+            self._packs.write(ids, list(zip(documents, sealed, strict=True)))
+            return self._stored(objects, sealed)
         try:
             blobs = list(zip(ids, sealed, strict=True))
-            keys = [(oid, self._keyring.wrap(dek, oid)) for oid, dek in zip(ids, deks, strict=True)]
             if isinstance(self._blobs, LocalBlobStore):
                 blob_files = [(self._blobs.path_for(oid), blob) for oid, blob in blobs]
                 _fs.atomic_write_many(blob_files + self._keys.files_for(keys), what="object")
@@ -194,6 +213,12 @@ class Vault:
                 with contextlib.suppress(Exception):
                     self._blobs.delete(oid)
             raise
+        return self._stored(objects, sealed)
+
+    @staticmethod
+    def _stored(
+        objects: Sequence[tuple[ObjectId, bytes]], sealed: Sequence[bytes]
+    ) -> list[StoredObject]:
         return [
             StoredObject(object_id=oid, plaintext_size=len(data), stored_size=len(blob))
             for (oid, data), blob in zip(objects, sealed, strict=True)
@@ -242,7 +267,15 @@ class Vault:
         """
         if not _fs.is_object_id(object_id):
             raise ObjectNotFoundError("no such object", param="object_id")
-        wrapped = self._keys.get(object_id)
+        try:
+            wrapped = self._keys.get(object_id)
+        except KeyNotFoundError:
+            packed = self._packs.get(object_id) if self._packs is not None else None
+            if packed is None:
+                raise
+            wrapped = decode_document(object_id, packed.key_document)
+            dek = self._keyring.unwrap(wrapped, object_id)
+            return aead.decrypt_stream(io.BytesIO(packed.ciphertext), key=dek, object_id=object_id)
         dek = self._keyring.unwrap(wrapped, object_id)
         source = self._blobs.open_read(object_id)
         return aead.decrypt_stream(source, key=dek, object_id=object_id)
@@ -266,15 +299,46 @@ class Vault:
 
     def exists(self, object_id: ObjectId) -> bool:
         """True when both the key and the ciphertext of ``object_id`` are present."""
-        return self._keys.exists(object_id) and self._blobs.exists(object_id)
+        if self._keys.exists(object_id) and self._blobs.exists(object_id):
+            return True
+        return (
+            self._packs is not None
+            and _fs.is_object_id(object_id)
+            and self._packs.get(object_id) is not None
+        )
 
     def object_ids(self) -> Iterator[ObjectId]:
         """Ids of complete objects (key and ciphertext), sorted."""
-        for oid in self._keys.ids():
-            if self._blobs.exists(oid):
-                yield oid
+        separate = (oid for oid in self._keys.ids() if self._blobs.exists(oid))
+        packed = self._packs.ids() if self._packs is not None else iter(())
+        yield from heapq.merge(separate, packed)
+
+    def stored_at(self, object_id: ObjectId) -> float | None:
+        """When the object was stored (its key's or pack's mtime); None when it is not."""
+        if not _fs.is_object_id(object_id):
+            return None
+        try:
+            return self._keys.path_for(object_id).stat().st_mtime
+        except FileNotFoundError:
+            return self._packs.stored_at(object_id) if self._packs is not None else None
+
+    def ciphertext_heads(self, size: int) -> Iterator[tuple[Path, bytes]]:
+        """(file, first ``size`` bytes) of every ciphertext on the local disk, for audits.
+
+        Every file among the local blobs counts, named like an object or not: a stray file
+        there is exactly what an audit should see.
+        """
+        if isinstance(self._blobs, LocalBlobStore) and self._blobs.root.is_dir():
+            for path in sorted(self._blobs.root.rglob("*")):
+                if not path.is_file() or path.name.startswith("."):
+                    continue
+                with contextlib.suppress(FileNotFoundError), path.open("rb") as handle:
+                    yield path, handle.read(size)
+        if self._packs is not None:
+            yield from self._packs.ciphertext_heads(size)
 
     def orphans(self) -> OrphanReport:
+        # A pack slot holds its key and ciphertext together: packed objects are never orphans.
         keys = set(self._keys.ids())
         blobs = set(self._blobs.ids())
         return OrphanReport(
@@ -293,7 +357,8 @@ class Vault:
             return False
         removed_key = self._keys.delete(object_id)
         removed_blob = self._blobs.delete(object_id)
-        return removed_key or removed_blob
+        removed_packed = self._packs is not None and bool(self._packs.shred_many([object_id]))
+        return removed_key or removed_blob or removed_packed
 
     def shred_many(self, object_ids: Iterable[ObjectId]) -> int:
         """:meth:`shred` for a batch: every key is destroyed (durably) before any ciphertext.
@@ -303,6 +368,8 @@ class Vault:
         """
         ids = [oid for oid in dict.fromkeys(object_ids) if _fs.is_object_id(oid)]
         removed = self._keys.delete_many(ids)
+        if self._packs is not None:
+            removed |= self._packs.shred_many(ids)
         # Keys are gone and their directories synced: the ciphertext is unreadable already.
         if isinstance(self._blobs, LocalBlobStore):
             dirs: set[str] = set()
@@ -344,6 +411,22 @@ class Vault:
             except KeyNotFoundError:  # shredded while we were rotating
                 continue
             rewrapped += 1
+        for oid in self._packs.ids() if self._packs is not None else ():
+            try:
+                packed = self._packs.get(oid) if self._packs is not None else None
+                if packed is None:
+                    continue  # shredded while we were rotating
+                wrapped = decode_document(oid, packed.key_document)
+                if wrapped.kek_id == new_id:
+                    current += 1
+                    continue
+                dek = self._keyring.unwrap(wrapped, oid)
+                rewrapped_document = encode_document(self._keyring.wrap(dek, oid))
+            except IntegrityError:
+                failed.append(oid)
+                continue
+            if self._packs is not None and self._packs.replace_key(oid, rewrapped_document):
+                rewrapped += 1
         retired = () if failed else self._keyring.retire_inactive_keys()
         return RotationReport(
             new_kek_id=new_id,

@@ -76,17 +76,17 @@ def test_wrong_key_is_detected() -> None:
 
 
 @pytest.mark.parametrize("count", [1, 2, 17, 200])
-def test_batch_ids_are_unique_well_formed_and_share_a_shard(count: int) -> None:
-    ids = Vault.ids_for_batch(count)
+def test_batch_ids_are_unique_well_formed_and_share_a_shard(vault: Vault, count: int) -> None:
+    ids = vault.ids_for_batch(count)
     assert len(ids) == count == len(set(ids))
     assert all(_fs.is_object_id(oid) for oid in ids)
     assert {oid[:2] for oid in ids} == {ids[0][:2]}
 
 
-def test_empty_batch() -> None:
-    assert Vault.ids_for_batch(0) == []
+def test_empty_batch(vault: Vault) -> None:
+    assert vault.ids_for_batch(0) == []
 
 
-def test_batches_spread_over_shards() -> None:
-    prefixes = {Vault.ids_for_batch(3)[0][:2] for _ in range(50)}
+def test_batches_spread_over_shards(vault: Vault) -> None:
+    prefixes = {vault.ids_for_batch(3)[0][:2] for _ in range(50)}
     assert len(prefixes) > 1

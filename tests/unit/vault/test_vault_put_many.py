@@ -16,8 +16,15 @@ def _files(root: Path) -> list[Path]:
     return sorted(path for path in root.rglob("*") if path.is_file())
 
 
-def test_every_object_of_a_batch_reads_back(vault: Vault) -> None:
-    ids = Vault.ids_for_batch(4)
+def _separate_ids(count: int) -> list[ObjectId]:
+    """Ids that are not the slots of one pack: each object gets its own files."""
+    first = new_object_id()
+    return [first] + [ObjectId(first[:2] + new_object_id()[2:]) for _ in range(count - 1)]
+
+
+@pytest.mark.parametrize("packed", [True, False], ids=["one pack", "separate files"])
+def test_every_object_of_a_batch_reads_back(vault: Vault, packed: bool) -> None:
+    ids = vault.ids_for_batch(4) if packed else _separate_ids(4)
     payloads = [b"", b"x", b"a prompt" * 700, bytes(range(256)) * 40]  # around segment sizes
     stored = vault.put_many_bytes(list(zip(ids, payloads, strict=True)))
     assert [item.object_id for item in stored] == ids
@@ -28,7 +35,7 @@ def test_every_object_of_a_batch_reads_back(vault: Vault) -> None:
 
 
 def test_a_batch_is_the_same_format_as_single_puts(vault: Vault, tmp_path: Path) -> None:
-    (batched,) = Vault.ids_for_batch(1)
+    (batched,) = _separate_ids(1)
     single = new_object_id()
     vault.put_many_bytes([(batched, b"same bytes")])
     vault.put_bytes(b"same bytes", object_id=single)
@@ -63,7 +70,7 @@ def test_a_failure_while_storing_keys_leaves_nothing(
         raise StorageError("could not write data key: no space left on device")
 
     monkeypatch.setattr(_fs, "atomic_write_many", keys_fail)
-    ids = Vault.ids_for_batch(3)
+    ids = _separate_ids(3)
     with pytest.raises(StorageError, match="no space left"):
         vault.put_many_bytes([(object_id, b"secret prompt") for object_id in ids])
     assert _files(tmp_path / "vault") == []
@@ -80,7 +87,7 @@ def test_blobs_are_renamed_into_place_before_their_keys(
         return real_replace(self, target)
 
     monkeypatch.setattr(Path, "replace", recording_replace)
-    ids = Vault.ids_for_batch(3)
+    ids = _separate_ids(3)
     vault.put_many_bytes([(object_id, b"secret prompt") for object_id in ids])
     assert renamed == [*ids, *(object_id + SUFFIX for object_id in ids)]
     assert [vault.read_bytes(object_id) for object_id in ids] == [b"secret prompt"] * 3
@@ -98,7 +105,7 @@ def test_atomic_write_many_leaves_no_temp_file_when_a_rename_fails(tmp_path: Pat
 
 
 def test_ids_for_a_batch_share_one_shard(vault: Vault) -> None:
-    ids = Vault.ids_for_batch(10)
+    ids = vault.ids_for_batch(10)
     assert len(set(ids)) == 10
     assert {object_id[:2] for object_id in ids} == {ids[0][:2]}
     assert all(_fs.is_object_id(ObjectId(object_id)) for object_id in ids)
