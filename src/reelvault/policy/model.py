@@ -137,9 +137,12 @@ class Retention(_Frozen):
         """Build from the policy-file form (``0``, ``"P30D"``, ``"until_deleted"``...)."""
         return cls.model_validate(spec)
 
-    @property
+    @functools.cached_property
     def duration(self) -> timedelta | None:
-        """The fixed period (``duration``) or the grace after resolution (``until_resolved``)."""
+        """The fixed period (``duration``) or the grace after resolution (``until_resolved``).
+
+        Cached (the model is frozen): every new job and object asks for its expiry.
+        """
         if self.period is None:
             return None
         return parse_duration(self.period).to_timedelta()

@@ -149,11 +149,13 @@ def atomic_write_many(files: Sequence[tuple[Path, bytes]], *, what: str) -> None
     """
     pending: list[tuple[Path, Path, int | None]] = []  # (temp, final, open fd or None)
     try:
-        for directory in {final.parent for final, _ in files}:
-            ensure_private_dir(directory)
         for final, data in files:
             tmp = temp_path(final)
-            created = os.open(tmp, CREATE_FLAGS, PRIVATE_FILE_MODE)
+            try:
+                created = os.open(tmp, CREATE_FLAGS, PRIVATE_FILE_MODE)
+            except FileNotFoundError:  # a new shard directory (tried first: two syscalls less)
+                ensure_private_dir(final.parent)
+                created = os.open(tmp, CREATE_FLAGS, PRIVATE_FILE_MODE)
             pending.append((tmp, final, created))
             write_all(created, data)
         for _, _, written in pending:

@@ -18,6 +18,7 @@ from reelvault.jobs.intake import JobIntake
 from reelvault.jobs.runtime import Runtime
 from reelvault.jobs.service import (
     PreparedJob,
+    cancel_job,
     list_jobs,
     prepare_job,
 )
@@ -70,15 +71,23 @@ def test_jobs_submitted_together_share_one_batch_and_all_land(
     assert {view.id for view in list_jobs(runtime)} == {view.id for view in views}
 
 
-def test_prompts_of_one_batch_share_a_shard_directory(runtime: Runtime) -> None:
+def test_prompts_of_one_batch_share_one_pack_and_are_shredded_one_by_one(
+    runtime: Runtime,
+) -> None:
     prepared = [prepare_job(runtime, fake_request(prompt=f"kite {n}")) for n in range(5)]
     views = service.store_jobs(runtime, prepared)
-    with runtime.session() as session:
-        ids = session.scalars(
-            select(StoredObject.id).where(StoredObject.job_id.in_([v.id for v in views]))
-        ).all()
-    assert len(ids) == 5
-    assert len({object_id[:2] for object_id in ids}) == 1
+    packs = sorted((runtime.settings.vault_dir / "packs").rglob("*.pack"))
+    assert len(packs) == 1
+    assert list((runtime.settings.vault_dir / "blobs").rglob("*")) == []
+    assert [_engine_prompt(runtime, view.id) for view in views] == [f"kite {n}" for n in range(5)]
+
+    cancel_job(runtime, views[0].id, owner_id=views[0].owner_id)  # its prompt is shredded
+    assert [_engine_prompt(runtime, view.id) for view in views[1:]] == [
+        f"kite {n}" for n in range(1, 5)
+    ]
+    for view in views[1:]:
+        cancel_job(runtime, view.id, owner_id=view.owner_id)
+    assert list((runtime.settings.vault_dir / "packs").rglob("*.pack")) == []
 
 
 def test_a_storage_failure_fails_the_batch_and_leaves_nothing(
