@@ -10,7 +10,6 @@ arrive together in one batch (:mod:`reelvault.jobs.intake`); the event loop only
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -56,7 +55,7 @@ async def accept_job(
             prepared = await run_in_threadpool(prepare_job, runtime, request)
         else:
             prepared = prepare_job(runtime, request)
-    return await asyncio.wrap_future(intake.submit(prepared))
+    return await intake.store(prepared)
 
 
 def _prepare(

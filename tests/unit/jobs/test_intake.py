@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -143,3 +144,36 @@ def test_a_restricted_owners_job_is_refused_alone_and_its_upload_shredded(
         refused.result(timeout=10)
     assert [job.id for job in list_jobs(runtime)] == [view.id]
     assert upload.object_id not in set(runtime.vault.object_ids())
+
+
+def test_coroutines_waiting_together_all_get_their_jobs(runtime: Runtime) -> None:
+    intake = JobIntake(runtime)
+    prompts = [f"a heron number {n}" for n in range(6)]
+
+    async def create_all() -> list[service.JobView]:
+        return await asyncio.gather(
+            *(intake.store(prepare_job(runtime, fake_request(prompt=p))) for p in prompts)
+        )
+
+    views = asyncio.run(create_all())
+    assert [_engine_prompt(runtime, view.id) for view in views] == prompts
+
+
+def test_a_caller_that_goes_away_still_gets_its_job_stored(runtime: Runtime) -> None:
+    intake = JobIntake(runtime)
+
+    async def leave_early() -> None:
+        task = asyncio.ensure_future(
+            intake.store(prepare_job(runtime, fake_request(prompt="left early")))
+        )
+        await asyncio.sleep(0)  # queued with the writer
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(leave_early())
+    deadline = time.monotonic() + 10
+    while not list_jobs(runtime) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    (job,) = list_jobs(runtime)
+    assert _engine_prompt(runtime, job.id) == "left early"
