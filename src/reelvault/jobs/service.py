@@ -277,24 +277,12 @@ class PreparedJob:
         job = self.job
         return JobView(
             id=JobId(job["id"]),
-            owner_id=job["owner_id"],
             status=JobStatus(job["status"]),
-            progress=job["progress"],
-            stage=job["stage"],
             task=Task(job["task"]),
-            engine=job["engine"],
-            width=job["width"],
-            height=job["height"],
-            fps=job["fps"],
-            seconds=job["seconds"],
-            seed=job["seed"],
             params=dict(job["params"]),
-            output_format=job["output_format"],
-            attempts=job["attempts"],
-            created_at=job["created_at"],
+            **{name: job[name] for name in _VIEW_COLUMNS},
             started_at=None,
             completed_at=None,
-            expires_at=job["expires_at"],
             output_expires_at=None,
             output_bytes=None,
             output_width=None,
@@ -305,6 +293,24 @@ class PreparedJob:
             has_output=False,
             prompt_kept=any(row["kind"] == objects.PROMPT for row in self.rows),
         )
+
+
+# Columns a new job's view shows as stored.
+_VIEW_COLUMNS = (
+    "owner_id",
+    "progress",
+    "stage",
+    "engine",
+    "width",
+    "height",
+    "fps",
+    "seconds",
+    "seed",
+    "output_format",
+    "attempts",
+    "created_at",
+    "expires_at",
+)
 
 
 def submit_job(

@@ -20,11 +20,13 @@ from reelvault.jobs.runtime import Runtime
 from reelvault.jobs.service import (
     PreparedJob,
     cancel_job,
+    get_job,
     list_jobs,
     prepare_job,
 )
 from reelvault.jobs.uploads import store_upload
 from reelvault.privacy.restrict import set_restricted
+from reelvault.testing import registry_with_fake, settings_for
 from reelvault.types import ObjectId, Task
 from reelvault.vault import _fs as vault_fs
 
@@ -177,3 +179,16 @@ def test_a_caller_that_goes_away_still_gets_its_job_stored(runtime: Runtime) -> 
         time.sleep(0.01)
     (job,) = list_jobs(runtime)
     assert _engine_prompt(runtime, job.id) == "left early"
+
+
+@pytest.mark.parametrize("policy", ["ephemeral", "standard", "library"])
+def test_the_answer_to_a_create_is_the_job_as_stored(tmp_path: Path, policy: str) -> None:
+    settings = settings_for(tmp_path, policy=policy)
+    runtime = Runtime.open(settings, registry=registry_with_fake(settings))
+    intake = JobIntake(runtime)
+    request = fake_request(prompt="write to me at someone@example.com")
+    view = intake.submit(prepare_job(runtime, request)).result(timeout=10)
+    stored = get_job(runtime, view.id)
+    runtime.close()
+    assert stored == view
+    assert view.prompt_kept is (policy != "ephemeral")
