@@ -294,6 +294,8 @@ class _Auditor:
             self.add("orphan", f"vault/blobs/{object_id[:2]}", "ciphertext whose key is gone")
         for object_id in report.keys_without_blob:
             self.add("orphan", f"vault/keys/{object_id[:2]}", "a key whose ciphertext is gone")
+        for pack in report.damaged_packs:
+            self.add("orphan", f"vault/packs/{pack[:2]}", "a damaged pack: its objects are lost")
         referenced = self.referenced_objects()
         cutoff = time.time() - self.grace.total_seconds()
         for vault_id in vault.object_ids():

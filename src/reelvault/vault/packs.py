@@ -145,25 +145,35 @@ class LocalPacks:
             return None
 
     def ids(self) -> Iterator[ObjectId]:
-        """Ids of every object still in a pack (not shredded), sorted."""
-        for pack_file in self._pack_files():
-            with contextlib.suppress(FileNotFoundError), open(pack_file, "rb") as handle:  # noqa: PTH123
-                data = handle.read()
-                pack = pack_file.name.removesuffix(SUFFIX)
-                for number, slot in enumerate(self._slots(data, pack_file)):
-                    if any(data[slot.offset : slot.offset + KEY_REGION + slot.size]):
-                        yield ObjectId(f"{pack}{number:02x}")
+        """Ids of every object still in a pack (not shredded), sorted; damaged packs skipped."""
+        for pack_file, data, slots in self._readable_packs():
+            pack = pack_file.name.removesuffix(SUFFIX)
+            for number, slot in enumerate(slots):
+                if any(data[slot.offset : slot.offset + KEY_REGION + slot.size]):
+                    yield ObjectId(f"{pack}{number:02x}")
 
     def ciphertext_heads(self, size: int) -> Iterator[tuple[Path, bytes]]:
         """(pack file, first ``size`` bytes) of every ciphertext still stored, for audits."""
+        for pack_file, data, slots in self._readable_packs():
+            for slot in slots:
+                start = slot.offset + KEY_REGION
+                ciphertext = data[start : start + slot.size]
+                if any(ciphertext):
+                    yield pack_file, ciphertext[:size]
+
+    def damaged(self) -> list[Path]:
+        """Pack files whose slot table cannot be read (disk damage, tampering).
+
+        None of their objects can be read; shredding any one of them removes the pack.
+        """
+        found = []
         for pack_file in self._pack_files():
             with contextlib.suppress(FileNotFoundError), open(pack_file, "rb") as handle:  # noqa: PTH123
-                data = handle.read()
-                for slot in self._slots(data, pack_file):
-                    start = slot.offset + KEY_REGION
-                    ciphertext = data[start : start + slot.size]
-                    if any(ciphertext):
-                        yield pack_file, ciphertext[:size]
+                try:
+                    self._slots(handle.read(), pack_file)
+                except IntegrityError:
+                    found.append(pack_file)
+        return found
 
     # -- shredding and rotation --------------------------------------------------------
 
@@ -184,7 +194,15 @@ class LocalPacks:
                 if handle is None:
                     continue
                 data = handle.read()
-                slots = self._slots(data, path)
+                try:
+                    slots = self._slots(data, path)
+                except IntegrityError:
+                    # Its slots cannot be found, so none of its objects can be read:
+                    # shredding one of them shreds the whole pack.
+                    if _fs.zero_and_unlink(path):
+                        removed.update(members)
+                        emptied_dirs.add(path.parent)
+                    continue
                 for oid in members:
                     number = self._slot_number(oid)
                     if number >= len(slots):
@@ -232,6 +250,15 @@ class LocalPacks:
     def _slot_number(object_id: ObjectId) -> int:
         return int(object_id[PACK_ID_LENGTH:], 16)
 
+    def _readable_packs(self) -> Iterator[tuple[Path, bytes, list[Slot]]]:
+        for pack_file in self._pack_files():
+            try:
+                with open(pack_file, "rb") as handle:  # noqa: PTH123
+                    data = handle.read()
+                yield pack_file, data, self._slots(data, pack_file)
+            except (FileNotFoundError, IntegrityError):
+                continue  # shredded meanwhile, or damaged (see :meth:`damaged`)
+
     def _pack_files(self) -> Iterator[Path]:
         for pack_id in _fs.sharded_names(self.root, SUFFIX):
             yield self.root / pack_id[:2] / f"{pack_id}{SUFFIX}"
@@ -255,7 +282,10 @@ class LocalPacks:
         if number >= count:
             return None
         handle.seek(len(MAGIC) + _HEAD.size + _SLOT.size * number)
-        offset, size = _SLOT.unpack(handle.read(_SLOT.size))
+        entry = handle.read(_SLOT.size)
+        if len(entry) != _SLOT.size:
+            raise IntegrityError(f"vault pack of object {object_id} is truncated")
+        offset, size = _SLOT.unpack(entry)
         return Slot(offset, size)
 
     @staticmethod
@@ -268,6 +298,8 @@ class LocalPacks:
     def _slots(self, data: bytes, where: object) -> list[Slot]:
         count = self._count(data[: len(MAGIC) + _HEAD.size], where)
         start = len(MAGIC) + _HEAD.size
+        if start + _SLOT.size * count > len(data):
+            raise IntegrityError(f"vault pack {where} is truncated")
         slots = [
             Slot(*_SLOT.unpack_from(data, start + _SLOT.size * number)) for number in range(count)
         ]

@@ -67,14 +67,16 @@ class RotationReport:
 
 @dataclass(frozen=True)
 class OrphanReport:
-    """Halves of objects: ciphertext without a key (unreadable) and keys without ciphertext."""
+    """Halves of objects: ciphertext without a key (unreadable), keys without ciphertext,
+    and packs of small objects too damaged to read."""
 
     blobs_without_key: tuple[ObjectId, ...]
     keys_without_blob: tuple[ObjectId, ...]
+    damaged_packs: tuple[str, ...] = ()  # pack files whose slots cannot be read
 
     @property
     def clean(self) -> bool:
-        return not self.blobs_without_key and not self.keys_without_blob
+        return not self.blobs_without_key and not self.keys_without_blob and not self.damaged_packs
 
 
 class Vault:
@@ -344,6 +346,9 @@ class Vault:
         return OrphanReport(
             blobs_without_key=tuple(sorted(blobs - keys)),
             keys_without_blob=tuple(sorted(keys - blobs)),
+            damaged_packs=tuple(
+                path.name for path in (self._packs.damaged() if self._packs is not None else [])
+            ),
         )
 
     # -- deletion and rotation -----------------------------------------------------------

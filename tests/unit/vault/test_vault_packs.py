@@ -125,6 +125,23 @@ def test_a_damaged_pack_is_an_integrity_error_not_a_crash(vault: Vault, tmp_path
         vault.read_bytes(ids[0])
 
 
+def test_a_pack_with_an_unreadable_slot_table_is_reported_and_shredded_whole(
+    vault: Vault, tmp_path: Path
+) -> None:
+    damaged_ids = _store(vault, [b"one", b"two"])
+    intact_ids = _store(vault, [b"three"])
+    damaged = LocalPacks(tmp_path / "vault" / "packs").path_for(damaged_ids[0])
+    damaged.write_bytes(damaged.read_bytes()[:20])  # the slot table cut short
+    assert list(vault.object_ids()) == intact_ids  # iteration goes on past it
+    report = vault.orphans()
+    assert report.damaged_packs == (damaged.name,)
+    assert not report.clean
+    assert vault.shred(damaged_ids[1])
+    assert not damaged.exists()
+    assert vault.orphans().clean
+    assert vault.read_bytes(intact_ids[0]) == b"three"
+
+
 def test_a_failed_pack_write_leaves_nothing(
     vault: Vault, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -193,3 +210,32 @@ def test_any_batch_reads_back_and_shreds_slot_by_slot(
         alive = [n for n in range(len(ids)) if n not in order[: done + 1]]
         assert [vault.read_bytes(ids[n]) for n in alive] == [payloads[n] for n in alive]
     assert list(vault.object_ids()) == []
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    body=st.one_of(
+        st.binary(max_size=2000),
+        st.binary(max_size=2000).map(lambda tail: b"RVPACK1\n" + tail),
+    ),
+    slot=st.integers(min_value=0, max_value=255),
+)
+def test_any_bytes_in_a_pack_file_give_clear_errors_only(
+    body: bytes, slot: int, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    from .conftest import _make_vault
+
+    root = tmp_path_factory.mktemp("fuzz")
+    vault = _make_vault(root)
+    object_id = ObjectId(pack_ids(1)[0][:-2] + f"{slot:02x}")
+    path = LocalPacks(root / "vault" / "packs").path_for(object_id)
+    path.parent.mkdir(parents=True)
+    path.write_bytes(body)
+    with pytest.raises((KeyNotFoundError, IntegrityError)):
+        vault.read_bytes(object_id)
+    list(vault.object_ids())
+    vault.orphans()
+    vault.shred(object_id)
+    assert not vault.exists(object_id)
