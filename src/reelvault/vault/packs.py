@@ -23,7 +23,6 @@ key that was shredded meanwhile.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import io
 import os
 import struct
@@ -35,6 +34,11 @@ from typing import BinaryIO
 from reelvault.errors import ConflictError, IntegrityError
 from reelvault.types import ObjectId, new_object_id
 from reelvault.vault import _fs
+
+try:
+    import fcntl
+except ImportError:  # Windows: no flock; one process per vault is then the rule
+    fcntl = None  # type: ignore[assignment]
 
 MAGIC = b"RVPACK1\n"
 KEY_REGION = 512
@@ -210,7 +214,7 @@ class LocalPacks:
                     slot = slots[number]
                     region = slice(slot.offset, slot.offset + KEY_REGION + slot.size)
                     if any(data[region]):
-                        os.pwrite(handle.fileno(), bytes(KEY_REGION + slot.size), slot.offset)
+                        _write_at(handle, slot.offset, bytes(KEY_REGION + slot.size))
                         removed.add(oid)
                 if removed & set(members):
                     os.fsync(handle.fileno())
@@ -240,7 +244,7 @@ class LocalPacks:
             handle.seek(slot.offset)
             if not any(handle.read(KEY_REGION)):
                 return False  # shredded meanwhile: never bring a key back
-            os.pwrite(handle.fileno(), key_document.ljust(KEY_REGION, b" "), slot.offset)
+            _write_at(handle, slot.offset, key_document.ljust(KEY_REGION, b" "))
             os.fsync(handle.fileno())
         return True
 
@@ -273,7 +277,8 @@ class LocalPacks:
         except OSError as exc:
             raise _fs.storage_error(exc, "could not open a vault pack") from None
         with handle:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            if fcntl is not None:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
             yield handle
 
     def _slot(self, handle: BinaryIO, number: int, object_id: ObjectId) -> Slot | None:
@@ -306,6 +311,11 @@ class LocalPacks:
         if any(slot.offset + KEY_REGION + slot.size > len(data) for slot in slots):
             raise IntegrityError(f"vault pack {where} is truncated")
         return slots
+
+
+def _write_at(handle: BinaryIO, offset: int, data: bytes) -> None:
+    handle.seek(offset)
+    _fs.write_all(handle.fileno(), data)
 
 
 __all__ = [
