@@ -6,7 +6,10 @@ import asyncio
 import json
 import threading
 import time
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy import select
@@ -31,6 +34,8 @@ from reelvault.types import ObjectId, Task
 from reelvault.vault import _fs as vault_fs
 
 from .helpers import fake_request
+
+T = TypeVar("T")
 
 
 def _engine_prompt(runtime: Runtime, job_id: str) -> str:
@@ -148,6 +153,12 @@ def test_a_restricted_owners_job_is_refused_alone_and_its_upload_shredded(
     assert upload.object_id not in set(runtime.vault.object_ids())
 
 
+def _run_coroutine(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run on an event loop of its own thread (another test may hold this thread's loop)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(make())).result(timeout=30)
+
+
 def test_coroutines_waiting_together_all_get_their_jobs(runtime: Runtime) -> None:
     intake = JobIntake(runtime)
     prompts = [f"a heron number {n}" for n in range(6)]
@@ -157,7 +168,7 @@ def test_coroutines_waiting_together_all_get_their_jobs(runtime: Runtime) -> Non
             *(intake.store(prepare_job(runtime, fake_request(prompt=p))) for p in prompts)
         )
 
-    views = asyncio.run(create_all())
+    views = _run_coroutine(create_all)
     assert [_engine_prompt(runtime, view.id) for view in views] == prompts
 
 
@@ -173,7 +184,7 @@ def test_a_caller_that_goes_away_still_gets_its_job_stored(runtime: Runtime) -> 
         with pytest.raises(asyncio.CancelledError):
             await task
 
-    asyncio.run(leave_early())
+    _run_coroutine(leave_early)
     deadline = time.monotonic() + 10
     while not list_jobs(runtime) and time.monotonic() < deadline:
         time.sleep(0.01)
