@@ -303,11 +303,12 @@ class Vault:
         """True when both the key and the ciphertext of ``object_id`` are present."""
         if self._keys.exists(object_id) and self._blobs.exists(object_id):
             return True
-        return (
-            self._packs is not None
-            and _fs.is_object_id(object_id)
-            and self._packs.get(object_id) is not None
-        )
+        if self._packs is None or not _fs.is_object_id(object_id):
+            return False
+        try:
+            return self._packs.get(object_id) is not None
+        except IntegrityError:  # a damaged pack: nothing in it can be read
+            return False
 
     def object_ids(self) -> Iterator[ObjectId]:
         """Ids of complete objects (key and ciphertext), sorted."""

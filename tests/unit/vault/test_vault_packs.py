@@ -133,6 +133,7 @@ def test_a_pack_with_an_unreadable_slot_table_is_reported_and_shredded_whole(
     damaged = LocalPacks(tmp_path / "vault" / "packs").path_for(damaged_ids[0])
     damaged.write_bytes(damaged.read_bytes()[:20])  # the slot table cut short
     assert list(vault.object_ids()) == intact_ids  # iteration goes on past it
+    assert not vault.exists(damaged_ids[0])
     report = vault.orphans()
     assert report.damaged_packs == (damaged.name,)
     assert not report.clean
