@@ -174,7 +174,14 @@ def _valid_ip(text: bytes) -> bool:
             address = address.ipv4_mapped
         elif text.count(b":") < 7 and b"::" not in text:
             return False
+        elif not any(address in block for block in _CLIENT_IPV6):
+            # Random bytes in a binary file (a database page) spell "a::b" now and then;
+            # a client's address is global unicast or unique-local.
+            return False
     return not (address.is_loopback or address.is_unspecified or address.is_link_local)
+
+
+_CLIENT_IPV6 = (ipaddress.IPv6Network("2000::/3"), ipaddress.IPv6Network("fc00::/7"))
 
 
 # -- the checks -----------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from reelvault.jobs import objects
 from reelvault.jobs.runtime import Runtime
 from reelvault.jobs.service import JobRequest, finish_job, submit_job
 from reelvault.jobs.worker import Worker
-from reelvault.privacy import audit
+from reelvault.privacy import audit, privacy_audit
 from reelvault.privacy.privacy_audit import KINDS, run_audit
 from reelvault.types import DataClass, JobStatus
 
@@ -164,3 +164,20 @@ def test_each_planted_violation_is_caught(
     # A finding says where and what, never the text it found.
     text = str(result.to_dict())
     assert "bob.smith" not in text and "198.51.100.23" not in text and "Marmalade" not in text
+
+
+@pytest.mark.parametrize(
+    ("text", "flagged"),
+    [
+        (b"2001:db8::1", True),  # global unicast (documentation block)
+        (b"2a02:1810:4d02:aa00:1:2:3:4", True),
+        (b"fd12:3456::7", True),  # unique-local: a client on the LAN
+        (b"::ffff:198.51.100.23", True),  # an IPv4 client seen through IPv6
+        (b"a::b", False),  # what random bytes spell: reserved space, no client has it
+        (b"1:2:3:4:5:6:7:8", False),
+        (b"::1", False),
+        (b"fe80::1", False),
+    ],
+)
+def test_which_ipv6_texts_count_as_a_client_address(text: bytes, flagged: bool) -> None:
+    assert privacy_audit._valid_ip(text) is flagged
