@@ -23,7 +23,6 @@ key that was shredded meanwhile.
 from __future__ import annotations
 
 import contextlib
-import io
 import os
 import struct
 from collections.abc import Iterable, Iterator, Sequence
@@ -136,10 +135,6 @@ class LocalPacks:
         if not any(key_document) or len(ciphertext) != slot.size:
             return None
         return PackedObject(key_document.rstrip(b" "), ciphertext)
-
-    def open_ciphertext(self, object_id: ObjectId) -> BinaryIO | None:
-        packed = self.get(object_id)
-        return None if packed is None else io.BytesIO(packed.ciphertext)
 
     def stored_at(self, object_id: ObjectId) -> float | None:
         """When the object's pack was written (its mtime), or None when there is none."""
