@@ -12,9 +12,9 @@ again with the next job, so an idle app holds no thread.
 Jobs arrive prepared (checked, their rows built): the writer does only what must be
 serial, so the next batch is prepared while this one waits for the disk.
 
-Durability is unchanged: a job's future resolves only after its batch is stored. An
-event loop waiting on several jobs of a batch is woken once for all of them
-(:meth:`JobIntake.store`), not once per job.
+Durability is unchanged: :meth:`JobIntake.store` returns only after its job's batch is
+stored. An event loop waiting on several jobs of a batch is woken once for all of them,
+not once per job.
 """
 
 from __future__ import annotations
@@ -23,8 +23,7 @@ import asyncio
 import contextlib
 import queue
 import threading
-from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from reelvault.jobs.runtime import Runtime
 from reelvault.jobs.service import JobView, PreparedJob, admit_and_store
@@ -39,9 +38,7 @@ Outcome = JobView | Exception
 @dataclass
 class _Submission:
     prepared: PreparedJob
-    # A thread waits on ``future``; a coroutine on ``waiter``, settled on its own loop.
-    future: Future[JobView] = field(default_factory=Future)
-    waiter: asyncio.Future[JobView] | None = None
+    waiter: asyncio.Future[JobView]  # settled on the loop of the coroutine that waits
 
 
 class JobIntake:
@@ -54,22 +51,13 @@ class JobIntake:
         self._lock = threading.Lock()
         self._writer: threading.Thread | None = None
 
-    def submit(self, prepared: PreparedJob) -> Future[JobView]:
-        """Queue a job; the future holds its view once stored, or the error that refused it."""
-        submission = _Submission(prepared)
-        self._enqueue(submission)
-        return submission.future
-
     async def store(self, prepared: PreparedJob) -> JobView:
-        """:meth:`submit` for a coroutine: the job's view once stored, or the refusal raised.
+        """Queue a job and wait: its view once stored, or the error that refused it.
 
         If the caller is cancelled (its client went away) the job is still stored.
         """
         waiter: asyncio.Future[JobView] = asyncio.get_running_loop().create_future()
-        self._enqueue(_Submission(prepared, waiter=waiter))
-        return await waiter
-
-    def _enqueue(self, submission: _Submission) -> None:
+        submission = _Submission(prepared, waiter)
         with self._lock:
             self._queue.put(submission)
             if self._writer is None:
@@ -77,6 +65,7 @@ class JobIntake:
                     target=self._write_batches, name="reelvault-intake", daemon=True
                 )
                 self._writer.start()
+        return await waiter
 
     def _write_batches(self) -> None:
         try:
@@ -107,12 +96,9 @@ class JobIntake:
             self._write(batch)
 
     def _write(self, batch: list[_Submission]) -> None:
-        # From here on a future cannot be cancelled. One cancelled already (its client
-        # went away) is still stored, as it would have been by a thread of the pool:
-        # its uploads are in the vault and must end up owned by a job or shredded.
-        for submission in batch:
-            if submission.waiter is None:
-                submission.future.set_running_or_notify_cancel()
+        # A job whose caller went away meanwhile is still stored, as it would have been
+        # by a thread of the pool: its uploads are in the vault and must end up owned by
+        # a job or shredded.
         outcomes: list[Outcome]
         try:
             outcomes = admit_and_store(self._runtime, [item.prepared for item in batch])
@@ -121,28 +107,22 @@ class JobIntake:
         by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[JobView], Outcome]]]
         by_loop = {}
         for submission, outcome in zip(batch, outcomes, strict=True):
-            if submission.waiter is not None:
-                loop = submission.waiter.get_loop()
-                by_loop.setdefault(loop, []).append((submission.waiter, outcome))
-            elif not submission.future.cancelled():
-                _settle(submission.future, outcome)
+            loop = submission.waiter.get_loop()
+            by_loop.setdefault(loop, []).append((submission.waiter, outcome))
         for loop, settled in by_loop.items():
             with contextlib.suppress(RuntimeError):  # that loop has closed: nobody waits
                 loop.call_soon_threadsafe(_settle_all, settled)
 
 
-def _settle(future: Future[JobView] | asyncio.Future[JobView], outcome: Outcome) -> None:
-    if isinstance(outcome, Exception):  # that owner's refusal, or the batch's failure
-        future.set_exception(outcome)
-    else:
-        future.set_result(outcome)
-
-
 def _settle_all(settled: list[tuple[asyncio.Future[JobView], Outcome]]) -> None:
     """Runs on the waiters' loop: one wake-up for every job of the batch it waits on."""
     for waiter, outcome in settled:
-        if not waiter.done():  # a cancelled caller
-            _settle(waiter, outcome)
+        if waiter.done():  # a cancelled caller
+            continue
+        if isinstance(outcome, Exception):  # that owner's refusal, or the batch's failure
+            waiter.set_exception(outcome)
+        else:
+            waiter.set_result(outcome)
 
 
 __all__ = ["IDLE_EXIT_S", "MAX_BATCH", "JobIntake"]

@@ -6,8 +6,8 @@ import asyncio
 import json
 import threading
 import time
-from collections.abc import Callable, Coroutine
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Coroutine
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -51,6 +51,25 @@ def _engine_prompt(runtime: Runtime, job_id: str) -> str:
     return prompt
 
 
+def _in_own_loop(coroutine: Coroutine[Any, Any, T]) -> Future[T]:
+    """Run on an event loop of its own thread (another test may hold this thread's loop)."""
+    pool = ThreadPoolExecutor(max_workers=1)
+    future = pool.submit(asyncio.run, coroutine)
+    pool.shutdown(wait=False)
+    return future
+
+
+async def _store_all(
+    intake: JobIntake, prepared: list[PreparedJob]
+) -> list[service.JobView | BaseException]:
+    """Store from coroutines waiting together; each job's view, or the error it got."""
+    return await asyncio.gather(*(intake.store(job) for job in prepared), return_exceptions=True)
+
+
+def _store(intake: JobIntake, prepared: PreparedJob) -> service.JobView:
+    return _in_own_loop(intake.store(prepared)).result(timeout=30)
+
+
 def test_jobs_submitted_together_share_one_batch_and_all_land(
     runtime: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -68,10 +87,13 @@ def test_jobs_submitted_together_share_one_batch_and_all_land(
     monkeypatch.setattr(intake_module, "admit_and_store", counting_store)
     intake = JobIntake(runtime)
     prompts = [f"a lighthouse number {n}" for n in range(6)]
-    futures = [intake.submit(prepare_job(runtime, fake_request(prompt=p))) for p in prompts]
+    storing = _in_own_loop(
+        _store_all(intake, [prepare_job(runtime, fake_request(prompt=p)) for p in prompts])
+    )
     time.sleep(0.2)
     release.set()
-    views = [future.result(timeout=10) for future in futures]
+    views = storing.result(timeout=30)
+    assert all(isinstance(view, service.JobView) for view in views), views
 
     assert sorted(batches) == [1, 5] or batches == [6], batches
     assert len({view.id for view in views}) == 6
@@ -106,10 +128,11 @@ def test_a_storage_failure_fails_the_batch_and_leaves_nothing(
 
     monkeypatch.setattr(vault_fs, "atomic_write_many", full_disk)
     intake = JobIntake(runtime)
-    futures = [intake.submit(prepare_job(runtime, fake_request())) for _ in range(3)]
-    for future in futures:
-        with pytest.raises(StorageError, match="no space left"):
-            future.result(timeout=10)
+    outcomes = _in_own_loop(
+        _store_all(intake, [prepare_job(runtime, fake_request()) for _ in range(3)])
+    ).result(timeout=30)
+    assert [type(outcome) for outcome in outcomes] == [StorageError] * 3
+    assert all("no space left" in str(outcome) for outcome in outcomes)
     assert list_jobs(runtime) == []
     assert list(runtime.vault.object_ids()) == []
     assert list(runtime.vault._blobs.ids()) == []
@@ -120,13 +143,13 @@ def test_the_writer_stops_when_idle_and_starts_again(
 ) -> None:
     monkeypatch.setattr(intake_module, "IDLE_EXIT_S", 0.05)
     intake = JobIntake(runtime)
-    first = intake.submit(prepare_job(runtime, fake_request())).result(timeout=10)
+    first = _store(intake, prepare_job(runtime, fake_request()))
     writer = intake._writer
     assert writer is not None
     writer.join(timeout=5)
     assert not writer.is_alive()
     assert intake._writer is None
-    second = intake.submit(prepare_job(runtime, fake_request())).result(timeout=10)
+    second = _store(intake, prepare_job(runtime, fake_request()))
     assert {first.id, second.id} == {view.id for view in list_jobs(runtime)}
 
 
@@ -137,38 +160,37 @@ def test_a_restricted_owners_job_is_refused_alone_and_its_upload_shredded(
     photo = (Path(__file__).parents[2] / "data" / "fullbody_yoga_beach.jpg").read_bytes()
     upload = store_upload(runtime, "image", [photo], max_bytes=10**7)
     intake = JobIntake(runtime)
-    refused = intake.submit(
-        prepare_job(
-            runtime,
-            fake_request(task=Task.IMAGE_TO_VIDEO, prompt=None, owner_id="owner-restricted"),
-            [upload],
+    refused, view = _in_own_loop(
+        _store_all(
+            intake,
+            [
+                prepare_job(
+                    runtime,
+                    fake_request(
+                        task=Task.IMAGE_TO_VIDEO, prompt=None, owner_id="owner-restricted"
+                    ),
+                    [upload],
+                ),
+                prepare_job(runtime, fake_request(owner_id="owner-free")),
+            ],
         )
-    )
-    accepted = intake.submit(prepare_job(runtime, fake_request(owner_id="owner-free")))
+    ).result(timeout=30)
 
-    view = accepted.result(timeout=10)
-    with pytest.raises(ForbiddenError, match="restricted at your request"):
-        refused.result(timeout=10)
+    assert isinstance(refused, ForbiddenError)
+    assert "restricted at your request" in str(refused)
+    assert isinstance(view, service.JobView)
     assert [job.id for job in list_jobs(runtime)] == [view.id]
     assert upload.object_id not in set(runtime.vault.object_ids())
-
-
-def _run_coroutine(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    """Run on an event loop of its own thread (another test may hold this thread's loop)."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(lambda: asyncio.run(make())).result(timeout=30)
 
 
 def test_coroutines_waiting_together_all_get_their_jobs(runtime: Runtime) -> None:
     intake = JobIntake(runtime)
     prompts = [f"a heron number {n}" for n in range(6)]
 
-    async def create_all() -> list[service.JobView]:
-        return await asyncio.gather(
-            *(intake.store(prepare_job(runtime, fake_request(prompt=p))) for p in prompts)
-        )
-
-    views = _run_coroutine(create_all)
+    views = _in_own_loop(
+        _store_all(intake, [prepare_job(runtime, fake_request(prompt=p)) for p in prompts])
+    ).result(timeout=30)
+    assert all(isinstance(view, service.JobView) for view in views), views
     assert [_engine_prompt(runtime, view.id) for view in views] == prompts
 
 
@@ -184,7 +206,7 @@ def test_a_caller_that_goes_away_still_gets_its_job_stored(runtime: Runtime) -> 
         with pytest.raises(asyncio.CancelledError):
             await task
 
-    _run_coroutine(leave_early)
+    _in_own_loop(leave_early()).result(timeout=30)
     deadline = time.monotonic() + 10
     while not list_jobs(runtime) and time.monotonic() < deadline:
         time.sleep(0.01)
@@ -198,7 +220,7 @@ def test_the_answer_to_a_create_is_the_job_as_stored(tmp_path: Path, policy: str
     runtime = Runtime.open(settings, registry=registry_with_fake(settings))
     intake = JobIntake(runtime)
     request = fake_request(prompt="write to me at someone@example.com")
-    view = intake.submit(prepare_job(runtime, request)).result(timeout=10)
+    view = _store(intake, prepare_job(runtime, request))
     stored = get_job(runtime, view.id)
     runtime.close()
     assert stored == view
