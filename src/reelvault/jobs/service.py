@@ -160,7 +160,7 @@ def resolve_engine(
         return model.removeprefix(MODEL_PREFIX), {}
     if model in names:
         return model, {}
-    if not model.startswith(MODEL_PREFIX):
+    if resolving_waits(runtime, engine=engine, model=model):
         for candidate in runtime.registry:
             hosts = getattr(candidate, "hosts_model", None)
             if callable(hosts) and hosts(model):

@@ -417,9 +417,11 @@ class Vault:
             except KeyNotFoundError:  # shredded while we were rotating
                 continue
             rewrapped += 1
-        for oid in self._packs.ids() if self._packs is not None else ():
+        packs = self._packs
+        for oid in packs.ids() if packs is not None else ():
+            assert packs is not None  # (mypy does not carry the narrowing into the loop)
             try:
-                packed = self._packs.get(oid) if self._packs is not None else None
+                packed = packs.get(oid)
                 if packed is None:
                     continue  # shredded while we were rotating
                 wrapped = decode_document(oid, packed.key_document)
@@ -427,11 +429,11 @@ class Vault:
                     current += 1
                     continue
                 dek = self._keyring.unwrap(wrapped, oid)
-                rewrapped_document = encode_document(self._keyring.wrap(dek, oid))
+                document = encode_document(self._keyring.wrap(dek, oid))
             except IntegrityError:
                 failed.append(oid)
                 continue
-            if self._packs is not None and self._packs.replace_key(oid, rewrapped_document):
+            if packs.replace_key(oid, document):  # False: shredded while we were rotating
                 rewrapped += 1
         retired = () if failed else self._keyring.retire_inactive_keys()
         return RotationReport(
