@@ -69,6 +69,11 @@ class Slot:
     offset: int
     size: int  # of the ciphertext
 
+    @property
+    def region(self) -> slice:
+        """Where the slot's wrapped key and ciphertext lie in the pack's bytes."""
+        return slice(self.offset, self.offset + KEY_REGION + self.size)
+
 
 @dataclass(frozen=True)
 class PackedObject:
@@ -119,20 +124,19 @@ class LocalPacks:
 
     def get(self, object_id: ObjectId) -> PackedObject | None:
         """The object's wrapped key and ciphertext; None when not stored (or shredded)."""
-        slot_number = self._slot_number(object_id)
+        path = self.path_for(object_id)
         try:
-            with open(self.path_for(object_id), "rb") as handle:  # noqa: PTH123
-                slot = self._slot(handle, slot_number, object_id)
-                if slot is None:
-                    return None
-                handle.seek(slot.offset)
-                region = handle.read(KEY_REGION + slot.size)
+            data = path.read_bytes()  # a pack is small: a batch of prompts
         except FileNotFoundError:
             return None
         except OSError as exc:
             raise _fs.storage_error(exc, "could not read a vault pack") from None
+        slot = self._slot(data, object_id)
+        if slot is None:
+            return None
+        region = data[slot.region]
         key_document, ciphertext = region[:KEY_REGION], region[KEY_REGION:]
-        if not any(key_document) or len(ciphertext) != slot.size:
+        if not any(key_document):
             return None
         return PackedObject(key_document.rstrip(b" "), ciphertext)
 
@@ -148,7 +152,7 @@ class LocalPacks:
         for pack_file, data, slots in self._readable_packs():
             pack = pack_file.name.removesuffix(SUFFIX)
             for number, slot in enumerate(slots):
-                if any(data[slot.offset : slot.offset + KEY_REGION + slot.size]):
+                if any(data[slot.region]):
                     yield ObjectId(f"{pack}{number:02x}")
 
     def ciphertext_heads(self, size: int) -> Iterator[tuple[Path, bytes]]:
@@ -207,17 +211,14 @@ class LocalPacks:
                     if number >= len(slots):
                         continue
                     slot = slots[number]
-                    region = slice(slot.offset, slot.offset + KEY_REGION + slot.size)
-                    if any(data[region]):
+                    if any(data[slot.region]):
                         _write_at(handle, slot.offset, bytes(KEY_REGION + slot.size))
                         removed.add(oid)
                 if removed & set(members):
                     os.fsync(handle.fileno())
                     handle.seek(0)
                     data = handle.read()
-                if not any(
-                    any(data[slot.offset : slot.offset + KEY_REGION + slot.size]) for slot in slots
-                ):
+                if not any(any(data[slot.region]) for slot in slots):
                     # The last object of the pack is gone: so is the pack.
                     _fs.zero_and_unlink(path)
                     emptied_dirs.add(path.parent)
@@ -233,11 +234,9 @@ class LocalPacks:
         with self._locked(path) as handle:
             if handle is None:
                 return False
-            slot = self._slot(handle, self._slot_number(object_id), object_id)
-            if slot is None:
-                return False
-            handle.seek(slot.offset)
-            if not any(handle.read(KEY_REGION)):
+            data = handle.read()
+            slot = self._slot(data, object_id)
+            if slot is None or not any(data[slot.offset : slot.offset + KEY_REGION]):
                 return False  # shredded meanwhile: never bring a key back
             _write_at(handle, slot.offset, key_document.ljust(KEY_REGION, b" "))
             os.fsync(handle.fileno())
@@ -276,34 +275,22 @@ class LocalPacks:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
             yield handle
 
-    def _slot(self, handle: BinaryIO, number: int, object_id: ObjectId) -> Slot | None:
-        head = handle.read(len(MAGIC) + _HEAD.size)
-        count = self._count(head, object_id)
-        if number >= count:
-            return None
-        handle.seek(len(MAGIC) + _HEAD.size + _SLOT.size * number)
-        entry = handle.read(_SLOT.size)
-        if len(entry) != _SLOT.size:
-            raise IntegrityError(f"vault pack of object {object_id} is truncated")
-        offset, size = _SLOT.unpack(entry)
-        return Slot(offset, size)
-
-    @staticmethod
-    def _count(head: bytes, where: object) -> int:
-        if len(head) < len(MAGIC) + _HEAD.size or not head.startswith(MAGIC):
-            raise IntegrityError(f"vault pack {where} is malformed")
-        count: int = _HEAD.unpack_from(head, len(MAGIC))[0]
-        return count
+    def _slot(self, data: bytes, object_id: ObjectId) -> Slot | None:
+        slots = self._slots(data, f"of object {object_id}")
+        number = self._slot_number(object_id)
+        return slots[number] if number < len(slots) else None
 
     def _slots(self, data: bytes, where: object) -> list[Slot]:
-        count = self._count(data[: len(MAGIC) + _HEAD.size], where)
         start = len(MAGIC) + _HEAD.size
+        if len(data) < start or not data.startswith(MAGIC):
+            raise IntegrityError(f"vault pack {where} is malformed")
+        count: int = _HEAD.unpack_from(data, len(MAGIC))[0]
         if start + _SLOT.size * count > len(data):
             raise IntegrityError(f"vault pack {where} is truncated")
         slots = [
             Slot(*_SLOT.unpack_from(data, start + _SLOT.size * number)) for number in range(count)
         ]
-        if any(slot.offset + KEY_REGION + slot.size > len(data) for slot in slots):
+        if any(slot.region.stop > len(data) for slot in slots):
             raise IntegrityError(f"vault pack {where} is truncated")
         return slots
 
