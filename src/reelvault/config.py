@@ -6,7 +6,9 @@ Settings are built once by the entry point (CLI, app factory, worker) with
 
 from __future__ import annotations
 
+import hashlib
 import os
+import tempfile
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -23,6 +25,25 @@ CONFIG_FILE_ENV = "REELVAULT_CONFIG"
 
 def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("reelvault", appauthor=False))
+
+
+RAM_BACKED_DIR = Path("/dev/shm")  # noqa: S108 - a tmpfs on Linux, checked before use
+
+
+def default_scratch_root(data_dir: Path) -> Path:
+    """A scratch root in memory where the system has one, else in the system temp folder.
+
+    Decrypted inputs and rendered frames live there while a job runs. In RAM they never
+    reach a disk, so neither a backup of ``data_dir`` nor the disk's free blocks can hold
+    them after the job. Each data directory gets its own folder (named by a hash of its
+    path), inside a per-user folder that only its owner may enter.
+    """
+    base = RAM_BACKED_DIR
+    if not (base.is_dir() and os.access(base, os.W_OK | os.X_OK)):
+        base = Path(tempfile.gettempdir())
+    user = os.getuid() if hasattr(os, "getuid") else os.getlogin()  # no uids on Windows
+    deployment = hashlib.sha256(str(data_dir.expanduser().absolute()).encode()).hexdigest()[:16]
+    return base / f"reelvault-{user}" / deployment
 
 
 class Settings(BaseSettings):
@@ -59,6 +80,14 @@ class Settings(BaseSettings):
         description=(
             "Key-encryption key file (created with mode 0600 on first run); "
             "default <data_dir>/master.key."
+        ),
+    )
+    scratch_root: Path | None = Field(
+        default=None,
+        description=(
+            "Where jobs get their private scratch directories (decrypted inputs, rendered "
+            "frames); default: a RAM-backed folder (/dev/shm) where one exists, else the "
+            "system temp folder, so plaintext never reaches the disk that backups copy."
         ),
     )
     vault_segment_size: int = Field(
@@ -195,7 +224,13 @@ class Settings(BaseSettings):
     )
 
     @field_validator(
-        "data_dir", "key_file", "models_dir", "provenance_dir", "comfyui_workflow", mode="after"
+        "data_dir",
+        "key_file",
+        "models_dir",
+        "provenance_dir",
+        "comfyui_workflow",
+        "scratch_root",
+        mode="after",
     )
     @classmethod
     def _expand(cls, value: Path | None) -> Path | None:
@@ -227,7 +262,10 @@ class Settings(BaseSettings):
 
     @property
     def scratch_dir(self) -> Path:
-        return self.data_dir / "scratch"
+        """This deployment's scratch root: ``scratch_root`` or a RAM-backed default."""
+        if self.scratch_root is not None:
+            return self.scratch_root
+        return default_scratch_root(self.data_dir)
 
     def censored(self) -> dict[str, Any]:
         """Settings safe to print: secrets replaced, nothing else hidden."""

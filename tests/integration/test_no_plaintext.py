@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from reelvault.config import default_scratch_root
 from tests.cli_helpers import run_cli
 
 PROMPT = "Quixotic heron named Bartholomew gliding over a neon harbour"
@@ -59,7 +60,9 @@ def test_data_dir_holds_no_plaintext_after_a_run(tmp_path: Path, policy: str) ->
     media_needles.remove(b"moov")  # 4 bytes: too short for ciphertext, checked on headers below
     media_needles.remove(b"mdat")
     assert _offenders(data, media_needles) == []
-    assert [p.name for p in (data / "scratch").iterdir()] == []
+    # Scratch space (RAM-backed, outside the data dir by default) is empty or gone.
+    scratch = default_scratch_root(data)
+    assert not scratch.exists() or list(scratch.iterdir()) == []
     # Logs and terminal output do not carry the prompt either.
     assert "Bartholomew" not in result.stderr
     assert "Bartholomew" not in result.stdout

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from reelvault.cli.state import state_of
-from reelvault.config import load_settings
+from reelvault.config import Settings, load_settings
 from reelvault.errors import ConfigError
 from reelvault.jobs.owners import keys_configured
 from reelvault.jobs.runtime import Runtime
@@ -22,6 +22,29 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def key_file_warning(settings: Settings) -> str | None:
+    """A warning when a deployment others reach keeps its key file inside ``data_dir``.
+
+    Crypto-shredding destroys an object's wrapped key; its ciphertext is useless only
+    while the key-encryption key that wrapped it is not beside an older copy of the
+    wrapped keys. A backup of ``data_dir`` that holds the key file too undoes every
+    shredding done since it was taken (docs/operations.md).
+    """
+    if settings.master_key is not None:
+        return None
+    public = not is_loopback(settings.host) or settings.public_base_url is not None
+    key_file = settings.resolved_key_file.expanduser().absolute()
+    data_dir = settings.data_dir.expanduser().absolute()
+    if not public or not key_file.is_relative_to(data_dir):
+        return None
+    return (
+        f"the key-encryption key file {key_file} lies inside data_dir: a backup of data_dir "
+        "would hold the key beside the data it protects, and restoring it would revive "
+        "crypto-shredded data. Keep the key apart (key_file on another volume, or "
+        "master_key from a secret store); see docs/operations.md"
+    )
 
 
 def serve(
@@ -55,6 +78,10 @@ def serve(
             "could use it. Create a key first (reelvault keys create --name NAME) or bind to "
             "127.0.0.1."
         )
+    warning = key_file_warning(settings)
+    if warning is not None:
+        logging.getLogger("reelvault.serve").warning(warning)
+        state.errors.print(f"warning: {warning}")
     app = create_app(settings, runtime=runtime, worker_mode="process")
     state.errors.print(
         f"reelvault on http://{settings.host}:{settings.port} "
@@ -71,4 +98,4 @@ def serve(
     runtime.close()
 
 
-__all__ = ["is_loopback", "serve"]
+__all__ = ["is_loopback", "key_file_warning", "serve"]

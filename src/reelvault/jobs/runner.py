@@ -22,7 +22,7 @@ from reelvault.errors import JobCancelledError, LeaseLostError, ReelvaultError
 from reelvault.jobs import objects
 from reelvault.jobs.consent_gate import check_provider_consent
 from reelvault.jobs.progress import JobProgress
-from reelvault.jobs.runtime import Runtime, ensure_private_dir
+from reelvault.jobs.runtime import Runtime, ensure_private_dir, ensure_scratch_root
 from reelvault.jobs.service import INPUT_KIND_PREFIX, finish_job
 from reelvault.media.encode import encode_h264
 from reelvault.media.encode_webm import encode_webm
@@ -57,6 +57,7 @@ def prepare_scratch(runtime: Runtime, job_id: str) -> Path:
     """A fresh private scratch directory for the job (a dead attempt's leftovers go first)."""
     path = scratch_path(runtime, job_id)
     shutil.rmtree(path, ignore_errors=True)
+    ensure_scratch_root(runtime.settings)  # another process may have removed it
     return ensure_private_dir(path)
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import stat
 import threading
 import time
 from collections.abc import Iterator
@@ -28,6 +30,31 @@ def ensure_private_dir(path: Path) -> Path:
         path.chmod(0o700)
     except OSError as exc:
         raise StorageError(f"cannot create directory {path}: {exc.strerror}") from None
+    return path
+
+
+def ensure_scratch_root(settings: Settings) -> Path:
+    """Create the scratch root, refusing a default one another user could reach or redirect.
+
+    The default root lies in a folder every user may write to (``/dev/shm`` or the temp
+    folder), so its per-user parent could have been made in advance by someone else, or be
+    a symlink to their folder: decrypted inputs would then land where they can read them.
+    A ``scratch_root`` the operator chose is theirs to place.
+    """
+    path = settings.scratch_dir
+    if settings.scratch_root is not None:
+        return ensure_private_dir(path)
+    ensure_private_dir(path.parent)
+    ensure_private_dir(path)
+    me = os.getuid() if hasattr(os, "getuid") else None  # no uids on Windows
+    for folder in (path.parent, path):
+        info = folder.lstat()
+        shared = me is not None and (info.st_uid != me or bool(info.st_mode & 0o077))
+        if stat.S_ISLNK(info.st_mode) or shared:
+            raise StorageError(
+                f"scratch folder {folder} is not private to this user (a symlink, another "
+                "owner, or open to others): remove it or set scratch_root"
+            )
     return path
 
 
@@ -61,7 +88,7 @@ class Runtime:
         run_migrations: bool = True,
     ) -> Runtime:
         ensure_private_dir(settings.data_dir)
-        ensure_private_dir(settings.scratch_dir)
+        ensure_scratch_root(settings)
         policy = load_policy(settings.policy)
         vault = Vault.from_settings(settings)
         db = make_db_engine(settings.resolved_database_url)
@@ -106,6 +133,10 @@ class Runtime:
 
     def close(self) -> None:
         self.db.dispose()
+        # The scratch root lives in memory or the temp folder, not in data_dir: leave no
+        # empty folder behind there (jobs remove their own; a busy root stays).
+        with contextlib.suppress(OSError):
+            self.settings.scratch_dir.rmdir()
 
 
-__all__ = ["Runtime", "ensure_private_dir"]
+__all__ = ["Runtime", "ensure_private_dir", "ensure_scratch_root"]

@@ -136,7 +136,10 @@ def _plaintext_files(runtime: Runtime, log_dirs: Sequence[Path], live: set[str])
     settings = runtime.settings
     skip_dirs = [settings.vault_dir, settings.resolved_models_dir, settings.resolved_provenance_dir]
     skip_files = {settings.resolved_key_file.resolve()}
-    for root in [settings.data_dir, *log_dirs]:
+    roots = [settings.data_dir, *log_dirs]
+    if not _is_within(settings.scratch_dir, settings.data_dir):
+        roots.append(settings.scratch_dir)  # RAM-backed by default, outside data_dir
+    for root in roots:
         if not root.is_dir():
             continue
         for path in sorted(root.rglob("*")):
@@ -199,7 +202,8 @@ class _Auditor:
         self.result.findings.append(Finding(kind, where, detail))
 
     def where(self, path: Path) -> str:
-        for root in [self.runtime.settings.data_dir, *self.log_dirs]:
+        settings = self.runtime.settings
+        for root in [settings.data_dir, settings.scratch_dir, *self.log_dirs]:
             if _is_within(path, root):
                 return f"{root.name}/{path.resolve().relative_to(root.resolve())}"
         return path.name
