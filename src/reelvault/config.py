@@ -121,6 +121,14 @@ class Settings(BaseSettings):
     sweep_interval_seconds: float = Field(
         default=300.0, gt=0, description="How often the retention sweeper runs."
     )
+    orphan_grace_seconds: float = Field(
+        default=3600.0,
+        ge=60,
+        description=(
+            "How old a vault object that no row refers to (left by a crash) must be before "
+            "the sweeper shreds it; work in flight writes its row well within this."
+        ),
+    )
     host: str = Field(default="127.0.0.1", description="Address `reelvault serve` binds to.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `reelvault serve` binds to.")
     rate_limit_per_minute: int = Field(

@@ -448,9 +448,10 @@ def store_jobs(runtime: Runtime, batch: Sequence[PreparedJob]) -> list[JobView]:
     The vault makes the whole batch durable with one round of fsyncs, and one database
     transaction inserts every row (group commit; see :mod:`reelvault.jobs.intake`).
     Encrypting happens before the transaction, so the write lock is held for the inserts
-    only; a crash between the two leaves encrypted objects no row points to (unreadable
-    without their rows; reported by the vault's orphan audit). On any failure the whole
-    batch is undone: prompts shredded, uploads discarded.
+    only; a crash between the two leaves encrypted objects no row points to: still
+    readable with the vault's key, so the retention sweeper shreds such orphans once they
+    are older than ``orphan_grace_seconds`` (and the privacy audit reports them). On any
+    failure the whole batch is undone: prompts shredded, uploads discarded.
     """
     payloads: list[tuple[ObjectId, bytes]] = []
     rows_to_write = [payload for prepared in batch for payload in prepared.payloads]

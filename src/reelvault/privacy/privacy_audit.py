@@ -36,9 +36,8 @@ from typing import Any
 from sqlalchemy import func, inspect, select
 
 from reelvault.db.base import Base
-from reelvault.db.dsr_models import DataSubjectRequest
-from reelvault.db.models import Job, Owner, StoredObject
-from reelvault.db.privacy_models import NotifySubscription, PrivacySecret
+from reelvault.db.models import Job, StoredObject
+from reelvault.db.references import vault_references
 from reelvault.errors import VaultError
 from reelvault.jobs import objects
 from reelvault.jobs.runtime import Runtime
@@ -327,20 +326,7 @@ class _Auditor:
 
     def referenced_objects(self) -> set[str]:
         with self.runtime.session() as session:
-            found: set[str] = set(session.scalars(select(StoredObject.id)))
-            found |= {
-                value
-                for value in session.scalars(select(Owner.webhook_secret_object))
-                if value is not None
-            }
-            found |= set(session.scalars(select(PrivacySecret.object_id)))
-            found |= set(session.scalars(select(NotifySubscription.address_object)))
-            found |= {
-                value
-                for value in session.scalars(select(DataSubjectRequest.address_object))
-                if value is not None
-            }
-        return found
+            return vault_references(session)
 
     def check_expired(self) -> None:
         cutoff = self.now - self.grace

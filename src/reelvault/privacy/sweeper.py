@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from sqlalchemy import ColumnElement, delete, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from reelvault.db.models import BrowserSession, Job, StoredObject
+from reelvault.db.references import vault_references
 from reelvault.jobs import objects
 from reelvault.jobs.runtime import Runtime
 from reelvault.jobs.states import can_transition
@@ -47,6 +49,7 @@ class SweepReport:
     scratch_removed: int = 0
     requests_deleted: int = 0
     sessions_deleted: int = 0
+    orphans_shredded: int = 0
 
     @property
     def total(self) -> int:
@@ -56,6 +59,7 @@ class SweepReport:
             + self.scratch_removed
             + self.requests_deleted
             + self.sessions_deleted
+            + self.orphans_shredded
         )
 
 
@@ -223,6 +227,30 @@ def _sweep_expired_jobs(runtime: Runtime, report: SweepReport, shred: _Shredder)
         report.jobs_deleted += len(job_ids)
 
 
+def _sweep_orphans(runtime: Runtime, shred: _Shredder) -> int:
+    """Vault objects no row refers to, stored longer ago than ``orphan_grace_seconds``.
+
+    A crash between storing an object and writing the row that names it (an upload
+    streamed in before its job is written, a batch whose transaction failed) leaves an
+    object that is still readable with the vault's key. Nothing would ever expire it, so
+    it goes here. The grace period lets work in flight write its row first.
+    """
+    cutoff = time.time() - runtime.settings.orphan_grace_seconds
+    with runtime.session() as session:
+        referenced = vault_references(session)
+    vault = runtime.vault
+    orphans: list[str] = []
+    for object_id in vault.object_ids():
+        if object_id in referenced:
+            continue
+        stored_at = vault.stored_at(object_id)
+        if stored_at is not None and stored_at <= cutoff:
+            orphans.append(object_id)
+    if orphans:
+        shred(orphans)
+    return len(orphans)
+
+
 def _sweep_expired_sessions(runtime: Runtime) -> int:
     """Browser sessions past their lifetime: the cookie no longer works, so the row goes."""
     now = runtime.clock()
@@ -240,6 +268,7 @@ def sweep(runtime: Runtime) -> SweepReport:
         _sweep_expired_objects(runtime, report, shred)
         _sweep_job_scoped_leftovers(runtime, report, shred)
         _sweep_expired_jobs(runtime, report, shred)
+        report.orphans_shredded = _sweep_orphans(runtime, shred)
     finally:
         shred.close()
     report.scratch_removed = clean_stale_scratch(runtime)
@@ -255,6 +284,7 @@ def sweep(runtime: Runtime) -> SweepReport:
             "scratch_removed": report.scratch_removed,
             "requests_deleted": report.requests_deleted,
             "sessions_deleted": report.sessions_deleted,
+            "orphans_shredded": report.orphans_shredded,
             **privacy_report.as_fields(),
         }
         audit.record(runtime, "retention.sweep", **counts)

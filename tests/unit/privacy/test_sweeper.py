@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
+from reelvault.db.base import Base
 from reelvault.db.models import Job, StoredObject
+from reelvault.db.references import is_reference_column
 from reelvault.errors import GoneError, NotFoundError
+from reelvault.jobs.owners import webhook_secret
 from reelvault.jobs.runtime import Runtime
 from reelvault.jobs.service import export_output, get_job, read_prompt, submit_job
 from reelvault.privacy.sweeper import sweep
 from reelvault.testing import FakeClock, registry_with_fake, settings_for
-from reelvault.types import JobStatus
+from reelvault.types import LOCAL_OWNER, JobStatus
 
 from ..jobs.helpers import fake_request, run_to_end
 
@@ -102,3 +106,46 @@ def test_stale_scratch_folders_are_removed(runtime: Runtime) -> None:
     (stale / "input.png").write_bytes(b"\x89PNG leftover")
     assert sweep(runtime).scratch_removed == 1
     assert not stale.exists()
+
+
+def test_orphaned_upload_is_shredded_after_the_grace_period(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A crash between storing an upload and writing its job row leaves a readable
+    object that nothing would ever expire: the sweeper shreds it once it is old enough."""
+    runtime = _open(tmp_path, "library", FakeClock())
+    try:
+        job = run_to_end(runtime, fake_request(prompt="kept until deleted"))
+        secret = webhook_secret(runtime, LOCAL_OWNER)  # referenced from the owners table
+        orphan = runtime.vault.put_bytes(b"an upload whose job row was never written")
+        kept = set(runtime.vault.object_ids()) - {orphan.object_id}
+        assert sweep(runtime).orphans_shredded == 0  # young: its row may be on its way
+        assert runtime.vault.read_bytes(orphan.object_id)
+
+        later = time.time() + runtime.settings.orphan_grace_seconds + 1
+        monkeypatch.setattr(time, "time", lambda: later)
+        report = sweep(runtime)
+        assert report.orphans_shredded == 1
+        assert not runtime.vault.exists(orphan.object_id)
+        assert set(runtime.vault.object_ids()) == kept  # everything a row names stays
+        assert read_prompt(runtime, job.id) == "kept until deleted"
+        assert webhook_secret(runtime, LOCAL_OWNER) == secret
+    finally:
+        runtime.close()
+
+
+def test_every_vault_reference_column_follows_the_naming_convention() -> None:
+    """The sweeper knows a row refers to a vault object only by the column's name: a
+    column holding vault ids under another name would get its objects shredded."""
+    not_vault_ids = {("api_keys", "secret_hash")}  # a digest, not an object id
+    vaultish = {
+        (table.name, column.name)
+        for table in Base.metadata.sorted_tables
+        for column in table.columns
+        if "object" in column.name or "secret" in column.name or "vault" in column.name
+    } - not_vault_ids
+    assert {
+        (table, column)
+        for table, column in vaultish
+        if not is_reference_column(Base.metadata.tables[table].columns[column])
+    } == set()
