@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import delete, select
+from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from reelvault.db.privacy_models import ConsentRecord
@@ -299,14 +299,26 @@ def current(
 
 
 def delete_expired(runtime: Runtime) -> int:
-    """Remove records past the policy's ``consent_record`` retention (run by the sweeper)."""
+    """Remove records past the policy's ``consent_record`` retention (run by the sweeper).
+
+    The newest record per owner and purpose is the decision in force, so it is never
+    removed: a withdrawal that aged out would let the default (counted, for opt-out
+    analytics) come back, and a grant still relied on must stay provable. Such a record
+    loses its expiry instead and stays for as long as its owner does (erasure removes it).
+    Only the records it superseded go.
+    """
     now = runtime.clock()
+    expired = and_(ConsentRecord.expires_at.is_not(None), ConsentRecord.expires_at <= now)
+    in_force = select(func.max(ConsentRecord.seq)).group_by(
+        ConsentRecord.owner_id, ConsentRecord.purpose
+    )
     with runtime.session() as session:
-        result = session.execute(
-            delete(ConsentRecord).where(
-                ConsentRecord.expires_at.is_not(None), ConsentRecord.expires_at <= now
-            )
+        session.execute(
+            update(ConsentRecord)
+            .where(expired, ConsentRecord.seq.in_(in_force))
+            .values(expires_at=None)
         )
+        result = session.execute(delete(ConsentRecord).where(expired))
         return int(getattr(result, "rowcount", 0) or 0)
 
 

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from reelvault.errors import ValidationError
-from reelvault.privacy import consent
+from reelvault.privacy import consent, privacy_audit
 from reelvault.privacy.consent import (
     ANALYTICS,
     MARKETING,
@@ -18,6 +18,7 @@ from reelvault.privacy.consent import (
     privacy_signals,
     provider_purpose,
 )
+from reelvault.privacy.housekeeping import sweep_privacy_records
 from reelvault.testing import FakeClock
 
 from .conftest import OpenRuntime
@@ -124,11 +125,31 @@ def test_current_lists_the_effective_state(open_runtime: OpenRuntime) -> None:
     }
 
 
-def test_records_expire_with_the_policy(open_runtime: OpenRuntime, clock: FakeClock) -> None:
+def test_superseded_records_expire_with_the_policy(
+    open_runtime: OpenRuntime, clock: FakeClock
+) -> None:
     runtime = open_runtime("ephemeral")  # consent records kept 1 year
+    consent.grant(runtime, OWNER, ANALYTICS)
     consent.withdraw(runtime, OWNER, ANALYTICS)
     clock.advance(days=364)
     assert consent.delete_expired(runtime) == 0
     clock.advance(days=2)
-    assert consent.delete_expired(runtime) == 1
-    assert consent.history(runtime, OWNER) == []
+    assert consent.delete_expired(runtime) == 1  # the grant the withdrawal superseded
+    assert [d.granted for d in consent.history(runtime, OWNER)] == [False]
+
+
+def test_an_analytics_opt_out_outlives_its_record_retention(
+    open_runtime: OpenRuntime, clock: FakeClock
+) -> None:
+    """A withdrawal that aged out used to let the opt-out default count the person again."""
+    runtime = open_runtime("standard")  # consent records kept 2 years
+    consent.withdraw(runtime, OWNER, ANALYTICS)
+    consent.grant(runtime, "own_other", provider_purpose("fal"))
+    for _ in range(3):
+        clock.advance(days=400)
+        sweep_privacy_records(runtime)
+        assert not consent.has_consent(runtime, OWNER, ANALYTICS)
+        assert consent.has_consent(runtime, "own_other", provider_purpose("fal"))
+    # Kept as the decision in force, not as an expired row the audit would flag.
+    assert [d.granted for d in consent.history(runtime, OWNER)] == [False]
+    assert privacy_audit.run_audit(runtime).counts()["expired"] == 0

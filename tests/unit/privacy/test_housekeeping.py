@@ -15,7 +15,8 @@ def test_everything_expired_is_removed_and_counted(
     open_runtime: OpenRuntime, clock: FakeClock
 ) -> None:
     runtime = open_runtime("standard")
-    consent.withdraw(runtime, "own_1", consent.ANALYTICS)
+    consent.grant(runtime, "own_1", consent.ANALYTICS)
+    consent.withdraw(runtime, "own_1", consent.ANALYTICS)  # in force: kept (test_consent)
     analytics.record_job_outcome(
         runtime, owner_id="own_2", feature="dance", engine="puppet",
         width=720, height=1280, seconds=8.0, outcome="completed",
