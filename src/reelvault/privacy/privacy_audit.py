@@ -42,6 +42,7 @@ from reelvault.errors import VaultError
 from reelvault.jobs import objects
 from reelvault.jobs.runtime import Runtime
 from reelvault.privacy import audit
+from reelvault.privacy.restrict import not_held_by_restriction, restricted_owner_ids
 from reelvault.types import TERMINAL_STATUSES, JobStatus, ObjectId
 
 KINDS = (
@@ -341,7 +342,12 @@ class _Auditor:
                     .where(table.c.expires_at.is_not(None), table.c.expires_at <= cutoff)
                 )
                 if table.name == Job.__tablename__:
-                    query = query.where(table.c.status.in_(terminal))
+                    query = query.where(
+                        table.c.status.in_(terminal),
+                        table.c.owner_id.not_in(restricted_owner_ids()),
+                    )
+                elif table.name == StoredObject.__tablename__:
+                    query = query.where(not_held_by_restriction(table.c.job_id))
                 count = int(session.scalar(query) or 0)
                 if count:
                     self.add(

@@ -3,6 +3,8 @@
 * **Restrict** (GDPR art. 18): the data is kept, nothing is processed. The owner's
   queued jobs stay queued (the queue's claim skips restricted owners, so no new state is
   needed in the job state machine) and new jobs are refused, until the restriction is lifted.
+  Retention pauses too: the sweeper keeps the owner's jobs and media as they are (the
+  owner may need them for a legal claim) and resumes once the restriction is lifted.
 * **Object** (art. 21): analytics and marketing stop at once, recorded in the consent
   ledger as withdrawals (the ledger is read on every check, so the very next job is not
   counted).
@@ -12,8 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import ColumnElement, Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from reelvault.db.dsr_models import OwnerPrivacy
@@ -58,6 +61,21 @@ _RESTRICTED_AMONG = select(OwnerPrivacy.owner_id).where(
     OwnerPrivacy.owner_id.in_(bindparam("owner_ids", expanding=True)),
     OwnerPrivacy.restricted.is_(True),
 )
+
+
+def restricted_owner_ids() -> Select[str]:
+    """The owners whose processing is restricted, as a subquery."""
+    return select(OwnerPrivacy.owner_id).where(OwnerPrivacy.restricted.is_(True))
+
+
+def not_held_by_restriction(job_id: ColumnElement[str | None] | Any) -> ColumnElement[bool]:
+    """Rows of jobs whose owner has not restricted processing (GDPR art. 18).
+
+    A restriction keeps data as it is: its owner may need it for a legal claim, or has
+    asked for it to be kept instead of erased. Retention pauses for them until lifted.
+    """
+    held_jobs = select(Job.id).where(Job.owner_id.in_(restricted_owner_ids()))
+    return or_(job_id.is_(None), job_id.not_in(held_jobs))
 
 
 def owner_flags(runtime: Runtime, owner_id: str) -> OwnerFlags:
@@ -149,6 +167,8 @@ __all__ = [
     "flags_row",
     "object_to_processing",
     "owner_flags",
+    "not_held_by_restriction",
+    "restricted_owner_ids",
     "restriction_refusals",
     "set_restricted",
 ]

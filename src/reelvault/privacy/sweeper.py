@@ -27,6 +27,7 @@ from reelvault.jobs.states import can_transition
 from reelvault.jobs.worker import clean_stale_scratch
 from reelvault.privacy import audit, dsr
 from reelvault.privacy.housekeeping import sweep_privacy_records
+from reelvault.privacy.restrict import not_held_by_restriction, restricted_owner_ids
 from reelvault.types import TERMINAL_STATUSES, JobStatus, ObjectId
 
 log = logging.getLogger(__name__)
@@ -131,7 +132,11 @@ def _sweep_expired_objects(runtime: Runtime, report: SweepReport, shred: _Shredd
                 session.connection()
                 .execute(
                     select(StoredObject.id, StoredObject.kind, StoredObject.job_id)
-                    .where(StoredObject.expires_at.is_not(None), StoredObject.expires_at <= now)
+                    .where(
+                        StoredObject.expires_at.is_not(None),
+                        StoredObject.expires_at <= now,
+                        not_held_by_restriction(StoredObject.job_id),
+                    )
                     .limit(BATCH_SIZE)
                 )
                 .all()
@@ -169,7 +174,11 @@ def _sweep_job_scoped_leftovers(runtime: Runtime, report: SweepReport, shred: _S
                 session.connection().scalars(
                     select(StoredObject.id)
                     .join(Job, StoredObject.job_id == Job.id)
-                    .where(StoredObject.expires_with_job.is_(True), Job.status.in_(_TERMINAL))
+                    .where(
+                        StoredObject.expires_with_job.is_(True),
+                        Job.status.in_(_TERMINAL),
+                        Job.owner_id.not_in(restricted_owner_ids()),
+                    )
                     .limit(BATCH_SIZE)
                 )
             )
@@ -197,6 +206,7 @@ def _sweep_expired_jobs(runtime: Runtime, report: SweepReport, shred: _Shredder)
                         Job.status.in_(_TERMINAL),
                         Job.expires_at.is_not(None),
                         Job.expires_at <= now,
+                        Job.owner_id.not_in(restricted_owner_ids()),
                     )
                     .limit(BATCH_SIZE)
                 )

@@ -15,6 +15,8 @@ from reelvault.errors import GoneError, NotFoundError
 from reelvault.jobs.owners import webhook_secret
 from reelvault.jobs.runtime import Runtime
 from reelvault.jobs.service import export_output, get_job, read_prompt, submit_job
+from reelvault.privacy import privacy_audit
+from reelvault.privacy.restrict import set_restricted
 from reelvault.privacy.sweeper import sweep
 from reelvault.testing import FakeClock, registry_with_fake, settings_for
 from reelvault.types import LOCAL_OWNER, JobStatus
@@ -149,3 +151,29 @@ def test_every_vault_reference_column_follows_the_naming_convention() -> None:
         for table, column in vaultish
         if not is_reference_column(Base.metadata.tables[table].columns[column])
     } == set()
+
+
+def test_restriction_pauses_retention_for_that_owner_only(tmp_path: Path) -> None:
+    """GDPR art. 18: restricted data is kept as it is (e.g. for a legal claim), so the
+    sweeper leaves it alone until the restriction is lifted."""
+    clock = FakeClock()
+    runtime = _open(tmp_path, "ephemeral", clock)
+    try:
+        held = run_to_end(runtime, fake_request(owner_id="own_restricted"))
+        other = run_to_end(runtime, fake_request(owner_id="own_other"))
+        set_restricted(runtime, "own_restricted", True)
+        clock.advance(days=2)  # past the 1-hour outputs and the 1-day job metadata
+        sweep(runtime)
+        assert get_job(runtime, held.id).status is JobStatus.COMPLETED
+        export_output(runtime, held.id, tmp_path / "kept.mp4")
+        with pytest.raises(NotFoundError):
+            get_job(runtime, other.id)
+        assert privacy_audit.run_audit(runtime).counts()["expired"] == 0
+
+        set_restricted(runtime, "own_restricted", False)
+        report = sweep(runtime)
+        assert report.jobs_deleted == 1 and report.objects_shredded == 3
+        with pytest.raises(NotFoundError):
+            get_job(runtime, held.id)
+    finally:
+        runtime.close()
