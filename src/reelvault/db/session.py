@@ -55,6 +55,22 @@ def make_db_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+def truncate_wal(engine: Engine) -> bool:
+    """Copy SQLite's write-ahead log into the database and empty it. Best effort.
+
+    ``secure_delete`` zeroes deleted rows in the database file, but the WAL still holds
+    the page images written before the delete until they happen to be overwritten. After
+    an erasure those images are the last copy of what was erased. Returns False when the
+    log could not be emptied now (another connection is reading); the next checkpoint
+    will. Other databases keep no such file here: True.
+    """
+    if engine.dialect.name != "sqlite":
+        return True
+    with engine.connect() as connection:
+        busy = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").first()
+    return busy is None or busy[0] == 0
+
+
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
@@ -90,4 +106,10 @@ def migrate(engine: Engine) -> None:
         command.upgrade(config, "head")
 
 
-__all__ = ["alembic_config", "make_db_engine", "make_session_factory", "migrate"]
+__all__ = [
+    "alembic_config",
+    "make_db_engine",
+    "make_session_factory",
+    "migrate",
+    "truncate_wal",
+]

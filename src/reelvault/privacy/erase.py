@@ -13,6 +13,7 @@ only and no owner id, kept for the policy's grace period) plus an audit entry wi
 
 from __future__ import annotations
 
+import logging
 import shutil
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -22,12 +23,15 @@ from sqlalchemy import delete, select
 from reelvault.db.dsr_models import DataSubjectRequest, OwnerContact, OwnerPrivacy
 from reelvault.db.models import ApiKey, BrowserSession, Job, Owner
 from reelvault.db.privacy_models import ConsentRecord, NotifySubscription
+from reelvault.db.session import truncate_wal
 from reelvault.jobs import objects
 from reelvault.jobs.runtime import Runtime
 from reelvault.privacy import audit
 from reelvault.types import ObjectId
 
 BATCH = 200
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -135,6 +139,8 @@ def erase_owner(
     # Counts only: the audit trail shows that an erasure ran, never whose.
     counts: dict[str, Any] = report.as_dict()
     audit.record(runtime, action, **counts)
+    if not truncate_wal(runtime.db):
+        log.warning("erasure: the database log is busy; the next retention sweep empties it")
     return report
 
 

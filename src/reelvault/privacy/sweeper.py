@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from reelvault.db.models import BrowserSession, Job, StoredObject
 from reelvault.db.references import vault_references
+from reelvault.db.session import truncate_wal
 from reelvault.jobs import objects
 from reelvault.jobs.runtime import Runtime
 from reelvault.jobs.states import can_transition
@@ -298,6 +299,8 @@ def sweep(runtime: Runtime) -> SweepReport:
             **privacy_report.as_fields(),
         }
         audit.record(runtime, "retention.sweep", **counts)
+        # What was deleted may still sit in SQLite's write-ahead log: empty it.
+        truncate_wal(runtime.db)
     if report.total:
         log.info(
             "retention sweep: %d object(s) shredded, %d job(s) expired, %d job row(s) deleted",

@@ -1,0 +1,31 @@
+"""After an erasure nothing erased is left in the database's files, its WAL included."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from reelvault.jobs.runtime import Runtime
+from reelvault.privacy.erase import erase_owner
+from reelvault.testing import registry_with_fake, settings_for
+from tests.unit.jobs.helpers import fake_request, run_to_end
+
+MARKER = "erased-hook-7f3c91d2"
+
+
+def _database_bytes(data_dir: Path) -> bytes:
+    return b"".join(path.read_bytes() for path in sorted(data_dir.glob("reelvault.db*")))
+
+
+def test_an_erased_owners_rows_leave_no_trace_in_the_wal(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path, policy="library", webhook_allow_private=True)
+    runtime = Runtime.open(settings, registry=registry_with_fake())
+    try:
+        run_to_end(
+            runtime,
+            fake_request(owner_id="own_leaving", webhook_url=f"http://127.0.0.1:9/{MARKER}"),
+        )
+        assert MARKER.encode() in _database_bytes(settings.data_dir)  # the test can see it
+        erase_owner(runtime, "own_leaving")
+        assert MARKER.encode() not in _database_bytes(settings.data_dir)
+    finally:
+        runtime.close()
