@@ -129,6 +129,7 @@ def job_record(runtime: Runtime, job: Job) -> dict[str, Any]:
         key: (_iso(value) if isinstance(value, datetime) else value)
         for key, value in vars(view).items()
     }
+    record["webhook_url"] = job.webhook_url  # the client's own URL, held with the job
     kept = job.object_of_kind(objects.PROMPT) or job.object_of_kind(objects.JOB_PROMPT)
     record["prompt"] = _read_json_prompt(runtime, kept.id) if kept is not None else None
     record["files"] = [
@@ -181,6 +182,14 @@ def owner_record(runtime: Runtime, owner_id: str) -> dict[str, Any]:
         requests = session.scalars(
             select(DataSubjectRequest).where(DataSubjectRequest.owner_id == owner_id)
         ).all()
+        flags = session.get(OwnerPrivacy, owner_id)
+        privacy_flags = {
+            "age_declared": bool(flags and flags.age_declared),
+            "under_minimum_age": bool(flags and flags.under_age),
+            "age_declared_at": _iso(flags.declared_at) if flags else None,
+            "restricted": bool(flags and flags.restricted),
+            "restricted_at": _iso(flags.restricted_at) if flags else None,
+        }
         request_records = [
             {
                 "id": row.id,
@@ -213,6 +222,7 @@ def owner_record(runtime: Runtime, owner_id: str) -> dict[str, Any]:
         "api_keys": key_records,
         "contacts": contact_records,
         "requests": request_records,
+        "privacy_flags": privacy_flags,
         "subscription_status": None,
         "billing_status": BILLING_NOTE,
     }
