@@ -1,10 +1,18 @@
 """The audit log: append-only and hash-chained, holding counts and pseudonymous ids only.
 
-Each entry's ``hash`` is the SHA-256 of the canonical JSON of its content and the hash of
-the entry before it, so editing, removing or reordering any entry breaks the chain from
-that point on and :func:`verify` says where. Removing the newest entries cannot be seen
-from the chain alone: compare the head (``AuditReport.head_hash``) with one noted
-earlier, outside the database (``reelvault audit verify --expect-head``).
+Each entry's ``hash`` is an HMAC-SHA256, under a key kept in the vault, of the canonical
+JSON of its content and the hash of the entry before it, so editing, removing or
+reordering any entry breaks the chain from that point on and :func:`verify` says where.
+Being keyed, the chain cannot be rewritten by someone who can write the database but
+not read the vault: recomputing every hash is not enough. The chain's start is anchored
+to the key too (the first entry follows a genesis value derived from it), and once the
+key exists an emptied log is reported. A log written before the chain was keyed (plain
+SHA-256) is checked and re-hashed under the key, once, by the first entry recorded
+after the upgrade.
+
+Removing the newest entries cannot be seen from the chain alone: compare the head
+(``AuditReport.head_hash``) with one noted earlier, outside the database
+(``reelvault audit verify --expect-head``).
 
 Entries expire per the policy's ``audit_entry`` retention. :func:`prune_expired` removes
 the oldest ones and records where the chain now starts (``audit_anchor``), so pruning
@@ -14,9 +22,11 @@ is told apart from tampering.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import re
 import time as time_module
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -31,9 +41,12 @@ from reelvault.db.privacy_models import AuditAnchor, AuditEntry
 from reelvault.errors import StorageError, ValidationError
 from reelvault.jobs.runtime import Runtime
 from reelvault.privacy.redact import contains_pii
+from reelvault.privacy.secret_store import get_secret, read_secret
 from reelvault.types import DataClass
+from reelvault.vault import Vault
 
-GENESIS_HASH = "0" * 64
+GENESIS_HASH = "0" * 64  # where a chain started before it was keyed
+CHAIN_KEY_NAME = "audit-chain"
 SYSTEM_ACTOR = "system"
 _ANCHOR_ID = 1
 _ACTION = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
@@ -48,7 +61,7 @@ FieldValue = int | float | bool | str | None
 @dataclass(frozen=True)
 class AuditProblem:
     seq: int
-    kind: str  # edited, missing, broken_link, bad_start, head_mismatch
+    kind: str  # edited, missing, broken_link, bad_start, head_mismatch, emptied, rewritten
     detail: str
 
 
@@ -124,7 +137,8 @@ def canonical_json(
     )
 
 
-def entry_hash(entry: AuditEntry) -> str:
+def entry_hash(entry: AuditEntry, key: bytes | None = None) -> str:
+    """The entry's chain hash: HMAC-SHA256 under ``key``, or plain SHA-256 (legacy)."""
     text = canonical_json(
         seq=entry.seq,
         time=entry.time,
@@ -132,18 +146,66 @@ def entry_hash(entry: AuditEntry) -> str:
         actor=entry.actor,
         fields=entry.fields,
         prev_hash=entry.prev_hash,
-    )
-    return hashlib.sha256(text.encode("ascii")).hexdigest()
+    ).encode("ascii")
+    if key is None:
+        return hashlib.sha256(text).hexdigest()
+    return hmac.new(key, text, hashlib.sha256).hexdigest()
 
 
-def _chain_tail(session: Session) -> tuple[int, str]:
+# Deployments (by their vault) whose log this process has checked for legacy entries.
+_rekey_checked: weakref.WeakSet[Vault] = weakref.WeakSet()
+
+
+def chain_key(runtime: Runtime) -> bytes:
+    """The chain's HMAC key (created in the vault on first use).
+
+    The first call in a process also makes sure the log is keyed throughout: a log from
+    before keying is re-hashed under the key (see :func:`_rekey_legacy_entries`).
+    """
+    key = get_secret(runtime, CHAIN_KEY_NAME)
+    if runtime.vault not in _rekey_checked:
+        _rekey_legacy_entries(runtime, key)
+        _rekey_checked.add(runtime.vault)
+    return key
+
+
+def _rekey_legacy_entries(runtime: Runtime, key: bytes) -> int:
+    """Re-hash a log written with plain SHA-256 under ``key``; returns how many entries.
+
+    Only an intact legacy chain is re-hashed (each entry must match its plain hash and
+    follow the one before), so an edit made before the upgrade stays visible. A keyed
+    head means the whole log is keyed already: one query per process.
+    """
+    with runtime.session() as session:
+        head = session.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1)).first()
+        if head is None or hmac.compare_digest(entry_hash(head, key), head.hash):
+            return 0
+        anchor = session.get(AuditAnchor, _ANCHOR_ID)
+        previous_plain = anchor.hash if anchor else GENESIS_HASH
+        previous_keyed = anchor.hash if anchor else keyed_genesis(key)
+        entries = session.scalars(select(AuditEntry).order_by(AuditEntry.seq)).all()
+        for entry in entries:
+            if entry.prev_hash != previous_plain or entry_hash(entry) != entry.hash:
+                return 0  # not an intact legacy chain: leave it for verify to report
+            previous_plain = entry.hash
+            entry.prev_hash = previous_keyed
+            entry.hash = previous_keyed = entry_hash(entry, key)
+        return len(entries)
+
+
+def keyed_genesis(key: bytes) -> str:
+    """Where a keyed chain starts: only the key's holder can start a chain that verifies."""
+    return hmac.new(key, b"reelvault audit chain genesis", hashlib.sha256).hexdigest()
+
+
+def _chain_tail(session: Session, key: bytes) -> tuple[int, str]:
     last = session.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1)).first()
     if last is not None:
         return last.seq, last.hash
     anchor = session.get(AuditAnchor, _ANCHOR_ID)
     if anchor is not None:
         return anchor.seq, anchor.hash
-    return 0, GENESIS_HASH
+    return 0, keyed_genesis(key)
 
 
 def record(runtime: Runtime, action: str, *, actor: str = SYSTEM_ACTOR, **fields: Any) -> int:
@@ -158,11 +220,12 @@ def record(runtime: Runtime, action: str, *, actor: str = SYSTEM_ACTOR, **fields
         raise ValidationError("audit actions are dotted snake_case names", param="action")
     _check_token(actor, "actor")
     checked = _check_fields(fields)
+    key = chain_key(runtime)
     for attempt in range(_WRITE_ATTEMPTS):
         now = runtime.clock().astimezone(UTC)
         try:
             with runtime.session() as session:
-                last_seq, last_hash = _chain_tail(session)
+                last_seq, last_hash = _chain_tail(session, key)
                 entry = AuditEntry(
                     seq=last_seq + 1,
                     time=now,
@@ -173,7 +236,7 @@ def record(runtime: Runtime, action: str, *, actor: str = SYSTEM_ACTOR, **fields
                     data_class=DataClass.AUDIT_ENTRY.value,
                     expires_at=runtime.policy.expires_at(DataClass.AUDIT_ENTRY, now=now),
                 )
-                entry.hash = entry_hash(entry)
+                entry.hash = entry_hash(entry, key)
                 session.add(entry)
             return entry.seq
         except (DbIntegrityError, OperationalError):
@@ -208,15 +271,22 @@ def tail(runtime: Runtime, count: int = 20) -> list[AuditEntry]:
 def verify(runtime: Runtime, *, expected_head: str | None = None) -> AuditReport:
     """Check the whole chain; every problem found is listed (by sequence number)."""
     report = AuditReport()
+    key = read_secret(runtime, CHAIN_KEY_NAME)
     with runtime.session() as session:
         anchor = session.get(AuditAnchor, _ANCHOR_ID)
-        prev_seq, prev_hash = (anchor.seq, anchor.hash) if anchor else (0, GENESIS_HASH)
+    prev_seq = anchor.seq if anchor else 0
+    prev_hash = anchor.hash if anchor else (keyed_genesis(key) if key else GENESIS_HASH)
     first = True
     for entry in iter_entries(runtime):
         report.entries += 1
         if first:
             report.first_seq = entry.seq
-        if entry_hash(entry) != entry.hash:
+        if key is None:
+            if first:
+                report.problems.append(
+                    AuditProblem(entry.seq, "rewritten", "the chain key is gone from the vault")
+                )
+        elif not hmac.compare_digest(entry_hash(entry, key), entry.hash):
             report.problems.append(
                 AuditProblem(entry.seq, "edited", "the entry does not match its hash")
             )
@@ -227,7 +297,7 @@ def verify(runtime: Runtime, *, expected_head: str | None = None) -> AuditReport
                     entry.seq, kind, f"expected entry {prev_seq + 1}, found entry {entry.seq}"
                 )
             )
-        elif entry.prev_hash != prev_hash:
+        elif entry.prev_hash != prev_hash and key is not None:
             kind = "bad_start" if first else "broken_link"
             report.problems.append(
                 AuditProblem(
@@ -238,6 +308,9 @@ def verify(runtime: Runtime, *, expected_head: str | None = None) -> AuditReport
             )
         first = False
         prev_seq, prev_hash = entry.seq, entry.hash
+    if key is not None and not report.entries and anchor is None:
+        # The key is made for the first entry: entries existed, and are gone.
+        report.problems.append(AuditProblem(0, "emptied", "the log's entries are gone"))
     report.head_seq = prev_seq if report.entries or prev_seq else None
     report.head_hash = prev_hash
     if expected_head is not None and expected_head not in (prev_hash, f"{prev_seq}:{prev_hash}"):
@@ -280,13 +353,16 @@ def prune_expired(runtime: Runtime) -> int:
 
 
 __all__ = [
+    "CHAIN_KEY_NAME",
     "GENESIS_HASH",
     "SYSTEM_ACTOR",
     "AuditProblem",
     "AuditReport",
     "canonical_json",
+    "chain_key",
     "entry_hash",
     "iter_entries",
+    "keyed_genesis",
     "prune_expired",
     "record",
     "tail",

@@ -87,6 +87,15 @@ def get_secret(runtime: Runtime, name: str, *, expires_at: datetime | None = Non
     return value
 
 
+def read_secret(runtime: Runtime, name: str) -> bytes | None:
+    """The secret called ``name`` as stored now, or None; never creates one.
+
+    Reads the database and the vault each time (no cache): for checks that must see what
+    is really there, such as verifying the audit chain.
+    """
+    return _read(runtime, name)
+
+
 def destroy_secrets(runtime: Runtime, names: list[str]) -> int:
     """Crypto-shred the named secrets (key first, then ciphertext) and drop their rows."""
     if not names:
@@ -132,5 +141,6 @@ __all__ = [
     "destroy_expired_secrets",
     "destroy_secrets",
     "get_secret",
+    "read_secret",
     "secret_names",
 ]

@@ -8,7 +8,7 @@ import threading
 import pytest
 from sqlalchemy import delete, select, update
 
-from reelvault.db.privacy_models import AuditEntry
+from reelvault.db.privacy_models import AuditEntry, PrivacySecret
 from reelvault.errors import ValidationError
 from reelvault.jobs.runtime import Runtime
 from reelvault.privacy import audit
@@ -28,7 +28,7 @@ def test_a_fresh_chain_verifies_and_links_each_entry(runtime: Runtime) -> None:
     report = audit.verify(runtime)
     assert report.ok and report.entries == 5 and report.head_seq == 5
     entries = list(audit.iter_entries(runtime))
-    assert entries[0].prev_hash == audit.GENESIS_HASH
+    assert entries[0].prev_hash == audit.keyed_genesis(audit.chain_key(runtime))
     for before, after in itertools.pairwise(entries):
         assert after.prev_hash == before.hash
     assert report.head_hash == entries[-1].hash
@@ -51,9 +51,56 @@ def test_an_edit_with_a_recomputed_hash_breaks_the_next_link(runtime: Runtime) -
         entry = session.get(AuditEntry, 3)
         assert entry is not None
         entry.action = "nothing.happened"
-        entry.hash = audit.entry_hash(entry)
+        entry.hash = audit.entry_hash(entry, audit.chain_key(runtime))  # even with the key
     report = audit.verify(runtime)
     assert [(p.seq, p.kind) for p in report.problems] == [(4, "broken_link")]
+
+
+def test_a_rewritten_chain_is_detected_without_the_key(runtime: Runtime) -> None:
+    """Someone who can write the database but not read the vault rewrites every entry
+    and recomputes every hash and link: an unkeyed chain would verify."""
+    _fill(runtime)
+    with runtime.session() as session:
+        entries = session.scalars(select(AuditEntry).order_by(AuditEntry.seq)).all()
+        previous = audit.GENESIS_HASH
+        for entry in entries:
+            entry.fields = {"objects_shredded": 0, "jobs_deleted": 0}
+            entry.prev_hash = previous
+            entry.hash = previous = audit.entry_hash(entry)
+    report = audit.verify(runtime)
+    assert {p.seq for p in report.problems if p.kind == "edited"} == {1, 2, 3, 4, 5}
+    # Dropping the key's record as well does not help: a log without its key fails.
+    with runtime.session() as session:
+        session.execute(delete(PrivacySecret).where(PrivacySecret.name == audit.CHAIN_KEY_NAME))
+    assert [p.kind for p in audit.verify(runtime).problems] == ["rewritten"]
+
+
+def test_an_emptied_log_is_detected(runtime: Runtime) -> None:
+    _fill(runtime)
+    with runtime.session() as session:
+        session.execute(delete(AuditEntry))
+    assert [p.kind for p in audit.verify(runtime).problems] == ["emptied"]
+
+
+def test_a_log_from_before_keying_is_rekeyed_once(open_runtime: OpenRuntime) -> None:
+    """A deployment upgraded from the unkeyed chain: its intact log is re-hashed under the
+    key by the first entry recorded after the upgrade, then verifies as one keyed chain."""
+    runtime = open_runtime()
+    with runtime.session() as session:
+        previous = audit.GENESIS_HASH
+        for seq in (1, 2):
+            entry = AuditEntry(
+                seq=seq, time=runtime.clock(), action="retention.sweep", actor="system",
+                fields={"objects_shredded": seq}, prev_hash=previous,
+                data_class="audit_entry", expires_at=None,
+            )  # fmt: skip
+            entry.hash = previous = audit.entry_hash(entry)
+            session.add(entry)
+    _fill(runtime, 2)
+    assert audit.verify(runtime).ok
+    entries = list(audit.iter_entries(runtime))
+    key = audit.chain_key(runtime)
+    assert [audit.entry_hash(e, key) == e.hash for e in entries] == [True] * 4
 
 
 def test_a_removed_entry_is_detected(runtime: Runtime) -> None:
