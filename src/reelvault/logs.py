@@ -152,7 +152,7 @@ class _StderrHandler(logging.StreamHandler[TextIO]):
         super().__init__(sys.stderr)
         self.setFormatter(logging.Formatter(_FORMAT))
 
-    @property  # type: ignore[override]
+    @property
     def stream(self) -> TextIO:
         return sys.stderr
 
@@ -255,7 +255,7 @@ def _leave_native_window() -> None:
             with contextlib.suppress(Exception):
                 replacement.flush()
             if sys.stderr is replacement:
-                sys.stderr = previous  # type: ignore[assignment]
+                sys.stderr = previous
             replacement.close()
         os.dup2(saved_fd, 2)
         os.close(saved_fd)
