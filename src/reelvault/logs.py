@@ -221,7 +221,10 @@ def _enter_native_window() -> None:
             return
         with contextlib.suppress(Exception):
             sys.stderr.flush()
-        saved_fd = os.dup(2)
+        try:
+            saved_fd = os.dup(2)
+        except OSError:  # no stderr at all (a detached daemon): nothing to quiet
+            return
         sink = tempfile.TemporaryFile()  # noqa: SIM115 - unlinked at once; closed on leaving
         os.dup2(sink.fileno(), 2)
         previous: TextIO | None = None
