@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import sys
@@ -35,9 +36,16 @@ def _everything(caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[s
     "logger", ["diffusers.pipelines.ltx", "transformers", "httpx", "uvicorn.error", "root", "PIL"]
 )
 def test_third_party_text_is_withheld_and_warnings_are_demoted(
-    logger: str, guarded: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
+    logger: str,
+    guarded: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+    request: pytest.FixtureRequest,
 ) -> None:
-    logging.getLogger(logger).warning("truncated: %s", SECRET)
+    # As chatty as a library can leave its logger (verbosity APIs may have quieted it).
+    library_logger = logging.getLogger(logger)
+    request.addfinalizer(functools.partial(library_logger.setLevel, library_logger.level))
+    library_logger.setLevel(logging.DEBUG)
+    library_logger.warning("truncated: %s", SECRET)
     assert SECRET not in _everything(guarded, capfd)
     (record,) = [r for r in guarded.records if r.name == logger]
     assert record.levelno == logging.DEBUG
