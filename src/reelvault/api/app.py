@@ -21,6 +21,7 @@ from reelvault.jobs.intake import JobIntake
 from reelvault.jobs.runtime import Runtime
 from reelvault.jobs.webhooks import WebhookDispatcher
 from reelvault.jobs.worker import Worker, WorkerPool
+from reelvault.logs import guard_log_records
 from reelvault.privacy.sweeper import PeriodicSweeper
 from reelvault.web.csrf import csrf_protect
 from reelvault.web.routes import STATIC_DIR
@@ -99,6 +100,9 @@ def create_app(
     worker_mode: WorkerMode = "process",
 ) -> FastAPI:
     """Build the app. ``worker_mode``: worker processes (serve), threads (tests), or none."""
+    # Whoever hosts the app (serve, another ASGI server, tests) owns the handlers; the
+    # guard on third-party log text is ours to install.
+    guard_log_records()
     owns_runtime = runtime is None
     runtime = runtime if runtime is not None else Runtime.open(settings)
     services = _Services(runtime, worker_mode, settings.workers)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -15,6 +14,7 @@ from reelvault.cli.generate import dance, generate
 from reelvault.cli.serve import serve
 from reelvault.cli.state import CliState
 from reelvault.errors import ReelvaultError
+from reelvault.logs import configure_logging
 
 app = typer.Typer(
     name="reelvault",
@@ -79,7 +79,8 @@ def root(
 
 def main() -> None:
     """Console entry point: every expected failure is one line on stderr and exit 1."""
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # First, before any command loads a library that logs or prints on its own.
+    configure_logging("WARNING")
     try:
         app()
     except ReelvaultError as exc:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-import logging
 from typing import Annotated
 
 import typer
@@ -13,6 +12,7 @@ from reelvault.config import Settings, load_settings
 from reelvault.errors import ConfigError
 from reelvault.jobs.owners import keys_configured
 from reelvault.jobs.runtime import Runtime
+from reelvault.logs import configure_logging
 
 
 def is_loopback(host: str) -> bool:
@@ -69,7 +69,7 @@ def serve(
         port=port,
         workers=workers,
     )
-    logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
+    configure_logging(settings.log_level)
     runtime = Runtime.open(settings)
     if not is_loopback(settings.host) and not keys_configured(runtime):
         runtime.close()
@@ -92,6 +92,7 @@ def serve(
         host=settings.host,
         port=settings.port,
         access_log=False,  # uvicorn's access log would record client addresses
+        log_config=None,  # uvicorn's records go to our handler, through the guard (logs.py)
         log_level=settings.log_level.lower(),
         timeout_graceful_shutdown=30,
     )

@@ -26,6 +26,7 @@ from reelvault.jobs.progress import JobProgress
 from reelvault.jobs.queue import DatabaseQueue, JobQueue
 from reelvault.jobs.runner import run_job
 from reelvault.jobs.runtime import Runtime
+from reelvault.logs import configure_logging
 from reelvault.types import JobId, JobStatus
 
 log = logging.getLogger(__name__)
@@ -124,6 +125,8 @@ def clean_stale_scratch(runtime: Runtime) -> int:
 
 def worker_process_main(settings: Settings, stop: threading.Event | None = None) -> None:
     """Entry point of a worker process: runs until SIGTERM/SIGINT or ``stop`` is set."""
+    # A spawned process starts with nothing configured: the guard and the handler first.
+    configure_logging(settings.log_level)
     stop_event = stop if stop is not None else threading.Event()
 
     def _stop(_signum: int, _frame: FrameType | None) -> None:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from reelvault.logs import native_output_quieted
+
 Frame = npt.NDArray[np.uint8]
 Points = npt.NDArray[np.float32]
 
@@ -61,12 +63,15 @@ def portrait_pose(image: Frame) -> PortraitPose | None:
     """Pose and person mask of a still photo, or None when no person is found."""
     import mediapipe as mp  # type: ignore[import-untyped]
 
-    with mp.solutions.pose.Pose(
-        static_image_mode=True,
-        model_complexity=1,
-        enable_segmentation=True,
-        min_detection_confidence=0.5,
-    ) as pose:
+    with (
+        native_output_quieted(),
+        mp.solutions.pose.Pose(
+            static_image_mode=True,
+            model_complexity=1,
+            enable_segmentation=True,
+            min_detection_confidence=0.5,
+        ) as pose,
+    ):
         result = pose.process(image)
     if result.pose_landmarks is None or result.segmentation_mask is None:
         return None
@@ -97,13 +102,16 @@ def track(
 
     rows: list[Points] = []
     found: list[bool] = []
-    with mp.solutions.pose.Pose(
-        static_image_mode=False,
-        model_complexity=1,
-        smooth_landmarks=True,
-        min_detection_confidence=0.5,
-        min_tracking_confidence=0.5,
-    ) as pose:
+    with (
+        native_output_quieted(),
+        mp.solutions.pose.Pose(
+            static_image_mode=False,
+            model_complexity=1,
+            smooth_landmarks=True,
+            min_detection_confidence=0.5,
+            min_tracking_confidence=0.5,
+        ) as pose,
+    ):
         for index, frame in enumerate(frames):
             height, width = frame.shape[:2]
             result = pose.process(frame)

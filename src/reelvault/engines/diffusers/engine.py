@@ -49,6 +49,7 @@ from reelvault.errors import (
     ReelvaultError,
     ValidationError,
 )
+from reelvault.logs import quiet_loaded_libraries
 from reelvault.types import Task
 
 FAMILIES: dict[str, types.ModuleType] = {
@@ -101,6 +102,8 @@ def _import_stack() -> tuple[Any, Any]:
         raise EngineError(
             'the diffusers engine needs its extra: pip install "reelvault[diffusers]"'
         ) from None
+    # Their own stderr handlers and progress bars go; records pass the guard (logs.py).
+    quiet_loaded_libraries()
     return torch, diffusers
 
 

@@ -14,6 +14,8 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from reelvault.logs import native_output_quieted
+
 Frame = npt.NDArray[np.uint8]
 Mask = npt.NDArray[np.float32]
 
@@ -47,12 +49,15 @@ class Subject:
 def _pose_and_mask(image: Frame) -> tuple[npt.NDArray[np.float32] | None, Mask | None]:
     import mediapipe as mp  # type: ignore[import-untyped]
 
-    with mp.solutions.pose.Pose(
-        static_image_mode=True,
-        model_complexity=1,
-        enable_segmentation=True,
-        min_detection_confidence=0.5,
-    ) as pose:
+    with (
+        native_output_quieted(),
+        mp.solutions.pose.Pose(
+            static_image_mode=True,
+            model_complexity=1,
+            enable_segmentation=True,
+            min_detection_confidence=0.5,
+        ) as pose,
+    ):
         result = pose.process(image)
     if result.pose_landmarks is None:
         return None, None
@@ -68,7 +73,10 @@ def _pose_and_mask(image: Frame) -> tuple[npt.NDArray[np.float32] | None, Mask |
 def _selfie_mask(image: Frame) -> Mask:
     import mediapipe as mp
 
-    with mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=0) as segmenter:
+    with (
+        native_output_quieted(),
+        mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=0) as segmenter,
+    ):
         result = segmenter.process(image)
     return np.asarray(result.segmentation_mask, dtype=np.float32)
 

@@ -30,6 +30,7 @@ from reelvault.engines.puppet.rig import (
     with_mid_joints,
 )
 from reelvault.errors import ValidationError
+from reelvault.logs import native_output_quieted
 from reelvault.media.decode import count_resampled_frames, iter_video_frames
 from reelvault.media.pose import (
     MIRROR,
@@ -300,7 +301,10 @@ def _reference_plate(frame: Frame, width: int, height: int) -> Frame:
     import mediapipe as mp  # type: ignore[import-untyped]
 
     plate = _cover(frame, width, height)
-    with mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=0) as segmenter:
+    with (
+        native_output_quieted(),
+        mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=0) as segmenter,
+    ):
         mask = np.asarray(segmenter.process(plate).segmentation_mask, np.float32)
     return _fill(plate, mask)
 

@@ -15,9 +15,14 @@ import torch
 from tokenizers import Tokenizer, models, pre_tokenizers, processors
 from transformers import PreTrainedTokenizerFast, T5Config, T5EncoderModel
 
+LOG_CANARY = "zqxcanarytail"
+"""A word only the log-privacy test writes: the tokenizer must know it, or a truncation
+warning would quote it as <unk> and a leak would go unseen."""
+
 WORDS = (
     "a an the fox cat dog running walking dancing through in on snow beach sea sky",
     "red blue green bright dark slow fast camera pan zoom person yoga sunset",
+    LOG_CANARY,
 )
 
 
