@@ -41,7 +41,7 @@ from reelvault.jobs.uploads import UploadedInput, discard_uploads
 router = APIRouter(prefix="/api/v1", tags=["native"])
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorOut} for status in (401, 404, 409, 410, 413, 415, 422, 429)
+    status: {"model": ErrorOut} for status in (400, 401, 404, 409, 410, 413, 415, 422, 429)
 }
 MAX_JSON_BYTES = 1024 * 1024
 _JSON_SCHEMA = JobCreate.model_json_schema(ref_template="#/components/schemas/{model}")
