@@ -72,7 +72,7 @@ async def read_json_body(request: Request) -> dict[str, Any]:
         body.extend(chunk)
         if len(body) > MAX_JSON_BYTES:
             raise ValidationError(f"the JSON body is larger than {MAX_JSON_BYTES} bytes")
-    data = load_client_json(body or b"{}", what="the request body")
+    data = load_client_json(bytes(body) or b"{}", what="the request body")
     if not isinstance(data, dict):
         raise ValidationError("the request body must be a JSON object")
     return data
