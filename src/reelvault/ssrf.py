@@ -137,10 +137,11 @@ def checked_addresses(
     host: str,
     port: int,
     *,
-    resolver: Resolver = system_resolver,
+    resolver: Resolver | None = None,
     judge: Judge = is_public_address,
 ) -> list[IPAddress]:
-    """Resolve ``host`` once; every address must pass ``judge`` (a literal too).
+    """Resolve ``host`` once (``resolver``, default :func:`system_resolver`); every
+    address must pass ``judge`` (a literal too).
 
     Raises :class:`AddressRefusedError`. All addresses are judged, not only the first,
     so a name with one public and one private address is refused whichever the
@@ -151,7 +152,8 @@ def checked_addresses(
         addresses: list[IPAddress] = [literal]
     else:
         try:
-            addresses = [ipaddress.ip_address(text) for text in resolver(host, port)]
+            lookup = resolver or system_resolver  # looked up now: tests replace it
+            addresses = [ipaddress.ip_address(text) for text in lookup(host, port)]
         except ValueError:
             raise AddressRefusedError("unresolvable") from None
     if not addresses:
@@ -178,7 +180,7 @@ class PinnedTransport(httpx.BaseTransport):
     def __init__(
         self,
         *,
-        resolver: Resolver = system_resolver,
+        resolver: Resolver | None = None,
         judge: Judge = is_public_address,
         inner: httpx.BaseTransport | None = None,
     ) -> None:
@@ -216,7 +218,7 @@ def guarded_client(
     timeout: httpx.Timeout | float,
     headers: Mapping[str, str] | None = None,
     inner: httpx.BaseTransport | None = None,
-    resolver: Resolver = system_resolver,
+    resolver: Resolver | None = None,
 ) -> httpx.Client:
     """An httpx client whose every request goes through :class:`PinnedTransport`.
 
