@@ -15,6 +15,7 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
+from reelvault.engines.model_refs import refuse_server_path
 from reelvault.jobs.intake import JobIntake
 from reelvault.jobs.runtime import Runtime
 from reelvault.jobs.service import (
@@ -43,14 +44,17 @@ async def accept_job(
     model: str | None,
     uploads: Sequence[UploadedInput] = (),
 ) -> JobView:
-    """Resolve the engine, build the request and store the job; uploads shredded on error."""
+    """Resolve the engine, build the request and store the job; uploads shredded on error.
+
+    A ``model`` (top-level or in ``params``) must be an id: a client never names a
+    folder on this server (:mod:`reelvault.engines.model_refs`).
+    """
     if uploads or resolving_waits(runtime, engine=engine, model=model):
         prepared = await run_in_threadpool(
             _prepare, runtime, build, task=task, engine=engine, model=model, uploads=uploads
         )
     else:
-        name, extra = resolve_engine(runtime, task=task, engine=engine, model=model)
-        request = build(name, extra)
+        request = _client_request(runtime, build, task=task, engine=engine, model=model)
         if preparing_waits(runtime, request):
             prepared = await run_in_threadpool(prepare_job, runtime, request)
         else:
@@ -68,12 +72,22 @@ def _prepare(
     uploads: Sequence[UploadedInput],
 ) -> PreparedJob:
     try:
-        name, extra = resolve_engine(runtime, task=task, engine=engine, model=model)
-        request = build(name, extra)
+        request = _client_request(runtime, build, task=task, engine=engine, model=model)
     except BaseException:
         discard_uploads(runtime, uploads)
         raise
     return prepare_job(runtime, request, uploads)
+
+
+def _client_request(
+    runtime: Runtime, build: RequestBuilder, *, task: Task, engine: str | None, model: str | None
+) -> JobRequest:
+    # Checked before resolving: resolving a path would already look at the disk.
+    refuse_server_path(model)
+    name, extra = resolve_engine(runtime, task=task, engine=engine, model=model)
+    request = build(name, extra)
+    refuse_server_path(request.params.get("model"))
+    return request
 
 
 __all__ = ["RequestBuilder", "accept_job"]

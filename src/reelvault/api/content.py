@@ -27,6 +27,16 @@ class RangeNotSatisfiableError(ValidationError):
     http_status = 416
 
 
+# Beyond any file size; longer numbers are read as this, never converted (Python refuses
+# to convert decimal strings over 4,300 digits, and a client may send millions).
+_FAR = 10**18
+
+
+def _position(digits: str) -> int:
+    significant = digits.lstrip("0") or "0"
+    return int(significant) if len(significant) < 18 else _FAR
+
+
 def _parse_range(header: str, size: int) -> tuple[int, int] | None:
     """(start, end inclusive) of a single ``bytes=`` range, or None for the whole file."""
     match = _RANGE.match(header.strip())
@@ -34,14 +44,14 @@ def _parse_range(header: str, size: int) -> tuple[int, int] | None:
         return None  # unparsable or multi-range: RFC 9110 lets us send the whole file
     first, last = match.group(1), match.group(2)
     if not first:  # suffix range: the last N bytes
-        length = int(last)
+        length = _position(last)
         if length == 0:
             raise RangeNotSatisfiableError("empty suffix range")
         return max(0, size - length), size - 1
-    start = int(first)
-    end = min(int(last), size - 1) if last else size - 1
+    start = _position(first)
+    end = min(_position(last), size - 1) if last else size - 1
     if start >= size or end < start:
-        raise RangeNotSatisfiableError(f"range {header} is outside the {size} bytes")
+        raise RangeNotSatisfiableError(f"the range is outside the {size} bytes", param="range")
     return start, end
 
 

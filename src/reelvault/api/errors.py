@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from reelvault.errors import (
     ConsentRequiredError,
@@ -119,11 +120,52 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        # The message of an unexpected error may quote input: log the type only.
-        log.error("unexpected %s on %s %s", type(exc).__name__, request.method, request.url.path)
+        # Reached only by a failure outside UnexpectedErrors (an outer middleware).
+        route = getattr(request.scope.get("route"), "path", "unmatched")
+        log.error("unexpected %s on %s %s", type(exc).__name__, request.method, route)
         return error_response(
             request, status=500, code="internal_error", message="internal server error"
         )
 
+    app.add_middleware(UnexpectedErrors)
 
-__all__ = ["error_response", "install_error_handlers"]
+
+class UnexpectedErrors:
+    """The catch-all: an exception no handler took becomes a 500 in the error shape.
+
+    It logs the exception's type and the route's template (``/api/v1/jobs/{job_id}``)
+    and nothing else: no message (it may quote input), no traceback (its frames name
+    scratch paths and job ids). Starlette's own catch-all would re-raise the exception
+    after answering, so that the server logs it with its traceback; this one, sitting
+    inside it, does not.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_noting_start(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_noting_start)
+        except Exception as exc:
+            route = getattr(scope.get("route"), "path", "unmatched")
+            log.error("unexpected %s on %s %s", type(exc).__name__, scope["method"], route)
+            if started:
+                return  # mid-response: nothing more can be said; the server closes it
+            response = error_response(
+                Request(scope), status=500, code="internal_error", message="internal server error"
+            )
+            await response(scope, receive, send)
+
+
+__all__ = ["UnexpectedErrors", "error_response", "install_error_handlers"]

@@ -26,6 +26,7 @@ from reelvault.errors import (
 )
 from reelvault.jobs import objects, webhooks
 from reelvault.jobs.consent_gate import check_provider_consent
+from reelvault.jobs.error_text import without_server_paths
 from reelvault.jobs.hooks import job_end_hooks, restriction_check, retained_prompt_filter
 from reelvault.jobs.runtime import Runtime
 from reelvault.jobs.states import check_transition
@@ -603,7 +604,7 @@ def finish_job(
     job.lease_owner = None
     job.lease_expires_at = None
     job.error_code = error_code
-    job.error_message = error_message
+    job.error_message = without_server_paths(error_message)  # shown to the client
     if status is JobStatus.COMPLETED:
         job.progress = 100
     job.expires_at = _job_row_expiry(runtime, job, now)

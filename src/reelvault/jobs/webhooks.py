@@ -2,8 +2,10 @@
 
 Headers ``webhook-id``, ``webhook-timestamp`` and ``webhook-signature`` (``v1,`` +
 base64 HMAC-SHA256 of ``id.timestamp.body`` under the owner's secret). Bodies never
-hold prompt text. Targets are checked against SSRF both when the job is created and
-right before each delivery (DNS may have changed in between).
+hold prompt text. Targets are checked against SSRF (:mod:`reelvault.ssrf`) when the job
+is created and again at each delivery, where the host is resolved once and the notice
+goes to the address that was checked (DNS may have changed in between; a second lookup
+at connect time could differ again).
 """
 
 from __future__ import annotations
@@ -11,11 +13,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import ipaddress
 import json
 import logging
 import secrets
-import socket
 import threading
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -27,6 +27,7 @@ from reelvault.db.models import Job, WebhookDelivery
 from reelvault.errors import ValidationError
 from reelvault.jobs.owners import webhook_secret
 from reelvault.jobs.runtime import Runtime
+from reelvault.ssrf import AddressRefusedError, checked_addresses, guarded_client
 from reelvault.types import JobStatus
 
 log = logging.getLogger(__name__)
@@ -40,33 +41,43 @@ DELIVERY_TIMEOUT = 10.0
 MAX_URL_LENGTH = 2000
 
 
-def _addresses(host: str) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
-    try:
-        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
-    except (socket.gaierror, UnicodeError):
-        raise ValidationError(
-            f"webhook host {host!r} does not resolve", param="webhook_url"
-        ) from None
-    return [ipaddress.ip_address(info[4][0]) for info in infos]
+def refused(exc: AddressRefusedError) -> ValidationError:
+    """The client-facing error for a target the SSRF guard refused."""
+    if exc.reason == "unresolvable":
+        return ValidationError("the webhook_url host does not resolve", param="webhook_url")
+    return ValidationError(
+        "webhook_url points to a private or local address (set webhook_allow_private to allow it)",
+        param="webhook_url",
+    )
 
 
-def check_webhook_url(url: str, *, allow_private: bool) -> str:
-    """Accept only http(s) URLs whose host resolves to public addresses (unless allowed)."""
+def check_webhook_url_form(url: str) -> tuple[str, int]:
+    """Accept only http(s) URLs without credentials (no lookup): their host and port."""
     if len(url) > MAX_URL_LENGTH:
         raise ValidationError("webhook_url is too long", param="webhook_url")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        hostname, port = parts.hostname, parts.port
+    except ValueError:  # a malformed port or IPv6 literal
+        raise ValidationError("webhook_url is not a valid URL", param="webhook_url") from None
+    if parts.scheme not in ("http", "https") or not hostname:
         raise ValidationError("webhook_url must be an http or https URL", param="webhook_url")
     if parts.username or parts.password:
         raise ValidationError("webhook_url must not contain credentials", param="webhook_url")
+    return hostname, port or (443 if parts.scheme == "https" else 80)
+
+
+def check_webhook_url(url: str, *, allow_private: bool) -> str:
+    """Accept only http(s) URLs whose host resolves to public addresses (unless allowed).
+
+    Public means public also for the IPv4 address an IPv6 one embeds (:mod:`reelvault.ssrf`).
+    """
+    hostname, port = check_webhook_url_form(url)
     if not allow_private:
-        for address in _addresses(parts.hostname):
-            if not address.is_global or address.is_multicast:
-                raise ValidationError(
-                    "webhook_url points to a private or local address "
-                    "(set webhook_allow_private to allow it)",
-                    param="webhook_url",
-                )
+        try:
+            checked_addresses(hostname, port)
+        except AddressRefusedError as exc:
+            raise refused(exc) from None
     return url
 
 
@@ -127,7 +138,10 @@ class WebhookDispatcher(threading.Thread):
         self.runtime = runtime
         self.interval = interval
         self.stopped = threading.Event()
-        self.client = httpx.Client(timeout=DELIVERY_TIMEOUT, follow_redirects=False)
+        # Resolves each target once and connects to the address it checked.
+        self.client = guarded_client(
+            allow_private=runtime.settings.webhook_allow_private, timeout=DELIVERY_TIMEOUT
+        )
 
     def run(self) -> None:
         while not self.stopped.wait(self.interval):
@@ -172,7 +186,7 @@ class WebhookDispatcher(threading.Thread):
         code: int | None = None
         error: str | None = None
         try:
-            check_webhook_url(url, allow_private=settings.webhook_allow_private)
+            check_webhook_url_form(url)
             secret = webhook_secret(runtime, owner_id)
             timestamp = int(now.timestamp())
             response = self.client.post(
@@ -189,6 +203,8 @@ class WebhookDispatcher(threading.Thread):
             code = response.status_code
         except ValidationError as exc:
             error = exc.message[:200]
+        except AddressRefusedError as exc:
+            error = refused(exc).message[:200]
         except httpx.HTTPError as exc:
             error = type(exc).__name__
         with runtime.session() as session:
@@ -208,4 +224,13 @@ class WebhookDispatcher(threading.Thread):
                 delivery.next_attempt_at = runtime.clock() + timedelta(seconds=min(delay, 3600))
 
 
-__all__ = ["EVENTS", "WebhookDispatcher", "check_webhook_url", "enqueue", "payload", "sign"]
+__all__ = [
+    "EVENTS",
+    "WebhookDispatcher",
+    "check_webhook_url",
+    "check_webhook_url_form",
+    "enqueue",
+    "payload",
+    "refused",
+    "sign",
+]

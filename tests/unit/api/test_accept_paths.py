@@ -3,14 +3,13 @@ up the jobs of others, and the quick ones give the same answers as before."""
 
 from __future__ import annotations
 
-import ipaddress
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from reelvault.jobs import webhooks
+from reelvault import ssrf
 from reelvault.jobs.service import list_jobs
 
 from .conftest import FAKE_JOB, make_client
@@ -22,12 +21,12 @@ def test_a_slow_webhook_host_lookup_does_not_hold_up_other_jobs(
     looking_up = threading.Event()
     release = threading.Event()
 
-    def slow_lookup(host: str) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    def slow_lookup(host: str, port: int) -> list[str]:
         looking_up.set()
         release.wait(10)  # a resolver that takes its time
-        return [ipaddress.ip_address("93.184.216.34")]
+        return ["93.184.216.34"]
 
-    monkeypatch.setattr(webhooks, "_addresses", slow_lookup)
+    monkeypatch.setattr(ssrf, "system_resolver", slow_lookup)
     client, runtime = make_client(tmp_path, rate_limit_per_minute=0)
     with client, ThreadPoolExecutor(max_workers=1) as pool:
         slow = pool.submit(

@@ -15,6 +15,7 @@ from starlette.responses import Response, StreamingResponse
 from reelvault.api.accept import accept_job
 from reelvault.api.content import content_response
 from reelvault.api.deps import Ctx, OwnedJob, Owner, RuntimeDep
+from reelvault.api.json_input import load_client_json
 from reelvault.api.multipart import parse_form
 from reelvault.api.schemas.native import (
     Deleted,
@@ -41,7 +42,7 @@ from reelvault.jobs.uploads import UploadedInput, discard_uploads
 router = APIRouter(prefix="/api/v1", tags=["native"])
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorOut} for status in (401, 404, 409, 410, 413, 415, 422, 429)
+    status: {"model": ErrorOut} for status in (400, 401, 404, 409, 410, 413, 415, 422, 429)
 }
 MAX_JSON_BYTES = 1024 * 1024
 _JSON_SCHEMA = JobCreate.model_json_schema(ref_template="#/components/schemas/{model}")
@@ -71,10 +72,7 @@ async def read_json_body(request: Request) -> dict[str, Any]:
         body.extend(chunk)
         if len(body) > MAX_JSON_BYTES:
             raise ValidationError(f"the JSON body is larger than {MAX_JSON_BYTES} bytes")
-    try:
-        data = json.loads(body or b"{}")
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise ValidationError("the request body is not valid JSON") from None
+    data = load_client_json(bytes(body) or b"{}", what="the request body")
     if not isinstance(data, dict):
         raise ValidationError("the request body must be a JSON object")
     return data
@@ -84,10 +82,9 @@ def form_values(fields: dict[str, str]) -> dict[str, Any]:
     """Form fields are strings: drop empty ones, decode ``params`` as JSON."""
     values: dict[str, Any] = {key: value for key, value in fields.items() if value != ""}
     if "params" in values:
-        try:
-            values["params"] = json.loads(values["params"])
-        except json.JSONDecodeError:
-            raise ValidationError("params must be a JSON object", param="params") from None
+        values["params"] = load_client_json(values["params"], what="params", param="params")
+        if not isinstance(values["params"], dict):
+            raise ValidationError("params must be a JSON object", param="params")
     return values
 
 

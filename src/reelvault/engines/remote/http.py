@@ -4,17 +4,17 @@ Every call runs under the job's :class:`Deadline` and connect/read timeouts, so 
 hangs on a provider. A 429 is retried after its ``Retry-After`` (bounded); a failed
 call becomes an :class:`EngineError` naming the provider and the HTTP status, never
 quoting what was sent. The key goes only to the provider's own origin: URLs the
-provider hands back (CDN outputs) are fetched without it, and only when they point to
-a public address (unless the operator allows private ones).
+provider hands back (CDN outputs) are fetched without it, and only from a public
+address (unless the operator allows private ones), through the SSRF guard of
+:mod:`reelvault.ssrf`: the host is resolved once and the download connects to the
+address that was checked.
 """
 
 from __future__ import annotations
 
 import base64
 import contextlib
-import ipaddress
 import mimetypes
-import socket
 import time
 from collections.abc import Callable, Mapping
 from email.utils import parsedate_to_datetime
@@ -26,6 +26,7 @@ import httpx
 
 from reelvault.engines.remote.config import RemoteConfig
 from reelvault.errors import EngineError
+from reelvault.ssrf import AddressRefusedError, guarded_client
 
 Tick = Callable[[], None]
 """Called while waiting; it raises JobCancelledError when the job was cancelled."""
@@ -78,27 +79,30 @@ def same_origin(url: str, base: str) -> bool:
 
 
 def check_public_url(provider: str, url: str, *, allow_private: bool) -> None:
-    """Refuse a provider-returned URL that would make this server fetch a private address."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise EngineError(f"{provider} returned an output URL that is not http(s)")
-    if allow_private:
-        return
-    if parts.scheme != "https":
-        raise EngineError(f"{provider} returned an output URL that is not https")
+    """Refuse a provider-returned URL that is not http(s) (https unless private is allowed).
+
+    Its address is judged when it is fetched (:meth:`ProviderHttp.download`), by the
+    transport that connects to it: resolved once, so the check and the connection see
+    the same address.
+    """
     try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
-    except OSError:
-        raise EngineError(
-            f"{provider} returned an output URL whose host does not resolve"
-        ) from None
-    for info in infos:
-        address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
-        if not address.is_global:
-            raise EngineError(
-                f"{provider} returned an output URL on a private address (set "
-                "remote_allow_private to allow it)"
-            )
+        parts = urlsplit(url)
+        hostname, _port = parts.hostname, parts.port  # a malformed port raises here
+    except ValueError:
+        raise EngineError(f"{provider} returned an output URL that is not valid") from None
+    if parts.scheme not in ("https", "http") or not hostname:
+        raise EngineError(f"{provider} returned an output URL that is not http(s)")
+    if not allow_private and parts.scheme != "https":
+        raise EngineError(f"{provider} returned an output URL that is not https")
+
+
+def address_refused(provider: str, exc: AddressRefusedError) -> EngineError:
+    if exc.reason == "unresolvable":
+        return EngineError(f"{provider} returned an output URL whose host does not resolve")
+    return EngineError(
+        f"{provider} returned an output URL on a private address (set "
+        "remote_allow_private to allow it)"
+    )
 
 
 def data_uri(path: Path) -> str:
@@ -180,15 +184,24 @@ class ProviderHttp:
         self.deadline = deadline
         self.tick = tick
         self._auth = dict(auth or {})
+        timeout = httpx.Timeout(config.read_timeout, connect=config.connect_timeout)
         self.client = httpx.Client(
-            timeout=httpx.Timeout(config.read_timeout, connect=config.connect_timeout),
+            timeout=timeout,
             follow_redirects=False,
             transport=transport,
             headers={"User-Agent": "reelvault"},
         )
+        # URLs the provider hands back: checked and pinned by the SSRF guard.
+        self.public_client = guarded_client(
+            allow_private=config.allow_private,
+            timeout=timeout,
+            headers={"User-Agent": "reelvault"},
+            inner=transport,
+        )
 
     def close(self) -> None:
         self.client.close()
+        self.public_client.close()
 
     def __enter__(self) -> ProviderHttp:
         return self
@@ -298,13 +311,13 @@ class ProviderHttp:
             if own:
                 if not same_origin(url, self.base_url):
                     raise EngineError(f"{self.provider}: output redirected to another host")
-                headers = self._auth
+                headers, client = self._auth, self.client
             else:
                 check_public_url(self.provider, url, allow_private=self.config.allow_private)
-                headers = {}  # a CDN gets no key
+                headers, client = {}, self.public_client  # a CDN gets no key
             self.deadline.check()
             try:
-                with self.client.stream(
+                with client.stream(
                     "GET", url, headers=headers, timeout=self._timeout()
                 ) as response:
                     if response.is_redirect:
@@ -314,6 +327,8 @@ class ProviderHttp:
                     raise_for_status(self.provider, response, what)
                     self._save(response, destination)
                     return destination
+            except AddressRefusedError as exc:
+                raise address_refused(self.provider, exc) from None
             except httpx.TimeoutException:
                 raise EngineError(f"{self.provider}: timed out trying to {what}") from None
             except httpx.TransportError as exc:

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import av
 import c2pa  # type: ignore[import-untyped]
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -141,7 +142,8 @@ def verify_file(
 ) -> VerificationReport:
     """Verify ``path`` (MP4, WebP, JPEG or PNG). Never raises on a tampered or unmarked
     file: that is what the report says. Raises :class:`NotFoundError` for a missing file
-    and :class:`UnsupportedMediaError` for another format."""
+    and :class:`UnsupportedMediaError` for another format or an MP4 that cannot be
+    decoded."""
     path = Path(path)
     if not path.is_file():
         raise NotFoundError("no such file to verify")
@@ -158,7 +160,15 @@ def verify_file(
             notes.append("no watermark key on this deployment: the watermark was not checked")
         else:
             source = path if mime == "video/mp4" else _image_frame(path)
-            detection = detect_watermark(source, key)
+            try:
+                detection = detect_watermark(source, key)
+            except (av.FFmpegError, IndexError):
+                # Malformed or without a video stream. FFmpeg's message names the file's
+                # path on this server: it is not passed on.
+                raise UnsupportedMediaError(
+                    "the MP4 file could not be decoded (damaged, or no video stream)",
+                    param="file",
+                ) from None
             report["watermark_checked"] = True
             report["watermark_found"] = detection.found
             report["watermark_confidence"] = round(detection.confidence, 3)
