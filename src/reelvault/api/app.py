@@ -14,6 +14,7 @@ from reelvault import __version__
 from reelvault.api.access_log import AccessLog
 from reelvault.api.deps import ApiContext
 from reelvault.api.errors import install_error_handlers
+from reelvault.api.hosts import HostAllowList, HostCheck
 from reelvault.api.ratelimit import RateLimiter
 from reelvault.api.routes import native, openai_videos, ops, privacy, provenance
 from reelvault.config import Settings
@@ -129,6 +130,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.ctx = ctx
+    app.state.host_allow_list = HostAllowList.from_settings(settings)
     install_error_handlers(app)
     app.include_router(ops.router)
     app.include_router(native.router)
@@ -139,6 +141,9 @@ def create_app(
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     app.add_middleware(AccessLog)
+    # Added last, so outermost: a request for a name this server does not own (DNS
+    # rebinding) is refused before anything else sees it.
+    app.add_middleware(HostCheck, allow_list=app.state.host_allow_list)
     return app
 
 

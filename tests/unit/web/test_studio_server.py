@@ -54,11 +54,12 @@ def test_pages_carry_a_strict_policy_and_start_a_session(client: TestClient, pat
 
 
 def test_the_session_is_kept_and_https_cookies_are_secure(tmp_path: Path) -> None:
-    settings = settings_for(tmp_path)
+    settings = settings_for(tmp_path, allowed_hosts=["studio.example"])
     runtime = Runtime.open(settings, registry=registry_with_fake(settings))
     app = create_app(settings, runtime=runtime, worker_mode="none")
     with TestClient(app, base_url="https://studio.example") as https:
         first = https.get("/")
+        assert first.status_code == 200
         assert all("Secure" in c for c in first.headers.get_list("set-cookie"))
         again = https.get("/")  # the client sends the cookies back
         assert again.headers.get_list("set-cookie") == []
