@@ -111,8 +111,8 @@ class Settings(BaseSettings):
             "(without it, only loopback clients see them)."
         ),
     )
-    keep_alive_timeout_seconds: float = Field(
-        default=5.0, gt=0, le=300, description="How long an idle keep-alive connection stays open."
+    keep_alive_timeout_seconds: int = Field(
+        default=5, ge=1, le=300, description="How long an idle keep-alive connection stays open."
     )
     header_timeout_seconds: float = Field(
         default=10.0,

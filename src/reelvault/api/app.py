@@ -17,6 +17,7 @@ from reelvault.api.errors import install_error_handlers
 from reelvault.api.hosts import HostAllowList, HostCheck
 from reelvault.api.ratelimit import RateLimiter
 from reelvault.api.routes import native, openai_videos, ops, privacy, provenance
+from reelvault.api.slow_clients import BodyDeadline
 from reelvault.config import Settings
 from reelvault.jobs.intake import JobIntake
 from reelvault.jobs.runtime import Runtime
@@ -140,6 +141,11 @@ def create_app(
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
+    app.add_middleware(
+        BodyDeadline,
+        timeout_seconds=settings.body_timeout_seconds,
+        min_bytes_per_second=settings.body_min_bytes_per_second,
+    )
     app.add_middleware(AccessLog)
     # Added last, so outermost: a request for a name this server does not own (DNS
     # rebinding) is refused before anything else sees it.
