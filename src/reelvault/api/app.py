@@ -25,6 +25,8 @@ from reelvault.jobs.webhooks import WebhookDispatcher
 from reelvault.jobs.worker import Worker, WorkerPool
 from reelvault.privacy.sweeper import PeriodicSweeper
 from reelvault.web.csrf import csrf_protect
+from reelvault.web.docs import OPENAPI_URL
+from reelvault.web.docs import router as docs_router
 from reelvault.web.routes import STATIC_DIR
 from reelvault.web.routes import router as web_router
 
@@ -129,6 +131,10 @@ def create_app(
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        # FastAPI's docs pages load scripts from a CDN: ours come from this origin.
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=OPENAPI_URL if settings.docs_enabled else None,
     )
     app.state.ctx = ctx
     app.state.host_allow_list = HostAllowList.from_settings(settings)
@@ -139,6 +145,8 @@ def create_app(
     app.include_router(privacy.router)
     app.include_router(provenance.router)
     app.include_router(web_router)
+    if settings.docs_enabled:
+        app.include_router(docs_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     app.add_middleware(

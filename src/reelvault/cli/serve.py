@@ -57,9 +57,10 @@ def serve(
             "127.0.0.1."
         )
     app = create_app(settings, runtime=runtime, worker_mode="process")
+    docs = "; API docs at /docs" if settings.docs_enabled else ""
     state.errors.print(
         f"reelvault on http://{settings.host}:{settings.port} "
-        f"(policy {runtime.policy.name}, {settings.workers} worker(s)); API docs at /docs"
+        f"(policy {runtime.policy.name}, {settings.workers} worker(s)){docs}"
     )
     # Timeouts for slow clients, the connection limit, no Server header: api/server.py.
     server = uvicorn.Server(server_config(app, settings))
