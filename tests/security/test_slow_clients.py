@@ -21,7 +21,7 @@ from tests.security.live import serve
 HEADER_TIMEOUT = 2.0
 BODY_TIMEOUT = 2.0
 MAX_CONNECTIONS = 8
-SLACK = 2.5  # scheduling on a busy machine
+SLACK = 4.0  # scheduling on a busy machine (without the limits, nothing closes at all)
 
 
 @pytest.fixture(scope="module")
