@@ -131,6 +131,53 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="Address `reelvault serve` binds to.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `reelvault serve` binds to.")
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Host names the server answers to, besides localhost, 127.0.0.1, [::1], "
+            "public_base_url's host and the bind address (*.example.com for subdomains)."
+        ),
+    )
+    docs_enabled: bool = Field(
+        default=True, description="Serve the interactive API docs (/docs, /openapi.json)."
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Bearer token for /metrics and /readyz details once API keys exist "
+            "(without it, only loopback clients see them)."
+        ),
+    )
+    keep_alive_timeout_seconds: int = Field(
+        default=5, ge=1, le=300, description="How long an idle keep-alive connection stays open."
+    )
+    header_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=300,
+        description="Longest a client may take to send a request's headers.",
+    )
+    body_timeout_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description=(
+            "Time a request body may take to arrive, beyond what its size needs at "
+            "body_min_bytes_per_second."
+        ),
+    )
+    body_min_bytes_per_second: int = Field(
+        default=32 * 1024,
+        ge=0,
+        description=(
+            "Slowest average upload rate allowed once body_timeout_seconds are spent (0: none)."
+        ),
+    )
+    max_connections: int = Field(
+        default=200,
+        ge=1,
+        description="Open connections and requests at once; beyond it the server answers 503.",
+    )
     rate_limit_per_minute: int = Field(
         default=60, ge=0, description="Job submissions per owner per minute (0: no limit)."
     )
@@ -244,6 +291,14 @@ class Settings(BaseSettings):
     def _expand(cls, value: Path | None) -> Path | None:
         return value.expanduser() if value is not None else None
 
+    @field_validator("allowed_hosts", mode="after")
+    @classmethod
+    def _host_names(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            if not entry.strip() or any(char in entry for char in "/@ "):
+                raise ValueError("give host names (video.example.com, *.example.com), not URLs")
+        return value
+
     @property
     def resolved_key_file(self) -> Path:
         return self.key_file if self.key_file is not None else self.data_dir / "master.key"
@@ -282,6 +337,7 @@ class Settings(BaseSettings):
             "master_key",
             "watermark_secret",
             "smtp_password",
+            "metrics_token",
             "fal_key",
             "replicate_api_token",
         ):

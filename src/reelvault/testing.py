@@ -103,6 +103,8 @@ def settings_for(tmp_path: Path, **overrides: Any) -> Settings:
         "lease_seconds": 5.0,
         "heartbeat_seconds": 0.5,
         "poll_seconds": 0.05,
+        # Starlette's TestClient sends "Host: testserver"; allowed here, never by default.
+        "allowed_hosts": ["testserver"],
     }
     values.update(overrides)
     return load_settings(None, **values)

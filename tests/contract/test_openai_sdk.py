@@ -16,6 +16,7 @@ import pytest
 import uvicorn
 
 from reelvault.api.app import create_app
+from reelvault.api.server import server_config
 from reelvault.jobs.owners import create_api_key
 from reelvault.jobs.runtime import Runtime
 from reelvault.testing import settings_for
@@ -35,7 +36,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str,
     key = create_api_key(runtime, name="sdk").secret
     app = create_app(settings, runtime=runtime, worker_mode="thread")
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    config = server_config(app, settings, host="127.0.0.1", port=port, log_level="warning")
     live = uvicorn.Server(config)
     thread = threading.Thread(target=live.run, daemon=True)
     thread.start()

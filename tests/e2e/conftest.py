@@ -22,6 +22,7 @@ import pytest
 import uvicorn
 
 from reelvault.api.app import create_app
+from reelvault.api.server import server_config
 from reelvault.jobs.runtime import Runtime
 from reelvault.testing import settings_for
 
@@ -81,7 +82,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     runtime = Runtime.open(settings)
     app = create_app(settings, runtime=runtime, worker_mode="thread")
     port = _free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    config = server_config(app, settings, host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

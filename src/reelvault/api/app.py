@@ -14,8 +14,10 @@ from reelvault import __version__
 from reelvault.api.access_log import AccessLog
 from reelvault.api.deps import ApiContext
 from reelvault.api.errors import install_error_handlers
+from reelvault.api.hosts import HostAllowList, HostCheck
 from reelvault.api.ratelimit import RateLimiter
 from reelvault.api.routes import native, openai_videos, ops, privacy, provenance
+from reelvault.api.slow_clients import BodyDeadline
 from reelvault.config import Settings
 from reelvault.jobs.intake import JobIntake
 from reelvault.jobs.runtime import Runtime
@@ -24,6 +26,8 @@ from reelvault.jobs.worker import Worker, WorkerPool
 from reelvault.logs import guard_log_records
 from reelvault.privacy.sweeper import PeriodicSweeper
 from reelvault.web.csrf import csrf_protect
+from reelvault.web.docs import OPENAPI_URL
+from reelvault.web.docs import router as docs_router
 from reelvault.web.routes import STATIC_DIR
 from reelvault.web.routes import router as web_router
 
@@ -131,8 +135,13 @@ def create_app(
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        # FastAPI's docs pages load scripts from a CDN: ours come from this origin.
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=OPENAPI_URL if settings.docs_enabled else None,
     )
     app.state.ctx = ctx
+    app.state.host_allow_list = HostAllowList.from_settings(settings)
     install_error_handlers(app)
     app.include_router(ops.router)
     app.include_router(native.router)
@@ -140,9 +149,19 @@ def create_app(
     app.include_router(privacy.router)
     app.include_router(provenance.router)
     app.include_router(web_router)
+    if settings.docs_enabled:
+        app.include_router(docs_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
+    app.add_middleware(
+        BodyDeadline,
+        timeout_seconds=settings.body_timeout_seconds,
+        min_bytes_per_second=settings.body_min_bytes_per_second,
+    )
     app.add_middleware(AccessLog)
+    # Added last, so outermost: a request for a name this server does not own (DNS
+    # rebinding) is refused before anything else sees it.
+    app.add_middleware(HostCheck, allow_list=app.state.host_allow_list)
     return app
 
 

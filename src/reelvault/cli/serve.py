@@ -59,6 +59,7 @@ def serve(
     import uvicorn
 
     from reelvault.api.app import create_app
+    from reelvault.api.server import server_config
 
     state = state_of(ctx)
     settings = load_settings(
@@ -83,20 +84,17 @@ def serve(
         logging.getLogger("reelvault.serve").warning(warning)
         state.errors.print(f"warning: {warning}")
     app = create_app(settings, runtime=runtime, worker_mode="process")
+    docs = "; API docs at /docs" if settings.docs_enabled else ""
     state.errors.print(
         f"reelvault on http://{settings.host}:{settings.port} "
-        f"(policy {runtime.policy.name}, {settings.workers} worker(s)); API docs at /docs"
+        f"(policy {runtime.policy.name}, {settings.workers} worker(s)){docs}"
     )
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        access_log=False,  # uvicorn's access log would record client addresses
-        log_config=None,  # uvicorn's records go to our handler, through the guard (logs.py)
-        log_level=settings.log_level.lower(),
-        timeout_graceful_shutdown=30,
-    )
+    # Timeouts for slow clients, the connection limit, no Server header: api/server.py.
+    server = uvicorn.Server(server_config(app, settings))
+    server.run()
     runtime.close()
+    if not server.started:
+        raise typer.Exit(3)  # as uvicorn.run says it: the server never started (port taken?)
 
 
 __all__ = ["is_loopback", "key_file_warning", "serve"]

@@ -16,11 +16,11 @@ from __future__ import annotations
 import hmac
 import secrets
 from typing import Annotated
-from urllib.parse import urlsplit
 
 from fastapi import Depends, Request
 
 from reelvault.api.deps import SESSION_COOKIE
+from reelvault.api.hosts import HostAllowList
 from reelvault.errors import ForbiddenError
 
 CSRF_COOKIE = "rv_csrf"
@@ -47,8 +47,11 @@ def _cross_site(request: Request) -> bool:
         return False  # not a browser (curl, SDKs) or a same-origin navigation
     if origin == "null":
         return True  # sandboxed frames, file:// pages
+    # Judged by the Host allow-list, not by the Host header: after a DNS rebind both
+    # headers name the attacker's site and would agree with each other.
+    allow_list: HostAllowList = request.app.state.host_allow_list
     host = request.headers.get("host", "")
-    return urlsplit(origin).netloc.lower() != host.lower()
+    return not allow_list.allows_origin(origin, host_header=host, scheme=request.url.scheme)
 
 
 TOKEN_AUTHORISED_PATHS = frozenset(

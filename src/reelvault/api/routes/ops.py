@@ -1,13 +1,19 @@
-"""Operations: liveness, readiness and Prometheus metrics (no personal data in any)."""
+"""Operations: liveness, readiness and Prometheus metrics (no personal data in any).
+
+Once API keys exist, the details (metrics, which readiness check fails) are for the
+operator only: see api/operator_access.py.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import func, select, text
 
 from reelvault.api.deps import Ctx
+from reelvault.api.operator_access import may_see_operations
 from reelvault.db.models import Job
+from reelvault.errors import UnauthorizedError
 from reelvault.types import JobStatus
 
 router = APIRouter(tags=["operations"])
@@ -20,8 +26,11 @@ def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz", responses={503: {"description": "Not ready: see the failing checks."}})
-def readyz(ctx: Ctx) -> JSONResponse:
-    """Ready to take jobs: the database answers, the vault has its key, workers run."""
+def readyz(request: Request, ctx: Ctx) -> JSONResponse:
+    """Ready to take jobs: the database answers, the vault has its key, workers run.
+
+    The checks are listed for the operator (metrics token, loopback, or keyless mode).
+    """
     checks: dict[str, bool] = {}
     try:
         with ctx.runtime.db.connect() as connection:
@@ -35,10 +44,10 @@ def readyz(ctx: Ctx) -> JSONResponse:
         checks["vault"] = False
     checks["workers"] = ctx.workers_alive() >= ctx.workers_expected
     ready = all(checks.values())
-    return JSONResponse(
-        {"status": "ready" if ready else "not ready", "checks": checks},
-        status_code=200 if ready else 503,
-    )
+    body: dict[str, object] = {"status": "ready" if ready else "not ready"}
+    if may_see_operations(request, ctx.runtime):
+        body["checks"] = checks
+    return JSONResponse(body, status_code=200 if ready else 503)
 
 
 def _line(name: str, value: float, **labels: str) -> str:
@@ -48,10 +57,22 @@ def _line(name: str, value: float, **labels: str) -> str:
     return f"{name} {value:g}"
 
 
-@router.get("/metrics", response_class=PlainTextResponse)
-def metrics(ctx: Ctx) -> PlainTextResponse:
-    """Prometheus text format: job counts by state and engine, durations, queue depth."""
+@router.get(
+    "/metrics",
+    response_class=PlainTextResponse,
+    responses={401: {"description": "Once API keys exist: the metrics token is needed."}},
+)
+def metrics(request: Request, ctx: Ctx) -> PlainTextResponse:
+    """Prometheus text format: job counts by state and engine, durations, queue depth.
+
+    Once API keys exist: send ``Authorization: Bearer <metrics_token>``, or scrape from
+    this machine.
+    """
     runtime = ctx.runtime
+    if not may_see_operations(request, runtime):
+        raise UnauthorizedError(
+            "metrics need the metrics token (Authorization: Bearer ...) or a loopback client"
+        )
     lines = [
         "# HELP reelvault_jobs Jobs by state and engine.",
         "# TYPE reelvault_jobs gauge",
