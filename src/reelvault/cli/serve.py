@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 from typing import Annotated
 
 import typer
 
 from reelvault.cli.state import state_of
-from reelvault.config import load_settings
+from reelvault.config import is_loopback_host, load_settings
 from reelvault.errors import ConfigError
-from reelvault.jobs.owners import keys_configured
+from reelvault.jobs.owners import keyless_mode, usable_key_exists, warn_if_locked
 from reelvault.jobs.runtime import Runtime
 
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+is_loopback = is_loopback_host
 
 
 def serve(
@@ -48,13 +40,20 @@ def serve(
     )
     logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
     runtime = Runtime.open(settings)
-    if not is_loopback(settings.host) and not keys_configured(runtime):
+    if not settings.host_is_loopback and not usable_key_exists(runtime):
         runtime.close()
         raise ConfigError(
             f"refusing to listen on {settings.host} without API keys: anyone who can reach it "
             "could use it. Create a key first (reelvault keys create --name NAME) or bind to "
             "127.0.0.1."
         )
+    if keyless_mode(runtime):
+        state.errors.print(
+            "no API key has been created: keyless single-user mode, this machine only "
+            "(creating a key ends it for good)"
+        )
+    else:
+        warn_if_locked(runtime)
     app = create_app(settings, runtime=runtime, worker_mode="process")
     state.errors.print(
         f"reelvault on http://{settings.host}:{settings.port} "

@@ -23,6 +23,7 @@ from reelvault.db.dsr_models import DataSubjectRequest, OwnerContact, OwnerPriva
 from reelvault.db.models import ApiKey, BrowserSession, Job, Owner
 from reelvault.db.privacy_models import ConsentRecord, NotifySubscription
 from reelvault.jobs import objects
+from reelvault.jobs.owners import warn_if_locked
 from reelvault.jobs.runtime import Runtime
 from reelvault.privacy import audit
 from reelvault.types import ObjectId
@@ -135,6 +136,10 @@ def erase_owner(
     # Counts only: the audit trail shows that an erasure ran, never whose.
     counts: dict[str, Any] = report.as_dict()
     audit.record(runtime, action, **counts)
+    if report.api_keys:
+        # The last key may have gone with its owner: the server is then locked (never
+        # open to anonymous callers), and the operator should hear about it.
+        warn_if_locked(runtime)
     return report
 
 
