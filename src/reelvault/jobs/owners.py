@@ -291,6 +291,7 @@ def webhook_secret(runtime: Runtime, owner_id: str, *, rotate: bool = False) -> 
 
 
 __all__ = [
+    "KEY_HAS_EXISTED",
     "KEY_PREFIX",
     "LOCAL_OWNER",
     "ActiveKey",
