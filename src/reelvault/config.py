@@ -6,6 +6,7 @@ Settings are built once by the entry point (CLI, app factory, worker) with
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import os
 import tomllib
@@ -22,8 +23,12 @@ ENV_PREFIX = "REELVAULT_"
 CONFIG_FILE_ENV = "REELVAULT_CONFIG"
 
 
+@functools.lru_cache(maxsize=64)
 def is_loopback_host(host: str) -> bool:
-    """``localhost`` or a loopback address (``127.0.0.0/8``, ``::1``)."""
+    """``localhost`` or a loopback address (``127.0.0.0/8``, ``::1``).
+
+    Cached: every anonymous request asks (keyless mode needs a loopback bind).
+    """
     if host == "localhost":
         return True
     try:
