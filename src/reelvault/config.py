@@ -6,7 +6,9 @@ Settings are built once by the entry point (CLI, app factory, worker) with
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import ipaddress
 import os
 import tempfile
 import tomllib
@@ -21,6 +23,20 @@ from reelvault.errors import ConfigError
 
 ENV_PREFIX = "REELVAULT_"
 CONFIG_FILE_ENV = "REELVAULT_CONFIG"
+
+
+@functools.lru_cache(maxsize=64)
+def is_loopback_host(host: str) -> bool:
+    """``localhost`` or a loopback address (``127.0.0.0/8``, ``::1``).
+
+    Cached: every anonymous request asks (keyless mode needs a loopback bind).
+    """
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def default_data_dir() -> Path:
@@ -181,6 +197,26 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(
         default=60, ge=0, description="Job submissions per owner per minute (0: no limit)."
     )
+    anonymous_sessions: bool = Field(
+        default=False,
+        description=(
+            "Give browsers without an API key a pseudonymous studio session on a server that "
+            "has keys (limited per network address). Off: the studio asks for a key."
+        ),
+    )
+    anonymous_sessions_per_hour: int = Field(
+        default=20,
+        ge=0,
+        description="New anonymous studio sessions per network address per hour (0: no limit).",
+    )
+    anonymous_jobs_per_minute: int = Field(
+        default=10,
+        ge=0,
+        description=(
+            "Job submissions per network address per minute from anonymous sessions, "
+            "on top of the per-owner limit (0: no limit)."
+        ),
+    )
     webhook_allow_private: bool = Field(
         default=False,
         description="Allow webhooks to loopback/private addresses (off: SSRF protection).",
@@ -300,6 +336,11 @@ class Settings(BaseSettings):
         return value
 
     @property
+    def host_is_loopback(self) -> bool:
+        """Whether ``host`` (the address `reelvault serve` binds to) is this machine only."""
+        return is_loopback_host(self.host)
+
+    @property
     def resolved_key_file(self) -> Path:
         return self.key_file if self.key_file is not None else self.data_dir / "master.key"
 
@@ -390,4 +431,4 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
         ) from None
 
 
-__all__ = ["Settings", "default_data_dir", "load_settings"]
+__all__ = ["Settings", "default_data_dir", "is_loopback_host", "load_settings"]

@@ -12,6 +12,7 @@ from starlette.staticfiles import StaticFiles
 
 from reelvault import __version__
 from reelvault.api.access_log import AccessLog
+from reelvault.api.address_limits import AddressLimits
 from reelvault.api.deps import ApiContext
 from reelvault.api.errors import install_error_handlers
 from reelvault.api.hosts import HostAllowList, HostCheck
@@ -42,8 +43,9 @@ Self-hostable AI video generation whose privacy policy is enforced by its code.
   changing its base URL.
 
 Authenticate with `Authorization: Bearer rv-...` (create keys with
-`reelvault keys create --name NAME`). While no key exists, a server on loopback
-serves its single local user without keys.
+`reelvault keys create --name NAME`). Until the first key is ever created, a server
+bound to loopback serves its single local user without keys; after that, requests
+without a valid key get 401, even if every key is later revoked or erased.
 """
 
 
@@ -114,6 +116,7 @@ def create_app(
         runtime=runtime,
         limiter=RateLimiter(settings.rate_limit_per_minute),
         intake=JobIntake(runtime),
+        address_limits=AddressLimits.from_settings(settings),
         workers_expected=services.count,
         workers_alive=services.alive,
     )

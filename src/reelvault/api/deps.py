@@ -13,21 +13,26 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 
+from reelvault.api.address_limits import AddressLimits
+from reelvault.api.cookies import SESSION_COOKIE, has_session_cookie, session_token
 from reelvault.api.ratelimit import RateLimiter
 from reelvault.errors import UnauthorizedError
 from reelvault.jobs.intake import JobIntake
 from reelvault.jobs.owners import (
-    keys_configured,
-    keys_configured_recently,
-    owner_for_key,
-    owner_for_session,
+    anonymous_sessions_allowed,
+    key_for_secret,
+    keyless_mode,
+    keyless_mode_recently,
+    session_for_token,
 )
 from reelvault.jobs.runtime import Runtime
 from reelvault.jobs.service import JobView, get_job
 from reelvault.privacy.consent import PrivacySignals, honour_signals, privacy_signals
 from reelvault.types import LOCAL_OWNER
 
-SESSION_COOKIE = "rv_session"
+KEY_REQUIRED = (
+    "an API key is required: send Authorization: Bearer rv-..., or paste a key into the studio"
+)
 
 
 @dataclass
@@ -37,6 +42,7 @@ class ApiContext:
     runtime: Runtime
     limiter: RateLimiter
     intake: JobIntake
+    address_limits: AddressLimits
     workers_expected: int = 0
     workers_alive: Callable[[], int] = field(default=lambda: 0)
 
@@ -62,15 +68,16 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 async def current_owner(request: Request, runtime: RuntimeDep) -> str:
     signals = privacy_signals(request.headers.get("sec-gpc"), request.headers.get("dnt"))
-    if not signals.opt_out and _anonymous(request) and keys_configured_recently(runtime) is False:
-        # Embedded single-user mode, answered from memory: no credentials were sent and
-        # no key existed a moment ago, so the caller is the local owner.
+    if not signals.opt_out and _anonymous(request) and keyless_mode_recently(runtime) is True:
+        # Embedded single-user mode, answered from memory: no credentials were sent, no key
+        # has ever existed here and the server is on loopback, so the caller is the local
+        # owner.
         return LOCAL_OWNER
     return await run_in_threadpool(_identify_and_honour, request, runtime, signals)
 
 
 def _anonymous(request: Request) -> bool:
-    return not request.headers.get("authorization") and not request.cookies.get(SESSION_COOKIE)
+    return not request.headers.get("authorization") and not has_session_cookie(request)
 
 
 def _identify_and_honour(request: Request, runtime: Runtime, signals: PrivacySignals) -> str:
@@ -85,26 +92,36 @@ def _identify_and_honour(request: Request, runtime: Runtime, signals: PrivacySig
 def _identify(request: Request, runtime: Runtime) -> str:
     """The caller: an API key's owner, a browser session's owner, or the local owner.
 
-    While no API key exists (embedded, single-user mode on loopback), unauthenticated
-    callers are the local owner, the same as the CLI. Once a key exists, a request must
-    carry a valid key or session.
+    In keyless single-user mode (no key has ever existed here, the server is on
+    loopback), callers without a valid credential are the local owner, the same as the
+    CLI. Otherwise a request must carry a valid key, a session opened with one, or, where
+    ``anonymous_sessions`` allows it, an anonymous session; anything else is 401.
     """
     header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
-        owner = owner_for_key(runtime, token.strip())
-        if owner is not None:
-            return owner
-        if keys_configured(runtime):
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() == "bearer" and secret.strip():
+        key = key_for_secret(runtime, secret.strip())
+        if key is not None:
+            return key.owner_id
+        if not keyless_mode(runtime):
             raise UnauthorizedError("the API key is not valid")
-    cookie = request.cookies.get(SESSION_COOKIE)
-    if cookie:
-        owner = owner_for_session(runtime, cookie)
-        if owner is not None:
-            return owner
-    if not keys_configured(runtime):
+    token = session_token(request, runtime.settings)
+    if token:
+        found = session_for_token(runtime, token)
+        if found is not None and (not found.anonymous or anonymous_sessions_allowed(runtime)):
+            # Anonymous sessions on a server with keys are also limited per address.
+            request.state.anonymous_session = found.anonymous and not keyless_mode(runtime)
+            return found.owner_id
+    if keyless_mode(runtime):
         return LOCAL_OWNER
-    raise UnauthorizedError("an API key is required: Authorization: Bearer rv-...")
+    raise UnauthorizedError(KEY_REQUIRED)
+
+
+async def check_submission_limits(ctx: ApiContext, request: Request, owner: str) -> None:
+    """Rate limits on submitting work: per owner, and per address for anonymous sessions."""
+    if getattr(request.state, "anonymous_session", False):
+        await run_in_threadpool(ctx.address_limits.check_submission, request, ctx.runtime)
+    ctx.limiter.check(owner)
 
 
 Owner = Annotated[str, Depends(current_owner)]
@@ -126,6 +143,7 @@ OwnedVideo = Annotated[JobView, Depends(owned_video)]
 
 
 __all__ = [
+    "KEY_REQUIRED",
     "SESSION_COOKIE",
     "ApiContext",
     "Ctx",
@@ -133,6 +151,7 @@ __all__ = [
     "OwnedJob",
     "OwnedVideo",
     "RuntimeDep",
+    "check_submission_limits",
     "current_owner",
     "get_ctx",
     "owned_job",

@@ -13,7 +13,7 @@ import ipaddress
 
 from fastapi import Request
 
-from reelvault.jobs.owners import keys_configured
+from reelvault.jobs.owners import keyless_mode
 from reelvault.jobs.runtime import Runtime
 from reelvault.privacy.pseudonyms import client_ip, parse_trusted_proxies
 
@@ -49,7 +49,7 @@ def from_loopback_client(request: Request, runtime: Runtime) -> bool:
 
 def may_see_operations(request: Request, runtime: Runtime) -> bool:
     token = runtime.settings.metrics_token
-    if token is None and not keys_configured(runtime):
+    if token is None and keyless_mode(runtime):
         return True  # keyless single-user mode: the caller is the operator
     sent = _bearer(request)
     if token is not None and sent:

@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-import ipaddress
+import logging
 from typing import Annotated
 
 import typer
 
 from reelvault.cli.state import state_of
-from reelvault.config import Settings, load_settings
+from reelvault.config import Settings, is_loopback_host, load_settings
 from reelvault.errors import ConfigError
-from reelvault.jobs.owners import keys_configured
+from reelvault.jobs.owners import keyless_mode, usable_key_exists, warn_if_locked
 from reelvault.jobs.runtime import Runtime
 from reelvault.logs import configure_logging
 
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+is_loopback = is_loopback_host
 
 
 def key_file_warning(settings: Settings) -> str | None:
@@ -72,7 +65,7 @@ def serve(
     )
     configure_logging(settings.log_level)
     runtime = Runtime.open(settings)
-    if not is_loopback(settings.host) and not keys_configured(runtime):
+    if not settings.host_is_loopback and not usable_key_exists(runtime):
         runtime.close()
         raise ConfigError(
             f"refusing to listen on {settings.host} without API keys: anyone who can reach it "
@@ -83,6 +76,13 @@ def serve(
     if warning is not None:
         logging.getLogger("reelvault.serve").warning(warning)
         state.errors.print(f"warning: {warning}")
+    if keyless_mode(runtime):
+        state.errors.print(
+            "no API key has been created: keyless single-user mode, this machine only "
+            "(creating a key ends it for good)"
+        )
+    else:
+        warn_if_locked(runtime)
     app = create_app(settings, runtime=runtime, worker_mode="process")
     docs = "; API docs at /docs" if settings.docs_enabled else ""
     state.errors.print(

@@ -134,6 +134,25 @@ class BrowserSession(Base):
     owner_id: Mapped[str] = mapped_column(ForeignKey("owners.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # The API key this session was opened with (pasted into the studio), or None for an
+    # anonymous session. A key's sessions end with it (revoked or erased).
+    key_id: Mapped[str | None] = mapped_column(
+        ForeignKey("api_keys.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+
+
+class DeploymentFlag(Base):
+    """A fact about this deployment that, once recorded, is never unrecorded.
+
+    ``api_key_has_existed``: some API key was created here once, so a server without a
+    usable key is locked rather than open (keyless single-user mode is over for good).
+    Holds no personal data.
+    """
+
+    __tablename__ = "deployment_flags"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class WebhookDelivery(Base):
@@ -156,4 +175,12 @@ class WebhookDelivery(Base):
 # The privacy tables live in their own module; importing it registers them on Base.
 from reelvault.db import dsr_models, privacy_models  # noqa: E402, F401
 
-__all__ = ["ApiKey", "BrowserSession", "Job", "Owner", "StoredObject", "WebhookDelivery"]
+__all__ = [
+    "ApiKey",
+    "BrowserSession",
+    "DeploymentFlag",
+    "Job",
+    "Owner",
+    "StoredObject",
+    "WebhookDelivery",
+]

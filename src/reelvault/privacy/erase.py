@@ -25,6 +25,7 @@ from reelvault.db.models import ApiKey, BrowserSession, Job, Owner
 from reelvault.db.privacy_models import ConsentRecord, NotifySubscription
 from reelvault.db.session import truncate_wal
 from reelvault.jobs import objects
+from reelvault.jobs.owners import warn_if_locked
 from reelvault.jobs.runtime import Runtime
 from reelvault.privacy import audit
 from reelvault.types import ObjectId
@@ -141,6 +142,10 @@ def erase_owner(
     audit.record(runtime, action, **counts)
     if not truncate_wal(runtime.db):
         log.warning("erasure: the database log is busy; the next retention sweep empties it")
+    if report.api_keys:
+        # The last key may have gone with its owner: the server is then locked (never
+        # open to anonymous callers), and the operator should hear about it.
+        warn_if_locked(runtime)
     return report
 
 

@@ -1,9 +1,13 @@
-"""CSRF protection for requests that change state: a double-submit token.
+"""CSRF protection for requests that change state: a token bound to the session.
 
 Browsers attach the session cookie to every request to this origin, so a request that
 arrives with it proves nothing about who composed it. The studio reads the ``rv_csrf``
 cookie (readable by scripts of this origin only) and echoes it in the ``X-CSRF-Token``
 header; another site can make the browser send the cookie but cannot read it.
+
+The token is an HMAC of the session token under a server secret kept in the vault, not
+a random value compared with its cookie: a token planted in the browser (or taken from
+another session) does not validate, and a new session id comes with a new token.
 
 Requests with an ``Authorization: Bearer`` key carry no ambient credential and are
 exempt. Requests with neither a key nor a session (the local owner of a loopback
@@ -13,23 +17,43 @@ so a web page cannot use a local server's keyless mode behind its user's back.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import hmac
-import secrets
+import weakref
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 
-from reelvault.api.deps import SESSION_COOKIE
+from reelvault.api.cookies import CSRF_COOKIE, session_token
 from reelvault.api.hosts import HostAllowList
 from reelvault.errors import ForbiddenError
+from reelvault.jobs.runtime import Runtime
+from reelvault.privacy.secret_store import get_secret
+from reelvault.vault import Vault
 
-CSRF_COOKIE = "rv_csrf"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+CSRF_KEY_NAME = "studio/csrf-key"
+
+# The key per vault, in memory: the check runs on the event loop and must not do I/O.
+_keys: weakref.WeakKeyDictionary[Vault, bytes] = weakref.WeakKeyDictionary()
 
 
-def new_csrf_token() -> str:
-    return secrets.token_urlsafe(32)
+def csrf_key(runtime: Runtime) -> bytes:
+    """The server secret CSRF tokens are derived with (created on first use; does I/O)."""
+    key = _keys.get(runtime.vault)
+    if key is None:
+        key = get_secret(runtime, CSRF_KEY_NAME)
+        _keys[runtime.vault] = key
+    return key
+
+
+def csrf_token_for(key: bytes, session: str) -> str:
+    """The CSRF token of the session whose cookie token is ``session``."""
+    mac = hmac.new(key, b"reelvault-csrf\0" + session.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
 
 
 def _has_bearer(request: Request) -> bool:
@@ -71,10 +95,14 @@ async def csrf_protect(request: Request) -> None:
         # One-click links (RFC 8058 unsubscribe, double opt-in): the unguessable token in
         # the URL is the authorisation, and mail clients post them without any cookie.
         return
-    if request.cookies.get(SESSION_COOKIE):
-        cookie = request.cookies.get(CSRF_COOKIE, "")
+    runtime: Runtime = request.app.state.ctx.runtime
+    session = session_token(request, runtime.settings)
+    if session:
+        key = _keys.get(runtime.vault)
+        if key is None:
+            key = await run_in_threadpool(csrf_key, runtime)
         header = request.headers.get(CSRF_HEADER, "")
-        if not cookie or not header or not hmac.compare_digest(cookie, header):
+        if not header or not hmac.compare_digest(csrf_token_for(key, session), header):
             raise ForbiddenError(
                 "missing or wrong CSRF token: send the rv_csrf cookie's value in X-CSRF-Token",
                 param="csrf",
@@ -90,6 +118,7 @@ __all__ = [
     "CSRF_COOKIE",
     "CSRF_HEADER",
     "CsrfProtected",
+    "csrf_key",
     "csrf_protect",
-    "new_csrf_token",
+    "csrf_token_for",
 ]

@@ -1,14 +1,27 @@
-"""Security headers and cookies for the studio's pages."""
+"""Security headers and cookies for the studio's pages, and the studio's sessions."""
 
 from __future__ import annotations
 
 from fastapi import Request
 from starlette.responses import Response
 
-from reelvault.api.deps import SESSION_COOKIE
-from reelvault.jobs.owners import SESSION_LIFETIME, owner_for_session, start_session
+from reelvault.api.cookies import (
+    csrf_cookie_name,
+    is_https,
+    session_cookie_name,
+    session_token,
+)
+from reelvault.api.deps import ApiContext
+from reelvault.jobs.owners import (
+    SESSION_LIFETIME,
+    ActiveKey,
+    anonymous_sessions_allowed,
+    keyless_mode,
+    session_for_token,
+    start_session,
+)
 from reelvault.jobs.runtime import Runtime
-from reelvault.web.csrf import CSRF_COOKIE, new_csrf_token
+from reelvault.web.csrf import csrf_key, csrf_token_for
 
 CONTENT_SECURITY_POLICY = "; ".join(
     (
@@ -36,40 +49,69 @@ PAGE_HEADERS = {
 }
 
 
-def is_https(request: Request, runtime: Runtime) -> bool:
-    public = runtime.settings.public_base_url or ""
-    return request.url.scheme == "https" or public.startswith("https://")
+def _set_csrf_cookie(request: Request, response: Response, runtime: Runtime, token: str) -> None:
+    # Readable by this origin's scripts on purpose (they echo it); bound to the session.
+    response.set_cookie(
+        csrf_cookie_name(request, runtime.settings),
+        csrf_token_for(csrf_key(runtime), token),
+        path="/",
+        httponly=False,
+        samesite="strict",
+        secure=is_https(request, runtime.settings),
+    )
 
 
-def ensure_browser_session(request: Request, response: Response, runtime: Runtime) -> None:
-    """Give this browser a pseudonymous session (and its CSRF token) if it has none.
+def issue_session(
+    request: Request, response: Response, runtime: Runtime, *, key: ActiveKey | None = None
+) -> None:
+    """Start a session with a new id (never one the browser brought) and its CSRF token.
 
-    Each browser is its own random owner: nothing links it to a person, and its jobs
-    are invisible to other browsers and to the CLI's local owner.
+    The session the browser held before, if any, ends: an id known before a sign-in is
+    worth nothing after it (session fixation). Over TLS the cookies carry ``__Host-``.
     """
-    secure = is_https(request, runtime)
-    token = request.cookies.get(SESSION_COOKIE)
-    if not token or owner_for_session(runtime, token) is None:
-        token, _owner = start_session(runtime)
-        response.set_cookie(
-            SESSION_COOKIE,
-            token,
-            max_age=int(SESSION_LIFETIME.total_seconds()),
-            path="/",
-            httponly=True,
-            samesite="lax",
-            secure=secure,
-        )
-    if not request.cookies.get(CSRF_COOKIE):
-        # Readable by this origin's scripts on purpose (double submit); useless elsewhere.
-        response.set_cookie(
-            CSRF_COOKIE,
-            new_csrf_token(),
-            path="/",
-            httponly=False,
-            samesite="strict",
-            secure=secure,
-        )
+    previous = session_token(request, runtime.settings)
+    token, _owner = start_session(runtime, key=key, replaces=previous)
+    response.set_cookie(
+        session_cookie_name(request, runtime.settings),
+        token,
+        max_age=int(SESSION_LIFETIME.total_seconds()),
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=is_https(request, runtime.settings),
+    )
+    _set_csrf_cookie(request, response, runtime, token)
 
 
-__all__ = ["CONTENT_SECURITY_POLICY", "PAGE_HEADERS", "ensure_browser_session", "is_https"]
+def ensure_browser_session(request: Request, response: Response, ctx: ApiContext) -> bool:
+    """Keep this browser's working session, or start an anonymous one where allowed.
+
+    Returns whether the browser has a working session afterwards. An anonymous session is
+    each browser's own random owner (nothing links it to a person); it is offered only in
+    keyless single-user mode or where ``anonymous_sessions`` allows it, and then counted
+    per network address (:class:`RateLimitedError` when too many are started).
+    """
+    runtime = ctx.runtime
+    token = session_token(request, runtime.settings)
+    found = session_for_token(runtime, token) if token else None
+    allowed = anonymous_sessions_allowed(runtime)
+    if token and found is not None and (not found.anonymous or allowed):
+        expected = csrf_token_for(csrf_key(runtime), token)
+        if request.cookies.get(csrf_cookie_name(request, runtime.settings)) != expected:
+            _set_csrf_cookie(request, response, runtime, token)
+        return True
+    if not allowed:
+        return False
+    if not keyless_mode(runtime):
+        ctx.address_limits.check_new_session(request, runtime)
+    issue_session(request, response, runtime)
+    return True
+
+
+__all__ = [
+    "CONTENT_SECURITY_POLICY",
+    "PAGE_HEADERS",
+    "ensure_browser_session",
+    "is_https",
+    "issue_session",
+]

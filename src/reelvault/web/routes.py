@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
-from reelvault.api.deps import RuntimeDep
+from reelvault.api.deps import KEY_REQUIRED, Ctx, RuntimeDep
+from reelvault.api.schemas.native import ErrorOut
+from reelvault.errors import RateLimitedError, UnauthorizedError
+from reelvault.jobs.owners import key_for_secret
 from reelvault.web.csrf import csrf_protect
-from reelvault.web.headers import PAGE_HEADERS, ensure_browser_session
+from reelvault.web.headers import PAGE_HEADERS, ensure_browser_session, issue_session
 from reelvault.web.studio_config import StudioConfig, studio_config
 
 PACKAGE_DIR = Path(str(resources.files("reelvault.web")))
@@ -27,20 +32,23 @@ def _page(name: str) -> str:
     return (PAGES_DIR / name).read_text(encoding="utf-8")
 
 
-async def _serve(request: Request, runtime: RuntimeDep, name: str) -> Response:
+async def _serve(request: Request, ctx: Ctx, name: str) -> Response:
     response = HTMLResponse(_page(name), headers=PAGE_HEADERS)
-    await run_in_threadpool(ensure_browser_session, request, response, runtime)
+    # Past the per-address limit the page still loads; when the studio asks for a
+    # session it hears why (429 with Retry-After).
+    with contextlib.suppress(RateLimitedError):
+        await run_in_threadpool(ensure_browser_session, request, response, ctx)
     return response
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
-async def studio_page(request: Request, runtime: RuntimeDep) -> Response:
-    return await _serve(request, runtime, "studio.html")
+async def studio_page(request: Request, ctx: Ctx) -> Response:
+    return await _serve(request, ctx, "studio.html")
 
 
 @router.get("/privacy-centre", response_class=HTMLResponse, include_in_schema=False)
-async def privacy_centre_page(request: Request, runtime: RuntimeDep) -> Response:
-    return await _serve(request, runtime, "privacy-centre.html")
+async def privacy_centre_page(request: Request, ctx: Ctx) -> Response:
+    return await _serve(request, ctx, "privacy-centre.html")
 
 
 @router.get("/api/v1/studio/config", response_model=StudioConfig)
@@ -49,12 +57,44 @@ def get_studio_config(runtime: RuntimeDep) -> StudioConfig:
     return studio_config(runtime.policy, runtime.settings)
 
 
-@router.post("/api/v1/studio/session", dependencies=[Depends(csrf_protect)])
-async def renew_session(request: Request, runtime: RuntimeDep) -> Response:
-    """A fresh pseudonymous session for this browser if its own is gone (after erasure)."""
-    response = JSONResponse({"session": True}, headers={"Cache-Control": "no-store"})
-    await run_in_threadpool(ensure_browser_session, request, response, runtime)
+SESSION_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorOut} for status in (401, 403, 429)
+}
+
+
+@router.post(
+    "/api/v1/studio/session", dependencies=[Depends(csrf_protect)], responses=SESSION_ERRORS
+)
+async def open_studio_session(request: Request, ctx: Ctx) -> Response:
+    """Start or keep this browser's studio session (an HttpOnly cookie).
+
+    With `Authorization: Bearer rv-...`: the key is exchanged for a session that acts as
+    its owner until the key is revoked, under a new session id. Without a key: a working
+    session is kept; otherwise an anonymous one is started where this server allows it
+    (keyless single-user mode, or the `anonymous_sessions` setting), else 401.
+    """
+    cookies = Response()
+    credential = await run_in_threadpool(_open_session, request, cookies, ctx)
+    response = JSONResponse(
+        {"session": True, "credential": credential}, headers={"Cache-Control": "no-store"}
+    )
+    for value in cookies.headers.getlist("set-cookie"):
+        response.headers.append("set-cookie", value)
     return response
+
+
+def _open_session(request: Request, response: Response, ctx: Ctx) -> str:
+    runtime = ctx.runtime
+    scheme, _, secret = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and secret.strip():
+        key = key_for_secret(runtime, secret.strip())
+        if key is None:
+            raise UnauthorizedError("the API key is not valid")
+        issue_session(request, response, runtime, key=key)
+        return "api_key"
+    if not ensure_browser_session(request, response, ctx):
+        raise UnauthorizedError(KEY_REQUIRED)
+    return "session"
 
 
 __all__ = ["PAGES_DIR", "STATIC_DIR", "router"]

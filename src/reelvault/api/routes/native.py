@@ -14,7 +14,7 @@ from starlette.responses import Response, StreamingResponse
 
 from reelvault.api.accept import accept_job
 from reelvault.api.content import content_response
-from reelvault.api.deps import Ctx, OwnedJob, Owner, RuntimeDep
+from reelvault.api.deps import Ctx, OwnedJob, Owner, RuntimeDep, check_submission_limits
 from reelvault.api.json_input import load_client_json
 from reelvault.api.multipart import parse_form
 from reelvault.api.schemas.native import (
@@ -124,7 +124,7 @@ async def create_job(request: Request, ctx: Ctx, owner: Owner) -> JobOut:
             body = validated(JobCreate, form_values(form.fields))
         else:
             body = validated(JobCreate, await read_json_body(request))
-        ctx.limiter.check(owner)
+        await check_submission_limits(ctx, request, owner)
         width, height = parse_size(body.size)
     except BaseException:
         await run_in_threadpool(discard_uploads, runtime, uploads)

@@ -16,7 +16,7 @@ from starlette.responses import Response
 
 from reelvault.api.accept import accept_job
 from reelvault.api.content import content_response
-from reelvault.api.deps import Ctx, OwnedVideo, Owner, RuntimeDep
+from reelvault.api.deps import Ctx, OwnedVideo, Owner, RuntimeDep, check_submission_limits
 from reelvault.api.multipart import parse_form
 from reelvault.api.routes.native import form_values, read_json_body
 from reelvault.api.schemas.openai import OpenAIError, Video, VideoDeleted, VideoList
@@ -109,7 +109,7 @@ async def create_video(request: Request, ctx: Ctx, owner: Owner) -> Video:
             first = exc.errors()[0]
             param = ".".join(str(part) for part in first["loc"]) or None
             raise ValidationError(f"{param}: {first['msg']}", param=param) from None
-        ctx.limiter.check(owner)
+        await check_submission_limits(ctx, request, owner)
         task = Task.IMAGE_TO_VIDEO if uploads else Task.TEXT_TO_VIDEO
         width, height = parse_size(body.size)
         seconds = _seconds(body.seconds)

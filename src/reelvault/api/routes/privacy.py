@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response, StreamingResponse
 
-from reelvault.api.deps import Ctx, Owner, RuntimeDep
+from reelvault.api.deps import Ctx, Owner, RuntimeDep, check_submission_limits
 from reelvault.api.schemas.native import ErrorOut
 from reelvault.db.dsr_models import OwnerContact
 from reelvault.errors import ConflictError
@@ -219,7 +219,9 @@ def age_route(body: AgeBody, runtime: RuntimeDep, owner: Owner) -> dict[str, Any
 
 
 @router.post(f"{PREFIX}/notify", status_code=202, responses=ERRORS)
-async def notify_signup(body: NotifyBody, ctx: Ctx, owner: Owner) -> dict[str, str]:
+async def notify_signup(
+    request: Request, body: NotifyBody, ctx: Ctx, owner: Owner
+) -> dict[str, str]:
     """Sign up for availability news: a confirmation link is e-mailed (double opt-in)."""
     runtime = ctx.runtime
     age.check_may_collect(runtime, owner)
@@ -229,7 +231,7 @@ async def notify_signup(body: NotifyBody, ctx: Ctx, owner: Owner) -> dict[str, s
             "notify-me e-mail is not set up on this deployment (no SMTP server configured)",
             param="email",
         )
-    ctx.limiter.check(owner)
+    await check_submission_limits(ctx, request, owner)
     signup = await run_in_threadpool(notify.subscribe, runtime, smtp, body.email)
     await run_in_threadpool(_link_contact, runtime, owner, signup.subscription_id)
     # The same answer whether the address was new, pending or confirmed (no probing).

@@ -1,4 +1,8 @@
-// Calls to this origin's API. State-changing calls carry the CSRF token (double submit).
+// Calls to this origin's API. State-changing calls carry the session's CSRF token.
+
+// Sent on document when the server answers 401: this browser has no credential (a server
+// with API keys), and the key panel (credential.js) offers to take one.
+export const UNAUTHORIZED_EVENT = "reelvault:unauthorized";
 
 export class ApiError extends Error {
   constructor(status, code, message, body) {
@@ -20,7 +24,10 @@ function cookie(name) {
 export async function request(method, path, { json, form, raw = false } = {}) {
   const headers = { Accept: "application/json" };
   let body;
-  if (!["GET", "HEAD"].includes(method)) headers["X-CSRF-Token"] = cookie("rv_csrf");
+  // Over TLS the cookie carries the __Host- prefix (it cannot be planted by a subdomain).
+  if (!["GET", "HEAD"].includes(method)) {
+    headers["X-CSRF-Token"] = cookie("__Host-rv_csrf") || cookie("rv_csrf");
+  }
   if (json !== undefined) {
     headers["Content-Type"] = "application/json";
     body = JSON.stringify(json);
@@ -29,6 +36,7 @@ export async function request(method, path, { json, form, raw = false } = {}) {
   }
   const response = await fetch(path, { method, headers, body, credentials: "same-origin" });
   if (!response.ok) {
+    if (response.status === 401) document.dispatchEvent(new CustomEvent(UNAUTHORIZED_EVENT));
     let code = "http_error";
     let message = `${response.status} ${response.statusText}`;
     let data = null;

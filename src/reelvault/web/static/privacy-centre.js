@@ -3,6 +3,7 @@
 
 import { ApiError, exists, request } from "./api.js";
 import { consentBanner, loadConfig, loadConsents, setConsent, showPolicyBadge } from "./common.js";
+import { wireKeyPanel } from "./credential.js";
 import * as prefs from "./prefs.js";
 
 const $ = (id) => document.getElementById(id);
@@ -227,4 +228,5 @@ async function start() {
   document.body.dataset.ready = "true";
 }
 
+wireKeyPanel();
 start();

@@ -2,6 +2,7 @@
 
 import { ApiError, get, request } from "./api.js";
 import { consentBanner, loadConfig, loadConsents, setConsent, showPolicyBadge } from "./common.js";
+import { wireKeyPanel } from "./credential.js";
 import { TASK_NAMES, bytes, countdown, when } from "./format.js";
 import * as prefs from "./prefs.js";
 import { readParams, renderParams } from "./schema-form.js";
@@ -667,4 +668,5 @@ async function start() {
   document.body.dataset.ready = "true";
 }
 
+wireKeyPanel();
 start();

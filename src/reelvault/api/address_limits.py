@@ -1,0 +1,68 @@
+"""Limits per network address for anonymous studio sessions on a server with API keys.
+
+Where a deployment lets browsers without a key have a session (``anonymous_sessions``),
+minting fresh sessions must not escape the per-owner limits: so new sessions per address
+per hour, and job submissions per address per minute, are counted too. The address is
+never kept: it is reduced at once to :func:`~reelvault.privacy.pseudonyms.ip_pseudonym`,
+a keyed hash under a salt destroyed each day, and only that names a bucket (in memory).
+Behind reverse proxies listed in ``trusted_proxies``, ``X-Forwarded-For`` names the client.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.requests import HTTPConnection
+
+from reelvault.api.ratelimit import RateLimiter
+from reelvault.config import Settings
+from reelvault.errors import ValidationError
+from reelvault.jobs.runtime import Runtime
+from reelvault.privacy.pseudonyms import (
+    IPNetwork,
+    client_ip,
+    ip_pseudonym,
+    parse_trusted_proxies,
+)
+
+UNKNOWN_ADDRESS = "ip_unknown"
+"""The one bucket shared by peers whose address is not an IP (a Unix socket, a test client)."""
+
+
+@dataclass
+class AddressLimits:
+    sessions: RateLimiter
+    jobs: RateLimiter
+    proxies: tuple[IPNetwork, ...]
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> AddressLimits:
+        return cls(
+            sessions=RateLimiter.per_hour(settings.anonymous_sessions_per_hour),
+            jobs=RateLimiter(settings.anonymous_jobs_per_minute),
+            proxies=parse_trusted_proxies(settings.trusted_proxies),
+        )
+
+    def pseudonym(self, request: HTTPConnection, runtime: Runtime) -> str:
+        """The caller's address as today's keyed hash (does I/O: call from a thread)."""
+        peer = request.client.host if request.client is not None else None
+        if not peer:
+            return UNKNOWN_ADDRESS
+        forwarded = request.headers.getlist("x-forwarded-for") or None
+        try:
+            return ip_pseudonym(runtime, client_ip(peer, forwarded, self.proxies))
+        except ValidationError:
+            return UNKNOWN_ADDRESS
+
+    def check_new_session(self, request: HTTPConnection, runtime: Runtime) -> None:
+        """Count one new anonymous session for this address, or raise 429."""
+        if self.sessions.per_minute > 0:
+            self.sessions.check(self.pseudonym(request, runtime))
+
+    def check_submission(self, request: HTTPConnection, runtime: Runtime) -> None:
+        """Count one submission from an anonymous session at this address, or raise 429."""
+        if self.jobs.per_minute > 0:
+            self.jobs.check(self.pseudonym(request, runtime))
+
+
+__all__ = ["UNKNOWN_ADDRESS", "AddressLimits"]
