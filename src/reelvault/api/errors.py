@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from reelvault.errors import (
+    AgeRequiredError,
     ConsentRequiredError,
     RateLimitedError,
     ReelvaultError,
@@ -25,6 +26,8 @@ from reelvault.errors import (
 log = logging.getLogger(__name__)
 
 OPENAI_PREFIX = "/v1/"
+#: Where an owner answers the age question (named in ``age_required`` errors).
+AGE_ENDPOINT = "/api/v1/privacy/age"
 
 _OPENAI_TYPES = {
     401: "authentication_error",
@@ -89,6 +92,8 @@ def install_error_handlers(app: FastAPI) -> None:
         extra = None
         if isinstance(exc, ConsentRequiredError):
             extra = {"provider": exc.provider, "sends": exc.sends}
+        elif isinstance(exc, AgeRequiredError):
+            extra = {"age_endpoint": AGE_ENDPOINT, "minimum_age": exc.minimum_age}
         return error_response(
             request,
             status=status,
