@@ -89,7 +89,7 @@ def install_error_handlers(app: FastAPI) -> None:
         status = exc.http_status
         if status >= 500 and not isinstance(exc, ValidationError):
             log.error("request failed: %s (%s)", exc.code, type(exc).__name__)
-        extra = None
+        extra: dict[str, Any] | None = None
         if isinstance(exc, ConsentRequiredError):
             extra = {"provider": exc.provider, "sends": exc.sends}
         elif isinstance(exc, AgeRequiredError):
