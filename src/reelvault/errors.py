@@ -20,7 +20,8 @@ Messages never contain personal data (no prompt text, no e-mail, no file content
     ├── UnauthorizedError           missing or wrong API key                (401)
     ├── RateLimitedError            too many requests; retry_after seconds  (429)
     ├── ForbiddenError              not allowed (e.g. under the minimum age) (403)
-    │   └── ConsentRequiredError    a third-party provider needs opt-in     (403)
+    │   ├── ConsentRequiredError    a third-party provider needs opt-in     (403)
+    │   └── AgeRequiredError        answer the age question first           (403)
     ├── NotFoundError               unknown job / engine                    (404)
     ├── ConflictError               wrong state for the operation           (409)
     ├── GoneError                   retention ended, content shredded       (410)
@@ -132,6 +133,16 @@ class ConsentRequiredError(ForbiddenError):
         self.sends = sends
 
 
+class AgeRequiredError(ForbiddenError):
+    """An adults-only action by an owner who has not yet said whether they are old enough."""
+
+    code = "age_required"
+
+    def __init__(self, message: str, *, minimum_age: int) -> None:
+        super().__init__(message, param="age")
+        self.minimum_age = minimum_age
+
+
 class NotFoundError(ReelvaultError):
     code = "not_found"
     http_status = 404
@@ -170,6 +181,7 @@ class LeaseLostError(ReelvaultError):
 
 
 __all__ = [
+    "AgeRequiredError",
     "ConfigError",
     "ConflictError",
     "EngineError",

@@ -13,6 +13,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -69,15 +70,23 @@ class LiveServer:
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    with serving(tmp_path_factory.mktemp("studio")) as server:
+        yield server
+
+
+@contextmanager
+def serving(folder: Path, **overrides: Any) -> Iterator[LiveServer]:
+    """A live server on a free port with thread workers; ``overrides`` for its settings."""
     # An SMTP server that is never reached: the tests sign up no adult address, but its
     # presence turns notify-me on.
     settings = settings_for(
-        tmp_path_factory.mktemp("studio"),
+        folder,
         workers=2,
         smtp_host="127.0.0.1",
         smtp_port=_free_port(),
         smtp_from="studio@example.org",
         public_base_url="http://127.0.0.1",
+        **overrides,
     )
     runtime = Runtime.open(settings)
     app = create_app(settings, runtime=runtime, worker_mode="thread")
@@ -89,11 +98,13 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     deadline = time.monotonic() + 30
     while not server.started and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert server.started, "the live server did not start"
-    yield LiveServer(f"http://127.0.0.1:{port}", runtime)
-    server.should_exit = True
-    thread.join(timeout=30)
-    runtime.close()
+    try:
+        assert server.started, "the live server did not start"
+        yield LiveServer(f"http://127.0.0.1:{port}", runtime)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+        runtime.close()
 
 
 @pytest.fixture(scope="session")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import LiveServer, open_studio
+from tests.e2e.conftest import DESKTOP, LiveServer, PageProblems, open_studio, serving
 from tests.e2e.helpers import make_text_video
 
 
@@ -117,3 +118,77 @@ def test_notify_me_asks_the_age_first(page: Any, live_server: LiveServer) -> Non
 
 def _csrf(page: Any) -> str:
     return next(c["value"] for c in page.context.cookies() if c["name"] == "rv_csrf")
+
+
+# -- adults-only consents: a profile that offers news by e-mail (library) ---------------
+
+
+@pytest.fixture(scope="module")
+def library_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    with serving(tmp_path_factory.mktemp("library"), policy="library") as server:
+        yield server
+
+
+@pytest.fixture
+def library_page(browser: Any, library_server: LiveServer) -> Iterator[Any]:
+    """A fresh browser profile (so a fresh owner who never answered the age question)."""
+    context = browser.new_context(base_url=library_server.url, viewport=DESKTOP)
+    problems = PageProblems()
+    opened = context.new_page()
+    problems.watch(opened)
+    yield opened
+    context.close()
+    assert not problems.csp_violations(), problems.csp_violations()
+
+
+def _marketing(page: Any) -> bool:
+    purposes = page.request.get("/api/v1/privacy/consents").json()["purposes"]
+    granted: bool = {p["purpose"]: p["granted"] for p in purposes}["marketing"]
+    return granted
+
+
+def test_an_adults_only_consent_asks_the_age_then_saves(library_page: Any) -> None:
+    page = library_page
+    open_centre(page)
+    page.locator("input.switch[data-purpose='marketing']").click()
+    page.wait_for_selector("dialog.age-dialog[open]")
+    assert page.inner_text("#age-dialog-title") == "How old are you?"
+    page.click("dialog.age-dialog button[value=adult]")
+    page.wait_for_function(
+        "() => { const s = document.querySelector(\"input.switch[data-purpose='marketing']\");"
+        " return !s.disabled && s.checked; }"
+    )
+    assert _marketing(page) is True
+    # Answered once: the next grant does not ask again.
+    page.locator("input.switch[data-purpose='marketing']").click()  # off
+    page.wait_for_function(
+        "() => !document.querySelector(\"input.switch[data-purpose='marketing']\").checked"
+    )
+    page.locator("input.switch[data-purpose='marketing']").click()  # on again
+    page.wait_for_function(
+        "() => { const s = document.querySelector(\"input.switch[data-purpose='marketing']\");"
+        " return !s.disabled && s.checked; }"
+    )
+    assert page.locator("dialog.age-dialog").count() == 0
+    assert _marketing(page) is True
+
+
+def test_younger_is_refused_and_the_answer_sticks(library_page: Any) -> None:
+    page = library_page
+    open_centre(page)
+    page.locator("input.switch[data-purpose='marketing']").click()
+    page.wait_for_selector("dialog.age-dialog[open]")
+    page.click("dialog.age-dialog button[value=child]")
+    page.wait_for_function(
+        "() => document.getElementById('consents-error').textContent.includes('13 or older')"
+    )
+    assert not page.locator("input.switch[data-purpose='marketing']").is_checked()
+    assert _marketing(page) is False
+    # Saying "old enough" afterwards, in the notify-me form, is refused.
+    page.fill("#notify-email", "grown.up@example.org")
+    page.check("input[name=age][value=adult]")
+    page.click("#notify-form button[type=submit]")
+    page.wait_for_function(
+        "() => document.getElementById('notify-error').textContent.includes('cannot be changed')"
+    )
+    assert _marketing(page) is False

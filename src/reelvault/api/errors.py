@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from reelvault.errors import (
+    AgeRequiredError,
     ConsentRequiredError,
     RateLimitedError,
     ReelvaultError,
@@ -26,6 +27,8 @@ from reelvault.errors import (
 log = logging.getLogger(__name__)
 
 OPENAI_PREFIX = "/v1/"
+#: Where an owner answers the age question (named in ``age_required`` errors).
+AGE_ENDPOINT = "/api/v1/privacy/age"
 
 _OPENAI_TYPES = {
     401: "authentication_error",
@@ -87,9 +90,11 @@ def install_error_handlers(app: FastAPI) -> None:
         status = exc.http_status
         if status >= 500 and not isinstance(exc, ValidationError):
             log.error("request failed: %s (%s)", exc.code, type(exc).__name__)
-        extra = None
+        extra: dict[str, Any] | None = None
         if isinstance(exc, ConsentRequiredError):
             extra = {"provider": exc.provider, "sends": exc.sends}
+        elif isinstance(exc, AgeRequiredError):
+            extra = {"age_endpoint": AGE_ENDPOINT, "minimum_age": exc.minimum_age}
         return error_response(
             request,
             status=status,

@@ -68,7 +68,11 @@ def consent_command(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
-    """Show an owner's consents, or record a grant or withdrawal made on their behalf."""
+    """Show an owner's consents, or record a grant or withdrawal made on their behalf.
+
+    A grant of a purpose the policy reserves for adults (marketing, provider:<name>) is
+    refused for an owner who declared being under the minimum age.
+    """
     state = state_of(ctx)
     runtime = state.runtime
     if grant is not None:
@@ -331,6 +335,28 @@ def erase_child_command(
     report = age.erase_child(state.runtime, owner_id)
     counts = ", ".join(f"{key}={value}" for key, value in report.as_dict().items())
     state.console.print(f"erased: {counts}")
+
+
+@app.command("age-clear")
+def age_clear_command(
+    ctx: typer.Context,
+    owner_id: Annotated[str, typer.Argument(help="The owner whose answer was a mistake.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Lift an owner's under-age declaration (after you checked); they are asked again.
+
+    Until then the declaration stands: the owner cannot change it to "old enough"
+    themselves, and every consent the policy reserves for adults is refused.
+    """
+    state = state_of(ctx)
+    if not yes:
+        typer.confirm(
+            f"Clear the under-age declaration of {owner_id}? Do this only after checking "
+            "that they are old enough",
+            abort=True,
+        )
+    age.clear_under_age(state.runtime, owner_id)
+    state.console.print("under-age declaration cleared; the owner will be asked again")
 
 
 @app.command("export")

@@ -5,7 +5,10 @@ locally are not concerned. An engine that sends data out answers ``outbound(task
 params, prompt=...)`` with the provider and what would be sent (or None when nothing
 leaves, e.g. the operator's own ComfyUI server); the owner's newest decision for
 ``provider:<name>`` in the consent ledger decides. Without an opt-in the job is refused
-with :class:`ConsentRequiredError` (403 ``consent_required``) naming both.
+with :class:`ConsentRequiredError` (403 ``consent_required``) naming both; an owner who
+declared being under the policy's minimum age is refused with a plain 403 (``forbidden``)
+where the policy reserves provider consent for adults, whatever the ledger holds. The
+gate runs at submit and again just before the job starts.
 
 The ledger lives in the privacy layer, above this one: like :mod:`reelvault.jobs.hooks`,
 it is reached by dotted path on first use so that ``jobs`` never imports ``privacy``.
@@ -25,6 +28,7 @@ from reelvault.types import Task
 
 HAS_CONSENT = "reelvault.privacy.consent:has_consent"
 PROVIDER_PURPOSE = "reelvault.privacy.consent:provider_purpose"
+REFUSE_UNDER_AGE = "reelvault.privacy.adults:refuse_under_age"
 
 
 class _Outbound(Protocol):
@@ -48,8 +52,8 @@ def _load(reference: str) -> Any:
 
 
 @cache
-def _ledger() -> tuple[Callable[..., bool], Callable[[str], str]]:
-    return _load(HAS_CONSENT), _load(PROVIDER_PURPOSE)
+def _ledger() -> tuple[Callable[..., bool], Callable[[str], str], Callable[..., None]]:
+    return _load(HAS_CONSENT), _load(PROVIDER_PURPOSE), _load(REFUSE_UNDER_AGE)
 
 
 def _join(items: tuple[str, ...]) -> str:
@@ -82,8 +86,10 @@ def check_provider_consent(
     )
     if outbound is None:
         return
-    has_consent, provider_purpose = _ledger()
-    if has_consent(runtime, owner_id, provider_purpose(outbound.provider)):
+    has_consent, provider_purpose, refuse_under_age = _ledger()
+    purpose = provider_purpose(outbound.provider)
+    refuse_under_age(runtime, owner_id, purpose)
+    if has_consent(runtime, owner_id, purpose):
         return
     sends = list(outbound.sends)
     what = _join(outbound.sends) or "this job's data"
@@ -95,4 +101,4 @@ def check_provider_consent(
     )
 
 
-__all__ = ["HAS_CONSENT", "PROVIDER_PURPOSE", "check_provider_consent"]
+__all__ = ["HAS_CONSENT", "PROVIDER_PURPOSE", "REFUSE_UNDER_AGE", "check_provider_consent"]

@@ -288,6 +288,12 @@ class Policy(_Frozen):
     effective_date: date
     controller: Controller
     minimum_age: int = Field(default=13, ge=13, le=21)
+    #: Purposes only someone of at least ``minimum_age`` can consent to (e-mail news,
+    #: sending their inputs to a third-party AI provider): refused to anyone under it.
+    adults_only_purposes: tuple[Purpose, ...] = (
+        Purpose.MARKETING,
+        Purpose.THIRD_PARTY_PROCESSING,
+    )
     options: PolicyOptions = PolicyOptions()
     data_classes: dict[DataClass, DataClassRule]
     changelog: tuple[ChangelogEntry, ...] = ()
@@ -319,6 +325,22 @@ class Policy(_Frozen):
                     raise RuleViolation(
                         ("data_classes", data_class.value, "purposes", index, "legal_basis"),
                         f"{purpose.purpose} must rest on consent under this policy's options",
+                    )
+        return self
+
+    @model_validator(mode="after")
+    def _adults_only_rests_on_consent(self) -> Policy:
+        # Only a consent can be withheld from someone under age; a purpose resting on
+        # another basis (the service itself, security) cannot be "adults only".
+        for data_class, rule in self.data_classes.items():
+            for index, purpose in enumerate(rule.purposes):
+                if (
+                    purpose.purpose in self.adults_only_purposes
+                    and purpose.legal_basis is not LegalBasis.CONSENT
+                ):
+                    raise RuleViolation(
+                        ("data_classes", data_class.value, "purposes", index, "legal_basis"),
+                        f"{purpose.purpose} is in adults_only_purposes, so it must rest on consent",
                     )
         return self
 

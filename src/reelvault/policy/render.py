@@ -219,7 +219,17 @@ class _Document:
         return self.e(
             f"This service is not for children under {age}. We do not knowingly collect "
             f"personal data from children under {age}; if you believe a child has given us "
-            "personal data, contact us and we will delete it."
+            "personal data, contact us and we will delete it." + self._adults_only(age)
+        )
+
+    def _adults_only(self, age: int) -> str:
+        reserved = [PURPOSE_TEXT[purpose] for purpose in self.policy.adults_only_purposes]
+        if not reserved:
+            return ""
+        return (
+            f" Before anything only adults may agree to ({', '.join(reserved)}) we ask "
+            f"whether you are {age} or older; if you say you are younger, we refuse it, "
+            "and only we can change that answer."
         )
 
     def changelog(self) -> list[str]:

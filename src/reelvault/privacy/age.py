@@ -2,10 +2,16 @@
 
 An owner who declares being under the minimum age gets no personal data collected:
 whatever was held is erased at once (their pseudonym stays, so the gate keeps holding),
-notify-me signup and marketing consent are refused (403), and :func:`job_end_hook`
-shreds kept prompts and uploads when their jobs end and caps the output's download window,
-as the ephemeral profile does for everyone. ``reelvault privacy erase-child OWNER_ID``
-erases everything linked to a reported child's account, identity included.
+every consent the policy reserves for adults is refused (403, see
+:mod:`reelvault.privacy.adults`), notify-me signup too, and :func:`job_end_hook` shreds
+kept prompts and uploads when their jobs end and caps the output's download window, as
+the ephemeral profile does for everyone.
+
+The under-age answer is sticky: a later "I am old enough" is refused (403), or a child
+could undo the gate with one click. Only the operator can clear it, after checking
+(``reelvault privacy age-clear OWNER_ID``); the owner is then asked again.
+``reelvault privacy erase-child OWNER_ID`` erases everything linked to a reported
+child's account, identity included.
 """
 
 from __future__ import annotations
@@ -19,11 +25,11 @@ from sqlalchemy.orm import Session
 
 from reelvault.db.dsr_models import OwnerPrivacy
 from reelvault.db.models import StoredObject
-from reelvault.errors import ForbiddenError
+from reelvault.errors import ForbiddenError, NotFoundError
 from reelvault.jobs import objects
 from reelvault.jobs.runtime import Runtime
-from reelvault.policy import Policy
 from reelvault.privacy import audit
+from reelvault.privacy.adults import gate_required, is_under_age
 from reelvault.privacy.erase import ErasureReport, erase_owner
 from reelvault.privacy.restrict import flags_row
 from reelvault.types import DataClass
@@ -31,11 +37,6 @@ from reelvault.types import DataClass
 #: Longest an under-age owner's video stays downloadable (the ephemeral profile's window).
 UNDER_AGE_OUTPUT_WINDOW = timedelta(hours=1)
 _KEPT_PERSONAL = (DataClass.PROMPT.value, DataClass.UPLOAD.value)
-
-
-def gate_required(policy: Policy) -> bool:
-    """Ask for the age where the policy keeps contact or account data (e-mail, accounts)."""
-    return policy.keeps_beyond_job(DataClass.CONTACT) or policy.keeps_beyond_job(DataClass.ACCOUNT)
 
 
 @dataclass(frozen=True)
@@ -46,17 +47,30 @@ class AgeDeclaration:
 
 
 def declare_age(runtime: Runtime, owner_id: str, *, over_minimum_age: bool) -> AgeDeclaration:
-    """Record the owner's answer; under age, erase what is held and block collection."""
-    erased = None
-    if not over_minimum_age:
-        erased = erase_owner(runtime, owner_id, keep_identity=True, action="privacy.age_erase")
+    """Record the owner's answer; under age, block collection and erase what is held.
+
+    A declaration of being under age stands until the operator clears it
+    (:func:`clear_under_age`): answering "old enough" afterwards is refused.
+    """
     now = runtime.clock()
     with runtime.session() as session:
         row = flags_row(runtime, session, owner_id)
+        if row.under_age and over_minimum_age:
+            raise ForbiddenError(
+                f"you told us earlier that you are under {runtime.policy.minimum_age}; that "
+                f"answer cannot be changed here. If it was a mistake, ask the operator of "
+                f"this service ({runtime.policy.controller.contact}) to review it",
+                param="over_minimum_age",
+            )
+        # The flag first, in its own transaction: from here on every adults-only grant
+        # is refused, so nothing can slip in while the erasure below runs.
         row.age_declared = True
         row.under_age = not over_minimum_age
         row.declared_at = now
         row.updated_at = now
+    erased = None
+    if not over_minimum_age:
+        erased = erase_owner(runtime, owner_id, keep_identity=True, action="privacy.age_erase")
     audit.record(runtime, "privacy.age_declared", under_age=not over_minimum_age)
     return AgeDeclaration(
         over_minimum_age=over_minimum_age,
@@ -65,23 +79,24 @@ def declare_age(runtime: Runtime, owner_id: str, *, over_minimum_age: bool) -> A
     )
 
 
-def is_under_age(runtime: Runtime, owner_id: str, *, session: Session | None = None) -> bool:
-    if session is not None:
+def clear_under_age(runtime: Runtime, owner_id: str) -> None:
+    """Operator only: lift an owner's under-age declaration so they are asked again.
+
+    For a declaration made by mistake, once the operator has checked. Audited as a count
+    (the entry never names the owner). :class:`NotFoundError` when none is on record.
+    """
+    now = runtime.clock()
+    with runtime.session() as session:
         row = session.get(OwnerPrivacy, owner_id)
-        return bool(row is not None and row.under_age)
-    with runtime.session() as own:
-        row = own.get(OwnerPrivacy, owner_id)
-        return bool(row is not None and row.under_age)
-
-
-def check_may_collect(runtime: Runtime, owner_id: str) -> None:
-    """403 for an owner who declared being under the minimum age."""
-    if is_under_age(runtime, owner_id):
-        raise ForbiddenError(
-            f"this service collects no personal data from people under "
-            f"{runtime.policy.minimum_age}",
-            param="age",
-        )
+        if row is None or not row.under_age:
+            raise NotFoundError(
+                "no under-age declaration is on record for that owner", param="owner_id"
+            )
+        row.under_age = False
+        row.age_declared = False  # asked again before the next adults-only action
+        row.declared_at = None
+        row.updated_at = now
+    audit.record(runtime, "privacy.age_cleared", actor="operator", cleared=1)
 
 
 def job_end_hook(runtime: Runtime, session: Session, job: Any) -> bool:
@@ -118,7 +133,7 @@ def erase_child(runtime: Runtime, owner_id: str) -> ErasureReport:
 __all__ = [
     "UNDER_AGE_OUTPUT_WINDOW",
     "AgeDeclaration",
-    "check_may_collect",
+    "clear_under_age",
     "declare_age",
     "erase_child",
     "gate_required",

@@ -15,6 +15,11 @@ withdrawal takes effect for the very next request (no cache to expire). Granting
 withdrawing are the same call with a different flag: withdrawing is as easy as granting.
 An explicit decision by the person outranks a browser signal; a signal only changes the
 default for people who have not decided.
+
+Purposes the policy reserves for adults (``adults_only_purposes``: marketing and
+third-party providers in the built-in profiles) cannot be granted by, and count as
+withheld for, an owner who declared being under the minimum age
+(:mod:`reelvault.privacy.adults`), whoever records the grant.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from reelvault.db.privacy_models import ConsentRecord
 from reelvault.errors import ValidationError
 from reelvault.jobs.runtime import Runtime
 from reelvault.policy import Policy
+from reelvault.privacy import adults
 from reelvault.types import DataClass, Purpose
 
 ANALYTICS = "analytics"
@@ -204,6 +210,10 @@ def set_consent(
         expires_at=runtime.policy.expires_at(DataClass.CONSENT_RECORD, now=now),
     )
     with _session(runtime, session) as active:
+        if granted:
+            # Withdrawing is always possible; granting what only adults may is not, for
+            # someone who said they are under age (the studio, the API and the CLI alike).
+            adults.refuse_under_age(runtime, owner_id, purpose, session=active)
         active.add(row)
         active.flush()
         return _decision(row)
@@ -244,6 +254,10 @@ def has_consent(
     if not is_offered(runtime.policy, purpose):
         return False
     with _session(runtime, session) as active:
+        if adults.is_adults_only(runtime.policy, purpose) and adults.is_under_age(
+            runtime, owner_id, session=active
+        ):
+            return False  # whatever is on record: someone under age cannot give it
         latest = _latest(active, owner_id, purpose)
         if latest is not None:
             return latest.granted

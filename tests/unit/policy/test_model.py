@@ -57,6 +57,12 @@ def test_library_keeps_content_until_deleted() -> None:
 
 def test_profiles_keep_the_seed_promises(profile: Policy) -> None:
     assert profile.minimum_age == 13
+    # "We do not knowingly collect personal information from children": no e-mail news
+    # and no third-party provider for anyone under the minimum age.
+    assert set(profile.adults_only_purposes) == {
+        Purpose.MARKETING,
+        Purpose.THIRD_PARTY_PROCESSING,
+    }
     assert profile.options.third_party_providers_require_opt_in
     assert profile.options.request_response_days == 30
     for dc, rule in profile.data_classes.items():
@@ -143,6 +149,13 @@ def test_third_party_processing_needs_consent_when_opt_in_promised() -> None:
     upload = data["data_classes"]["upload"]  # type: ignore[index]
     upload["purposes"][2]["legal_basis"] = "legitimate_interests"
     with pytest.raises(ValidationError, match="third_party_processing must rest on consent"):
+        Policy.model_validate(data)
+
+
+def test_an_adults_only_purpose_must_rest_on_consent() -> None:
+    data = _standard_data()
+    data["adults_only_purposes"] = ["marketing", "service_delivery"]
+    with pytest.raises(ValidationError, match="service_delivery is in adults_only_purposes"):
         Policy.model_validate(data)
 
 

@@ -32,6 +32,7 @@ def test_human_formats_say_what_why_and_rights(profile: Policy, fmt: str) -> Non
     assert "performance of a contract (GDPR art. 6(1)(b))" in text
     assert f"within {profile.options.request_response_days} days" in text
     assert f"children under {profile.minimum_age}" in text
+    assert "processing by a third-party AI provider) we ask whether you are" in text
     assert "explicitly opt in" in text
     assert profile.effective_date.isoformat() in text
     for entry in profile.changelog:

@@ -38,6 +38,12 @@ def bearer(runtime: Runtime, name: str = "tester") -> tuple[dict[str, str], str]
     return {"Authorization": f"Bearer {key.secret}"}, key.owner_id
 
 
+def declare_adult(client: TestClient, headers: dict[str, str]) -> None:
+    """Answer the age question as old enough (asked before anything only adults may do)."""
+    answer = client.post("/api/v1/privacy/age", json={"over_minimum_age": True}, headers=headers)
+    assert answer.status_code == 200, answer.text
+
+
 def text_job(client: TestClient, headers: dict[str, str], prompt: str) -> dict[str, Any]:
     body = {"engine": "fake", "prompt": prompt, "size": "64x48", "fps": 8, "seconds": 1}
     response = client.post("/api/v1/jobs", json=body, headers=headers)

@@ -178,11 +178,9 @@ def test_cli_export_request_writes_a_private_zip_after_verification(
 
 
 def test_under_age_declaration_erases_and_blocks_collection(
-    tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, clock: FakeClock
 ) -> None:
-    monkeypatch.setattr(
-        hooks, "JOB_END_HOOKS", (*hooks.JOB_END_HOOKS, "reelvault.privacy.age:job_end_hook")
-    )
+    # The job-end hooks as production registers them (no test-only registration).
     hooks.job_end_hooks.cache_clear()
     try:
         with privacy_app(tmp_path, policy="library", clock=clock) as (client, runtime):

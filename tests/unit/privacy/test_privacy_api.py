@@ -18,6 +18,7 @@ from reelvault.testing import FakeClock
 from .api_helpers import (
     IMAGE,
     bearer,
+    declare_adult,
     files_containing,
     image_job,
     privacy_app,
@@ -51,6 +52,12 @@ def test_consents_list_and_withdraw_take_effect_at_once(tmp_path: Path, clock: F
         gpc = client.get("/api/v1/privacy/consents", headers={**headers, "Sec-GPC": "1"}).json()
         assert not {e["purpose"]: e for e in gpc["purposes"]}["analytics"]["granted"]
 
+        # Marketing is for adults only: the owner is asked their age first.
+        asked = client.put(
+            "/api/v1/privacy/consents/marketing", json={"granted": True}, headers=headers
+        )
+        assert asked.status_code == 403 and asked.json()["error"]["code"] == "age_required"
+        declare_adult(client, headers)
         changed = client.put(
             "/api/v1/privacy/consents/marketing", json={"granted": True}, headers=headers
         )
@@ -137,6 +144,7 @@ def test_erase_leaves_no_trace_of_prompt_email_or_upload(
         jobs = [text_job(client, headers, prompt), image_job(client, headers, prompt)]
         for job in [*jobs, kept]:
             assert wait_done(client, job["id"], headers if job in jobs else other_headers)
+        declare_adult(client, headers)
         assert (
             client.post(
                 "/api/v1/privacy/notify", json={"email": address}, headers=headers
@@ -193,7 +201,9 @@ def test_restrict_holds_queued_jobs_until_lifted(tmp_path: Path, clock: FakeCloc
 def test_object_stops_analytics_and_marketing(tmp_path: Path, clock: FakeClock) -> None:
     with privacy_app(tmp_path, policy="library", clock=clock, workers=False) as (client, runtime):
         headers, owner = bearer(runtime)
+        declare_adult(client, headers)
         client.put("/api/v1/privacy/consents/marketing", json={"granted": True}, headers=headers)
+        assert consent.has_consent(runtime, owner, "marketing")
         answer = client.post("/api/v1/privacy/object", headers=headers).json()
         assert answer["objected"] == ["analytics", "marketing"]
         assert not consent.has_consent(runtime, owner, "analytics")
@@ -230,6 +240,7 @@ def test_unsubscribe_link_page_never_unsubscribes_on_get(
         public_base_url=smtp.public_base_url,
     ) as (client, runtime):
         headers, _owner = bearer(runtime)
+        declare_adult(client, headers)
         client.post("/api/v1/privacy/notify", json={"email": "n@example.org"}, headers=headers)
         confirm = _link(inbox.messages[0], "/api/v1/privacy/notify/confirm")
         assert client.get(f"/api/v1/privacy/notify/confirm?token={confirm}").status_code == 200

@@ -22,7 +22,7 @@ from reelvault.db.dsr_models import OwnerContact
 from reelvault.errors import ConflictError
 from reelvault.jobs.runtime import Runtime
 from reelvault.policy.render import LEGAL_BASIS_TEXT, PURPOSE_TEXT
-from reelvault.privacy import age, consent, dsr, erase, export, holdings, notify, restrict
+from reelvault.privacy import adults, age, consent, dsr, erase, export, holdings, notify, restrict
 from reelvault.privacy.policy_page import policy_html, processors, public_policy
 from reelvault.types import LegalBasis, Purpose
 
@@ -131,10 +131,15 @@ def list_consents(request: Request, runtime: RuntimeDep, owner: Owner) -> Consen
 def change_consent(
     purpose: str, body: ConsentChange, request: Request, runtime: RuntimeDep, owner: Owner
 ) -> ConsentEntry:
-    """Grant or withdraw; recorded with the policy's version hash, effective at once."""
+    """Grant or withdraw; recorded with the policy's version hash, effective at once.
+
+    Granting a purpose the policy reserves for adults asks first: 403 ``age_required``
+    (answer at ``POST /api/v1/privacy/age``, then retry) from someone never asked, 403
+    from someone who said they are under the minimum age.
+    """
     purpose = consent.check_purpose(purpose)
-    if body.granted and purpose == consent.MARKETING:
-        age.check_may_collect(runtime, owner)
+    if body.granted:
+        adults.check_answered(runtime, owner, purpose)
     consent.set_consent(runtime, owner, purpose, body.granted)
     return _entry(runtime, owner, purpose, request)
 
@@ -205,12 +210,16 @@ def object_route(request: Request, runtime: RuntimeDep, owner: Owner) -> dict[st
 
 @router.post(f"{PREFIX}/age", responses=ERRORS)
 def age_route(body: AgeBody, runtime: RuntimeDep, owner: Owner) -> dict[str, Any]:
-    """Your answer to the age question; under the minimum age nothing personal is kept."""
+    """Your answer to the age question; under the minimum age nothing personal is kept.
+
+    An answer of "under age" stands: changing it to "old enough" is refused (403) until
+    the operator reviews it.
+    """
     declared = age.declare_age(runtime, owner, over_minimum_age=body.over_minimum_age)
     return {
         "over_minimum_age": declared.over_minimum_age,
         "minimum_age": declared.minimum_age,
-        "required": age.gate_required(runtime.policy),
+        "required": adults.gate_required(runtime.policy),
         "erased": declared.erased.as_dict() if declared.erased is not None else None,
     }
 
@@ -224,13 +233,16 @@ async def notify_signup(
 ) -> dict[str, str]:
     """Sign up for availability news: a confirmation link is e-mailed (double opt-in)."""
     runtime = ctx.runtime
-    age.check_may_collect(runtime, owner)
+    if adults.is_under_age(runtime, owner):
+        raise adults.under_age_error(runtime.policy)
     smtp = notify.smtp_settings(runtime.settings)
     if smtp is None:
         raise ConflictError(
             "notify-me e-mail is not set up on this deployment (no SMTP server configured)",
             param="email",
         )
+    # An e-mail address: only from someone old enough.
+    await run_in_threadpool(adults.check_adult, runtime, owner)
     await check_submission_limits(ctx, request, owner)
     signup = await run_in_threadpool(notify.subscribe, runtime, smtp, body.email)
     await run_in_threadpool(_link_contact, runtime, owner, signup.subscription_id)

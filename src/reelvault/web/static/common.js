@@ -19,9 +19,82 @@ export async function loadConsents() {
   }
 }
 
+// Granting asks the age first where the server wants it (adults-only purposes);
+// withdrawing never does.
 export function setConsent(purpose, granted) {
-  return request("PUT", `/api/v1/privacy/consents/${encodeURIComponent(purpose)}`, {
-    json: { granted },
+  const put = () =>
+    request("PUT", `/api/v1/privacy/consents/${encodeURIComponent(purpose)}`, {
+      json: { granted },
+    });
+  return granted ? askingAge(put) : put();
+}
+
+// Adults-only actions (news by e-mail, third-party providers) answer 403 `age_required`
+// for someone who never said how old they are: ask once, record the answer at the
+// endpoint the error names, and try again. Under the minimum age the action is refused,
+// and the server keeps that answer (only its operator can change it).
+export async function askingAge(action) {
+  try {
+    return await action();
+  } catch (error) {
+    if (!(error instanceof ApiError) || error.code !== "age_required") throw error;
+    const detail = (error.body && error.body.error) || {};
+    const age = detail.minimum_age || 13;
+    const adult = await askAge(age);
+    if (adult === null) {
+      throw new ApiError(403, "age_required", "Nothing was changed: this needs your answer to the age question.", error.body);
+    }
+    await request("POST", detail.age_endpoint || "/api/v1/privacy/age", {
+      json: { over_minimum_age: adult },
+    });
+    if (!adult) {
+      throw new ApiError(403, "forbidden", `Sorry, this is only for people who are ${age} or older. Nothing was changed.`, null);
+    }
+    return action();
+  }
+}
+
+// A modal question: resolves true (old enough), false (younger) or null (dismissed).
+function askAge(age) {
+  return new Promise((resolve) => {
+    const dialog = document.createElement("dialog");
+    dialog.className = "age-dialog";
+    dialog.setAttribute("aria-labelledby", "age-dialog-title");
+    dialog.setAttribute("aria-describedby", "age-dialog-text");
+    const form = document.createElement("form");
+    form.method = "dialog";
+    const title = document.createElement("h2");
+    title.id = "age-dialog-title";
+    title.textContent = "How old are you?";
+    const text = document.createElement("p");
+    text.id = "age-dialog-text";
+    text.textContent =
+      `This is only for people who are ${age} or older. If you are younger, this service ` +
+      "keeps nothing personal about you, and only its operator can change that answer.";
+    const actions = document.createElement("div");
+    actions.className = "actions";
+    const answers = [
+      ["adult", `I am ${age} or older`, "primary"],
+      ["child", `I am younger than ${age}`, ""],
+      ["cancel", "Cancel", ""],
+    ];
+    for (const [value, label, kind] of answers) {
+      const button = document.createElement("button");
+      button.type = "submit";
+      button.value = value;
+      button.textContent = label;
+      if (kind) button.className = kind;
+      actions.append(button);
+    }
+    form.append(title, text, actions);
+    dialog.append(form);
+    dialog.addEventListener("close", () => {
+      const answer = { adult: true, child: false }[dialog.returnValue];
+      dialog.remove();
+      resolve(answer === undefined ? null : answer);
+    });
+    document.body.append(dialog);
+    dialog.showModal();
   });
 }
 

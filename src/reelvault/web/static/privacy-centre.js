@@ -54,6 +54,11 @@ function renderConsents(purposes) {
       } catch (error) {
         input.checked = !input.checked;
         $("consents-error").textContent = `Not saved: ${error.message}`;
+        // An answer of "younger" erased what was held: show the consents as they are now.
+        if (error instanceof ApiError && error.code === "forbidden") {
+          const fresh = await loadConsents().catch(() => null);
+          if (fresh !== null) renderConsents(fresh);
+        }
       } finally {
         input.disabled = false;
       }
