@@ -112,6 +112,7 @@ def test_a_withdrawal_during_a_sending_run_is_honoured_for_the_next_message(
         tmp_path, policy="library", clock=clock, workers=False, **smtp_overrides(smtp)
     ) as (client, runtime):
         signed_up(client, runtime, inbox, "first@example.org", "first")
+        clock.advance(seconds=1)  # news goes out oldest signup first
         second = signed_up(client, runtime, inbox, "second@example.org", "second")
 
         def withdraw_while_waiting(_seconds: float) -> None:
