@@ -241,6 +241,24 @@ class Settings(BaseSettings):
     )
     smtp_username: str | None = Field(default=None, description="SMTP login (optional).")
     smtp_password: SecretStr | None = Field(default=None, description="SMTP password (optional).")
+    email_budget_per_hour: int = Field(
+        default=100,
+        ge=0,
+        description="Confirmation e-mails the whole deployment sends per hour (0: no limit); "
+        "past it, sign-ups get 429 and nothing is sent.",
+    )
+    email_budget_per_address_per_hour: int = Field(
+        default=3,
+        ge=0,
+        description="Confirmation e-mails one address receives per hour (0: no limit); "
+        "counted by a keyed hash of the address, never the address.",
+    )
+    notify_send_per_minute: int = Field(
+        default=60,
+        ge=1,
+        le=6000,
+        description="Throttle of `reelvault notify send`: news e-mails per minute.",
+    )
     trusted_proxies: list[str] = Field(
         default_factory=list,
         description="Reverse proxies (addresses or networks) whose X-Forwarded-For is believed.",

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from reelvault import __version__
-from reelvault.cli import admin, jobs, models, policy, privacy, provenance
+from reelvault.cli import admin, jobs, models, notify, policy, privacy, provenance
 from reelvault.cli.generate import dance, generate
 from reelvault.cli.serve import serve
 from reelvault.cli.state import CliState
@@ -34,6 +34,7 @@ app.add_typer(jobs.app, name="jobs")
 app.add_typer(admin.keys_app, name="keys")
 app.add_typer(privacy.app, name="privacy")
 app.add_typer(privacy.audit_app, name="audit")
+app.add_typer(notify.app, name="notify")
 app.add_typer(provenance.app, name="provenance")
 app.add_typer(models.app, name="models")
 app.add_typer(admin.config_app, name="config")

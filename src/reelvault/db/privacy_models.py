@@ -108,12 +108,17 @@ class UsageCounter(Base):
 
 
 class NotifySubscription(Base):
-    """A notify-me signup. The address is a vault object; ``address_hash`` is a keyed hash."""
+    """A notify-me signup. The address is a vault object; ``address_hash`` is a keyed hash.
+
+    One address may have several signups, one per owner who asked: each has its own
+    double opt-in, so a signup never reveals or joins another owner's (``OwnerContact``
+    links an owner to their own signups only).
+    """
 
     __tablename__ = "notify_subscriptions"
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    address_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    address_hash: Mapped[str] = mapped_column(String(64), index=True)
     address_object: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16), index=True)  # pending, confirmed
     # Hashes of the link tokens; the tokens themselves exist only in the e-mails.
@@ -127,11 +132,31 @@ class NotifySubscription(Base):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
 
 
+class OutgoingMail(Base):
+    """One e-mail sent for a request nobody vouched for (a notify-me confirmation), kept for
+    the outgoing-mail budget's window only.
+
+    No address: ``recipient_hash`` is a keyed hash under a key of its own (not the notify-me
+    lookup key), so these rows cannot be joined to the signups without the vault.
+    """
+
+    __tablename__ = "outgoing_mail"
+    __table_args__ = (Index("ix_outgoing_mail_recipient_sent", "recipient_hash", "sent_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    recipient_hash: Mapped[str] = mapped_column(String(64))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    data_class: Mapped[str] = mapped_column(String(32), default="contact")
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
+
+
 __all__ = [
     "AuditAnchor",
     "AuditEntry",
     "ConsentRecord",
     "NotifySubscription",
+    "OutgoingMail",
     "PrivacySecret",
     "UsageCounter",
 ]

@@ -201,7 +201,7 @@ def create_request(
     try:
         with runtime.session() as session:
             session.add(row)
-        with notify._Mailer(smtp) as mailer:
+        with notify.Mailer(smtp) as mailer:
             mailer.send(_verification_message(smtp, address, kind, token, row.id, runtime.clock()))
     except BaseException:
         runtime.vault.shred(ObjectId(row.address_object))

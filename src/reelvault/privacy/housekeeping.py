@@ -1,7 +1,8 @@
 """Retention for the privacy tables themselves, one call for the sweeper.
 
 Consent records, usage counters, notify-me signups, audit entries and the IP salts
-each expire per the policy (or, for salts, at the end of their day).
+each expire per the policy (or, for salts, at the end of their day); the outgoing-mail
+budget's records when they leave its one-hour window.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from reelvault.jobs.runtime import Runtime
-from reelvault.privacy import analytics, audit, consent, notify
+from reelvault.privacy import analytics, audit, consent, mail_budget, notify
 from reelvault.privacy.secret_store import destroy_expired_secrets
 
 
@@ -22,6 +23,7 @@ class PrivacySweepReport:
     contacts_shredded: int = 0
     audit_entries_pruned: int = 0
     secrets_destroyed: int = 0
+    mail_budget_deleted: int = 0
 
     @property
     def total(self) -> int:
@@ -39,6 +41,7 @@ def sweep_privacy_records(runtime: Runtime) -> PrivacySweepReport:
         contacts_shredded=notify.delete_expired(runtime),
         audit_entries_pruned=audit.prune_expired(runtime),
         secrets_destroyed=destroy_expired_secrets(runtime),
+        mail_budget_deleted=mail_budget.delete_expired(runtime),
     )
 
 

@@ -5,9 +5,16 @@
   again, so a copy of the database alone reveals no address.
 * Double opt-in: a signup stays ``pending`` until the link in the confirmation e-mail is
   followed; unconfirmed signups are shredded after :data:`CONFIRMATION_WINDOW`.
+* A signup belongs to the owner who asked (linked in ``owner_contacts`` when it is made).
+  Another owner signing up the same address gets a signup of their own, with its own
+  double opt-in: nothing of the first is revealed, linked, exported or erased through the
+  second. Only the mailbox owner following the link makes a signup count.
+* Confirmation e-mails draw on the outgoing-mail budget (:mod:`reelvault.privacy.mail_budget`).
+* News goes out through :mod:`reelvault.privacy.news`, which checks consent at send time.
 * Every message carries RFC 8058 one-click unsubscribe headers (``List-Unsubscribe``
   with an HTTPS link and ``List-Unsubscribe-Post: List-Unsubscribe=One-Click``) and the
-  link in the text. Unsubscribing crypto-shreds the address and deletes the row.
+  link in the text. Unsubscribing is the mailbox owner speaking: it crypto-shreds every
+  signup of that address, whoever made it.
 * Link tokens are 256-bit values (confirmation: random; unsubscribe: an HMAC of the
   signup id, so the link in every message stays valid); only their SHA-256 is stored.
 * Retention of confirmed signups follows the policy's ``contact`` rule; where it is
@@ -26,21 +33,21 @@ import re
 import secrets
 import smtplib
 import ssl
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from urllib.parse import quote
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
 
 from reelvault.config import Settings
+from reelvault.db.dsr_models import OwnerContact
 from reelvault.db.privacy_models import NotifySubscription
 from reelvault.errors import ConfigError, ValidationError
 from reelvault.jobs.runtime import Runtime
-from reelvault.policy.model import RetentionKind
-from reelvault.privacy import audit
+from reelvault.privacy import age, audit, consent, mail_budget
 from reelvault.privacy.secret_store import get_secret
 from reelvault.types import DataClass, ObjectId, new_object_id
 
@@ -78,7 +85,7 @@ class Signup:
     """What :func:`subscribe` did; the API answers the same whatever it was (no probing)."""
 
     subscription_id: str
-    sent: bool  # False when the address was already confirmed (nothing is sent then)
+    sent: bool  # False when this owner's signup was already confirmed (nothing is sent then)
 
 
 def normalise_address(address: str) -> str:
@@ -105,7 +112,7 @@ def _new_token() -> tuple[str, str]:
     return token, _token_hash(token)
 
 
-def _unsubscribe_token(runtime: Runtime, subscription_id: str) -> str:
+def unsubscribe_token(runtime: Runtime, subscription_id: str) -> str:
     """The same for every message to one signup, so a link in an old e-mail still works."""
     key = get_secret(runtime, LOOKUP_KEY_NAME)
     digest = hmac.new(key, f"unsubscribe/{subscription_id}".encode(), hashlib.sha256).digest()
@@ -122,14 +129,14 @@ def _check_policy(runtime: Runtime) -> None:
 # -- sending --------------------------------------------------------------------------------
 
 
-class _Mailer:
+class Mailer:
     """One SMTP connection for a batch of messages."""
 
     def __init__(self, smtp: SmtpSettings) -> None:
         self.smtp = smtp
         self._client: smtplib.SMTP | None = None
 
-    def __enter__(self) -> _Mailer:
+    def __enter__(self) -> Mailer:
         try:
             client = smtplib.SMTP(self.smtp.host, self.smtp.port, timeout=self.smtp.timeout)
             client.ehlo()
@@ -160,10 +167,11 @@ class _Mailer:
                 self._client.close()
 
 
-def _message(
-    smtp: SmtpSettings, to: str, subject: str, body: str, unsubscribe_token: str, now: datetime
+def compose(
+    smtp: SmtpSettings, to: str, subject: str, body: str, unsubscribe_with: str, now: datetime
 ) -> EmailMessage:
-    unsubscribe = smtp.link(UNSUBSCRIBE_PATH, unsubscribe_token)
+    """One message to ``to``, with the RFC 8058 one-click unsubscribe of its signup."""
+    unsubscribe = smtp.link(UNSUBSCRIBE_PATH, unsubscribe_with)
     # No header folding: a folded (encoded-word) List-Unsubscribe is useless to mail clients.
     message = EmailMessage(policy=email.policy.SMTP.clone(max_line_length=998))
     message["From"] = smtp.sender
@@ -184,24 +192,40 @@ def _message(
 # -- the signup's life ----------------------------------------------------------------------
 
 
-def subscribe(runtime: Runtime, smtp: SmtpSettings, address: str) -> Signup:
-    """Store a pending signup and send the confirmation e-mail.
+def _own_signup(lookup: str, owner_id: str | None) -> Select[NotifySubscription]:
+    """The caller's own signup for an address: never another owner's (no linking by address)."""
+    linked = select(OwnerContact.subscription_id)
+    query = select(NotifySubscription).where(NotifySubscription.address_hash == lookup)
+    if owner_id is None:  # made without an owner (operator, tests): one not linked to anyone
+        return query.where(NotifySubscription.id.not_in(linked))
+    return query.where(NotifySubscription.id.in_(linked.where(OwnerContact.owner_id == owner_id)))
 
-    Signing up again while pending sends a fresh link (the old one stops working);
-    while confirmed, nothing is sent. If the e-mail cannot be sent, the new signup is
-    shredded and the error raised: no address is kept that was never used.
+
+def subscribe(
+    runtime: Runtime, smtp: SmtpSettings, address: str, *, owner_id: str | None = None
+) -> Signup:
+    """Store a pending signup of ``owner_id`` and send the confirmation e-mail.
+
+    Only the caller's own signup for the address is looked at: signing up again while it
+    is pending sends a fresh link (the old one stops working); once confirmed, nothing is
+    sent. A signup of the same address by anyone else is neither found nor touched: this
+    one gets its own double opt-in. The e-mail is counted against the outgoing-mail budget
+    first (:class:`~reelvault.errors.RateLimitedError` when spent, with nothing stored). If
+    it cannot be sent, a new signup is shredded and the error raised: no address is kept
+    that was never used.
     """
     _check_policy(runtime)
     address = normalise_address(address)
     lookup = address_hash(runtime, address)
+    with runtime.session() as session:
+        row = session.scalars(_own_signup(lookup, owner_id)).first()
+        if row is not None and row.status == CONFIRMED:
+            return Signup(subscription_id=row.id, sent=False)
+    mail_budget.reserve(runtime, address)
     now = runtime.clock()
     confirm_token, confirm_hash = _new_token()
     with runtime.session() as session:
-        row = session.scalars(
-            select(NotifySubscription).where(NotifySubscription.address_hash == lookup)
-        ).first()
-        if row is not None and row.status == CONFIRMED:
-            return Signup(subscription_id=row.id, sent=False)
+        row = session.scalars(_own_signup(lookup, owner_id)).first()
         created = row is None
         if row is None:
             row = NotifySubscription(
@@ -214,9 +238,13 @@ def subscribe(runtime: Runtime, smtp: SmtpSettings, address: str) -> Signup:
                 data_class=DataClass.CONTACT.value,
             )
             session.add(row)
-        unsubscribe_token = _unsubscribe_token(runtime, row.id)
+            if owner_id is not None:
+                # The caller's own request, so their export shows it and their erase
+                # removes it; it links them to nothing anyone else made.
+                session.add(OwnerContact(owner_id=owner_id, subscription_id=row.id, created_at=now))
+        unsubscribe = unsubscribe_token(runtime, row.id)
         row.confirm_token_hash = confirm_hash
-        row.unsubscribe_token_hash = _token_hash(unsubscribe_token)
+        row.unsubscribe_token_hash = _token_hash(unsubscribe)
         row.expires_at = now + CONFIRMATION_WINDOW
         subscription_id, object_id = row.id, row.address_object
     if created:
@@ -229,9 +257,9 @@ def subscribe(runtime: Runtime, smtp: SmtpSettings, address: str) -> Signup:
         f"{CONFIRMATION_WINDOW.days} days without being used."
     )
     try:
-        with _Mailer(smtp) as mailer:
+        with Mailer(smtp) as mailer:
             mailer.send(
-                _message(smtp, address, "Please confirm your e-mail", body, unsubscribe_token, now)
+                compose(smtp, address, "Please confirm your e-mail", body, unsubscribe, now)
             )
     except ConfigError:
         if created:
@@ -239,6 +267,21 @@ def subscribe(runtime: Runtime, smtp: SmtpSettings, address: str) -> Signup:
         raise
     audit.record(runtime, "notify.signup")
     return Signup(subscription_id=subscription_id, sent=True)
+
+
+def owners_of(session: Session, subscription_ids: list[str]) -> list[str]:
+    """The owners who made these signups (through the API), each once."""
+    if not subscription_ids:
+        return []
+    return sorted(
+        set(
+            session.scalars(
+                select(OwnerContact.owner_id).where(
+                    OwnerContact.subscription_id.in_(subscription_ids)
+                )
+            )
+        )
+    )
 
 
 def confirm(runtime: Runtime, token: str) -> bool:
@@ -258,82 +301,61 @@ def confirm(runtime: Runtime, token: str) -> bool:
         row.confirm_token_hash = None
         row.policy_version = runtime.policy.version_hash
         row.expires_at = runtime.policy.expires_at(DataClass.CONTACT, now=now)
+        owners = owners_of(session, [row.id])
+        # Following the link is the opt-in to the e-mail the owner asked for; recorded in
+        # the consent ledger where the policy calls it marketing, so that withdrawing or
+        # objecting there stops it (checked again when news is sent).
+        if consent.is_offered(runtime.policy, consent.MARKETING):
+            for owner_id in owners:
+                if not age.is_under_age(runtime, owner_id, session=session):
+                    consent.grant(runtime, owner_id, consent.MARKETING, session=session)
     audit.record(runtime, "notify.confirmed")
     return True
 
 
 def _delete(runtime: Runtime, subscription_id: str) -> bool:
+    """Shred one signup's address and delete it, with its owner links."""
     with runtime.session() as session:
         row = session.get(NotifySubscription, subscription_id)
         if row is None:
             return False
         runtime.vault.shred(ObjectId(row.address_object))
+        for link in session.scalars(
+            select(OwnerContact).where(OwnerContact.subscription_id == subscription_id)
+        ):
+            session.delete(link)
         session.delete(row)
     return True
 
 
+def delete_address(runtime: Runtime, lookup: str) -> int:
+    """Shred every signup of one address (by its keyed hash); returns how many."""
+    with runtime.session() as session:
+        ids = list(
+            session.scalars(
+                select(NotifySubscription.id).where(NotifySubscription.address_hash == lookup)
+            )
+        )
+    return sum(_delete(runtime, subscription_id) for subscription_id in ids)
+
+
 def unsubscribe(runtime: Runtime, token: str) -> bool:
-    """One-click unsubscribe: shred the address and delete the signup. Idempotent."""
+    """One-click unsubscribe: shred the address, every signup of it. Idempotent.
+
+    The link reached the mailbox, so whoever follows it speaks for the address: all its
+    signups go, whichever owner made them.
+    """
     with runtime.session() as session:
         row = session.scalars(
             select(NotifySubscription).where(
                 NotifySubscription.unsubscribe_token_hash == _token_hash(token)
             )
         ).first()
-        subscription_id = None if row is None else row.id
-    if subscription_id is None or not _delete(runtime, subscription_id):
+        lookup = None if row is None else row.address_hash
+    if lookup is None or not delete_address(runtime, lookup):
         return False
     audit.record(runtime, "notify.unsubscribed")
     return True
-
-
-def _confirmed_ids(runtime: Runtime) -> Iterator[str]:
-    with runtime.session() as session:
-        yield from list(
-            session.scalars(
-                select(NotifySubscription.id)
-                .where(NotifySubscription.status == CONFIRMED)
-                .order_by(NotifySubscription.created_at)
-            )
-        )
-
-
-def send_news(
-    runtime: Runtime, smtp: SmtpSettings, *, subject: str, body: str, final: bool = False
-) -> int:
-    """Send one message to every confirmed signup; returns how many were sent.
-
-    ``final=True`` means the news the people
-    signed up for has been delivered (e.g. "we are open"): their addresses are then
-    shredded, as the purpose is fulfilled. Otherwise, under an ``until_resolved_plus``
-    contact retention, the grace period starts now.
-    """
-    retention = runtime.policy.rule(DataClass.CONTACT).retention
-    sent = 0
-    with _Mailer(smtp) as mailer:
-        for subscription_id in _confirmed_ids(runtime):
-            now = runtime.clock()
-            with runtime.session() as session:
-                row = session.get(NotifySubscription, subscription_id)
-                if row is None:
-                    continue  # unsubscribed meanwhile
-                object_id = ObjectId(row.address_object)
-            unsubscribe_token = _unsubscribe_token(runtime, subscription_id)
-            address = runtime.vault.read_bytes(object_id).decode("utf-8")
-            mailer.send(_message(smtp, address, subject, body, unsubscribe_token, now))
-            sent += 1
-            if final:
-                _delete(runtime, subscription_id)
-                continue
-            with runtime.session() as session:
-                row = session.get(NotifySubscription, subscription_id)
-                if row is not None:
-                    row.notified_at = now
-                    if retention.kind is RetentionKind.UNTIL_RESOLVED:
-                        assert retention.duration is not None
-                        row.expires_at = now + retention.duration
-    audit.record(runtime, "notify.sent", messages=sent, final=final)
-    return sent
 
 
 def count(runtime: Runtime) -> dict[str, int]:
@@ -362,6 +384,9 @@ def delete_expired(runtime: Runtime) -> int:
 
 __all__ = [
     "smtp_settings",
+    "Mailer",
+    "compose",
+    "unsubscribe_token",
     "CONFIRMATION_WINDOW",
     "CONFIRMED",
     "CONFIRM_PATH",
@@ -372,9 +397,10 @@ __all__ = [
     "address_hash",
     "confirm",
     "count",
+    "delete_address",
     "delete_expired",
     "normalise_address",
-    "send_news",
+    "owners_of",
     "subscribe",
     "unsubscribe",
 ]

@@ -155,6 +155,11 @@ def object_to_processing(
             if consent.is_offered(runtime.policy, purpose):
                 consent.withdraw(runtime, owner_id, purpose, source=source, session=session)
                 withdrawn.append(purpose)
+            elif purpose == consent.MARKETING:
+                # Where the policy calls notify-me "service delivery", not marketing, an
+                # objection still stops its e-mail (the objection to direct marketing is
+                # absolute, GDPR art. 21(3)): news.owner_allows_news reads this record.
+                consent.withdraw(runtime, owner_id, purpose, source=source, session=session)
     audit.record(runtime, "privacy.object", purposes=len(withdrawn))
     return withdrawn
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reelvault.privacy import analytics, audit, consent
+from reelvault.privacy import analytics, audit, consent, mail_budget
 from reelvault.privacy.housekeeping import sweep_privacy_records
 from reelvault.privacy.pseudonyms import ip_pseudonym
 from reelvault.privacy.secret_store import secret_names
@@ -23,6 +23,7 @@ def test_everything_expired_is_removed_and_counted(
     )  # fmt: skip
     audit.record(runtime, "retention.sweep", objects_shredded=1)
     ip_pseudonym(runtime, "198.51.100.4")
+    mail_budget.reserve(runtime, "someone@example.org")
     assert sweep_privacy_records(runtime).total == 0
 
     clock.advance(days=800)  # past every retention in the standard profile
@@ -33,6 +34,7 @@ def test_everything_expired_is_removed_and_counted(
         "contacts_shredded": 0,
         "audit_entries_pruned": 1,
         "secrets_destroyed": 1,
+        "mail_budget_deleted": 1,
     }
     assert secret_names(runtime, "ip-salt/") == []
     assert audit.verify(runtime).ok

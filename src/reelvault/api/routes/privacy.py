@@ -18,7 +18,6 @@ from starlette.responses import Response, StreamingResponse
 
 from reelvault.api.deps import Ctx, Owner, RuntimeDep, check_submission_limits
 from reelvault.api.schemas.native import ErrorOut
-from reelvault.db.dsr_models import OwnerContact
 from reelvault.errors import ConflictError
 from reelvault.jobs.runtime import Runtime
 from reelvault.policy.render import LEGAL_BASIS_TEXT, PURPOSE_TEXT
@@ -231,7 +230,12 @@ def age_route(body: AgeBody, runtime: RuntimeDep, owner: Owner) -> dict[str, Any
 async def notify_signup(
     request: Request, body: NotifyBody, ctx: Ctx, owner: Owner
 ) -> dict[str, str]:
-    """Sign up for availability news: a confirmation link is e-mailed (double opt-in)."""
+    """Sign up for availability news: a confirmation link is e-mailed (double opt-in).
+
+    Each caller's signup is their own: signing up an address someone else signed up
+    starts a new double opt-in and shows or links nothing of theirs. Confirmation e-mails
+    draw on the deployment's outgoing-mail budget (429 with Retry-After when spent).
+    """
     runtime = ctx.runtime
     if adults.is_under_age(runtime, owner):
         raise adults.under_age_error(runtime.policy)
@@ -244,22 +248,9 @@ async def notify_signup(
     # An e-mail address: only from someone old enough.
     await run_in_threadpool(adults.check_adult, runtime, owner)
     await check_submission_limits(ctx, request, owner)
-    signup = await run_in_threadpool(notify.subscribe, runtime, smtp, body.email)
-    await run_in_threadpool(_link_contact, runtime, owner, signup.subscription_id)
+    await run_in_threadpool(notify.subscribe, runtime, smtp, body.email, owner_id=owner)
     # The same answer whether the address was new, pending or confirmed (no probing).
     return {"status": "check_your_inbox"}
-
-
-def _link_contact(runtime: Runtime, owner: str, subscription_id: str) -> None:
-    with runtime.session() as session:
-        if session.get(OwnerContact, (owner, subscription_id)) is None:
-            session.add(
-                OwnerContact(
-                    owner_id=owner,
-                    subscription_id=subscription_id,
-                    created_at=runtime.clock(),
-                )
-            )
 
 
 def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
