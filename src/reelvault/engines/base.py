@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import date, time, timedelta
+from decimal import Decimal
 from enum import Enum
-from pathlib import Path, PurePath
+from pathlib import Path
 from typing import (
     Annotated,
     Any,
@@ -66,6 +68,10 @@ class EngineParams(BaseModel):
     identifier_fields: ClassVar[frozenset[str]] = frozenset()
 
 
+# Types whose values cannot spell out words.
+_NOT_TEXT = (int, float, complex, Decimal, date, time, timedelta, type(None))
+
+
 def holds_text(annotation: Any) -> bool:
     """Whether a value of this type can carry arbitrary text (``str`` anywhere inside it)."""
     if annotation is Any or annotation is object:
@@ -80,7 +86,8 @@ def holds_text(annotation: Any) -> bool:
             return False  # only its members, even a StrEnum
         if issubclass(annotation, BaseModel):
             return any(holds_text(item.annotation) for item in annotation.model_fields.values())
-        return issubclass(annotation, (str, bytes, bytearray, PurePath))
+        # Anything else (str, a path, a SecretStr, a URL...) may carry someone's words.
+        return not issubclass(annotation, _NOT_TEXT)
     args = get_args(annotation)
     if not args:
         return True  # a type we cannot see into (a TypeVar, a forward reference): assume text

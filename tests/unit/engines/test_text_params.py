@@ -7,12 +7,13 @@ the engine is registered, so it can never reach ``jobs.params`` unnoticed.
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import pytest
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 
 from reelvault.engines.base import EngineLimits, EngineParams, check_text_params, holds_text
 from reelvault.engines.registry import BUILTIN_ENGINES, EngineRegistry, _load_reference
@@ -40,10 +41,12 @@ class Inner(BaseModel):
         (dict[str, str | int | float | bool], True),
         (Inner, True),
         (Path, True),
+        (SecretStr, True),
         (Any, True),
         (int, False),
         (float | None, False),
         (bool, False),
+        (datetime, False),
         (Literal["a", "b"], False),
         (Literal["a"] | None, False),
         (Colour, False),
