@@ -33,9 +33,12 @@ TEST_MASTER_KEY = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="  # base64 of 32
 
 
 class FakeParams(EngineParams):
+    free_text_fields: ClassVar[frozenset[str]] = frozenset({"negative_prompt"})
+
     delay: float = 0.0
     fail: Literal["none", "engine_error", "crash"] = "none"
     fail_at_frame: int = 0
+    negative_prompt: str | None = None  # free text, as in the real engines
 
 
 class FakeEngine:
@@ -49,12 +52,17 @@ class FakeEngine:
     params_model: ClassVar[type[EngineParams]] = FakeParams
     limits: ClassVar[EngineLimits] = EngineLimits(min_width=16, min_height=16, min_seconds=0.05)
 
+    def __init__(self) -> None:
+        # What each run was given, for tests that check the engine got its inputs back.
+        self.received: list[tuple[str | None, FakeParams]] = []
+
     def run(self, request: GenerationRequest, progress: ProgressCallback) -> VideoFrames:
         self.limits.check(
             width=request.width, height=request.height, fps=request.fps, seconds=request.seconds
         )
         params = request.params
         assert isinstance(params, FakeParams)
+        self.received.append((request.prompt, params))
         for name, path in request.inputs.items():
             if not path.is_file() or path.stat().st_size == 0:
                 raise EngineError(f"input {name} was not handed to the engine")

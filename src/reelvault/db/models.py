@@ -32,7 +32,8 @@ class Job(Base):
     fps: Mapped[int] = mapped_column(Integer)
     seconds: Mapped[float] = mapped_column(Float)
     seed: Mapped[int] = mapped_column(Integer)
-    # Engine parameters are technical settings (camera move, style), never personal data.
+    # Engine parameters are technical settings (camera move, style), never personal data:
+    # free-text ones (a negative prompt) are kept with the prompt, encrypted, instead.
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     status: Mapped[str] = mapped_column(String(16), index=True)

@@ -10,14 +10,26 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import date, time, timedelta
+from decimal import Decimal
+from enum import Enum
 from pathlib import Path
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import (
+    Annotated,
+    Any,
+    ClassVar,
+    Literal,
+    Protocol,
+    get_args,
+    get_origin,
+    runtime_checkable,
+)
 
 import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict
 
-from reelvault.errors import ValidationError
+from reelvault.errors import EngineError, ValidationError
 from reelvault.types import Task
 
 Frame = npt.NDArray[np.uint8]
@@ -35,9 +47,92 @@ class ProgressCallback(Protocol):
 
 
 class EngineParams(BaseModel):
-    """Base for each engine's own parameter model (unknown fields are refused)."""
+    """Base for each engine's own parameter model (unknown fields are refused).
+
+    Every parameter that can hold text is declared in one of two sets, or the engine is
+    refused at registration (:func:`check_text_params`):
+
+    * ``free_text_fields``: the user's own words (a negative prompt, free-form provider
+      options). They are prompt data: the job service keeps them out of the job's row
+      and stores them encrypted with the prompt, redacted where the prompt is kept,
+      shredded with it; the runner hands them back to the engine.
+    * ``identifier_fields``: strings that name something (a model id, a folder, an
+      input's field name), stored with the job's metadata like numbers are.
+
+    ``Literal`` and ``Enum`` parameters need no declaration: they hold only their values.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    free_text_fields: ClassVar[frozenset[str]] = frozenset()
+    identifier_fields: ClassVar[frozenset[str]] = frozenset()
+
+
+# Types whose values cannot spell out words.
+_NOT_TEXT = (int, float, complex, Decimal, date, time, timedelta, type(None))
+
+
+def holds_text(annotation: Any) -> bool:
+    """Whether a value of this type can carry arbitrary text (``str`` anywhere inside it)."""
+    if annotation is Any or annotation is object:
+        return True
+    origin = get_origin(annotation)
+    if origin is Literal:
+        return False  # only the listed values
+    if origin is Annotated:
+        return holds_text(get_args(annotation)[0])
+    if isinstance(annotation, type) and origin is None:
+        if issubclass(annotation, Enum):
+            return False  # only its members, even a StrEnum
+        if issubclass(annotation, BaseModel):
+            return any(holds_text(item.annotation) for item in annotation.model_fields.values())
+        # Anything else (str, a path, a SecretStr, a URL...) may carry someone's words.
+        return not issubclass(annotation, _NOT_TEXT)
+    args = get_args(annotation)
+    if not args:
+        return True  # a type we cannot see into (a TypeVar, a forward reference): assume text
+    # Unions, lists, tuples, dicts (keys too): text if any part can hold text.
+    return any(holds_text(arg) for arg in args if arg is not Ellipsis)
+
+
+def check_text_params(engine_name: str, model: type[EngineParams]) -> None:
+    """Refuse a parameter model with a text parameter declared neither free text nor id.
+
+    This is what keeps a new string parameter from landing in ``jobs.params`` as plaintext
+    unnoticed: its author must say which it is.
+    """
+    fields = model.model_fields
+    free, identifiers = model.free_text_fields, model.identifier_fields
+    unknown = sorted((free | identifiers) - set(fields))
+    if unknown:
+        raise EngineError(f"engine {engine_name}: declared parameters {unknown} do not exist")
+    both = sorted(free & identifiers)
+    if both:
+        raise EngineError(f"engine {engine_name}: {both} cannot be both free text and ids")
+    for name, info in fields.items():
+        if name in free or name in identifiers or not holds_text(info.annotation):
+            continue
+        raise EngineError(
+            f"engine {engine_name}: parameter {name} can hold text; declare it in "
+            "free_text_fields (the user's words: stored encrypted with the prompt) or in "
+            "identifier_fields (an id or a name: stored with the job's metadata)"
+        )
+
+
+def split_free_text(
+    model: type[EngineParams], values: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(the parameters stored in the job's row, the free text stored with the prompt).
+
+    Empty free-text values are dropped: the model's default comes back when parsed again.
+    """
+    kept = dict(values)
+    free: dict[str, Any] = {}
+    for name in sorted(model.free_text_fields):
+        value = kept.pop(name, None)
+        if value not in (None, "", [], {}):
+            free[name] = value
+    return kept, free
 
 
 @dataclass(frozen=True)
@@ -173,5 +268,8 @@ __all__ = [
     "GenerationRequest",
     "ProgressCallback",
     "VideoFrames",
+    "check_text_params",
+    "holds_text",
     "parse_params",
+    "split_free_text",
 ]

@@ -2,7 +2,9 @@
 
 Third-party packages declare an entry point in the ``reelvault.engines`` group whose
 value is an engine class. Built-in engines are listed in :data:`BUILTIN_ENGINES` and
-loaded exactly the same way (datasette's ``DEFAULT_PLUGINS``). A duplicate name raises.
+loaded exactly the same way (datasette's ``DEFAULT_PLUGINS``). A duplicate name raises,
+and so does a parameter model with a text parameter declared neither free text nor id
+(:func:`reelvault.engines.base.check_text_params`).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from importlib.metadata import entry_points
 from typing import Any
 
 from reelvault.config import Settings
-from reelvault.engines.base import Engine
+from reelvault.engines.base import Engine, EngineParams, check_text_params
 from reelvault.errors import EngineError, EngineNotFoundError
 from reelvault.types import Task
 
@@ -52,6 +54,12 @@ class EngineRegistry:
         name = getattr(engine_class, "name", None)
         if not isinstance(name, str) or not name:
             raise EngineError(f"engine class {engine_class!r} has no name")
+        params_model = getattr(engine_class, "params_model", None)
+        if not (isinstance(params_model, type) and issubclass(params_model, EngineParams)):
+            raise EngineError(f"engine {name} has no params_model (an EngineParams subclass)")
+        # A text parameter must be declared free text (prompt data) or an id, or it would
+        # be stored as plaintext with the job's metadata without anyone deciding so.
+        check_text_params(name, params_model)
         existing = self._classes.get(name)
         if existing is not None and existing is not engine_class:
             raise EngineError(
@@ -64,10 +72,15 @@ class EngineRegistry:
     def names(self) -> list[str]:
         return sorted(self._classes)
 
-    def get(self, name: str) -> Engine:
+    def engine_class(self, name: str) -> type[Engine]:
+        """The class registered as ``name``, without creating an instance."""
         if name not in self._classes:
             known = ", ".join(self.names()) or "none"
             raise EngineNotFoundError(f"unknown engine {name!r} (known: {known})", param="engine")
+        return self._classes[name]
+
+    def get(self, name: str) -> Engine:
+        self.engine_class(name)  # an unknown name raises
         if name not in self._instances:
             engine_class: Any = self._classes[name]
             if getattr(engine_class, "wants_settings", False):

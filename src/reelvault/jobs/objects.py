@@ -7,9 +7,11 @@ leaves a row that the job's end (or the sweeper) shreds, never an untracked obje
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,6 +21,8 @@ from reelvault.policy import Policy
 from reelvault.types import DataClass, ObjectId, new_object_id
 from reelvault.vault import Vault
 
+# A prompt object holds the prompt and the job's free-text parameters (a negative prompt:
+# see EngineParams.free_text_fields), one JSON document: {"prompt": ..., "free_text": {...}}.
 PROMPT = "prompt"  # the prompt as kept beyond the job (redacted), where the policy keeps it
 JOB_PROMPT = "job_prompt"  # the prompt as the engine needs it, shredded when the job ends
 OUTPUT_VIDEO = "output_video"
@@ -75,6 +79,55 @@ def store_file(vault: Vault, row: StoredObject, path: Path) -> None:
     row.plaintext_size = stored.plaintext_size
 
 
+def prompt_document(prompt: str | None, free_text: Mapping[str, Any]) -> dict[str, Any]:
+    """What a prompt object holds (``free_text`` only when there is some)."""
+    document: dict[str, Any] = {"prompt": prompt}
+    if free_text:
+        document["free_text"] = dict(free_text)
+    return document
+
+
+def parse_prompt_document(data: bytes) -> tuple[str | None, dict[str, Any]]:
+    """(prompt, free-text parameters) of a prompt object; older objects hold a prompt only."""
+    document = json.loads(data)
+    if not isinstance(document, dict):
+        return None, {}
+    prompt = document.get("prompt")
+    free_text = document.get("free_text")
+    return (
+        prompt if isinstance(prompt, str) else None,
+        dict(free_text) if isinstance(free_text, dict) else {},
+    )
+
+
+def read_prompt_document(vault: Vault, object_id: ObjectId) -> tuple[str | None, dict[str, Any]]:
+    return parse_prompt_document(vault.read_bytes(object_id))
+
+
+def redact_texts(value: Any, redact: Callable[[str], str]) -> Any:
+    """``value`` with every string inside it (dict keys too) passed through ``redact``;
+    numbers and booleans as they are."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, Mapping):
+        return {redact(str(key)): redact_texts(item, redact) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact_texts(item, redact) for item in value]
+    return value
+
+
+def text_values(value: Any) -> list[str]:
+    """Every string value inside a free-text value, for the privacy audit's search (dict
+    keys are left out: option names such as ``aspect_ratio`` are no one's words)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Mapping):
+        return [text for item in value.values() for text in text_values(item)]
+    if isinstance(value, list | tuple):
+        return [text for item in value for text in text_values(item)]
+    return []
+
+
 def shred_rows(vault: Vault, session: Session, rows: Iterable[StoredObject]) -> int:
     """Crypto-shred each object (key first, then ciphertext) and delete its row."""
     count = 0
@@ -109,9 +162,14 @@ __all__ = [
     "PROMPT",
     "apply_retention",
     "new_object_row",
+    "parse_prompt_document",
+    "prompt_document",
+    "read_prompt_document",
+    "redact_texts",
     "retention",
     "shred_job_scoped",
     "shred_rows",
     "store_bytes",
     "store_file",
+    "text_values",
 ]

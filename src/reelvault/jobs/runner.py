@@ -6,7 +6,6 @@ job ends whatever the outcome (and by the next worker, should this one be killed
 
 from __future__ import annotations
 
-import json
 import logging
 import shutil
 import time
@@ -139,10 +138,12 @@ def _render_and_encode(
     runtime: Runtime, spec: _Spec, scratch: Path, progress: JobProgress
 ) -> Outputs:
     engine = runtime.registry.get(spec.engine)
-    params = parse_params(engine, spec.params)
     prompt: str | None = None
+    free_text: dict[str, object] = {}
     if spec.prompt_object is not None:
-        prompt = json.loads(runtime.vault.read_bytes(spec.prompt_object))["prompt"]
+        prompt, free_text = objects.read_prompt_document(runtime.vault, spec.prompt_object)
+    # The free-text parameters were kept with the prompt, out of the job's row.
+    params = parse_params(engine, {**spec.params, **free_text})
     inputs: dict[str, Path] = {}
     for name, object_id, content_type in spec.inputs:
         # Decrypted inputs exist only here, in the job's private scratch directory.

@@ -16,7 +16,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from reelvault.db.models import Job, StoredObject
-from reelvault.engines.base import Engine, EngineParams, parse_params
+from reelvault.engines.base import Engine, EngineParams, parse_params, split_free_text
 from reelvault.errors import (
     ConflictError,
     EngineNotFoundError,
@@ -341,6 +341,9 @@ def prepare_job(
     now = runtime.clock()
     policy = runtime.policy
     job_id = new_job_id()
+    # Free-text parameters (a negative prompt...) are prompt data: they go into the vault
+    # with the prompt, never into the job's row.
+    stored_params, free_text = split_free_text(type(params), params.model_dump(mode="json"))
     job: dict[str, Any] = {
         "id": job_id,
         "owner_id": request.owner_id,
@@ -353,7 +356,7 @@ def prepare_job(
         "fps": request.fps,
         "seconds": float(request.seconds),
         "seed": request.seed if request.seed is not None else secrets.randbelow(MAX_SEED + 1),
-        "params": params.model_dump(mode="json"),
+        "params": stored_params,
         "status": JobStatus.QUEUED.value,
         "progress": 0,
         "stage": "queued",
@@ -391,18 +394,24 @@ def prepare_job(
         rows.append(row)
         return row
 
-    def add_prompt(kind: str, text: str) -> None:
-        data = json.dumps({"prompt": text}).encode()
+    def add_prompt(kind: str, document: dict[str, Any]) -> None:
+        data = json.dumps(document).encode()
         # The id is chosen when the batch is stored (its objects share one pack).
         row = add_row("", kind, DataClass.PROMPT, "application/json", len(data))
         payloads.append((row, data))
 
     prompt = (request.prompt or "").strip()
-    if prompt:
-        add_prompt(objects.JOB_PROMPT, prompt)
+    if prompt or free_text:
+        add_prompt(objects.JOB_PROMPT, objects.prompt_document(prompt or None, free_text))
         if policy.keeps_beyond_job(DataClass.PROMPT):
             # The copy kept afterwards is redacted first (emails, cards, ids -> placeholders).
-            add_prompt(objects.PROMPT, retained_prompt_filter()(prompt))
+            redact = retained_prompt_filter()
+            add_prompt(
+                objects.PROMPT,
+                objects.prompt_document(
+                    redact(prompt) if prompt else None, objects.redact_texts(free_text, redact)
+                ),
+            )
     for upload in uploads:
         add_row(
             upload.object_id,
@@ -549,8 +558,7 @@ def read_prompt(runtime: Runtime, job_id: str, *, owner_id: str | None = None) -
         if row is None:
             return None
         object_id = ObjectId(row.id)
-    data = json.loads(runtime.vault.read_bytes(object_id))
-    prompt: str = data["prompt"]
+    prompt, _free_text = objects.read_prompt_document(runtime.vault, object_id)
     return prompt
 
 
@@ -608,10 +616,22 @@ def finish_job(
     if status is JobStatus.COMPLETED:
         job.progress = 100
     job.expires_at = _job_row_expiry(runtime, job, now)
+    _drop_free_text(runtime, job)
     objects.shred_job_scoped(runtime.vault, session, job.id)
     webhooks.enqueue(runtime, session, job, status, now)
     for hook in job_end_hooks():
         hook(runtime, session, job)
+
+
+def _drop_free_text(runtime: Runtime, job: Job) -> None:
+    """Remove free-text parameters a job's row still holds (a row written before they
+    were kept with the prompt): the row outlives the prompt, its words must not."""
+    try:
+        model = runtime.registry.engine_class(job.engine).params_model
+    except EngineNotFoundError:
+        return  # its engine is gone; the migration cleaned what the built-ins declare
+    if model.free_text_fields & set(job.params):
+        job.params, _free_text = split_free_text(model, job.params)
 
 
 def _job_row_expiry(runtime: Runtime, job: Job, now: datetime) -> datetime | None:

@@ -7,7 +7,6 @@ addresses decrypted. A visitor we hold nothing about gets an honest ``holds_data
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from datetime import datetime
 from typing import Any
@@ -113,13 +112,11 @@ def access_summary(runtime: Runtime, owner_id: str) -> dict[str, Any]:
     }
 
 
-def _read_json_prompt(runtime: Runtime, object_id: str) -> str | None:
+def _read_prompt(runtime: Runtime, object_id: str) -> tuple[str | None, dict[str, Any]]:
     try:
-        data = json.loads(runtime.vault.read_bytes(ObjectId(object_id)))
+        return objects.read_prompt_document(runtime.vault, ObjectId(object_id))
     except (KeyNotFoundError, ObjectNotFoundError):
-        return None  # expired between the query and the read
-    prompt = data.get("prompt")
-    return prompt if isinstance(prompt, str) else None
+        return None, {}  # expired between the query and the read
 
 
 def job_record(runtime: Runtime, job: Job) -> dict[str, Any]:
@@ -131,7 +128,10 @@ def job_record(runtime: Runtime, job: Job) -> dict[str, Any]:
     }
     record["webhook_url"] = job.webhook_url  # the client's own URL, held with the job
     kept = job.object_of_kind(objects.PROMPT) or job.object_of_kind(objects.JOB_PROMPT)
-    record["prompt"] = _read_json_prompt(runtime, kept.id) if kept is not None else None
+    prompt, free_text = _read_prompt(runtime, kept.id) if kept is not None else (None, {})
+    record["prompt"] = prompt
+    # Free-text parameters (a negative prompt) are kept with the prompt, for as long.
+    record["params"] = {**record["params"], **free_text}
     record["files"] = [
         {
             "kind": row.kind,

@@ -224,10 +224,14 @@ class _Auditor:
                 data = json.loads(self.runtime.vault.read_bytes(ObjectId(object_id)))
             except (VaultError, ValueError):
                 continue
-            prompt = data.get("prompt") if isinstance(data, dict) else None
-            if isinstance(prompt, str) and len(prompt.strip()) >= _MIN_PROMPT:
-                encoded = prompt.strip().encode("utf-8")
-                needles.add(encoded[:48])  # a copy cut short is still a copy
+            if not isinstance(data, dict):
+                continue
+            # The prompt and the free-text parameters kept with it (a negative prompt).
+            free_text = data.get("free_text")
+            for text in objects.text_values([data.get("prompt"), free_text or {}]):
+                if len(text.strip()) >= _MIN_PROMPT:
+                    encoded = text.strip().encode("utf-8")
+                    needles.add(encoded[:48])  # a copy cut short is still a copy
         self.result.prompts_checked = len(ids)
         return sorted(needles)
 

@@ -67,6 +67,9 @@ DENOISED = 0.9
 class DiffusersParams(EngineParams):
     """Options of the diffusers engine."""
 
+    free_text_fields: ClassVar[frozenset[str]] = frozenset({"negative_prompt"})
+    identifier_fields: ClassVar[frozenset[str]] = frozenset({"model"})
+
     model: str = Field(
         min_length=1,
         max_length=4096,

@@ -49,11 +49,16 @@ from reelvault.types import Task
 
 DOWNLOADED = 0.92
 MAX_OUTPUT_SECONDS = 120.0
+FIELD_NAME = r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$"  # a provider's input name, not free text
 CONTENT_KEYS = frozenset({"prompt", "negative_prompt", "image", "image_url", "video", "video_url"})
 
 
 class RemoteParams(EngineParams):
     """Options of the remote engine."""
+
+    # ``input`` values are whatever a client typed: prompt data, like the negative prompt.
+    free_text_fields: ClassVar[frozenset[str]] = frozenset({"negative_prompt", "input"})
+    identifier_fields: ClassVar[frozenset[str]] = frozenset({"model", "image_input", "video_input"})
 
     model: str = Field(
         min_length=1,
@@ -72,12 +77,14 @@ class RemoteParams(EngineParams):
     image_input: str | None = Field(
         None,
         max_length=64,
+        pattern=FIELD_NAME,
         description="Name of the model's image input (default: "
         "image_url at fal.ai, image at Replicate).",
     )
     video_input: str | None = Field(
         None,
         max_length=64,
+        pattern=FIELD_NAME,
         description="Name of the model's reference-video input "
         "(default: video_url at fal.ai, video at Replicate).",
     )
@@ -87,7 +94,7 @@ class RemoteParams(EngineParams):
     def _options_only(
         cls, value: dict[str, str | int | float | bool]
     ) -> dict[str, str | int | float | bool]:
-        # Job parameters are stored as they are: content (prompt, files) has no place here.
+        # The prompt and the files are sent from the job itself, never from options.
         if len(value) > 32:
             raise ValueError("at most 32 options")
         for key, item in value.items():

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from reelvault.config import Settings
-from reelvault.engines.diffusers import DiffusersEngine
+from reelvault.engines.diffusers import DiffusersEngine, cogvideox
+from reelvault.engines.diffusers.call import PipelineCall, PreparedCall
 from reelvault.engines.registry import load_registry
 from reelvault.jobs.runtime import Runtime
 from reelvault.jobs.service import JobRequest, export_output, get_job, resolve_engine, submit_job
 from reelvault.jobs.worker import Worker
 from reelvault.media.probe import probe_video
 from reelvault.types import JobStatus, Task
+
+NEGATIVE = "no Saffron Pangolin anywhere"
 
 
 @pytest.fixture
@@ -73,3 +77,25 @@ def test_a_job_for_a_model_not_pulled_fails_naming_the_pull_command(
     assert view.error_message == (
         "model cogvideox-2b is not installed; run `reelvault models pull cogvideox-2b`"
     )
+
+
+def test_the_negative_prompt_reaches_the_pipeline_but_not_the_database(
+    diffusers_runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A free-text parameter is prompt data: kept encrypted with the prompt, out of jobs.params.
+    seen: list[str] = []
+    prepare = cogvideox.prepare
+
+    def spy(pipeline: Any, call: PipelineCall) -> PreparedCall:
+        seen.append(call.negative_prompt)
+        return prepare(pipeline, call)
+
+    monkeypatch.setattr(cogvideox, "prepare", spy)
+    job_id = _run(diffusers_runtime, steps=2, model="tiny-cogvideox", negative_prompt=NEGATIVE)
+    view = get_job(diffusers_runtime, job_id)
+    assert view.status is JobStatus.COMPLETED, view.error_message
+    assert seen == [NEGATIVE]
+    assert "negative_prompt" not in view.params
+    database = sorted(diffusers_runtime.settings.data_dir.glob("*.db*"))  # with the WAL
+    assert any(path.name.endswith("-wal") for path in database)
+    assert [path.name for path in database if b"Saffron" in path.read_bytes()] == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -203,3 +204,24 @@ def test_withdrawal_while_queued_stops_the_job_before_anything_is_sent(
         assert fal.seen == []
     finally:
         runtime.close()
+
+
+def test_negative_prompt_and_input_reach_the_provider_but_not_the_database(
+    api: TestClient, fal: FakeFal
+) -> None:
+    # Free-text parameters are prompt data: kept encrypted with the prompt, not in jobs.params.
+    runtime: Runtime = api.runtime  # type: ignore[attr-defined]
+    grant(runtime, LOCAL_OWNER, provider_purpose("fal"))
+    params = {"model": MODEL, "negative_prompt": "no Tangerine Axolotl", "input": {"mood": "Ochre"}}
+    created = api.post("/api/v1/jobs", json={**JOB, "params": params})
+    assert created.status_code == 201, created.text
+    assert created.json()["params"] == {"model": MODEL, "image_input": None, "video_input": None}
+    job = wait_for(api, created.json()["id"])
+    assert job["status"] == "completed", job
+    (submitted,) = [json.loads(seen.body) for seen in fal.requests_to(MODEL, "POST")]
+    assert submitted["negative_prompt"] == "no Tangerine Axolotl"
+    assert submitted["mood"] == "Ochre"
+    database = sorted(runtime.settings.data_dir.glob("*.db*"))  # with its WAL
+    assert any(path.name.endswith("-wal") for path in database)
+    for path in database:
+        assert b"Tangerine" not in path.read_bytes() and b"Ochre" not in path.read_bytes()
