@@ -128,21 +128,33 @@ def test_swagger_ui_renders_under_the_policy_in_a_browser(tmp_path: Path) -> Non
         while not server.started and time.monotonic() < deadline:
             time.sleep(0.05)
         assert httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200
-        with sync_api.sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox"]
-            )
-            page = browser.new_page()
-            page.on(
-                "console",
-                lambda message: problems.append(message.text) if message.type == "error" else None,
-            )
-            page.on("pageerror", lambda error: problems.append(str(error)))
-            page.on("request", lambda request: requested.append(request.url))
-            page.goto(f"http://127.0.0.1:{port}/docs")
-            page.wait_for_selector(".opblock", timeout=20_000)
-            operations = page.locator(".opblock").count()
-            browser.close()
+        counted: list[int] = []
+
+        def browse() -> None:
+            # Playwright's sync API refuses a thread whose event loop earlier tests left
+            # running (pytest runs every test on the main thread): a thread of its own.
+            with sync_api.sync_playwright() as playwright:
+                browser = playwright.chromium.launch(
+                    executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox"]
+                )
+                page = browser.new_page()
+                page.on(
+                    "console",
+                    lambda message: (
+                        problems.append(message.text) if message.type == "error" else None
+                    ),
+                )
+                page.on("pageerror", lambda error: problems.append(str(error)))
+                page.on("request", lambda request: requested.append(request.url))
+                page.goto(f"http://127.0.0.1:{port}/docs")
+                page.wait_for_selector(".opblock", timeout=20_000)
+                counted.append(page.locator(".opblock").count())
+                browser.close()
+
+        browsing = threading.Thread(target=browse)
+        browsing.start()
+        browsing.join(timeout=120)
+        (operations,) = counted
     finally:
         server.should_exit = True
         thread.join(timeout=30)
