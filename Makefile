@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 TORCH  := torch==2.13.0
 
-.PHONY: run demo test lint bench clean
+.PHONY: run demo test privacy-proof privacy-matrix lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,14 @@ test: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 	$(BIN)/pytest -q; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
+
+# The privacy matrix checked by removing each row's enforcement (also part of `make test`).
+privacy-proof: $(STAMP)
+	$(BIN)/pytest -q -m privacy_proof tests/privacy
+
+# docs/privacy-matrix.md from docs/privacy-matrix.yaml.
+privacy-matrix: $(STAMP)
+	$(BIN)/python -m tests.privacy.matrix
 
 lint: $(STAMP)
 	$(BIN)/ruff format src tests bench

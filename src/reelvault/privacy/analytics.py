@@ -158,6 +158,12 @@ class StatsReport:
         }
 
 
+def is_too_small(count: int, k: int) -> bool:
+    """Whether a cell counts fewer than ``k`` events: such a cell could single someone out,
+    so it is left out of every report before anything is added up."""
+    return count < k
+
+
 def report(
     runtime: Runtime,
     *,
@@ -180,7 +186,7 @@ def report(
             select(UsageCounter).where(UsageCounter.day >= since, UsageCounter.day <= until)
         ).all()
         for cell in cells:
-            if cell.count < k:
+            if is_too_small(cell.count, k):
                 result.suppressed_cells += 1
                 continue
             key = tuple(
@@ -211,6 +217,7 @@ __all__ = [
     "StatsRow",
     "delete_expired",
     "duration_bucket",
+    "is_too_small",
     "record_job_end",
     "record_job_outcome",
     "report",

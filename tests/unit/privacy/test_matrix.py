@@ -1,4 +1,6 @@
-"""docs/privacy-matrix.md stays true: every test it names exists, pending rows are counted."""
+"""docs/privacy-matrix.yaml stays true: every function and test it names exists, every
+row is either kept by code (with enforcement and proof) or an operator duty, and the
+Markdown view is the rendering of the YAML."""
 
 from __future__ import annotations
 
@@ -9,19 +11,12 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).parents[3]
-MATRIX = ROOT / "docs" / "privacy-matrix.md"
+from tests.privacy import mutation_plugin
+from tests.privacy.matrix import ROOT, VIEW, Row, load, render
+
 SEEDS = ROOT.parent / "shared" / "seeds"
-PENDING = "pending: issue 6"
-OPERATOR = "operator"
-NODE = re.compile(r"`(tests/[\w/]+\.py)::(\w+)(\[[^\]]*\])?`")
-
-
-def _table(heading: str) -> list[list[str]]:
-    text = MATRIX.read_text()
-    section = text.split(f"## {heading}", 1)[1].split("\n## ", 1)[0]
-    rows = [line for line in section.splitlines() if line.startswith("|")]
-    return [[cell.strip() for cell in row.strip("|").split("|")] for row in rows[2:]]
+NODE = re.compile(r"^(tests/[\w/]+\.py)::(\w+)(\[[^\]]*\])?$")
+MATRIX = load()
 
 
 @cache
@@ -34,47 +29,52 @@ def _test_functions(path: str) -> frozenset[str]:
     )
 
 
-def _rows() -> list[list[str]]:
-    return _table("Matrix")
-
-
-def test_every_row_has_six_cells_and_a_known_source() -> None:
-    sources = {row[0]: row[1].strip("`") for row in _table("Sources")}
-    assert len(sources) == 5
+def test_every_row_has_a_quoted_promise_and_a_known_source() -> None:
+    assert len(MATRIX.sources) == 5
     if SEEDS.is_dir():
-        for name in sources.values():
-            assert (SEEDS / name).is_file(), name
-    rows = _rows()
-    assert len(rows) >= 40
-    for row in rows:
-        assert len(row) == 6, row[0]
-        assert row[2] in sources, row[0]
-        assert row[1].startswith('"'), f"row {row[0]} should quote the promise"
-    assert [int(row[0]) for row in rows] == list(range(1, len(rows) + 1))
+        for source in MATRIX.sources.values():
+            assert (SEEDS / source["file"]).is_file(), source["file"]
+    assert len(MATRIX.rows) >= 40
+    for row in MATRIX.rows:
+        assert row.source in MATRIX.sources, row.id
+        assert row.promise.startswith('"'), f"row {row.id} should quote the promise"
+    assert [row.id for row in MATRIX.rows] == list(range(1, len(MATRIX.rows) + 1))
 
 
-@pytest.mark.parametrize("row", _rows(), ids=lambda row: f"row{row[0]}")
-def test_every_named_test_exists(row: list[str]) -> None:
-    proof = row[5]
-    if proof in (PENDING, OPERATOR):
+@pytest.mark.parametrize("row", MATRIX.rows, ids=lambda row: f"row{row.id}")
+def test_a_row_is_kept_by_code_and_proved_or_is_an_operator_duty(row: Row) -> None:
+    if row.operator_only:
+        assert row.operator, f"row {row.id}: say what the operator must do"
         return
-    nodes = NODE.findall(proof)
-    leftover = NODE.sub("", proof).replace(",", "").strip()
-    assert nodes, f"row {row[0]}: name a test, '{PENDING}' or '{OPERATOR}'"
-    assert not leftover, f"row {row[0]}: unexpected text {leftover!r}"
-    for path, function, _params in nodes:
-        assert (ROOT / path).is_file(), f"row {row[0]}: no file {path}"
-        assert function in _test_functions(path), f"row {row[0]}: no {path}::{function}"
+    assert row.enforced_by, f"row {row.id}: name the enforcing functions"
+    assert row.proved_by, f"row {row.id}: name the proving tests"
+    assert row.how, f"row {row.id}: say how the promise is kept"
 
 
-def test_pending_rows_are_counted_in_the_header() -> None:
-    pending = [row[0] for row in _rows() if row[5] == PENDING]
-    stated = re.search(r"^Pending rows: (\d+)$", MATRIX.read_text(), re.MULTILINE)
-    assert stated, "the matrix should say how many rows are pending"
-    assert int(stated.group(1)) == len(pending), f"pending rows: {', '.join(pending)}"
+@pytest.mark.parametrize("row", MATRIX.software_rows(), ids=lambda row: f"row{row.id}")
+def test_every_named_test_and_function_exists(row: Row) -> None:
+    for node in row.proved_by:
+        match = NODE.match(node)
+        assert match, f"row {row.id}: {node!r} is not a node id"
+        path, function, _params = match.groups()
+        assert (ROOT / path).is_file(), f"row {row.id}: no file {path}"
+        assert function in _test_functions(path), f"row {row.id}: no {path}::{function}"
+    for enforcement in row.enforced_by:
+        mutation_plugin.check(enforcement.target, enforcement.mutation)
 
 
-def test_operator_rows_say_how_the_operator_keeps_the_promise() -> None:
-    for row in _rows():
-        if row[5] == OPERATOR:
-            assert row[4].startswith("operator") or "operator" in row[4], row[0]
+def test_the_markdown_is_the_rendering_of_the_yaml() -> None:
+    assert VIEW.read_text() == render(MATRIX), "run `make privacy-matrix` after editing the YAML"
+
+
+def test_the_readme_points_at_the_proof() -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert "docs/privacy-matrix.md" in readme
+    assert "make privacy-proof" in readme
+
+
+def test_operator_duties_are_listed_apart() -> None:
+    text = Path(VIEW).read_text()
+    duties = text.split("## Operator duties", 1)[1]
+    for row in MATRIX.operator_rows():
+        assert f"| {row.id} |" in duties

@@ -1,0 +1,80 @@
+"""Naive versions of enforcing functions, for mutations that a no-op cannot express.
+
+Each is what the function would be without the one thing that keeps a promise: a query
+without its owner filter, a split that keeps nothing apart. The mutation plugin rebinds
+every reference to the real function to one of these for the length of a run
+(``mutation: "with: tests.privacy.mutants:NAME"`` in docs/privacy-matrix.yaml).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from typing import Any
+
+from sqlalchemy import Select, false, select
+
+from reelvault.db.dsr_models import OwnerPrivacy
+from reelvault.db.models import StoredObject
+from reelvault.db.privacy_models import NotifySubscription
+from reelvault.privacy import audit, dsr, notify
+from reelvault.privacy.housekeeping import PrivacySweepReport
+
+# Kept in a dict: the plugin rebinds module attributes that are the real function,
+# and these must stay the real ones for the naive versions to call.
+_REAL = {
+    "compose": notify.compose,
+    "new_request_row": dsr._new_row,
+    "verify_chain": audit.verify,
+}
+
+
+def own_signup_of_anyone(lookup: str, owner_id: str | None) -> Select[NotifySubscription]:
+    """Every signup of the address, whoever made it (linking by address)."""
+    return select(NotifySubscription).where(NotifySubscription.address_hash == lookup)
+
+
+def nobody_restricted() -> Select[str]:
+    return select(OwnerPrivacy.owner_id).where(false())
+
+
+def split_nothing(model: Any, values: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Every parameter stays in the job's row, free text included."""
+    return dict(values), {}
+
+
+def no_privacy_records_swept(runtime: Any) -> PrivacySweepReport:
+    return PrivacySweepReport()
+
+
+def compose_without_unsubscribe(*args: Any, **kwargs: Any) -> EmailMessage:
+    message = _REAL["compose"](*args, **kwargs)
+    del message["List-Unsubscribe"]
+    del message["List-Unsubscribe-Post"]
+    return message
+
+
+@contextlib.contextmanager
+def no_native_window() -> Iterator[None]:
+    yield
+
+
+def a_day_of_retention(row: StoredObject, *, policy: Any, now: datetime) -> None:
+    """Every object expires a day after it was stored, whatever the policy says."""
+    row.expires_with_job, row.expires_at = False, now + timedelta(days=1)
+
+
+def request_without_due_date(runtime: Any, kind: Any, channel: Any) -> Any:
+    """A request row due whenever: created now, due now (no response period)."""
+    row = _REAL["new_request_row"](runtime, kind, channel)
+    row.due_at = row.created_at
+    return row
+
+
+def verify_that_finds_nothing(runtime: Any, *, expected_head: str | None = None) -> Any:
+    """The chain is read and counted, but no problem is ever reported."""
+    report = _REAL["verify_chain"](runtime, expected_head=expected_head)
+    report.problems.clear()
+    return report
