@@ -52,6 +52,12 @@ def scratch_path(runtime: Runtime, job_id: str) -> Path:
     return runtime.settings.scratch_dir / job_id
 
 
+def remove_scratch(path: Path) -> None:
+    """Remove a job's scratch directory: the only place its decrypted inputs and frames
+    ever were. Called when the job ends, whatever the outcome."""
+    shutil.rmtree(path, ignore_errors=True)
+
+
 def prepare_scratch(runtime: Runtime, job_id: str) -> Path:
     """A fresh private scratch directory for the job (a dead attempt's leftovers go first)."""
     path = scratch_path(runtime, job_id)
@@ -338,7 +344,7 @@ def run_job(runtime: Runtime, job_id: str, *, worker_id: str, progress: JobProgr
         if outcome != "completed":
             for row in written:
                 runtime.vault.shred(ObjectId(row.id))
-        shutil.rmtree(scratch, ignore_errors=True)
+        remove_scratch(scratch)
     log.info("job %s %s after %.1f s", job_id, outcome, time.monotonic() - started)
     return outcome
 
