@@ -145,7 +145,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     plan = item.config.stash.get(PLAN_KEY, None)
     if plan is None:
         return
-    record = item.stash.setdefault(OUTCOME_KEY, {"outcome": "passed"})
+    record = item.stash.setdefault(OUTCOME_KEY, {"outcome": "passed", "seconds": 0.0})
+    record["seconds"] = round(float(record["seconds"]) + report.duration, 3)
     if report.failed:
         record.update(outcome="failed", phase=report.when, reason=_short(report))
     elif report.skipped and record["outcome"] == "passed":
@@ -156,7 +157,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         plan.killed_tests.add((case.case_id.split("/")[0], node_id))
 
 
-OUTCOME_KEY = pytest.StashKey[dict[str, str]]()
+OUTCOME_KEY = pytest.StashKey[dict[str, Any]]()
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
