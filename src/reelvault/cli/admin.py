@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from reelvault.cli.format import param_kind
 from reelvault.cli.state import state_of
 from reelvault.engines.registry import load_registry
 from reelvault.jobs.owners import create_api_key, list_api_keys, revoke_api_key
@@ -79,8 +80,7 @@ def engines(ctx: typer.Context) -> None:
         state.console.print(f"  {engine.description}")
         schema = engine.params_model.model_json_schema()
         for name, field in schema.get("properties", {}).items():
-            choices = field.get("enum")
-            kind = "|".join(str(choice) for choice in choices) if choices else field.get("type", "")
+            kind = param_kind(field, schema.get("$defs", {}))
             default = field.get("default")
             state.console.print(
                 f"  --param {name}=<{kind}>  (default {default}) {field.get('description', '')}",

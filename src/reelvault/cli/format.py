@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 
 def when(moment: datetime | None, now: datetime) -> str:
@@ -39,4 +41,28 @@ def size(num_bytes: int | None) -> str:
     return f"{value:.1f} GB"
 
 
-__all__ = ["relative", "size", "when"]
+def param_kind(field: Mapping[str, Any], definitions: Mapping[str, Any]) -> str:
+    """A JSON-schema property as a user types it: ``integer``, ``a|b|c``, ``number|null``.
+
+    Optional parameters come out of pydantic as ``anyOf`` unions and enums as ``$ref``s
+    into ``$defs``; both are resolved so that no parameter shows an empty type.
+    """
+    reference = field.get("$ref")
+    if isinstance(reference, str):
+        return param_kind(definitions.get(reference.rsplit("/", 1)[-1], {}), definitions)
+    choices = field.get("enum")
+    if choices:
+        return "|".join(str(choice) for choice in choices)
+    alternatives = field.get("anyOf") or field.get("oneOf")
+    if alternatives:
+        kinds = [param_kind(option, definitions) for option in alternatives]
+        named = [kind for kind in kinds if kind not in ("", "null")]
+        optional = len(named) < len(kinds)
+        return "|".join(named) + ("|null" if optional and named else "")
+    kind = field.get("type", "")
+    if isinstance(kind, list):
+        return "|".join(str(part) for part in kind)
+    return str(kind)
+
+
+__all__ = ["param_kind", "relative", "size", "when"]

@@ -11,6 +11,7 @@ import typer
 from reelvault import __version__
 from reelvault.cli import admin, jobs, models, notify, policy, privacy, provenance
 from reelvault.cli.generate import dance, generate
+from reelvault.cli.global_options import hoist_global_options
 from reelvault.cli.serve import serve
 from reelvault.cli.state import CliState
 from reelvault.errors import ReelvaultError
@@ -83,7 +84,7 @@ def main() -> None:
     # First, before any command loads a library that logs or prints on its own.
     configure_logging("WARNING")
     try:
-        app()
+        app(args=hoist_global_options(sys.argv[1:]), prog_name="reelvault")
     except ReelvaultError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         sys.exit(1)

@@ -111,3 +111,17 @@ def test_help_texts_describe_every_command(tmp_path: Path) -> None:
     text = " ".join(engines.stdout.split())
     assert "no neural model" in text
     assert "camera" in text and "pan-left" in text  # parameters are listed with choices
+    assert "=<>" not in text  # every parameter shows its type, optional ones included
+    assert "steps=<integer|null>" in text
+
+
+def test_global_options_work_after_the_command(tmp_path: Path) -> None:
+    after = run_cli("policy", "show", "--policy", "ephemeral", data_dir=tmp_path)
+    assert after.returncode == 0, after.stderr
+    assert json.loads(after.stdout)["name"] == "ephemeral"
+    equals = run_cli("policy", "show", "--policy=library", data_dir=tmp_path)
+    assert json.loads(equals.stdout)["name"] == "library"
+    other = tmp_path / "elsewhere"
+    swept = run_cli("privacy", "sweep", "--data-dir", str(other), data_dir=tmp_path)
+    assert swept.returncode == 0, swept.stderr
+    assert (other / "reelvault.db").exists()
