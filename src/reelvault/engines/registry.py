@@ -17,7 +17,6 @@ from typing import Any
 from reelvault.config import Settings
 from reelvault.engines.base import Engine, EngineParams, check_text_params
 from reelvault.errors import EngineError, EngineNotFoundError
-from reelvault.types import Task
 
 ENTRY_POINT_GROUP = "reelvault.engines"
 
@@ -90,9 +89,6 @@ class EngineRegistry:
             else:
                 self._instances[name] = engine_class()
         return self._instances[name]
-
-    def for_task(self, task: Task) -> list[Engine]:
-        return [self.get(name) for name in self.names() if task in self._classes[name].tasks]
 
     def __iter__(self) -> Iterator[Engine]:
         return (self.get(name) for name in self.names())

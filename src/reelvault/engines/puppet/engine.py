@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import cv2
@@ -41,7 +40,7 @@ from reelvault.media.pose import (
     track,
     visible,
 )
-from reelvault.media.validate import MediaLimits, ValidatedVideo, load_image, validate_video
+from reelvault.media.validate import MediaLimits, load_image, validate_video
 from reelvault.types import Task
 
 MIN_FOUND_FRACTION = 0.5
@@ -307,11 +306,6 @@ def _reference_plate(frame: Frame, width: int, height: int) -> Frame:
     ):
         mask = np.asarray(segmenter.process(plate).segmentation_mask, np.float32)
     return _fill(plate, mask)
-
-
-def describe_reference(path: Path, limits: MediaLimits | None = None) -> ValidatedVideo:
-    """The reference video as the engine will read it (validation included)."""
-    return validate_video(path, limits)
 
 
 __all__ = ["PuppetEngine", "PuppetParams"]
