@@ -270,6 +270,12 @@ def test_the_policy_page_is_rendered_from_the_live_policy(tmp_path: Path, clock:
         assert data["effective_date"] == "2026-01-01"
         assert {"data_class": "usage_event", "purpose": "analytics",
                 "legal_basis": "legitimate_interests"} in data["legal_bases"]  # fmt: skip
+        # Every purpose of every data class, with the basis the live policy names for it.
+        assert sorted(tuple(row.values()) for row in data["legal_bases"]) == sorted(
+            (dc.value, item.purpose.value, item.legal_basis.value)
+            for dc, rule in rt.policy.data_classes.items()
+            for item in rule.purposes
+        )
         remote = [engine.name for engine in rt.registry if not engine.runs_locally]
         assert [item["name"] for item in data["processors"]] == remote
         assert data["international_transfers"]
