@@ -83,7 +83,9 @@ def _identifiers(runtime: Runtime, owner_id: str, requests: set[str]) -> set[str
         asked = session.scalars(
             select(DataSubjectRequest).where(DataSubjectRequest.id.in_(requests))
         ).all()
-        addresses = {value for row in asked for value in (row.address_hash, row.address_object)}
+        addresses = {
+            value for row in asked for value in (row.address_hash, row.address_object) if value
+        }
         keys = set(session.scalars(select(ApiKey.id).where(ApiKey.owner_id == owner_id)))
         tokens = set(
             session.scalars(
