@@ -37,7 +37,7 @@ from reelvault.db.privacy_models import ConsentRecord, NotifySubscription
 from reelvault.jobs.runtime import Runtime
 from reelvault.types import LOCAL_OWNER, ObjectId
 
-BATCH = 1_000
+BATCH = 5_000  # owner ids per statement: well under SQLite's bound-parameter cap
 
 
 @dataclass
