@@ -150,3 +150,10 @@ def test_json_is_stable_and_round_trips(profile: Policy) -> None:
 def test_unknown_format() -> None:
     with pytest.raises(ValueError, match="unknown policy format"):
         render_policy(load_policy("ephemeral"), "pdf")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "html"])
+def test_the_page_says_when_a_pseudonym_and_its_choices_go(profile: Policy, fmt: str) -> None:
+    page = render_policy(profile, fmt)
+    assert "random ID of your session or API key" in page
+    assert "deleted 1 day after nothing we hold needs them" in page
