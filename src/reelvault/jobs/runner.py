@@ -44,7 +44,6 @@ from reelvault.types import DataClass, JobStatus, ObjectId, Task
 log = logging.getLogger(__name__)
 
 OUTPUT_FILENAME = "output.mp4"
-NEURAL_ENGINES = frozenset({"diffusers", "remote"})
 EXTENSIONS = {media_type.mime: media_type.extension for media_type in ALL_TYPES}
 
 
@@ -203,9 +202,7 @@ def _render_and_encode(
         claims = ProvenanceClaims(
             engine=spec.engine,
             model=str(spec.params.get("model") or spec.engine),
-            source_type=(
-                "trainedAlgorithmicMedia" if spec.engine in NEURAL_ENGINES else "algorithmicMedia"
-            ),
+            source_type=("trainedAlgorithmicMedia" if engine.neural else "algorithmicMedia"),
             input_kinds=tuple(content_type for _, _, content_type in spec.inputs),
             watermark_id=video_id.hex(),
         )

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from reelvault.db.models import Job, StoredObject
 from reelvault.engines.base import Engine, EngineParams, parse_params, split_free_text
+from reelvault.engines.registry import DEFAULT_ENGINES
 from reelvault.errors import (
     ConflictError,
     EngineNotFoundError,
@@ -42,7 +43,7 @@ class JobRequest:
 
     prompt: str | None = field(default=None, repr=False)
     task: Task = Task.TEXT_TO_VIDEO
-    engine: str = "procedural"
+    engine: str = DEFAULT_ENGINES[Task.TEXT_TO_VIDEO]
     width: int = 640
     height: int = 360
     fps: int = 24
@@ -134,11 +135,6 @@ def parse_size(text: str) -> tuple[int, int]:
     return int(match.group(1)), int(match.group(2))
 
 
-DEFAULT_ENGINES: dict[Task, str] = {
-    Task.TEXT_TO_VIDEO: "procedural",
-    Task.IMAGE_TO_VIDEO: "livephoto",
-    Task.DANCE: "puppet",
-}
 MODEL_PREFIX = "reelvault-"
 OUTPUT_FORMATS = ("mp4", "webm")
 """mp4: H.264 + AAC with faststart (plays everywhere); webm: VP9, video only."""
@@ -163,8 +159,7 @@ def resolve_engine(
         return model, {}
     if resolving_waits(runtime, engine=engine, model=model):
         for candidate in runtime.registry:
-            hosts = getattr(candidate, "hosts_model", None)
-            if callable(hosts) and hosts(model):
+            if candidate.hosts_model(model):
                 return candidate.name, {"model": model}
     known = ", ".join(MODEL_PREFIX + name for name in names)
     raise EngineNotFoundError(f"unknown model {model!r} (available: {known})", param="model")
@@ -674,7 +669,6 @@ def export_output(
 
 
 __all__ = [
-    "DEFAULT_ENGINES",
     "PreparedJob",
     "admit_and_store",
     "prepare_job",

@@ -94,6 +94,11 @@ class ModelSpec(BaseModel):
         return [parse_size(size) for size in self.sizes if size != ANY_SIZE]
 
     @property
+    def default_size_pair(self) -> tuple[int, int] | None:
+        """The model's own size; None for a local folder (any size of the family's step)."""
+        return None if self.any_size else parse_size(self.default_size)
+
+    @property
     def any_size(self) -> bool:
         """True for a local folder: sizes are checked against the family's step only."""
         return ANY_SIZE in self.sizes

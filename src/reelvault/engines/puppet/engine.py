@@ -11,6 +11,7 @@ import numpy.typing as npt
 from pydantic import Field
 
 from reelvault.engines.base import (
+    EngineBase,
     EngineLimits,
     EngineParams,
     Frame,
@@ -127,7 +128,7 @@ def _place(
     return (np.asarray(placed, np.uint8), moved, np.asarray(placed_mask, np.float32))
 
 
-class PuppetEngine:
+class PuppetEngine(EngineBase):
     """Makes the person of a photo dance like the person of a reference video, on the CPU."""
 
     name: ClassVar[str] = "puppet"
