@@ -25,12 +25,12 @@ from reelvault.jobs.service import (
     cancel_job,
     export_output,
     get_job,
-    parse_size,
     resolve_engine,
     submit_job,
 )
 from reelvault.jobs.uploads import UploadedInput, discard_uploads, store_upload
 from reelvault.jobs.worker import Worker
+from reelvault.media.sizes import parse_size
 from reelvault.privacy.sweeper import sweep
 from reelvault.types import JobStatus, Task
 

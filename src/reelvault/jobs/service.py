@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import re
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -122,17 +121,6 @@ class JobView:
             has_output=finished_output,
             prompt_kept=job.object_of_kind(objects.PROMPT) is not None,
         )
-
-
-SIZE_PATTERN = re.compile(r"^\s*(\d{1,5})\s*[xX\u00d7]\s*(\d{1,5})\s*$")
-
-
-def parse_size(text: str) -> tuple[int, int]:
-    """``"640x360"`` -> (640, 360); a clear error for anything else."""
-    match = SIZE_PATTERN.match(text)
-    if match is None:
-        raise ValidationError(f"size {text!r} is not WIDTHxHEIGHT, e.g. 640x360", param="size")
-    return int(match.group(1)), int(match.group(2))
 
 
 MODEL_PREFIX = "reelvault-"
@@ -679,7 +667,6 @@ __all__ = [
     "resolve_engine",
     "resolving_waits",
     "list_jobs_page",
-    "parse_size",
     "JobRequest",
     "JobView",
     "cancel_job",

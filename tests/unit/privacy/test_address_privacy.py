@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from reelvault.api.app import create_app
+from reelvault.app.factory import create_app
 from reelvault.jobs.owners import create_api_key
 from reelvault.jobs.runtime import Runtime
 from reelvault.privacy.pseudonyms import ip_pseudonym
