@@ -32,6 +32,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from reelvault.app.compose import open_runtime
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.unit...tiny_models
 
 import numpy as np
@@ -43,7 +45,6 @@ from reelvault.config import Settings
 from reelvault.engines.base import GenerationRequest, parse_params
 from reelvault.engines.diffusers import DiffusersEngine
 from reelvault.engines.registry import load_registry
-from reelvault.jobs.runtime import Runtime
 from reelvault.jobs.service import JobRequest, get_job, submit_job
 from reelvault.jobs.worker import Worker
 from reelvault.media.encode import encode_h264
@@ -138,7 +139,7 @@ def main() -> None:
         registry = load_registry(settings, include_entry_points=False)
         if "diffusers" not in registry.names():
             registry.register(DiffusersEngine)
-        runtime = Runtime.open(settings, registry=registry)
+        runtime = open_runtime(settings, registry=registry)
         worker = Worker(runtime, worker_id="bench")
 
         def via_job() -> None:

@@ -24,9 +24,10 @@ from pathlib import Path
 
 from sqlalchemy import insert
 
+from reelvault.app.compose import open_runtime
 from reelvault.db.models import Job, StoredObject
-from reelvault.jobs.runtime import Runtime
 from reelvault.privacy.sweeper import sweep
+from reelvault.runtime import Runtime
 from reelvault.testing import FakeClock, registry_with_fake, settings_for
 
 INSERT_BATCH = 20_000
@@ -87,7 +88,7 @@ def _populate(runtime: Runtime, count: int, vault_objects: int, now: datetime) -
 def run(count: int, vault_objects: int, root: Path) -> float:
     clock = FakeClock()
     settings = settings_for(root / f"n{count}", policy="standard")
-    runtime = Runtime.open(settings, registry=registry_with_fake(), clock=clock)
+    runtime = open_runtime(settings, registry=registry_with_fake(), clock=clock)
     try:
         _populate(runtime, count, vault_objects, clock())
         started = time.perf_counter()

@@ -15,6 +15,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 import pytest
 
+from reelvault.app.compose import open_runtime
 from reelvault.config import Settings, load_settings
 from reelvault.engines.base import (
     EngineBase,
@@ -27,7 +28,7 @@ from reelvault.engines.base import (
 )
 from reelvault.engines.registry import EngineRegistry, load_registry
 from reelvault.errors import EngineError
-from reelvault.jobs.runtime import Runtime
+from reelvault.runtime import Runtime
 from reelvault.types import Task
 
 TEST_MASTER_KEY = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="  # base64 of 32 ASCII bytes
@@ -132,7 +133,7 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def runtime(settings: Settings) -> Iterator[Runtime]:
-    opened = Runtime.open(settings, registry=registry_with_fake())
+    opened = open_runtime(settings, registry=registry_with_fake())
     try:
         yield opened
     finally:

@@ -15,10 +15,11 @@ import openai
 import pytest
 import uvicorn
 
+from reelvault.app.compose import open_runtime
 from reelvault.app.factory import create_app
 from reelvault.app.server import server_config
 from reelvault.jobs.owners import create_api_key
-from reelvault.jobs.runtime import Runtime
+from reelvault.runtime import Runtime
 from reelvault.testing import settings_for
 
 
@@ -32,7 +33,7 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, Runtime]]:
     settings = settings_for(tmp_path_factory.mktemp("live"))
-    runtime = Runtime.open(settings)
+    runtime = open_runtime(settings)
     key = create_api_key(runtime, name="sdk").secret
     app = create_app(settings, runtime=runtime, worker_mode="thread")
     port = free_port()

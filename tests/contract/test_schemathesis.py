@@ -26,8 +26,8 @@ from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error, response_schema_conformance
 from schemathesis.generation import GenerationMode
 
+from reelvault.app.compose import open_runtime
 from reelvault.app.factory import create_app
-from reelvault.jobs.runtime import Runtime
 from reelvault.testing import registry_with_fake, settings_for
 
 
@@ -36,7 +36,7 @@ def _app():  # type: ignore[no-untyped-def]
     folder = Path(tempfile.mkdtemp(prefix="reelvault-schemathesis-"))
     atexit.register(shutil.rmtree, folder, True)
     app_settings = settings_for(folder, rate_limit_per_minute=0)
-    runtime = Runtime.open(app_settings, registry=registry_with_fake(app_settings))
+    runtime = open_runtime(app_settings, registry=registry_with_fake(app_settings))
     return create_app(app_settings, runtime=runtime, worker_mode="none")
 
 

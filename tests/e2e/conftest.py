@@ -22,9 +22,10 @@ import httpx
 import pytest
 import uvicorn
 
+from reelvault.app.compose import open_runtime
 from reelvault.app.factory import create_app
 from reelvault.app.server import server_config
-from reelvault.jobs.runtime import Runtime
+from reelvault.runtime import Runtime
 from reelvault.testing import settings_for
 
 CHROMIUM = Path(os.environ.get("REELVAULT_CHROMIUM", "/usr/bin/chromium"))
@@ -88,7 +89,7 @@ def serving(folder: Path, **overrides: Any) -> Iterator[LiveServer]:
         public_base_url="http://127.0.0.1",
         **overrides,
     )
-    runtime = Runtime.open(settings)
+    runtime = open_runtime(settings)
     app = create_app(settings, runtime=runtime, worker_mode="thread")
     port = _free_port()
     config = server_config(app, settings, host="127.0.0.1", port=port, log_level="warning")

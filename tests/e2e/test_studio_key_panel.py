@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 import uvicorn
 
+from reelvault.app.compose import open_runtime
 from reelvault.app.factory import create_app
 from reelvault.jobs.owners import create_api_key
-from reelvault.jobs.runtime import Runtime
 from reelvault.testing import settings_for
 from tests.e2e.conftest import DESKTOP, PageProblems, _free_port, run_axe
 
@@ -27,7 +27,7 @@ class KeyedServer:
 @pytest.fixture(scope="module")
 def keyed_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KeyedServer]:
     settings = settings_for(tmp_path_factory.mktemp("keyed"), workers=1)
-    runtime = Runtime.open(settings)
+    runtime = open_runtime(settings)
     secret = create_api_key(runtime, name="studio user").secret
     app = create_app(settings, runtime=runtime, worker_mode="none")
     port = _free_port()

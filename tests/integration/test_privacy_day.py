@@ -19,9 +19,9 @@ from sqlalchemy import func, select
 from reelvault.db.dsr_models import DataSubjectRequest
 from reelvault.db.models import StoredObject
 from reelvault.db.privacy_models import ConsentRecord, UsageCounter
-from reelvault.jobs.runtime import Runtime
 from reelvault.privacy.privacy_audit import run_audit
 from reelvault.privacy.sweeper import sweep
+from reelvault.runtime import Runtime
 from reelvault.testing import FakeClock
 from reelvault.vault.packs import LocalPacks
 from tests.unit.privacy.api_helpers import bearer, image_job, privacy_app, text_job, wait_done

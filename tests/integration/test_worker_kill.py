@@ -12,8 +12,8 @@ from pathlib import Path
 import av
 import pytest
 
+from reelvault.app.compose import open_runtime
 from reelvault.jobs.runner import scratch_path
-from reelvault.jobs.runtime import Runtime
 from reelvault.jobs.service import JobRequest, export_output, get_job, submit_job
 from reelvault.testing import settings_for
 from reelvault.types import JobStatus
@@ -39,7 +39,7 @@ def _start_worker(data_dir: Path) -> subprocess.Popen[bytes]:
 @pytest.mark.slow
 def test_sigkill_mid_job_then_retry_completes(tmp_path: Path) -> None:
     settings = settings_for(tmp_path, lease_seconds=2, heartbeat_seconds=0.3)
-    runtime = Runtime.open(settings)
+    runtime = open_runtime(settings)
     try:
         job = submit_job(
             runtime,

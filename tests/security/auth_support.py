@@ -9,8 +9,9 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from reelvault.app.compose import open_runtime
 from reelvault.app.factory import create_app
-from reelvault.jobs.runtime import Runtime
+from reelvault.runtime import Runtime
 from reelvault.testing import registry_with_fake, settings_for
 
 FAKE_JOB = {"engine": "fake", "prompt": "a lantern", "size": "64x48", "fps": 8, "seconds": 1}
@@ -26,7 +27,7 @@ def auth_app(
 ) -> Iterator[tuple[TestClient, Runtime]]:
     """The app with no workers (jobs stay queued), and a client speaking from ``client``."""
     settings = settings_for(tmp_path, **overrides)
-    runtime = Runtime.open(settings, registry=registry_with_fake(settings))
+    runtime = open_runtime(settings, registry=registry_with_fake(settings))
     app = create_app(settings, runtime=runtime, worker_mode="none")
     try:
         with TestClient(app, base_url=base_url, client=client) as test_client:

@@ -20,9 +20,9 @@ from typer.testing import CliRunner
 from reelvault.cli.privacy import app as privacy_cli
 from reelvault.cli.state import CliState
 from reelvault.db.privacy_models import AuditEntry
-from reelvault.jobs.runtime import Runtime
 from reelvault.privacy import adults, consent
 from reelvault.privacy.notify import SmtpSettings
+from reelvault.runtime import Runtime
 from reelvault.testing import FakeClock
 from tests.unit.privacy.api_helpers import bearer, privacy_app
 from tests.unit.privacy.test_notify import Inbox, smtp_server  # noqa: F401

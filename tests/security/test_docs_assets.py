@@ -20,9 +20,9 @@ import pytest
 import uvicorn
 from fastapi.testclient import TestClient
 
+from reelvault.app.compose import open_runtime
 from reelvault.app.factory import create_app
 from reelvault.app.server import server_config
-from reelvault.jobs.runtime import Runtime
 from reelvault.testing import registry_with_fake, settings_for
 from reelvault.web.headers import CONTENT_SECURITY_POLICY
 from tests.security.live import free_port
@@ -58,7 +58,7 @@ class _Refs(HTMLParser):
 
 def _client(tmp_path: Path, **overrides: Any) -> Iterator[TestClient]:
     settings = settings_for(tmp_path, **overrides)
-    runtime = Runtime.open(settings, registry=registry_with_fake(settings))
+    runtime = open_runtime(settings, registry=registry_with_fake(settings))
     with TestClient(create_app(settings, runtime=runtime, worker_mode="none")) as client:
         yield client
     runtime.close()
@@ -115,7 +115,7 @@ def test_swagger_ui_renders_under_the_policy_in_a_browser(tmp_path: Path) -> Non
         pytest.skip(f"Chromium not found at {CHROMIUM}")
     sync_api = pytest.importorskip("playwright.sync_api")
     settings = settings_for(tmp_path)
-    runtime = Runtime.open(settings, registry=registry_with_fake(settings))
+    runtime = open_runtime(settings, registry=registry_with_fake(settings))
     port = free_port()
     app = create_app(settings, runtime=runtime, worker_mode="none")
     server = uvicorn.Server(server_config(app, settings, host="127.0.0.1", port=port))

@@ -18,10 +18,11 @@ import pytest
 import uvicorn
 from fastapi.testclient import TestClient
 
+from reelvault.app.compose import open_runtime
 from reelvault.app.factory import create_app
 from reelvault.app.server import server_config
 from reelvault.jobs.owners import create_api_key
-from reelvault.jobs.runtime import Runtime
+from reelvault.runtime import Runtime
 from reelvault.testing import registry_with_fake, settings_for
 from tests.security.live import free_port, serve
 
@@ -30,7 +31,7 @@ TOKEN = "metrics-" + "s3cr3t" * 4
 
 def _app(tmp_path: Path, *, keys: bool, **overrides: Any) -> tuple[Any, Runtime]:
     settings = settings_for(tmp_path, **overrides)
-    runtime = Runtime.open(settings, registry=registry_with_fake(settings))
+    runtime = open_runtime(settings, registry=registry_with_fake(settings))
     if keys:
         create_api_key(runtime, name="owner")
     return create_app(settings, runtime=runtime, worker_mode="none"), runtime

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from reelvault.app.compose import open_runtime
 from reelvault.app.factory import create_app
 from reelvault.http.hosts import HostAllowList
-from reelvault.jobs.runtime import Runtime
 from reelvault.testing import registry_with_fake, settings_for
 
 JOB = {"engine": "fake", "prompt": "a lantern", "size": "64x48", "fps": 8, "seconds": 1}
@@ -25,7 +25,7 @@ EVIL = {"Host": "evil.example"}
 
 def _client(tmp_path: Path, base_url: str, **overrides: Any) -> Iterator[TestClient]:
     settings = settings_for(tmp_path, **overrides)
-    runtime = Runtime.open(settings, registry=registry_with_fake(settings))
+    runtime = open_runtime(settings, registry=registry_with_fake(settings))
     app = create_app(settings, runtime=runtime, worker_mode="none")
     with TestClient(app, base_url=base_url) as client:
         yield client

@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 
 from reelvault.engines.model_refs import names_a_server_path
 from reelvault.jobs.error_text import without_server_paths
-from reelvault.jobs.runtime import Runtime
+from reelvault.runtime import Runtime
 from tests.unit.api.conftest import make_client, wait_for
 
 TEXT_JOB = {"prompt": "a lantern in the fog", "size": "64x64", "seconds": 1}

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from reelvault.jobs.runtime import Runtime
+from reelvault.runtime import Runtime
 from tests.unit.api.conftest import FAKE_JOB, make_client, wait_for
 
 DATA = Path(__file__).resolve().parents[1] / "data"

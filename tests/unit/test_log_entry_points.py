@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from reelvault.app.compose import open_runtime
 from reelvault.app.factory import create_app
 from reelvault.config import Settings
 from reelvault.jobs.worker import worker_process_main
@@ -58,5 +59,5 @@ def test_a_worker_process_installs_the_guard(
     assert _third_party_text_shows(caplog)
     stop = threading.Event()
     stop.set()  # start, configure, and return at once
-    worker_process_main(settings, stop)
+    worker_process_main(settings, open_runtime, stop)
     assert not _third_party_text_shows(caplog)

@@ -17,7 +17,6 @@ from starlette.concurrency import run_in_threadpool
 
 from reelvault.engines.model_refs import refuse_server_path
 from reelvault.jobs.intake import JobIntake
-from reelvault.jobs.runtime import Runtime
 from reelvault.jobs.service import (
     JobRequest,
     JobView,
@@ -28,6 +27,7 @@ from reelvault.jobs.service import (
     resolving_waits,
 )
 from reelvault.jobs.uploads import UploadedInput, discard_uploads
+from reelvault.runtime import Runtime
 from reelvault.types import Task
 
 RequestBuilder = Callable[[str, dict[str, Any]], JobRequest]

@@ -19,8 +19,8 @@ from fastapi import Request
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from reelvault.errors import PayloadTooLargeError, ReelvaultError, ValidationError
-from reelvault.jobs.runtime import Runtime
 from reelvault.jobs.uploads import UploadedInput, discard_uploads, store_upload
+from reelvault.runtime import Runtime
 
 MAX_FIELD_BYTES = 64 * 1024
 MAX_PARTS = 32

@@ -14,8 +14,8 @@ import ipaddress
 from fastapi import Request
 
 from reelvault.jobs.owners import keyless_mode
-from reelvault.jobs.runtime import Runtime
 from reelvault.privacy.pseudonyms import client_ip, parse_trusted_proxies
+from reelvault.runtime import Runtime
 
 # Headers a reverse proxy adds: with one of them, the loopback peer is only the proxy.
 FORWARDING_HEADERS = ("x-forwarded-for", "forwarded", "x-real-ip")

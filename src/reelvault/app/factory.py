@@ -14,6 +14,7 @@ from reelvault import __version__
 from reelvault.api.access_log import AccessLog
 from reelvault.api.routes import native, openai_videos, ops, privacy, provenance
 from reelvault.api.slow_clients import BodyDeadline
+from reelvault.app.compose import open_runtime
 from reelvault.config import Settings
 from reelvault.http.address_limits import AddressLimits
 from reelvault.http.deps import ApiContext
@@ -21,11 +22,11 @@ from reelvault.http.errors import install_error_handlers
 from reelvault.http.hosts import HostAllowList, HostCheck
 from reelvault.http.ratelimit import RateLimiter
 from reelvault.jobs.intake import JobIntake
-from reelvault.jobs.runtime import Runtime
 from reelvault.jobs.webhooks import WebhookDispatcher
 from reelvault.jobs.worker import Worker, WorkerPool
 from reelvault.logs import guard_log_records
 from reelvault.privacy.sweeper import PeriodicSweeper
+from reelvault.runtime import Runtime
 from reelvault.web.csrf import csrf_protect
 from reelvault.web.docs import OPENAPI_URL
 from reelvault.web.docs import router as docs_router
@@ -67,7 +68,7 @@ class _Services:
         self.stop_event = threading.Event()
         self.threads = []
         if self.mode == "process":
-            self.pool = WorkerPool(self.runtime.settings, self.count)
+            self.pool = WorkerPool(self.runtime.settings, self.count, open_runtime)
             self.pool.start()
         elif self.mode == "thread":
             for index in range(self.count):
@@ -110,7 +111,7 @@ def create_app(
     # guard on third-party log text is ours to install.
     guard_log_records()
     owns_runtime = runtime is None
-    runtime = runtime if runtime is not None else Runtime.open(settings)
+    runtime = runtime if runtime is not None else open_runtime(settings)
     services = _Services(runtime, worker_mode, settings.workers)
     ctx = ApiContext(
         runtime=runtime,

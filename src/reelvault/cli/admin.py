@@ -8,11 +8,11 @@ from typing import Annotated
 
 import typer
 
+from reelvault.app.compose import open_runtime
 from reelvault.cli.format import param_kind
 from reelvault.cli.state import state_of
 from reelvault.engines.registry import load_registry
 from reelvault.jobs.owners import create_api_key, list_api_keys, revoke_api_key
-from reelvault.jobs.runtime import Runtime
 from reelvault.jobs.worker import WorkerPool, worker_process_main
 
 keys_app = typer.Typer(help="API keys, and the vault's key-encryption keys.")
@@ -97,11 +97,11 @@ def worker(
     """Run job workers in the foreground until interrupted (SIGINT/SIGTERM)."""
     state = state_of(ctx)
     settings = state.settings
-    Runtime.open(settings).close()  # migrate once before the workers start
+    open_runtime(settings).close()  # migrate once before the workers start
     if processes == 1:
-        worker_process_main(settings, threading.Event())
+        worker_process_main(settings, open_runtime, threading.Event())
         return
-    pool = WorkerPool(settings, processes)
+    pool = WorkerPool(settings, processes, open_runtime)
     pool.start()
     try:
         for process in pool.processes:

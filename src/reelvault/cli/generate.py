@@ -18,7 +18,6 @@ from reelvault.cli.format import when
 from reelvault.cli.state import CliState, state_of
 from reelvault.engines.registry import DEFAULT_ENGINES
 from reelvault.errors import ValidationError
-from reelvault.jobs.runtime import Runtime
 from reelvault.jobs.service import (
     JobRequest,
     JobView,
@@ -32,6 +31,7 @@ from reelvault.jobs.uploads import UploadedInput, discard_uploads, store_upload
 from reelvault.jobs.worker import Worker
 from reelvault.media.sizes import parse_size
 from reelvault.privacy.sweeper import sweep
+from reelvault.runtime import Runtime
 from reelvault.types import JobStatus, Task
 
 

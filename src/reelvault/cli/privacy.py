@@ -14,11 +14,11 @@ from rich.table import Table
 
 from reelvault.cli.format import when
 from reelvault.cli.state import state_of
-from reelvault.jobs.runtime import Runtime
 from reelvault.privacy import age, analytics, audit, consent, dsr, export, notify
 from reelvault.privacy.privacy_audit import run_audit
 from reelvault.privacy.redact import redact_with_counts
 from reelvault.privacy.sweeper import sweep
+from reelvault.runtime import Runtime
 
 app = typer.Typer(help="Retention and privacy operations.", no_args_is_help=True)
 audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)

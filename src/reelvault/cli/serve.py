@@ -7,11 +7,11 @@ from typing import Annotated
 
 import typer
 
+from reelvault.app.compose import open_runtime
 from reelvault.cli.state import state_of
 from reelvault.config import Settings, is_loopback_host, load_settings
 from reelvault.errors import ConfigError
 from reelvault.jobs.owners import keyless_mode, usable_key_exists, warn_if_locked
-from reelvault.jobs.runtime import Runtime
 from reelvault.logs import configure_logging
 
 is_loopback = is_loopback_host
@@ -64,7 +64,7 @@ def serve(
         workers=workers,
     )
     configure_logging(settings.log_level)
-    runtime = Runtime.open(settings)
+    runtime = open_runtime(settings)
     if not settings.host_is_loopback and not usable_key_exists(runtime):
         runtime.close()
         raise ConfigError(

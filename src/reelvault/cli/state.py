@@ -8,8 +8,9 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from reelvault.app.compose import open_runtime
 from reelvault.config import Settings, load_settings
-from reelvault.jobs.runtime import Runtime
+from reelvault.runtime import Runtime
 
 
 @dataclass
@@ -33,7 +34,7 @@ class CliState:
     @property
     def runtime(self) -> Runtime:
         if self._runtime is None:
-            self._runtime = Runtime.open(self.settings)
+            self._runtime = open_runtime(self.settings)
         return self._runtime
 
     def close(self) -> None:

@@ -17,13 +17,13 @@ from starlette.requests import HTTPConnection
 from reelvault.config import Settings
 from reelvault.errors import ValidationError
 from reelvault.http.ratelimit import RateLimiter
-from reelvault.jobs.runtime import Runtime
 from reelvault.privacy.pseudonyms import (
     IPNetwork,
     client_ip,
     ip_pseudonym,
     parse_trusted_proxies,
 )
+from reelvault.runtime import Runtime
 
 UNKNOWN_ADDRESS = "ip_unknown"
 """The one bucket shared by peers whose address is not an IP (a Unix socket, a test client)."""

@@ -25,9 +25,9 @@ from reelvault.jobs.owners import (
     keyless_mode_recently,
     session_for_token,
 )
-from reelvault.jobs.runtime import Runtime
 from reelvault.jobs.service import JobView, get_job
 from reelvault.privacy.consent import PrivacySignals, honour_signals, privacy_signals
+from reelvault.runtime import Runtime
 from reelvault.types import LOCAL_OWNER
 
 KEY_REQUIRED = (

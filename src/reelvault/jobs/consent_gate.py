@@ -10,25 +10,18 @@ declared being under the policy's minimum age is refused with a plain 403 (``for
 where the policy reserves provider consent for adults, whatever the ledger holds. The
 gate runs at submit and again just before the job starts.
 
-The ledger lives in the privacy layer, above this one: like :mod:`reelvault.jobs.hooks`,
-it is reached by dotted path on first use so that ``jobs`` never imports ``privacy``.
+The ledger lives in the privacy layer, above this one: it answers through the runtime's
+:class:`~reelvault.runtime.JobGate`, so that ``jobs`` never imports ``privacy``.
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
-from functools import cache
 from typing import Any, Protocol
 
 from reelvault.engines.base import Engine, EngineParams, parse_params
 from reelvault.errors import ConsentRequiredError
-from reelvault.jobs.runtime import Runtime
+from reelvault.runtime import Runtime
 from reelvault.types import Task
-
-HAS_CONSENT = "reelvault.privacy.consent:has_consent"
-PROVIDER_PURPOSE = "reelvault.privacy.consent:provider_purpose"
-REFUSE_UNDER_AGE = "reelvault.privacy.adults:refuse_under_age"
 
 
 class _JobLike(Protocol):
@@ -38,16 +31,6 @@ class _JobLike(Protocol):
     def prompt(self) -> str | None: ...
     @property
     def params(self) -> Any: ...
-
-
-def _load(reference: str) -> Any:
-    module_name, _, attribute = reference.partition(":")
-    return getattr(importlib.import_module(module_name), attribute)
-
-
-@cache
-def _ledger() -> tuple[Callable[..., bool], Callable[[str], str], Callable[..., None]]:
-    return _load(HAS_CONSENT), _load(PROVIDER_PURPOSE), _load(REFUSE_UNDER_AGE)
 
 
 def _join(items: tuple[str, ...]) -> str:
@@ -75,10 +58,7 @@ def check_provider_consent(
     outbound = engine.outbound(request.task, parsed, prompt=bool((request.prompt or "").strip()))
     if outbound is None:
         return
-    has_consent, provider_purpose, refuse_under_age = _ledger()
-    purpose = provider_purpose(outbound.provider)
-    refuse_under_age(runtime, owner_id, purpose)
-    if has_consent(runtime, owner_id, purpose):
+    if runtime.hooks.gate.provider_consent(runtime, owner_id, outbound.provider):
         return
     sends = list(outbound.sends)
     what = _join(outbound.sends) or "this job's data"
@@ -90,4 +70,4 @@ def check_provider_consent(
     )
 
 
-__all__ = ["HAS_CONSENT", "PROVIDER_PURPOSE", "REFUSE_UNDER_AGE", "check_provider_consent"]
+__all__ = ["check_provider_consent"]

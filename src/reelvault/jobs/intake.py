@@ -25,8 +25,8 @@ import queue
 import threading
 from dataclasses import dataclass
 
-from reelvault.jobs.runtime import Runtime
 from reelvault.jobs.service import JobView, PreparedJob, admit_and_store
+from reelvault.runtime import Runtime
 
 IDLE_EXIT_S = 2.0
 MAX_BATCH = 64

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from reelvault.db.models import ApiKey, BrowserSession, DeploymentFlag, Owner
 from reelvault.errors import NotFoundError, ValidationError
-from reelvault.jobs.runtime import Runtime
+from reelvault.runtime import Runtime
 from reelvault.types import LOCAL_OWNER, ObjectId
 
 KEY_PREFIX = "rv-"

@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 
 from reelvault.db.models import Job
 from reelvault.errors import JobCancelledError, LeaseLostError
-from reelvault.jobs.runtime import Runtime
+from reelvault.runtime import Runtime
 from reelvault.types import JobStatus
 
 # Engine work maps into this band of the job's 0-100 progress; the rest is

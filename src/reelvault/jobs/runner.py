@@ -21,7 +21,6 @@ from reelvault.errors import JobCancelledError, LeaseLostError, ReelvaultError
 from reelvault.jobs import objects
 from reelvault.jobs.consent_gate import check_provider_consent
 from reelvault.jobs.progress import JobProgress
-from reelvault.jobs.runtime import Runtime, ensure_scratch_root
 from reelvault.jobs.service import INPUT_KIND_PREFIX, finish_job
 from reelvault.media.encode import encode_h264
 from reelvault.media.encode_webm import encode_webm
@@ -40,6 +39,7 @@ from reelvault.media.sniff import ALL_TYPES
 from reelvault.media.spritesheet import make_spritesheet
 from reelvault.media.thumbnail import make_thumbnail
 from reelvault.private_files import ensure_private_dir
+from reelvault.runtime import Runtime, ensure_scratch_root
 from reelvault.types import DataClass, JobStatus, ObjectId, Task
 
 log = logging.getLogger(__name__)

@@ -27,10 +27,9 @@ from reelvault.errors import (
 from reelvault.jobs import objects, webhooks
 from reelvault.jobs.consent_gate import check_provider_consent
 from reelvault.jobs.error_text import without_server_paths
-from reelvault.jobs.hooks import job_end_hooks, restriction_check, retained_prompt_filter
-from reelvault.jobs.runtime import Runtime
 from reelvault.jobs.states import check_transition
 from reelvault.jobs.uploads import UploadedInput, discard_uploads
+from reelvault.runtime import Runtime
 from reelvault.types import LOCAL_OWNER, DataClass, JobId, JobStatus, ObjectId, Task, new_job_id
 
 MAX_SEED = 2**31 - 1
@@ -388,7 +387,7 @@ def prepare_job(
         add_prompt(objects.JOB_PROMPT, objects.prompt_document(prompt or None, free_text))
         if policy.keeps_beyond_job(DataClass.PROMPT):
             # The copy kept afterwards is redacted first (emails, cards, ids -> placeholders).
-            redact = retained_prompt_filter()
+            redact = runtime.hooks.gate.redact_retained_prompt
             add_prompt(
                 objects.PROMPT,
                 objects.prompt_document(
@@ -415,7 +414,9 @@ def admit_and_store(runtime: Runtime, batch: Sequence[PreparedJob]) -> list[JobV
     shredded and the error raised.
     """
     try:
-        refusals = restriction_check()(runtime, {prepared.owner_id for prepared in batch})
+        refusals = runtime.hooks.gate.restriction_refusals(
+            runtime, {prepared.owner_id for prepared in batch}
+        )
     except BaseException:
         for prepared in batch:
             discard_uploads(runtime, prepared.uploads)
@@ -602,7 +603,7 @@ def finish_job(
     _drop_free_text(runtime, job)
     objects.shred_job_scoped(runtime.vault, session, job.id)
     webhooks.enqueue(runtime, session, job, status, now)
-    for hook in job_end_hooks():
+    for hook in runtime.hooks.end_hooks:
         hook(runtime, session, job)
 
 

@@ -8,8 +8,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from reelvault.errors import PayloadTooLargeError, UnsupportedMediaError, ValidationError
-from reelvault.jobs.runtime import Runtime
 from reelvault.media.sniff import SNIFF_BYTES, MediaType, sniff
+from reelvault.runtime import Runtime
 from reelvault.types import ObjectId, new_object_id
 
 INPUT_KINDS: dict[str, str] = {"image": "image", "reference_video": "video"}

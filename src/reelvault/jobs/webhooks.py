@@ -26,7 +26,7 @@ from sqlalchemy import select
 from reelvault.db.models import Job, WebhookDelivery
 from reelvault.errors import ValidationError
 from reelvault.jobs.owners import webhook_secret
-from reelvault.jobs.runtime import Runtime
+from reelvault.runtime import Runtime
 from reelvault.ssrf import AddressRefusedError, checked_addresses, guarded_client
 from reelvault.types import JobStatus
 

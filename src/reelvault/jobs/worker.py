@@ -25,8 +25,8 @@ from reelvault.db.models import Job
 from reelvault.jobs.progress import JobProgress
 from reelvault.jobs.queue import DatabaseQueue, JobQueue
 from reelvault.jobs.runner import run_job
-from reelvault.jobs.runtime import Runtime
 from reelvault.logs import configure_logging
+from reelvault.runtime import Runtime, RuntimeFactory
 from reelvault.types import JobId, JobStatus
 
 log = logging.getLogger(__name__)
@@ -123,8 +123,14 @@ def clean_stale_scratch(runtime: Runtime) -> int:
     return removed
 
 
-def worker_process_main(settings: Settings, stop: threading.Event | None = None) -> None:
-    """Entry point of a worker process: runs until SIGTERM/SIGINT or ``stop`` is set."""
+def worker_process_main(
+    settings: Settings, open_runtime: RuntimeFactory, stop: threading.Event | None = None
+) -> None:
+    """Entry point of a worker process: runs until SIGTERM/SIGINT or ``stop`` is set.
+
+    ``open_runtime`` is the composition root's (a module-level function, so that a
+    spawned process can be handed it).
+    """
     # A spawned process starts with nothing configured: the guard and the handler first.
     configure_logging(settings.log_level)
     stop_event = stop if stop is not None else threading.Event()
@@ -134,7 +140,7 @@ def worker_process_main(settings: Settings, stop: threading.Event | None = None)
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    runtime = Runtime.open(settings)
+    runtime = open_runtime(settings)
     try:
         Worker(runtime).run_forever(stop_event)
     finally:
@@ -146,8 +152,9 @@ class WorkerPool:
     loop at the next progress report only if cancelled; otherwise its lease expires
     and another worker picks it up."""
 
-    def __init__(self, settings: Settings, processes: int) -> None:
+    def __init__(self, settings: Settings, processes: int, open_runtime: RuntimeFactory) -> None:
         self.settings = settings
+        self.open_runtime = open_runtime
         self.count = processes
         self._context = multiprocessing.get_context("spawn")
         self.processes: list[BaseProcess] = []
@@ -156,7 +163,7 @@ class WorkerPool:
         for index in range(self.count):
             process = self._context.Process(
                 target=worker_process_main,
-                args=(self.settings,),
+                args=(self.settings, self.open_runtime),
                 name=f"reelvault-worker-{index}",
                 daemon=False,
             )

@@ -1,1 +1,1 @@
-"""Privacy mechanisms: retention sweeper (more arrive with the privacy issue)."""
+"""Privacy: consent, data-subject rights, retention sweeps, redaction, audits, the job gate."""

@@ -25,8 +25,8 @@ from sqlalchemy.orm import Session
 
 from reelvault.db.dsr_models import OwnerPrivacy
 from reelvault.errors import AgeRequiredError, ForbiddenError
-from reelvault.jobs.runtime import Runtime
 from reelvault.policy import Policy
+from reelvault.runtime import Runtime
 from reelvault.types import DataClass, Purpose
 
 _PURPOSES = {"analytics": Purpose.ANALYTICS, "marketing": Purpose.MARKETING}

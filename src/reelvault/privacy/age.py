@@ -27,11 +27,11 @@ from reelvault.db.dsr_models import OwnerPrivacy
 from reelvault.db.models import StoredObject
 from reelvault.errors import ForbiddenError, NotFoundError
 from reelvault.jobs import objects
-from reelvault.jobs.runtime import Runtime
 from reelvault.privacy import audit
 from reelvault.privacy.adults import gate_required, is_under_age
 from reelvault.privacy.erase import ErasureReport, erase_owner
 from reelvault.privacy.restrict import flags_row
+from reelvault.runtime import Runtime
 from reelvault.types import DataClass
 
 #: Longest an under-age owner's video stays downloadable (the ephemeral profile's window).
@@ -102,7 +102,7 @@ def clear_under_age(runtime: Runtime, owner_id: str) -> None:
 def job_end_hook(runtime: Runtime, session: Session, job: Any) -> bool:
     """At a job's end (in its transaction): keep nothing personal of an under-age owner.
 
-    Register in ``reelvault.jobs.hooks.JOB_END_HOOKS`` as ``reelvault.privacy.age:job_end_hook``.
+    Registered by :func:`reelvault.privacy.job_gate.privacy_job_hooks`.
     """
     if not is_under_age(runtime, job.owner_id, session=session):
         return False

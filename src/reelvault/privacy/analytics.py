@@ -25,8 +25,8 @@ from sqlalchemy.orm import Session
 from reelvault.db.models import Job
 from reelvault.db.privacy_models import UsageCounter
 from reelvault.errors import ValidationError
-from reelvault.jobs.runtime import Runtime
 from reelvault.privacy.consent import ANALYTICS, has_consent
+from reelvault.runtime import Runtime
 from reelvault.types import DataClass
 
 DIMENSIONS = ("day", "feature", "engine", "resolution", "duration", "outcome")

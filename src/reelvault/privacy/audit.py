@@ -39,9 +39,9 @@ from sqlalchemy.orm import Session
 
 from reelvault.db.privacy_models import AuditAnchor, AuditEntry
 from reelvault.errors import StorageError, ValidationError
-from reelvault.jobs.runtime import Runtime
 from reelvault.privacy.redact import contains_pii
 from reelvault.privacy.secret_store import get_secret, read_secret
+from reelvault.runtime import Runtime
 from reelvault.types import DataClass
 from reelvault.vault import Vault
 

@@ -36,9 +36,9 @@ from sqlalchemy.orm import Session
 
 from reelvault.db.privacy_models import ConsentRecord
 from reelvault.errors import ValidationError
-from reelvault.jobs.runtime import Runtime
 from reelvault.policy import Policy
 from reelvault.privacy import adults
+from reelvault.runtime import Runtime
 from reelvault.types import DataClass, Purpose
 
 ANALYTICS = "analytics"

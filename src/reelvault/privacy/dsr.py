@@ -35,12 +35,12 @@ from sqlalchemy import select
 from reelvault.db.dsr_models import DataSubjectRequest, OwnerContact
 from reelvault.db.privacy_models import NotifySubscription
 from reelvault.errors import ConfigError, GoneError, NotFoundError, ValidationError
-from reelvault.jobs.runtime import Runtime
 from reelvault.privacy import audit, notify
 from reelvault.privacy.erase import erase_owner
 from reelvault.privacy.holdings import access_summary
 from reelvault.privacy.notify import SmtpSettings
 from reelvault.privacy.restrict import object_to_processing, set_restricted
+from reelvault.runtime import Runtime
 from reelvault.types import DataClass, ObjectId, new_object_id
 
 VERIFICATION_GRACE = timedelta(days=30)

@@ -26,8 +26,8 @@ from reelvault.db.privacy_models import ConsentRecord, NotifySubscription
 from reelvault.db.session import truncate_wal
 from reelvault.jobs import objects
 from reelvault.jobs.owners import warn_if_locked
-from reelvault.jobs.runtime import Runtime
 from reelvault.privacy import audit
+from reelvault.runtime import Runtime
 from reelvault.types import ObjectId
 
 BATCH = 200

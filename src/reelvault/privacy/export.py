@@ -23,10 +23,10 @@ from sqlalchemy import select
 from reelvault.db.models import Job, StoredObject
 from reelvault.errors import KeyNotFoundError, ObjectNotFoundError
 from reelvault.jobs import objects
-from reelvault.jobs.runtime import Runtime
 from reelvault.media.sniff import ALL_TYPES
 from reelvault.privacy import audit
 from reelvault.privacy.holdings import owner_record
+from reelvault.runtime import Runtime
 from reelvault.types import ObjectId
 
 FORMAT = "reelvault-export/1"

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from reelvault.jobs.runtime import Runtime
 from reelvault.privacy import analytics, audit, consent, mail_budget, notify
 from reelvault.privacy.secret_store import destroy_expired_secrets
+from reelvault.runtime import Runtime
 
 
 @dataclass

@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 from reelvault.db.dsr_models import DataSubjectRequest, OwnerContact, OwnerPrivacy
 from reelvault.db.models import ApiKey, BrowserSession, Job, Owner
 from reelvault.db.privacy_models import ConsentRecord, NotifySubscription
-from reelvault.jobs.runtime import Runtime
+from reelvault.runtime import Runtime
 from reelvault.types import LOCAL_OWNER, ObjectId
 
 BATCH = 5_000  # owner ids per statement: well under SQLite's bound-parameter cap

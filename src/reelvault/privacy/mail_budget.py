@@ -29,8 +29,8 @@ from sqlalchemy.orm import Session
 
 from reelvault.db.privacy_models import OutgoingMail
 from reelvault.errors import RateLimitedError
-from reelvault.jobs.runtime import Runtime
 from reelvault.privacy.secret_store import get_secret
+from reelvault.runtime import Runtime
 from reelvault.types import DataClass
 
 WINDOW = timedelta(hours=1)

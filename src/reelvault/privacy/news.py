@@ -27,10 +27,10 @@ from sqlalchemy.orm import Session
 
 from reelvault.db.privacy_models import NotifySubscription
 from reelvault.errors import ValidationError
-from reelvault.jobs.runtime import Runtime
 from reelvault.policy.model import RetentionKind
 from reelvault.privacy import age, audit, consent, notify
 from reelvault.privacy.notify import CONFIRMED, Mailer, SmtpSettings
+from reelvault.runtime import Runtime
 from reelvault.types import DataClass, ObjectId
 
 MAX_SUBJECT = 200

@@ -46,9 +46,9 @@ from reelvault.config import Settings
 from reelvault.db.dsr_models import OwnerContact
 from reelvault.db.privacy_models import NotifySubscription
 from reelvault.errors import ConfigError, ValidationError
-from reelvault.jobs.runtime import Runtime
 from reelvault.privacy import age, audit, consent, mail_budget
 from reelvault.privacy.secret_store import get_secret
+from reelvault.runtime import Runtime
 from reelvault.types import DataClass, ObjectId, new_object_id
 
 CONFIRMATION_WINDOW = timedelta(days=2)

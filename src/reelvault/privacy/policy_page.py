@@ -12,9 +12,9 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from reelvault.jobs.runtime import Runtime
 from reelvault.policy import render_policy
 from reelvault.privacy.age import gate_required
+from reelvault.runtime import Runtime
 
 DEFAULT_TRANSFERS = (
     "Your data is stored and processed on this service's own servers and is not "

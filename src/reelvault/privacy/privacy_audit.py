@@ -40,9 +40,9 @@ from reelvault.db.models import Job, StoredObject
 from reelvault.db.references import vault_references
 from reelvault.errors import VaultError
 from reelvault.jobs import objects
-from reelvault.jobs.runtime import Runtime
 from reelvault.privacy import audit
 from reelvault.privacy.restrict import not_held_by_restriction, restricted_owner_ids
+from reelvault.runtime import Runtime
 from reelvault.types import TERMINAL_STATUSES, JobStatus, ObjectId
 
 KINDS = (

@@ -16,8 +16,8 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 
 from reelvault.errors import ValidationError
-from reelvault.jobs.runtime import Runtime
 from reelvault.privacy.secret_store import destroy_secrets, get_secret, secret_names
+from reelvault.runtime import Runtime
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network

@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 from reelvault.db.dsr_models import OwnerPrivacy
 from reelvault.db.models import Job
 from reelvault.errors import ForbiddenError
-from reelvault.jobs.runtime import Runtime
 from reelvault.privacy import audit, consent
+from reelvault.runtime import Runtime
 from reelvault.types import DataClass, JobStatus
 
 

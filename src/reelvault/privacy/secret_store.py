@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError as DbIntegrityError
 
 from reelvault.db.privacy_models import PrivacySecret
 from reelvault.errors import KeyNotFoundError
-from reelvault.jobs.runtime import Runtime
+from reelvault.runtime import Runtime
 from reelvault.types import ObjectId, new_object_id
 from reelvault.vault import Vault
 

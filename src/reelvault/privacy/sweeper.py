@@ -23,13 +23,13 @@ from reelvault.db.models import BrowserSession, Job, StoredObject
 from reelvault.db.references import vault_references
 from reelvault.db.session import truncate_wal
 from reelvault.jobs import objects
-from reelvault.jobs.runtime import Runtime
 from reelvault.jobs.states import can_transition
 from reelvault.jobs.worker import clean_stale_scratch
 from reelvault.privacy import audit, dsr
 from reelvault.privacy.housekeeping import sweep_privacy_records
 from reelvault.privacy.idle_owners import sweep_idle_owners
 from reelvault.privacy.restrict import not_held_by_restriction, restricted_owner_ids
+from reelvault.runtime import Runtime
 from reelvault.types import TERMINAL_STATUSES, JobStatus, ObjectId
 
 log = logging.getLogger(__name__)

@@ -29,8 +29,8 @@ from fastapi.concurrency import run_in_threadpool
 from reelvault.errors import ForbiddenError
 from reelvault.http.cookies import CSRF_COOKIE, session_token
 from reelvault.http.hosts import HostAllowList
-from reelvault.jobs.runtime import Runtime
 from reelvault.privacy.secret_store import get_secret
+from reelvault.runtime import Runtime
 from reelvault.vault import Vault
 
 CSRF_HEADER = "X-CSRF-Token"

@@ -20,7 +20,7 @@ from reelvault.jobs.owners import (
     session_for_token,
     start_session,
 )
-from reelvault.jobs.runtime import Runtime
+from reelvault.runtime import Runtime
 from reelvault.web.csrf import csrf_key, csrf_token_for
 
 CONTENT_SECURITY_POLICY = "; ".join(

@@ -10,14 +10,15 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from reelvault.app.compose import open_runtime
 from reelvault.app.factory import create_app
-from reelvault.jobs.runtime import Runtime
+from reelvault.runtime import Runtime
 from reelvault.testing import registry_with_fake, settings_for
 
 
 def make_client(tmp_path: Path, **overrides: Any) -> tuple[TestClient, Runtime]:
     settings = settings_for(tmp_path, **overrides)
-    runtime = Runtime.open(settings, registry=registry_with_fake(settings))
+    runtime = open_runtime(settings, registry=registry_with_fake(settings))
     app = create_app(settings, runtime=runtime, worker_mode="thread")
     return TestClient(app), runtime
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from reelvault.app.compose import open_runtime
 from reelvault.jobs import owners
 from reelvault.jobs.owners import create_api_key
-from reelvault.jobs.runtime import Runtime
 from reelvault.testing import registry_with_fake
 
 from .conftest import FAKE_JOB, make_client
@@ -37,7 +37,7 @@ def test_key_created_by_another_process_is_enforced_within_max_age(
     monkeypatch.setattr(owners, "KEYS_CONFIGURED_MAX_AGE_S", max_age)
     client, server_runtime = make_client(tmp_path)
     # A second Runtime on the same database stands in for ``reelvault keys create``.
-    cli_runtime = Runtime.open(server_runtime.settings, registry=registry_with_fake())
+    cli_runtime = open_runtime(server_runtime.settings, registry=registry_with_fake())
     try:
         with client:
             assert client.get("/v1/videos").status_code == 200  # no key yet: single-user mode

@@ -11,9 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from reelvault.api.routes import provenance
+from reelvault.app.compose import open_runtime
 from reelvault.app.factory import create_app
 from reelvault.config import Settings
-from reelvault.jobs.runtime import Runtime
 from reelvault.media.encode import encode_h264
 from reelvault.media.provenance import (
     ProvenanceClaims,
@@ -24,6 +24,7 @@ from reelvault.media.provenance import (
     sign_video,
     watermark_key,
 )
+from reelvault.runtime import Runtime
 from reelvault.testing import registry_with_fake, settings_for
 
 DATA = Path(__file__).parents[2] / "data"
@@ -33,7 +34,7 @@ URL = "/api/v1/provenance/verify"
 def _client(tmp_path: Path, **overrides: Any) -> tuple[TestClient, Runtime]:
     settings = settings_for(tmp_path, **overrides)
     init_provenance(settings)
-    runtime = Runtime.open(settings, registry=registry_with_fake(settings))
+    runtime = open_runtime(settings, registry=registry_with_fake(settings))
     app = create_app(settings, runtime=runtime, worker_mode="thread")
     if not any(getattr(route, "path", "") == URL for route in app.routes):
         app.include_router(provenance.router)  # until the app includes it itself

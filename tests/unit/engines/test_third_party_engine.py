@@ -14,15 +14,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from reelvault.app.compose import open_runtime
 from reelvault.config import Settings
 from reelvault.db.models import Job
 from reelvault.engines.registry import load_registry
 from reelvault.errors import ConsentRequiredError, EngineError
-from reelvault.jobs.runtime import Runtime
 from reelvault.jobs.service import export_output, resolve_engine, submit_job
 from reelvault.media.provenance.keys import init_provenance
 from reelvault.media.provenance.verify import verify_file
 from reelvault.privacy.consent import grant
+from reelvault.runtime import Runtime
 from reelvault.testing import settings_for
 from reelvault.types import JobStatus, Task
 
@@ -109,7 +110,7 @@ def plugin_runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Runtime:
     monkeypatch.syspath_prepend(str(site))
     settings: Settings = settings_for(tmp_path)
     init_provenance(settings)  # outputs get content credentials, as built-in ones do
-    return Runtime.open(settings, registry=load_registry(settings))
+    return open_runtime(settings, registry=load_registry(settings))
 
 
 def test_the_entry_point_engine_is_listed(plugin_runtime: Runtime) -> None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from reelvault.jobs.runtime import Runtime
 from reelvault.jobs.service import JobRequest, JobView, get_job, submit_job
 from reelvault.jobs.worker import Worker
+from reelvault.runtime import Runtime
 from reelvault.types import Task
 
 

@@ -10,12 +10,13 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from reelvault.app.compose import open_runtime
 from reelvault.db.models import Job, StoredObject
 from reelvault.jobs import objects
-from reelvault.jobs.runtime import Runtime
 from reelvault.jobs.service import get_job, read_prompt, submit_job
 from reelvault.jobs.uploads import store_upload
 from reelvault.jobs.worker import Worker
+from reelvault.runtime import Runtime
 from reelvault.testing import FakeEngine, registry_with_fake, settings_for
 from reelvault.types import JobStatus, ObjectId, Task
 
@@ -94,7 +95,7 @@ def test_free_text_without_a_prompt_still_reaches_the_engine(runtime: Runtime) -
 
 
 def test_a_kept_negative_prompt_is_redacted_like_the_prompt(tmp_path: Path) -> None:
-    runtime = Runtime.open(settings_for(tmp_path, policy="standard"), registry=registry_with_fake())
+    runtime = open_runtime(settings_for(tmp_path, policy="standard"), registry=registry_with_fake())
     try:
         negative = "nothing that shows jane.doe@example.com"
         job = submit_job(runtime, fake_request(params={"negative_prompt": negative}))

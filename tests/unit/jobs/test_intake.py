@@ -15,11 +15,11 @@ import pytest
 from sqlalchemy import select
 
 import reelvault.jobs.intake as intake_module
+from reelvault.app.compose import open_runtime
 from reelvault.db.models import StoredObject
 from reelvault.errors import ForbiddenError, StorageError
 from reelvault.jobs import objects, service
 from reelvault.jobs.intake import JobIntake
-from reelvault.jobs.runtime import Runtime
 from reelvault.jobs.service import (
     PreparedJob,
     cancel_job,
@@ -29,6 +29,7 @@ from reelvault.jobs.service import (
 )
 from reelvault.jobs.uploads import store_upload
 from reelvault.privacy.restrict import set_restricted
+from reelvault.runtime import Runtime
 from reelvault.testing import registry_with_fake, settings_for
 from reelvault.types import ObjectId, Task
 from reelvault.vault import _fs as vault_fs
@@ -217,7 +218,7 @@ def test_a_caller_that_goes_away_still_gets_its_job_stored(runtime: Runtime) -> 
 @pytest.mark.parametrize("policy", ["ephemeral", "standard", "library"])
 def test_the_answer_to_a_create_is_the_job_as_stored(tmp_path: Path, policy: str) -> None:
     settings = settings_for(tmp_path, policy=policy)
-    runtime = Runtime.open(settings, registry=registry_with_fake(settings))
+    runtime = open_runtime(settings, registry=registry_with_fake(settings))
     intake = JobIntake(runtime)
     request = fake_request(prompt="write to me at someone@example.com")
     view = _store(intake, prepare_job(runtime, request))

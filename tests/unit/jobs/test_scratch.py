@@ -9,10 +9,10 @@ from typing import ClassVar
 import pytest
 
 from reelvault import config
+from reelvault.app.compose import open_runtime
 from reelvault.cli.serve import key_file_warning
 from reelvault.engines.base import GenerationRequest, ProgressCallback, VideoFrames
 from reelvault.errors import StorageError
-from reelvault.jobs.runtime import Runtime
 from reelvault.testing import FakeEngine, registry_with_fake, settings_for
 from reelvault.types import JobStatus
 from tests.unit.jobs.helpers import fake_request, run_to_end
@@ -46,7 +46,7 @@ def test_default_scratch_is_in_memory_and_outside_data_dir(tmp_path: Path, shm: 
     assert not settings.scratch_dir.is_relative_to(settings.data_dir)
     registry = registry_with_fake()
     registry.register(ScratchSpy)
-    runtime = Runtime.open(settings, registry=registry)
+    runtime = open_runtime(settings, registry=registry)
     try:
         job = run_to_end(runtime, fake_request(engine="scratch-spy"))
         assert job.status == JobStatus.COMPLETED
@@ -78,7 +78,7 @@ def test_without_ram_backed_folder_scratch_goes_to_temp(
 def test_scratch_root_setting_wins(tmp_path: Path) -> None:
     settings = settings_for(tmp_path, scratch_root=tmp_path / "fast")
     assert settings.scratch_dir == tmp_path / "fast"
-    Runtime.open(settings, registry=registry_with_fake()).close()
+    open_runtime(settings, registry=registry_with_fake()).close()
 
 
 @pytest.mark.skipif(not hasattr(os, "getuid"), reason="POSIX permissions")
@@ -89,7 +89,7 @@ def test_a_planted_symlink_is_refused(tmp_path: Path, shm: Path) -> None:
     settings.scratch_dir.parent.parent.mkdir(parents=True, exist_ok=True)
     settings.scratch_dir.parent.symlink_to(elsewhere)  # the per-user folder, planted
     with pytest.raises(StorageError, match="not private"):
-        Runtime.open(settings, registry=registry_with_fake())
+        open_runtime(settings, registry=registry_with_fake())
 
 
 @pytest.mark.skipif(not hasattr(os, "getuid"), reason="POSIX permissions")
@@ -97,7 +97,7 @@ def test_a_folder_open_to_others_is_made_private(tmp_path: Path, shm: Path) -> N
     settings = settings_for(tmp_path)
     settings.scratch_dir.parent.mkdir(parents=True)
     settings.scratch_dir.parent.chmod(0o777)
-    Runtime.open(settings, registry=registry_with_fake()).close()
+    open_runtime(settings, registry=registry_with_fake()).close()
     assert (settings.scratch_dir.parent.stat().st_mode & 0o777) == 0o700
 
 

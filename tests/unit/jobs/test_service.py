@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from reelvault.app.compose import open_runtime
 from reelvault.db.models import StoredObject
 from reelvault.errors import (
     ConflictError,
@@ -12,7 +13,6 @@ from reelvault.errors import (
     NotFoundError,
     ValidationError,
 )
-from reelvault.jobs.runtime import Runtime
 from reelvault.jobs.service import (
     cancel_job,
     delete_job,
@@ -21,6 +21,7 @@ from reelvault.jobs.service import (
     read_prompt,
     submit_job,
 )
+from reelvault.runtime import Runtime
 from reelvault.testing import registry_with_fake, settings_for
 from reelvault.types import JobStatus, ObjectId, Task
 
@@ -81,7 +82,7 @@ def test_prompt_is_stored_encrypted_and_not_in_the_database(runtime: Runtime) ->
 
 
 def test_retained_prompts_are_redacted_but_engines_get_the_original(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    runtime = Runtime.open(settings_for(tmp_path, policy="standard"), registry=registry_with_fake())
+    runtime = open_runtime(settings_for(tmp_path, policy="standard"), registry=registry_with_fake())
     try:
         prompt = "a birthday video for jane.doe@example.com, call +44 20 7946 0958"
         job = submit_job(runtime, fake_request(prompt=prompt))
@@ -111,7 +112,7 @@ def test_ephemeral_prompt_is_shredded_when_the_job_ends(runtime: Runtime) -> Non
 
 
 def test_standard_policy_keeps_the_prompt_for_30_days(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    runtime = Runtime.open(settings_for(tmp_path, policy="standard"), registry=registry_with_fake())
+    runtime = open_runtime(settings_for(tmp_path, policy="standard"), registry=registry_with_fake())
     try:
         job = run_to_end(runtime, fake_request(prompt="keep me"))
         assert read_prompt(runtime, job.id) == "keep me"

@@ -10,10 +10,10 @@ from sqlalchemy import select
 
 from reelvault.db.models import StoredObject
 from reelvault.errors import PayloadTooLargeError, UnsupportedMediaError, ValidationError
-from reelvault.jobs.runtime import Runtime
 from reelvault.jobs.service import submit_job
 from reelvault.jobs.uploads import store_upload
 from reelvault.jobs.worker import Worker
+from reelvault.runtime import Runtime
 from reelvault.types import JobStatus, Task
 
 from .helpers import fake_request

@@ -9,11 +9,12 @@ from pathlib import Path
 import av
 import pytest
 
+from reelvault.app.compose import open_runtime
 from reelvault.jobs.queue import DatabaseQueue
 from reelvault.jobs.runner import scratch_path
-from reelvault.jobs.runtime import Runtime
 from reelvault.jobs.service import cancel_job, export_output, get_job, submit_job
 from reelvault.jobs.worker import Worker
+from reelvault.runtime import Runtime
 from reelvault.testing import FakeClock, registry_with_fake, settings_for
 from reelvault.types import JobStatus
 
@@ -80,7 +81,7 @@ def test_cancel_while_running_stops_the_engine(runtime: Runtime) -> None:
 
 def test_expired_lease_requeues_then_completes(tmp_path: Path) -> None:
     clock = FakeClock()
-    runtime = Runtime.open(settings_for(tmp_path), registry=registry_with_fake(), clock=clock)
+    runtime = open_runtime(settings_for(tmp_path), registry=registry_with_fake(), clock=clock)
     try:
         job = submit_job(runtime, fake_request())
         queue = DatabaseQueue(runtime)
@@ -99,7 +100,7 @@ def test_expired_lease_requeues_then_completes(tmp_path: Path) -> None:
 
 def test_job_fails_after_its_last_attempt(tmp_path: Path) -> None:
     clock = FakeClock()
-    runtime = Runtime.open(
+    runtime = open_runtime(
         settings_for(tmp_path, max_attempts=2), registry=registry_with_fake(), clock=clock
     )
     try:
@@ -120,7 +121,7 @@ def test_job_fails_after_its_last_attempt(tmp_path: Path) -> None:
 
 def test_a_renewed_lease_is_not_taken_over(tmp_path: Path) -> None:
     clock = FakeClock()
-    runtime = Runtime.open(settings_for(tmp_path), registry=registry_with_fake(), clock=clock)
+    runtime = open_runtime(settings_for(tmp_path), registry=registry_with_fake(), clock=clock)
     try:
         job = submit_job(runtime, fake_request())
         queue = DatabaseQueue(runtime)

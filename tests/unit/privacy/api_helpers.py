@@ -10,9 +10,10 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from reelvault.app.compose import open_runtime
 from reelvault.app.factory import create_app
 from reelvault.jobs.owners import create_api_key
-from reelvault.jobs.runtime import Runtime
+from reelvault.runtime import Runtime
 from reelvault.testing import FakeClock, registry_with_fake, settings_for
 
 DATA = Path(__file__).parents[2] / "data"
@@ -24,7 +25,7 @@ def privacy_app(
     tmp_path: Path, *, policy: str, clock: FakeClock, workers: bool = True, **overrides: Any
 ) -> Iterator[tuple[TestClient, Runtime]]:
     settings = settings_for(tmp_path, policy=policy, rate_limit_per_minute=0, **overrides)
-    runtime = Runtime.open(settings, registry=registry_with_fake(settings), clock=clock)
+    runtime = open_runtime(settings, registry=registry_with_fake(settings), clock=clock)
     app = create_app(settings, runtime=runtime, worker_mode="thread" if workers else "none")
     try:
         with TestClient(app) as client:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from reelvault.jobs.runtime import Runtime
+from reelvault.app import compose
+from reelvault.runtime import Runtime
 from reelvault.testing import FakeClock, registry_with_fake, settings_for
 
 OpenRuntime = Callable[..., Runtime]
@@ -23,7 +24,7 @@ def open_runtime(tmp_path: Path, clock: FakeClock) -> Iterator[OpenRuntime]:
     opened: list[Runtime] = []
 
     def _open(policy: str = "standard", name: str = "rt") -> Runtime:
-        runtime = Runtime.open(
+        runtime = compose.open_runtime(
             settings_for(tmp_path / name, policy=policy),
             registry=registry_with_fake(),
             clock=clock,

@@ -19,10 +19,11 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from reelvault.app.compose import open_runtime
 from reelvault.app.factory import create_app
 from reelvault.jobs.owners import create_api_key
-from reelvault.jobs.runtime import Runtime
 from reelvault.privacy.pseudonyms import ip_pseudonym
+from reelvault.runtime import Runtime
 from reelvault.testing import registry_with_fake, settings_for
 
 SESSION = "/api/v1/studio/session"
@@ -41,7 +42,7 @@ def _app_behind_a_proxy(tmp_path: Path) -> Iterator[tuple[TestClient, Runtime]]:
         rate_limit_per_minute=60,
         trusted_proxies=["10.0.0.0/8"],
     )
-    runtime = Runtime.open(settings, registry=registry_with_fake(settings))
+    runtime = open_runtime(settings, registry=registry_with_fake(settings))
     app = create_app(settings, runtime=runtime, worker_mode="none")
     try:
         with TestClient(app, client=(PROXY, 50000)) as client:

@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from reelvault.app.compose import open_runtime
 from reelvault.app.factory import create_app
 from reelvault.cli.privacy import app as privacy_cli
 from reelvault.cli.state import CliState
@@ -22,12 +23,11 @@ from reelvault.db.models import StoredObject
 from reelvault.engines.registry import EngineRegistry
 from reelvault.engines.remote import RemoteConfig, RemoteEngine
 from reelvault.errors import ForbiddenError
-from reelvault.jobs import hooks
-from reelvault.jobs.runtime import Runtime
 from reelvault.jobs.service import get_job
 from reelvault.jobs.worker import Worker
 from reelvault.privacy import consent
 from reelvault.privacy.restrict import flags_row
+from reelvault.runtime import Runtime
 from reelvault.testing import FakeClock, FakeEngine, settings_for
 from tests.unit.engines.remote.conftest import fal, remote_config  # noqa: F401
 from tests.unit.engines.remote.fakes import FakeFal
@@ -64,7 +64,6 @@ def _declared_under_age(runtime: Runtime, owner: str) -> None:
 def test_the_age_hook_runs_where_production_registers_it(tmp_path: Path) -> None:
     # The registered hooks, not a test's own list: removing the production registration
     # of reelvault.privacy.age:job_end_hook makes this fail.
-    hooks.job_end_hooks.cache_clear()
     clock = FakeClock()
     with privacy_app(tmp_path, policy="library", clock=clock) as (client, runtime):
         headers, owner = bearer(runtime)
@@ -149,7 +148,7 @@ def remote_app(tmp_path: Path, provider: FakeFal) -> Iterator[tuple[TestClient, 
     registry = EngineRegistry(settings)
     registry.register(FakeEngine)
     registry.register(_remote_class(remote_config(tmp_path, fal=provider)))
-    runtime = Runtime.open(settings, registry=registry)
+    runtime = open_runtime(settings, registry=registry)
     try:
         with TestClient(create_app(settings, runtime=runtime, worker_mode="none")) as client:
             yield client, runtime

@@ -7,9 +7,9 @@ from datetime import date
 from sqlalchemy import inspect, select
 
 from reelvault.db.privacy_models import UsageCounter
-from reelvault.jobs.runtime import Runtime
 from reelvault.privacy import analytics, consent
 from reelvault.privacy.analytics import duration_bucket, record_job_outcome, resolution_bucket
+from reelvault.runtime import Runtime
 from reelvault.testing import FakeClock
 
 from ..jobs.helpers import fake_request, run_to_end

@@ -10,8 +10,8 @@ from sqlalchemy import delete, select, update
 
 from reelvault.db.privacy_models import AuditEntry, PrivacySecret
 from reelvault.errors import ValidationError
-from reelvault.jobs.runtime import Runtime
 from reelvault.privacy import audit
+from reelvault.runtime import Runtime
 from reelvault.testing import FakeClock
 
 from .conftest import OpenRuntime

@@ -20,13 +20,12 @@ from reelvault.db.dsr_models import OwnerContact
 from reelvault.db.models import StoredObject
 from reelvault.db.privacy_models import NotifySubscription
 from reelvault.errors import ConfigError, NotFoundError
-from reelvault.jobs import hooks
 from reelvault.jobs.owners import create_api_key
-from reelvault.jobs.runtime import Runtime
 from reelvault.jobs.service import JobRequest, get_job, submit_job
 from reelvault.privacy import dsr, news, notify
 from reelvault.privacy.notify import SmtpSettings
 from reelvault.privacy.sweeper import sweep
+from reelvault.runtime import Runtime
 from reelvault.testing import FakeClock
 from reelvault.types import ObjectId
 
@@ -216,44 +215,40 @@ def test_under_age_declaration_erases_and_blocks_collection(
     tmp_path: Path, clock: FakeClock
 ) -> None:
     # The job-end hooks as production registers them (no test-only registration).
-    hooks.job_end_hooks.cache_clear()
-    try:
-        with privacy_app(tmp_path, policy="library", clock=clock) as (client, runtime):
-            headers, owner = bearer(runtime)
-            bearer(runtime, "another user")  # so the API keeps requiring keys
-            first = text_job(client, headers, "a drawing of my school")
-            wait_done(client, first["id"], headers)
-            answer = client.post(
-                "/api/v1/privacy/age", json={"over_minimum_age": False}, headers=headers
-            ).json()
-            assert answer["minimum_age"] == 13 and answer["required"] is True
-            assert answer["erased"]["jobs"] == 1
-            refused = client.post(
-                "/api/v1/privacy/notify", json={"email": "kid@example.org"}, headers=headers
-            )
-            assert refused.status_code == 403
-            marketing = client.put(
-                "/api/v1/privacy/consents/marketing", json={"granted": True}, headers=headers
-            )
-            assert marketing.status_code == 403
-            # Jobs still work, but nothing personal outlives them.
-            job = image_job(client, headers, "my dog at the beach")
-            assert wait_done(client, job["id"], headers)["status"] == "completed"
-            view = get_job(runtime, job["id"], owner_id=owner)
-            assert not view.prompt_kept
-            assert view.output_expires_at is not None
-            assert view.output_expires_at <= clock() + timedelta(hours=1)
-            with runtime.session() as session:
-                classes = set(session.scalars(select(StoredObject.data_class)))
-            assert classes == {"output"}
-            # The operator erases a reported child's account, identity included.
-            result = CliRunner().invoke(
-                _cli(tmp_path / "data", "library"), ["privacy", "erase-child", owner, "--yes"]
-            )
-            assert result.exit_code == 0, result.output
-            assert client.get("/api/v1/jobs", headers=headers).status_code == 401
-    finally:
-        hooks.job_end_hooks.cache_clear()
+    with privacy_app(tmp_path, policy="library", clock=clock) as (client, runtime):
+        headers, owner = bearer(runtime)
+        bearer(runtime, "another user")  # so the API keeps requiring keys
+        first = text_job(client, headers, "a drawing of my school")
+        wait_done(client, first["id"], headers)
+        answer = client.post(
+            "/api/v1/privacy/age", json={"over_minimum_age": False}, headers=headers
+        ).json()
+        assert answer["minimum_age"] == 13 and answer["required"] is True
+        assert answer["erased"]["jobs"] == 1
+        refused = client.post(
+            "/api/v1/privacy/notify", json={"email": "kid@example.org"}, headers=headers
+        )
+        assert refused.status_code == 403
+        marketing = client.put(
+            "/api/v1/privacy/consents/marketing", json={"granted": True}, headers=headers
+        )
+        assert marketing.status_code == 403
+        # Jobs still work, but nothing personal outlives them.
+        job = image_job(client, headers, "my dog at the beach")
+        assert wait_done(client, job["id"], headers)["status"] == "completed"
+        view = get_job(runtime, job["id"], owner_id=owner)
+        assert not view.prompt_kept
+        assert view.output_expires_at is not None
+        assert view.output_expires_at <= clock() + timedelta(hours=1)
+        with runtime.session() as session:
+            classes = set(session.scalars(select(StoredObject.data_class)))
+        assert classes == {"output"}
+        # The operator erases a reported child's account, identity included.
+        result = CliRunner().invoke(
+            _cli(tmp_path / "data", "library"), ["privacy", "erase-child", owner, "--yes"]
+        )
+        assert result.exit_code == 0, result.output
+        assert client.get("/api/v1/jobs", headers=headers).status_code == 401
 
 
 def test_the_policy_page_is_rendered_from_the_live_policy(tmp_path: Path, clock: FakeClock) -> None:

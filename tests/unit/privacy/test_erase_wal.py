@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reelvault.jobs.runtime import Runtime
+from reelvault.app.compose import open_runtime
 from reelvault.privacy.erase import erase_owner
 from reelvault.testing import registry_with_fake, settings_for
 from tests.unit.jobs.helpers import fake_request, run_to_end
@@ -18,7 +18,7 @@ def _database_bytes(data_dir: Path) -> bytes:
 
 def test_an_erased_owners_rows_leave_no_trace_in_the_wal(tmp_path: Path) -> None:
     settings = settings_for(tmp_path, policy="library", webhook_allow_private=True)
-    runtime = Runtime.open(settings, registry=registry_with_fake())
+    runtime = open_runtime(settings, registry=registry_with_fake())
     try:
         run_to_end(
             runtime,

@@ -12,13 +12,13 @@ from typing import Any
 from sqlalchemy import select
 
 from reelvault.db.privacy_models import PrivacySecret
-from reelvault.jobs.runtime import Runtime
 from reelvault.jobs.service import JobRequest, submit_job
 from reelvault.jobs.worker import Worker
 from reelvault.privacy.erase import erase_owner
 from reelvault.privacy.export import export_bytes
 from reelvault.privacy.privacy_audit import run_audit
 from reelvault.privacy.sweeper import sweep
+from reelvault.runtime import Runtime
 from reelvault.testing import FakeClock
 
 from .conftest import OpenRuntime

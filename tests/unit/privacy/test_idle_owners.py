@@ -20,12 +20,12 @@ from reelvault.jobs.owners import (
     start_session,
     webhook_secret,
 )
-from reelvault.jobs.runtime import Runtime
 from reelvault.jobs.service import submit_job
 from reelvault.privacy import age, consent
 from reelvault.privacy.consent import ANALYTICS, MARKETING
 from reelvault.privacy.restrict import set_restricted
 from reelvault.privacy.sweeper import sweep
+from reelvault.runtime import Runtime
 from reelvault.testing import FakeClock
 from reelvault.types import LOCAL_OWNER, ObjectId
 

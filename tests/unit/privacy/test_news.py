@@ -21,10 +21,10 @@ from reelvault.cli.notify import app as notify_app
 from reelvault.cli.state import CliState
 from reelvault.db.dsr_models import OwnerContact
 from reelvault.errors import ValidationError
-from reelvault.jobs.runtime import Runtime
 from reelvault.privacy import age, audit, news, notify
 from reelvault.privacy.notify import SmtpSettings
 from reelvault.privacy.restrict import flags_row
+from reelvault.runtime import Runtime
 from reelvault.testing import FakeClock
 
 from .api_helpers import bearer, declare_adult, privacy_app

@@ -28,11 +28,11 @@ from reelvault.db.dsr_models import DataSubjectRequest, OwnerContact
 from reelvault.db.models import ApiKey, BrowserSession, Job, Owner, StoredObject
 from reelvault.db.privacy_models import NotifySubscription, PrivacySecret
 from reelvault.jobs.owners import key_for_secret, revoke_api_key, start_session
-from reelvault.jobs.runtime import Runtime
 from reelvault.privacy import dsr, mail_budget, notify
 from reelvault.privacy.dsr import RequestKind
 from reelvault.privacy.notify import SmtpSettings
 from reelvault.privacy.sweeper import sweep
+from reelvault.runtime import Runtime
 from reelvault.testing import FakeClock
 
 from .api_helpers import bearer, declare_adult, image_job, privacy_app, text_job, wait_done

@@ -19,9 +19,9 @@ from sqlalchemy import select
 
 from reelvault.db.privacy_models import NotifySubscription
 from reelvault.errors import ConfigError, ValidationError
-from reelvault.jobs.runtime import Runtime
 from reelvault.privacy import audit, news, notify
 from reelvault.privacy.notify import SmtpSettings
+from reelvault.runtime import Runtime
 from reelvault.testing import FakeClock
 
 from .conftest import OpenRuntime

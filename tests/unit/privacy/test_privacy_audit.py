@@ -15,11 +15,11 @@ from sqlalchemy import select, update
 from reelvault.db.models import Job, StoredObject
 from reelvault.db.privacy_models import AuditEntry
 from reelvault.jobs import objects
-from reelvault.jobs.runtime import Runtime
 from reelvault.jobs.service import JobRequest, finish_job, submit_job
 from reelvault.jobs.worker import Worker
 from reelvault.privacy import audit, privacy_audit
 from reelvault.privacy.privacy_audit import KINDS, run_audit
+from reelvault.runtime import Runtime
 from reelvault.types import DataClass, JobStatus
 
 from .api_helpers import IMAGE

@@ -9,12 +9,13 @@ import typer
 from sqlalchemy import update
 from typer.testing import CliRunner
 
+from reelvault.app.compose import open_runtime
 from reelvault.cli.privacy import app as privacy_app
 from reelvault.cli.privacy import audit_app, stats
 from reelvault.cli.state import CliState
 from reelvault.db.privacy_models import AuditEntry
-from reelvault.jobs.runtime import Runtime
 from reelvault.privacy import analytics, audit
+from reelvault.runtime import Runtime
 from reelvault.testing import settings_for
 
 
@@ -34,7 +35,7 @@ def _cli(data_dir: Path, policy: str = "standard") -> typer.Typer:
 
 
 def _runtime(data_dir: Path) -> Runtime:
-    return Runtime.open(settings_for(data_dir.parent, data_dir=data_dir, policy="standard"))
+    return open_runtime(settings_for(data_dir.parent, data_dir=data_dir, policy="standard"))
 
 
 def test_audit_verify_exits_1_when_the_chain_is_broken(tmp_path: Path) -> None:

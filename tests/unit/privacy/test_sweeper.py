@@ -8,17 +8,18 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from reelvault.app.compose import open_runtime
 from reelvault.db.base import Base
 from reelvault.db.models import Job, StoredObject
 from reelvault.db.privacy_models import PrivacySecret
 from reelvault.db.references import is_reference_column
 from reelvault.errors import GoneError, NotFoundError
 from reelvault.jobs.owners import webhook_secret
-from reelvault.jobs.runtime import Runtime
 from reelvault.jobs.service import export_output, get_job, read_prompt, submit_job
 from reelvault.privacy import privacy_audit
 from reelvault.privacy.restrict import set_restricted
 from reelvault.privacy.sweeper import sweep
+from reelvault.runtime import Runtime
 from reelvault.testing import FakeClock, registry_with_fake, settings_for
 from reelvault.types import LOCAL_OWNER, JobStatus
 
@@ -33,7 +34,7 @@ def _held(runtime: Runtime) -> list[str]:
 
 
 def _open(tmp_path: Path, policy: str, clock: FakeClock) -> Runtime:
-    return Runtime.open(
+    return open_runtime(
         settings_for(tmp_path, policy=policy), registry=registry_with_fake(), clock=clock
     )
 

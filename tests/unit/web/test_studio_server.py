@@ -9,9 +9,9 @@ import pytest
 from fastapi import Depends
 from fastapi.testclient import TestClient
 
+from reelvault.app.compose import open_runtime
 from reelvault.app.factory import create_app
 from reelvault.jobs.owners import create_api_key
-from reelvault.jobs.runtime import Runtime
 from reelvault.testing import registry_with_fake, settings_for
 from reelvault.web.csrf import CSRF_COOKIE, CSRF_HEADER, csrf_protect
 from reelvault.web.routes import PAGES_DIR, STATIC_DIR
@@ -20,7 +20,7 @@ from reelvault.web.routes import PAGES_DIR, STATIC_DIR
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[TestClient]:
     settings = settings_for(tmp_path)
-    runtime = Runtime.open(settings, registry=registry_with_fake(settings))
+    runtime = open_runtime(settings, registry=registry_with_fake(settings))
     app = create_app(settings, runtime=runtime, worker_mode="none")
 
     def changed() -> dict[str, bool]:
@@ -55,7 +55,7 @@ def test_pages_carry_a_strict_policy_and_start_a_session(client: TestClient, pat
 
 def test_the_session_is_kept_and_https_cookies_are_secure(tmp_path: Path) -> None:
     settings = settings_for(tmp_path, allowed_hosts=["studio.example"])
-    runtime = Runtime.open(settings, registry=registry_with_fake(settings))
+    runtime = open_runtime(settings, registry=registry_with_fake(settings))
     app = create_app(settings, runtime=runtime, worker_mode="none")
     with TestClient(app, base_url="https://studio.example") as https:
         first = https.get("/")
@@ -124,7 +124,7 @@ def test_studio_config_states_the_policy(client: TestClient) -> None:
 
 def test_library_policy_keeps_videos_until_deleted(tmp_path: Path) -> None:
     settings = settings_for(tmp_path, policy="library")
-    runtime = Runtime.open(settings, registry=registry_with_fake(settings))
+    runtime = open_runtime(settings, registry=registry_with_fake(settings))
     with TestClient(create_app(settings, runtime=runtime, worker_mode="none")) as library:
         config = library.get("/api/v1/studio/config").json()
     runtime.close()
@@ -152,11 +152,10 @@ def test_static_files_ship_and_reference_nothing_outside(client: TestClient) -> 
 def test_one_click_unsubscribe_is_not_blocked_by_csrf(tmp_path: Path) -> None:
     """RFC 8058: mail clients and the form on the link's page post without a CSRF header."""
     from reelvault.app.factory import create_app
-    from reelvault.jobs.runtime import Runtime
     from reelvault.testing import settings_for
 
     settings = settings_for(tmp_path)
-    runtime = Runtime.open(settings)
+    runtime = open_runtime(settings)
     try:
         with TestClient(create_app(settings, runtime=runtime, worker_mode="none")) as client:
             client.get("/")  # a browser session cookie is now set, as for a studio user

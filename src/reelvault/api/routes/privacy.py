@@ -19,10 +19,10 @@ from starlette.responses import Response, StreamingResponse
 from reelvault.errors import ConflictError
 from reelvault.http.deps import Ctx, Owner, RuntimeDep, check_submission_limits
 from reelvault.http.error_schema import ErrorOut
-from reelvault.jobs.runtime import Runtime
 from reelvault.policy.render import LEGAL_BASIS_TEXT, PURPOSE_TEXT
 from reelvault.privacy import adults, age, consent, dsr, erase, export, holdings, notify, restrict
 from reelvault.privacy.policy_page import policy_html, processors, public_policy
+from reelvault.runtime import Runtime
 from reelvault.types import LegalBasis, Purpose
 
 router = APIRouter(tags=["privacy"])

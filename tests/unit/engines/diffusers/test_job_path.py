@@ -8,14 +8,15 @@ from typing import Any
 
 import pytest
 
+from reelvault.app.compose import open_runtime
 from reelvault.config import Settings
 from reelvault.engines.diffusers import DiffusersEngine, cogvideox
 from reelvault.engines.diffusers.call import PipelineCall, PreparedCall
 from reelvault.engines.registry import load_registry
-from reelvault.jobs.runtime import Runtime
 from reelvault.jobs.service import JobRequest, export_output, get_job, resolve_engine, submit_job
 from reelvault.jobs.worker import Worker
 from reelvault.media.probe import probe_video
+from reelvault.runtime import Runtime
 from reelvault.types import JobStatus, Task
 
 NEGATIVE = "no Saffron Pangolin anywhere"
@@ -26,7 +27,7 @@ def diffusers_runtime(tiny_settings: Settings) -> Iterator[Runtime]:
     registry = load_registry(tiny_settings, include_entry_points=False)
     if "diffusers" not in registry.names():
         registry.register(DiffusersEngine)
-    runtime = Runtime.open(tiny_settings, registry=registry)
+    runtime = open_runtime(tiny_settings, registry=registry)
     try:
         yield runtime
     finally:

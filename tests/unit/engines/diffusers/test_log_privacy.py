@@ -16,13 +16,14 @@ from pathlib import Path
 
 import pytest
 
+from reelvault.app.compose import open_runtime
 from reelvault.config import Settings
 from reelvault.engines.diffusers import DiffusersEngine
 from reelvault.engines.diffusers import engine as engine_module
 from reelvault.engines.registry import load_registry
-from reelvault.jobs.runtime import Runtime
 from reelvault.jobs.service import JobRequest, get_job, submit_job
 from reelvault.jobs.worker import Worker
+from reelvault.runtime import Runtime
 from reelvault.types import JobStatus, Task
 from tests.log_state import configured_logging
 from tests.unit.engines.diffusers.tiny_models import LOG_CANARY
@@ -46,7 +47,7 @@ def guarded_runtime(
     if "diffusers" not in registry.names():
         registry.register(DiffusersEngine)
     with configured_logging("DEBUG"):
-        runtime = Runtime.open(tiny_settings, registry=registry)
+        runtime = open_runtime(tiny_settings, registry=registry)
         try:
             yield runtime
         finally:

@@ -12,13 +12,14 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from reelvault.app.compose import open_runtime
 from reelvault.app.factory import create_app
 from reelvault.db.models import StoredObject
 from reelvault.engines.registry import EngineRegistry
 from reelvault.engines.remote import RemoteConfig, RemoteEngine, processors
-from reelvault.jobs.runtime import Runtime
 from reelvault.media.probe import probe_video
 from reelvault.privacy.consent import grant, provider_purpose, withdraw
+from reelvault.runtime import Runtime
 from reelvault.testing import FakeEngine, settings_for
 from reelvault.types import LOCAL_OWNER
 from tests.unit.engines.remote.conftest import remote_config
@@ -42,7 +43,7 @@ def api(tmp_path: Path, fal: FakeFal, comfy: FakeComfy) -> Iterator[TestClient]:
     registry = EngineRegistry(settings)
     registry.register(FakeEngine)
     registry.register(remote_engine_class(remote_config(tmp_path, fal=fal, comfy=comfy)))
-    runtime = Runtime.open(settings, registry=registry)
+    runtime = open_runtime(settings, registry=registry)
     with TestClient(create_app(settings, runtime=runtime, worker_mode="thread")) as client:
         client.runtime = runtime  # type: ignore[attr-defined]
         yield client
@@ -159,7 +160,7 @@ def test_own_comfyui_server_needs_no_consent(tmp_path: Path, comfy: FakeComfy) -
     registry = EngineRegistry(settings)
     config = remote_config(tmp_path, comfy=comfy, comfyui_is_own_server=True)
     registry.register(remote_engine_class(config))
-    runtime = Runtime.open(settings, registry=registry)
+    runtime = open_runtime(settings, registry=registry)
     try:
         request = JobRequest(prompt="x", engine="remote", params={"model": "comfyui"})
         validate_request(runtime, request)  # no ConsentRequiredError
@@ -188,7 +189,7 @@ def test_withdrawal_while_queued_stops_the_job_before_anything_is_sent(
     settings = settings_for(tmp_path)
     registry = EngineRegistry(settings)
     registry.register(remote_engine_class(remote_config(tmp_path, fal=fal, comfy=comfy)))
-    runtime = Runtime.open(settings, registry=registry)
+    runtime = open_runtime(settings, registry=registry)
     try:
         # No workers yet: the job waits in the queue while the owner changes their mind.
         with TestClient(create_app(settings, runtime=runtime, worker_mode="none")) as client:

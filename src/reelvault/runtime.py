@@ -1,4 +1,10 @@
-"""Everything a process needs to run jobs, built once from settings and passed down."""
+"""Everything a process needs to run jobs, built once from settings and passed down.
+
+:class:`Runtime` holds the settings, policy, vault, database, engine registry and clock,
+and the :class:`JobHooks` through which the layers above the jobs layer (privacy) take
+part in every job: the jobs layer calls these typed seams and never imports privacy.
+:func:`reelvault.app.compose.open_runtime` is the composition root that fills them.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +13,10 @@ import os
 import stat
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -49,6 +56,44 @@ def ensure_scratch_root(settings: Settings) -> Path:
     return path
 
 
+class JobGate(Protocol):
+    """What the privacy layer decides about jobs, asked by the jobs layer."""
+
+    def restriction_refusals(
+        self, runtime: Runtime, owner_ids: Collection[str]
+    ) -> Mapping[str, Exception]:
+        """``{owner_id: error}`` for the owners who asked for processing to be restricted
+        (GDPR art. 18): they get no new jobs."""
+        ...
+
+    def provider_consent(self, runtime: Runtime, owner_id: str, provider: str) -> bool:
+        """Whether ``owner_id`` opted in to sending a job to ``provider``; raises for an
+        owner the policy does not let give that consent (declared under age)."""
+        ...
+
+    def redact_retained_prompt(self, text: str) -> str:
+        """A prompt as it may be kept beyond its job (e-mails, cards... -> placeholders)."""
+        ...
+
+
+class JobEndHook(Protocol):
+    """Runs inside the transaction that ends a job (its row is ``job``)."""
+
+    def __call__(self, runtime: Runtime, session: Session, job: Any) -> object: ...
+
+
+@dataclass(frozen=True)
+class JobHooks:
+    """The seams of the jobs layer, filled by the composition root."""
+
+    gate: JobGate
+    end_hooks: tuple[JobEndHook, ...] = ()
+
+
+RuntimeFactory = Callable[[Settings], "Runtime"]
+"""Opens a fully wired runtime (the composition root's ``open_runtime``)."""
+
+
 @dataclass
 class Runtime:
     settings: Settings
@@ -57,6 +102,7 @@ class Runtime:
     db: Engine
     sessions: sessionmaker[Session]
     registry: EngineRegistry
+    hooks: JobHooks
     clock: Clock = field(default=utc_now)
     # SQLite allows one writer. Threads of this process take turns on this lock instead
     # of colliding inside SQLite, whose busy handler sleeps milliseconds per retry.
@@ -74,6 +120,7 @@ class Runtime:
         cls,
         settings: Settings,
         *,
+        hooks: JobHooks,
         clock: Clock = utc_now,
         registry: EngineRegistry | None = None,
         run_migrations: bool = True,
@@ -92,6 +139,7 @@ class Runtime:
             db=db,
             sessions=make_session_factory(db),
             registry=registry if registry is not None else load_registry(settings),
+            hooks=hooks,
             clock=clock,
         )
 
@@ -130,4 +178,11 @@ class Runtime:
             self.settings.scratch_dir.rmdir()
 
 
-__all__ = ["Runtime", "ensure_scratch_root"]
+__all__ = [
+    "JobEndHook",
+    "JobGate",
+    "JobHooks",
+    "Runtime",
+    "RuntimeFactory",
+    "ensure_scratch_root",
+]

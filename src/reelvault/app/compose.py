@@ -1,0 +1,33 @@
+"""The composition root: a :class:`~reelvault.runtime.Runtime` with every layer wired in.
+
+The API, the studio, the CLI and worker processes all open their runtime here, so the
+privacy layer's gate and job-end hooks are part of every job however it was started.
+"""
+
+from __future__ import annotations
+
+from reelvault.config import Settings
+from reelvault.engines.registry import EngineRegistry
+from reelvault.privacy.job_gate import privacy_job_hooks
+from reelvault.runtime import Runtime
+from reelvault.types import Clock, utc_now
+
+
+def open_runtime(
+    settings: Settings,
+    *,
+    clock: Clock = utc_now,
+    registry: EngineRegistry | None = None,
+    run_migrations: bool = True,
+) -> Runtime:
+    """Open the database, vault and engines for ``settings``, with the privacy hooks."""
+    return Runtime.open(
+        settings,
+        hooks=privacy_job_hooks(),
+        clock=clock,
+        registry=registry,
+        run_migrations=run_migrations,
+    )
+
+
+__all__ = ["open_runtime"]
