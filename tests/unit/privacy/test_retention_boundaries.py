@@ -22,19 +22,27 @@ from sqlalchemy import select
 import reelvault.policy
 from reelvault.db.dsr_models import DataSubjectRequest
 from reelvault.db.models import BrowserSession, Job, Owner, StoredObject
-from reelvault.db.privacy_models import AuditEntry, ConsentRecord, OutgoingMail, UsageCounter
+from reelvault.db.privacy_models import (
+    AuditEntry,
+    ConsentRecord,
+    NotifySubscription,
+    OutgoingMail,
+    UsageCounter,
+)
 from reelvault.jobs import objects
 from reelvault.jobs.owners import SESSION_LIFETIME, new_owner, start_session
 from reelvault.jobs.runtime import Runtime
 from reelvault.jobs.service import INPUT_KIND_PREFIX, cancel_job, get_job, submit_job
 from reelvault.jobs.uploads import store_upload
 from reelvault.jobs.worker import Worker
-from reelvault.privacy import analytics, audit, consent, dsr, mail_budget, sweeper
+from reelvault.privacy import analytics, audit, consent, dsr, mail_budget, notify, sweeper
+from reelvault.privacy.notify import SmtpSettings
 from reelvault.privacy.sweeper import sweep
 from reelvault.testing import FakeClock, registry_with_fake, settings_for
 from reelvault.types import JobStatus, Task
 
 from ..jobs.helpers import fake_request
+from . import test_notify
 
 SECOND = timedelta(seconds=1)
 DATA = Path(__file__).parents[2] / "data"
@@ -425,3 +433,73 @@ def test_orphaned_object_counts_from_when_it_was_stored(
     assert upload.object_id in set(runtime.vault.object_ids())
     sweep_at(stored_at + grace + 1)
     assert upload.object_id not in set(runtime.vault.object_ids())
+
+
+# -- e-mail addresses: notify-me signups and requests by e-mail ---------------------------
+
+# The real SMTP exchange of the notify-me tests (aiosmtpd on a loopback port).
+smtp_server = test_notify.smtp_server
+
+
+def test_unconfirmed_signup_counts_from_the_signup(
+    opened: Callable[[str], Runtime],
+    clock: FakeClock,
+    smtp_server: tuple[test_notify.Inbox, SmtpSettings],
+) -> None:
+    """A signup never confirmed goes ``CONFIRMATION_WINDOW`` after it was made, address and all."""
+    _inbox, smtp = smtp_server
+    runtime = opened("standard")
+    signed_up = clock()
+    signup = notify.subscribe(runtime, smtp, test_notify.ADDRESS)
+    kept_then_gone(
+        runtime,
+        clock,
+        signed_up,
+        notify.CONFIRMATION_WINDOW,
+        _exists(runtime, NotifySubscription, id=signup.subscription_id),
+    )
+
+
+def test_confirmed_signup_counts_from_the_news_it_asked_for(
+    opened: Callable[[str], Runtime],
+    clock: FakeClock,
+    smtp_server: tuple[test_notify.Inbox, SmtpSettings],
+) -> None:
+    """Contact data: "until your request is resolved, plus 30 days"; a notify-me request is
+    resolved when the news it asked for is sent."""
+    inbox, smtp = smtp_server
+    runtime = opened("standard")
+    signup = notify.subscribe(runtime, smtp, test_notify.ADDRESS)
+    assert notify.confirm(runtime, test_notify._link(inbox.messages[0], notify.CONFIRM_PATH))
+    clock.advance(days=100)  # unresolved: no clock runs yet
+    sweep(runtime)
+    sent = clock()
+    assert test_notify._send(runtime, smtp, subject="Open", body="Now.") == 1
+    kept_then_gone(
+        runtime,
+        clock,
+        sent,
+        timedelta(days=30),
+        _exists(runtime, NotifySubscription, id=signup.subscription_id),
+    )
+
+
+def test_unverified_request_counts_from_its_due_date(
+    opened: Callable[[str], Runtime],
+    clock: FakeClock,
+    smtp_server: tuple[test_notify.Inbox, SmtpSettings],
+) -> None:
+    """A request by e-mail whose code is never used stays answerable until it is due
+    (``request_response_days``) plus ``VERIFICATION_GRACE``, then goes with its address."""
+    _inbox, smtp = smtp_server
+    runtime = opened("standard")
+    created = dsr.create_request(
+        runtime, smtp, kind=dsr.RequestKind.ACCESS, address=test_notify.ADDRESS
+    )
+    kept_then_gone(
+        runtime,
+        clock,
+        created.due_at,
+        dsr.VERIFICATION_GRACE,
+        _exists(runtime, DataSubjectRequest, id=created.id),
+    )
