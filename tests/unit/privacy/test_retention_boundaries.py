@@ -35,6 +35,7 @@ from reelvault.jobs.runtime import Runtime
 from reelvault.jobs.service import INPUT_KIND_PREFIX, cancel_job, get_job, submit_job
 from reelvault.jobs.uploads import store_upload
 from reelvault.jobs.worker import Worker
+from reelvault.policy import load_policy
 from reelvault.privacy import analytics, audit, consent, dsr, mail_budget, notify, sweeper
 from reelvault.privacy.notify import SmtpSettings
 from reelvault.privacy.sweeper import sweep
@@ -155,6 +156,27 @@ def _dance_job(runtime: Runtime, clock: FakeClock, *, queued_for: timedelta) -> 
     clock.advance(seconds=queued_for.total_seconds())
     cancel_job(runtime, job.id)
     return job.id
+
+
+@pytest.mark.parametrize(
+    ("upload", "window", "dance", "days"),
+    [
+        ("P7D", "P7D", True, 7),  # the standard profile
+        ("P30D", "P7D", True, 7),  # the window is shorter: it applies to dance uploads
+        ("P30D", "P7D", False, 30),  # ...and to nothing else
+        ("P3D", "P7D", True, 3),  # a window never extends the upload retention
+        ("until_deleted", "P7D", True, 7),
+        ("until_deleted", "P7D", False, None),
+        ("P30D", None, True, 30),  # no window: the upload retention alone
+    ],
+)
+def test_upload_expiry_is_the_job_end_plus_the_shorter_promise(
+    tmp_path: Path, upload: str, window: str | None, dance: bool, days: int | None
+) -> None:
+    policy = load_policy(policy_file(tmp_path, upload=upload, window=window))
+    ended = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
+    expected = None if days is None else ended + timedelta(days=days)
+    assert policy.upload_expires_at(job_ended=ended, dance=dance) == expected
 
 
 # -- job data: prompt, upload, output, job metadata --------------------------------------
