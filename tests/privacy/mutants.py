@@ -132,3 +132,8 @@ def uploads_dated_at_submission(data_class: Any, *, policy: Any, now: datetime) 
 def upload_expiry_without_dance_window(self: Any, *, job_ended: datetime, dance: bool) -> Any:
     """The upload class's retention for every job: the dance window ignored."""
     return self.expires_at(DataClass.UPLOAD, now=job_ended)
+
+
+def job_row_by_metadata_only(runtime: Any, job: Any, now: datetime) -> Any:
+    """The job row's expiry from its metadata retention alone, whatever objects it holds."""
+    return runtime.policy.expires_at(DataClass.JOB_METADATA, now=now)

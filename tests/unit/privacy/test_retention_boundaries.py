@@ -266,6 +266,22 @@ def test_dance_window_longer_than_the_upload_retention_does_not_extend_it(
     )
 
 
+def test_the_job_row_outlives_every_object_it_holds(
+    opened: Callable[[str], Runtime], clock: FakeClock, tmp_path: Path
+) -> None:
+    """Uploads kept 120 days beside job metadata kept 90: the sweeper deletes a job's objects
+    with its row, so the row must last as long as its longest-lived object."""
+    runtime = opened(policy_file(tmp_path, upload="P120D", window=None))
+    job_id = _image_job(runtime, clock, queued_for=timedelta(hours=1))
+    kept_then_gone(
+        runtime,
+        clock,
+        _ended_at(runtime, job_id),
+        timedelta(days=120),
+        _object_of(runtime, job_id, INPUT_KIND_PREFIX + "image"),
+    )
+
+
 @pytest.mark.parametrize(
     ("profile", "period"), [("standard", timedelta(days=7)), ("ephemeral", timedelta(hours=1))]
 )
