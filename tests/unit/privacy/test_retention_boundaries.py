@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 import reelvault.policy
 from reelvault.db.dsr_models import DataSubjectRequest
-from reelvault.db.models import BrowserSession, Job, Owner, StoredObject
+from reelvault.db.models import ApiKey, BrowserSession, Job, Owner, StoredObject
 from reelvault.db.privacy_models import (
     AuditEntry,
     ConsentRecord,
@@ -30,7 +30,13 @@ from reelvault.db.privacy_models import (
     UsageCounter,
 )
 from reelvault.jobs import objects
-from reelvault.jobs.owners import SESSION_LIFETIME, new_owner, start_session
+from reelvault.jobs.owners import (
+    SESSION_LIFETIME,
+    create_api_key,
+    new_owner,
+    revoke_api_key,
+    start_session,
+)
 from reelvault.jobs.runtime import Runtime
 from reelvault.jobs.service import INPUT_KIND_PREFIX, cancel_job, get_job, submit_job
 from reelvault.jobs.uploads import store_upload
@@ -328,7 +334,12 @@ def test_job_metadata_counts_from_the_end_of_the_job(
 
 
 @pytest.mark.parametrize(
-    ("profile", "period"), [("standard", timedelta(days=730)), ("ephemeral", timedelta(days=365))]
+    ("profile", "period"),
+    [
+        ("standard", timedelta(days=730)),
+        ("ephemeral", timedelta(days=365)),
+        ("library", timedelta(days=730)),
+    ],
 )
 def test_superseded_consent_record_counts_from_when_it_was_recorded(
     opened: Callable[[str], Runtime], clock: FakeClock, profile: str, period: timedelta
@@ -352,7 +363,11 @@ def test_superseded_consent_record_counts_from_when_it_was_recorded(
 @pytest.mark.parametrize(
     # P12M: the policy counts a month as 30 days, so "up to 12 months" ends after 360.
     ("profile", "period"),
-    [("standard", timedelta(days=90)), ("library", timedelta(days=360))],
+    [
+        ("standard", timedelta(days=90)),
+        ("library", timedelta(days=360)),
+        ("ephemeral", timedelta(days=30)),
+    ],
 )
 def test_usage_counter_counts_from_the_end_of_its_day(
     opened: Callable[[str], Runtime], clock: FakeClock, profile: str, period: timedelta
@@ -368,7 +383,12 @@ def test_usage_counter_counts_from_the_end_of_its_day(
 
 
 @pytest.mark.parametrize(
-    ("profile", "period"), [("standard", timedelta(days=730)), ("ephemeral", timedelta(days=365))]
+    ("profile", "period"),
+    [
+        ("standard", timedelta(days=730)),
+        ("ephemeral", timedelta(days=365)),
+        ("library", timedelta(days=730)),
+    ],
 )
 def test_audit_entry_counts_from_when_it_was_written(
     opened: Callable[[str], Runtime], clock: FakeClock, profile: str, period: timedelta
@@ -540,4 +560,22 @@ def test_unverified_request_counts_from_its_due_date(
         created.due_at,
         dsr.VERIFICATION_GRACE,
         _exists(runtime, DataSubjectRequest, id=created.id),
+    )
+
+
+def test_revoked_key_counts_from_its_revocation(
+    opened: Callable[[str], Runtime], clock: FakeClock
+) -> None:
+    """A revoked API key's row goes ``idle_owner_grace`` after the revocation."""
+    runtime = opened("standard")
+    created = create_api_key(runtime, name="boundary")
+    clock.advance(hours=5)
+    revoked = clock()
+    revoke_api_key(runtime, created.id)
+    kept_then_gone(
+        runtime,
+        clock,
+        revoked,
+        runtime.policy.options.idle_owner_grace,
+        _exists(runtime, ApiKey, id=created.id),
     )
