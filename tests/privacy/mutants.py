@@ -19,8 +19,10 @@ from sqlalchemy import Select, and_, delete, false, literal, select, update
 from reelvault.db.dsr_models import OwnerPrivacy
 from reelvault.db.models import Owner, StoredObject
 from reelvault.db.privacy_models import ConsentRecord, NotifySubscription
+from reelvault.jobs import objects
 from reelvault.privacy import audit, dsr, idle_owners, notify
 from reelvault.privacy.housekeeping import PrivacySweepReport
+from reelvault.types import DataClass
 
 # Kept in a dict: the plugin rebinds module attributes that are the real function,
 # and these must stay the real ones for the naive versions to call.
@@ -120,3 +122,18 @@ def idle_owner_rows_alone(runtime: Any) -> idle_owners.IdleOwnerReport:
         report.owners_deleted = int(getattr(result, "rowcount", 0) or 0)
     _REAL["mark_idle_owners"](runtime)
     return report
+
+
+def uploads_dated_at_submission(data_class: Any, *, policy: Any, now: datetime) -> Any:
+    """Every object, uploads too, dated from when it was stored (the submission)."""
+    return objects.retention(data_class, policy=policy, now=now)
+
+
+def upload_expiry_without_dance_window(self: Any, *, job_ended: datetime, dance: bool) -> Any:
+    """The upload class's retention for every job: the dance window ignored."""
+    return self.expires_at(DataClass.UPLOAD, now=job_ended)
+
+
+def job_row_by_metadata_only(runtime: Any, job: Any, now: datetime) -> Any:
+    """The job row's expiry from its metadata retention alone, whatever objects it holds."""
+    return runtime.policy.expires_at(DataClass.JOB_METADATA, now=now)

@@ -16,9 +16,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from reelvault.db.models import StoredObject
+from reelvault.db.models import Job, StoredObject
 from reelvault.policy import Policy
-from reelvault.types import DataClass, ObjectId, new_object_id
+from reelvault.types import DataClass, ObjectId, Task, new_object_id
 from reelvault.vault import Vault
 
 # A prompt object holds the prompt and the job's free-text parameters (a negative prompt:
@@ -67,6 +67,39 @@ def retention(
     if policy.keeps_beyond_job(data_class):
         return False, policy.expires_at(data_class, now=now)
     return True, None
+
+
+def retention_at_submission(
+    data_class: DataClass, *, policy: Policy, now: datetime
+) -> tuple[bool, datetime | None]:
+    """(expires with its job, expires at) for an object stored when its job is submitted.
+
+    Uploads are scoped to their job until it ends: their retention counts from the end of
+    processing, a date not known yet (a job may wait in the queue). :func:`date_uploads_at_job_end`
+    dates them then; if that never happens (a crash), the sweeper shreds them with the job.
+    """
+    if data_class is DataClass.UPLOAD:
+        return True, None
+    return retention(data_class, policy=policy, now=now)
+
+
+def date_uploads_at_job_end(session: Session, job: Job, *, policy: Policy, now: datetime) -> None:
+    """Give the uploads of a job that ended ``now`` their policy date, counted from ``now``
+    (a dance job's from its troubleshooting window too); uploads the policy does not keep
+    beyond the job stay job-scoped and are shredded with it."""
+    if not policy.keeps_beyond_job(DataClass.UPLOAD):
+        return
+    expires_at = policy.upload_expires_at(job_ended=now, dance=job.task == Task.DANCE.value)
+    uploads = session.scalars(
+        select(StoredObject).where(
+            StoredObject.job_id == job.id,
+            StoredObject.data_class == DataClass.UPLOAD.value,
+            StoredObject.expires_with_job.is_(True),
+        )
+    )
+    for row in uploads:
+        row.expires_with_job = False
+        row.expires_at = expires_at
 
 
 def store_bytes(vault: Vault, row: StoredObject, data: bytes) -> None:
@@ -161,12 +194,14 @@ __all__ = [
     "OUTPUT_VIDEO",
     "PROMPT",
     "apply_retention",
+    "date_uploads_at_job_end",
     "new_object_row",
     "parse_prompt_document",
     "prompt_document",
     "read_prompt_document",
     "redact_texts",
     "retention",
+    "retention_at_submission",
     "shred_job_scoped",
     "shred_rows",
     "store_bytes",

@@ -360,7 +360,7 @@ def prepare_job(
         expires_with_job, expires_at = (
             (True, None)  # the engine's copy of the prompt lives exactly as long as the job
             if kind == objects.JOB_PROMPT
-            else objects.retention(data_class, policy=policy, now=now)
+            else objects.retention_at_submission(data_class, policy=policy, now=now)
         )
         row = {
             "id": object_id,
@@ -599,6 +599,9 @@ def finish_job(
     job.error_message = without_server_paths(error_message)  # shown to the client
     if status is JobStatus.COMPLETED:
         job.progress = 100
+    # Upload retention counts from the end of processing: date them before anything that
+    # is still job-scoped is shredded, and before the row's own expiry is derived from them.
+    objects.date_uploads_at_job_end(session, job, policy=runtime.policy, now=now)
     job.expires_at = _job_row_expiry(runtime, job, now)
     _drop_free_text(runtime, job)
     objects.shred_job_scoped(runtime.vault, session, job.id)
@@ -619,14 +622,17 @@ def _drop_free_text(runtime: Runtime, job: Job) -> None:
 
 
 def _job_row_expiry(runtime: Runtime, job: Job, now: datetime) -> datetime | None:
-    """The job row lives as long as its metadata retention, and never less than its output."""
-    metadata_expiry = runtime.policy.expires_at(DataClass.JOB_METADATA, now=now)
-    output = job.object_of_kind(objects.OUTPUT_VIDEO)
-    if output is None or output.expires_with_job:
-        return metadata_expiry
-    if metadata_expiry is None or output.expires_at is None:
-        return None
-    return max(metadata_expiry, output.expires_at)
+    """The job row lives as long as its metadata retention, and never less than any object
+    it holds (its output, its dated uploads and prompt): the sweeper deletes a job's
+    objects with its row, which must not cut their own retention short."""
+    expiry = runtime.policy.expires_at(DataClass.JOB_METADATA, now=now)
+    for row in job.objects:
+        if row.expires_with_job:
+            continue
+        if expiry is None or row.expires_at is None:
+            return None
+        expiry = max(expiry, row.expires_at)
+    return expiry
 
 
 def output_object(

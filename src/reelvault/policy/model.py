@@ -371,6 +371,22 @@ class Policy(_Frozen):
     def keeps_beyond_job(self, dc: DataClass) -> bool:
         return self.data_classes[dc].retention.keeps_beyond_job()
 
+    def upload_expires_at(self, *, job_ended: datetime, dance: bool) -> datetime | None:
+        """When an upload must be gone, its job having ended at ``job_ended``.
+
+        The policy counts upload retention from the end of processing ("kept for the job
+        plus a troubleshooting window"), not from the upload. A dance job's uploads (the
+        portrait and the reference video) are also bound by
+        ``options.dance_uploads_troubleshooting_window``, the period the policy page shows
+        for them: whichever of the two ends first applies.
+        """
+        expiry = self.expires_at(DataClass.UPLOAD, now=job_ended)
+        window = self.options.dance_uploads_troubleshooting_window
+        if not dance or window is None:
+            return expiry
+        windowed = job_ended + window
+        return windowed if expiry is None else min(expiry, windowed)
+
     def canonical_json(self) -> str:
         """Stable JSON of the policy's substance (sorted keys, no whitespace)."""
         return json.dumps(
