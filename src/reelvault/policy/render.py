@@ -205,7 +205,22 @@ class _Document:
             "any more: no job, no open session or key, no pending request, no notify-me signup."
         )
         items.append("We do not sell your personal data.")
+        items += self.disclosures()
         return [e(item) for item in items]
+
+    def disclosures(self) -> list[str]:
+        """Whom else personal data may reach: the seed policies promise these in words, and
+        only the operator can keep them (no code path hands data to anyone), so the policy
+        at least states them for every profile."""
+        return [
+            "We do not share your uploads or personal data with anyone for their own "
+            "marketing or for profiling.",
+            "We disclose personal data to government or law enforcement agencies only when "
+            "legally compelled (for example by a court order), and no more than required.",
+            "If this service is merged into or acquired by another organisation, your "
+            "information may be transferred to it; it stays bound by this policy, and any "
+            "change to the policy is announced as described below.",
+        ]
 
     def rights(self) -> list[str]:
         offered = {right for rule in self.policy.data_classes.values() for right in rule.rights}

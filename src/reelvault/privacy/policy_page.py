@@ -16,30 +16,71 @@ from reelvault.policy import render_policy
 from reelvault.privacy.age import gate_required
 from reelvault.runtime import Runtime
 
+# What a job run by a third-party provider sends (the remote engine sends exactly this).
+SENDS = "your prompt, your negative prompt and any image or video you upload"
+
 DEFAULT_TRANSFERS = (
     "Your data is stored and processed on this service's own servers and is not "
     "transferred to any other country by us."
 )
 PROCESSOR_TRANSFERS = (
-    " If you opt in to a third-party AI provider listed above, the files and text of that "
-    "job are sent to that provider, which may process them in another country; this "
-    "happens only with your explicit, per-provider consent."
+    " If you opt in to a third-party AI provider listed above, the prompt, negative prompt "
+    "and files of that job are sent to that provider, which may process them in another "
+    "country; this happens only with your explicit, per-provider consent."
 )
 _CHANGES_HEADING = "<h2>Changes to this policy</h2>"
 
 
 def processors(runtime: Runtime) -> list[dict[str, Any]]:
-    """Engines that send data off this machine: each is a processor (provider) to disclose."""
-    return [
-        {
-            "name": engine.name,
-            "description": engine.description,
-            "tasks": sorted(task.value for task in engine.tasks),
-            "consent_purpose": f"provider:{engine.name}",
-        }
-        for engine in runtime.registry
-        if not engine.runs_locally
-    ]
+    """Each third party this deployment can send data to, named: one entry per provider.
+
+    An engine that reaches several providers (the remote engine: fal.ai, Replicate, a
+    ComfyUI server) answers ``processors()`` with the ones configured, so the page names
+    fal.ai rather than "remote" and the consent purpose is the one the job gate checks
+    (``provider:fal``). Any other engine that does not run locally is its own provider.
+    """
+    found: list[dict[str, Any]] = []
+    for engine in runtime.registry:
+        if engine.runs_locally:
+            continue
+        tasks = sorted(task.value for task in engine.tasks)
+        listed = getattr(engine, "processors", None)
+        if not callable(listed):
+            found.append(
+                {
+                    "name": engine.name,
+                    "title": engine.name,
+                    "description": engine.description,
+                    "engine": engine.name,
+                    "tasks": tasks,
+                    "receives": SENDS,
+                    "consent_purpose": f"provider:{engine.name}",
+                }
+            )
+            continue
+        for item in listed():
+            found.append(
+                {
+                    "name": item["provider"],
+                    "title": item["name"],
+                    "description": f"{item['role']}. {item['retention']}",
+                    "url": item["url"],
+                    "engine": engine.name,
+                    "tasks": tasks,
+                    "receives": SENDS,
+                    "consent_purpose": f"provider:{item['provider']}",
+                }
+            )
+    return found
+
+
+def provider_consent_text(name: str, policy_text: str) -> str:
+    """What someone agrees to when allowing provider ``name``: everything a job sends.
+
+    The seed policies promise only that images and videos go to AI providers; a remote
+    job sends the prompt and the negative prompt as well, so the consent says so.
+    """
+    return f"Send {SENDS} to {name}, for the jobs you run with it. {policy_text}".strip()
 
 
 def transfer_statement(runtime: Runtime) -> str:
@@ -84,13 +125,15 @@ def _processor_section(runtime: Runtime) -> str:
     out = ["<h2>Processors</h2>"]
     if items:
         out.append(
-            "<p>These AI providers receive data only for the jobs you explicitly allow them:</p>"
+            "<p>These AI providers receive data only for the jobs you explicitly allow them "
+            f"to run; for those jobs they receive {html.escape(SENDS)}:</p>"
         )
         out.append(
             "<ul>"
             + "".join(
-                f"<li><strong>{html.escape(item['name'])}</strong>: "
-                f"{html.escape(item['description'])}</li>"
+                f"<li><strong>{html.escape(item['title'])}</strong>"
+                + (f" ({html.escape(item['url'])})" if item.get("url") else "")
+                + f": {html.escape(item['description'])}</li>"
                 for item in items
             )
             + "</ul>"
@@ -116,9 +159,11 @@ def policy_html(runtime: Runtime) -> str:
 
 __all__ = [
     "DEFAULT_TRANSFERS",
+    "SENDS",
     "legal_bases",
     "policy_html",
     "processors",
+    "provider_consent_text",
     "public_policy",
     "transfer_statement",
 ]

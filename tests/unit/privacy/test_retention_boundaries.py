@@ -20,6 +20,7 @@ import yaml
 from sqlalchemy import select
 
 import reelvault.policy
+from reelvault.app.compose import open_runtime
 from reelvault.db.dsr_models import DataSubjectRequest
 from reelvault.db.models import ApiKey, BrowserSession, Job, Owner, StoredObject
 from reelvault.db.privacy_models import (
@@ -37,7 +38,6 @@ from reelvault.jobs.owners import (
     revoke_api_key,
     start_session,
 )
-from reelvault.jobs.runtime import Runtime
 from reelvault.jobs.service import INPUT_KIND_PREFIX, cancel_job, get_job, submit_job
 from reelvault.jobs.uploads import store_upload
 from reelvault.jobs.worker import Worker
@@ -45,6 +45,7 @@ from reelvault.policy import load_policy
 from reelvault.privacy import analytics, audit, consent, dsr, mail_budget, notify, sweeper
 from reelvault.privacy.notify import SmtpSettings
 from reelvault.privacy.sweeper import sweep
+from reelvault.runtime import Runtime
 from reelvault.testing import FakeClock, registry_with_fake, settings_for
 from reelvault.types import JobStatus, Task
 
@@ -70,7 +71,7 @@ def opened(tmp_path: Path, clock: FakeClock) -> Iterator[Callable[[str], Runtime
     runtimes: list[Runtime] = []
 
     def _open(policy: str) -> Runtime:
-        runtime = Runtime.open(
+        runtime = open_runtime(
             settings_for(tmp_path / f"rt{len(runtimes)}", policy=policy),
             registry=registry_with_fake(),
             clock=clock,

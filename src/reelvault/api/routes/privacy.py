@@ -21,7 +21,12 @@ from reelvault.http.deps import Ctx, Owner, RuntimeDep, check_submission_limits
 from reelvault.http.error_schema import ErrorOut
 from reelvault.policy.render import LEGAL_BASIS_TEXT, PURPOSE_TEXT
 from reelvault.privacy import adults, age, consent, dsr, erase, export, holdings, notify, restrict
-from reelvault.privacy.policy_page import policy_html, processors, public_policy
+from reelvault.privacy.policy_page import (
+    policy_html,
+    processors,
+    provider_consent_text,
+    public_policy,
+)
 from reelvault.runtime import Runtime
 from reelvault.types import LegalBasis, Purpose
 
@@ -91,13 +96,20 @@ def _describe(runtime: Runtime, purpose: str) -> tuple[str, str]:
                 basis = item.legal_basis.value
                 text = " ".join(item.description.split())
                 if purpose.startswith(consent.PROVIDER_PREFIX):
-                    name = purpose[len(consent.PROVIDER_PREFIX) :]
-                    text = f"Send your uploads and prompts to {name}. {text}"
+                    text = provider_consent_text(_provider_title(runtime, purpose), text)
                 return basis, text
     if purpose == consent.OPTIONAL_COOKIES:
         return LegalBasis.CONSENT.value, _COOKIES_TEXT
     name = PURPOSE_TEXT.get(wanted, purpose) if wanted else purpose
     return LegalBasis.CONSENT.value, f"{LEGAL_BASIS_TEXT[LegalBasis.CONSENT]}: {name}"
+
+
+def _provider_title(runtime: Runtime, purpose: str) -> str:
+    """``fal.ai`` for ``provider:fal``: the name people know the provider by."""
+    for item in processors(runtime):
+        if item["consent_purpose"] == purpose:
+            return str(item["title"])
+    return purpose[len(consent.PROVIDER_PREFIX) :]
 
 
 def _entry(runtime: Runtime, owner: str, purpose: str, request: Request) -> ConsentEntry:

@@ -219,6 +219,10 @@ class RemoteEngine(EngineBase):
             sends.append("reference video")
         return Outbound(provider=provider, title=self.providers[provider].title, sends=tuple(sends))
 
+    def processors(self) -> list[dict[str, str]]:
+        """The providers this engine is configured for: each is a processor to disclose."""
+        return processors_of(self.config)
+
     # -- the run ------------------------------------------------------------------------
 
     def _job(self, request: GenerationRequest, params: RemoteParams, model: str) -> RemoteJob:
@@ -335,19 +339,27 @@ class RemoteEngine(EngineBase):
 
 
 def processors(settings: Any) -> list[dict[str, str]]:
-    """The third parties this deployment can send data to, for ``/privacy``.
+    """The third parties this deployment can send data to, for ``/privacy``."""
+    return processors_of(RemoteConfig.from_settings(settings))
+
+
+def processors_of(config: RemoteConfig) -> list[dict[str, str]]:
+    """One entry per configured provider: ``provider`` is the name its consent purpose
+    (``provider:<provider>``) uses, ``name`` the name people know it by.
 
     Only providers that are configured; a ComfyUI server marked as the operator's own
     (``comfyui_is_own_server``) is no third party and is left out.
     """
-    config = RemoteConfig.from_settings(settings)
     found: list[dict[str, str]] = []
     if config.fal_enabled:
         found.append(
             {
+                "provider": "fal",
                 "name": "fal.ai",
                 "purpose": "provider:fal",
                 "url": "https://fal.ai",
+                "role": "AI infrastructure provider; runs the video model the job names "
+                "(for example Kling, Wan, Seedance or LTX)",
                 "retention": "Request and response payloads are not stored (X-Fal-Store-IO: 0); "
                 "inputs are sent inline, never to fal storage; generated files expire from "
                 "fal's CDN after 1 hour.",
@@ -356,9 +368,11 @@ def processors(settings: Any) -> list[dict[str, str]]:
     if config.replicate_enabled:
         found.append(
             {
+                "provider": "replicate",
                 "name": "Replicate",
                 "purpose": "provider:replicate",
                 "url": "https://replicate.com",
+                "role": "AI infrastructure provider; runs the video model the job names",
                 "retention": "Replicate deletes the inputs, outputs and logs of API predictions "
                 "after 1 hour; input files uploaded for a job are deleted when it ends.",
             }
@@ -368,9 +382,11 @@ def processors(settings: Any) -> list[dict[str, str]]:
 
         found.append(
             {
+                "provider": "comfyui",
                 "name": "ComfyUI server",
                 "purpose": "provider:comfyui",
                 "url": f"{urlsplit(config.comfyui_url or '').hostname or ''}",
+                "role": "a ComfyUI server run by someone other than this service's operator",
                 "retention": "The workflow history (with the prompt) is deleted when the job "
                 "ends; uploaded inputs and generated files stay on that server until its "
                 "operator removes them.",
@@ -379,4 +395,11 @@ def processors(settings: Any) -> list[dict[str, str]]:
     return found
 
 
-__all__ = ["Outbound", "RemoteEngine", "RemoteParams", "parse_target", "processors"]
+__all__ = [
+    "Outbound",
+    "RemoteEngine",
+    "RemoteParams",
+    "parse_target",
+    "processors",
+    "processors_of",
+]

@@ -15,7 +15,7 @@ const NAMES = {
 };
 
 function purposeName(purpose) {
-  if (purpose.startsWith("provider:")) return `Send my inputs to ${purpose.slice(9)} (third-party AI provider)`;
+  if (purpose.startsWith("provider:")) return `Send my prompt, negative prompt and uploads to ${purpose.slice(9)} (third-party AI provider)`;
   return NAMES[purpose] || purpose;
 }
 

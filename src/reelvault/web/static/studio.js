@@ -5,6 +5,7 @@ import { consentBanner, loadConfig, loadConsents, setConsent, showPolicyBadge } 
 import { wireKeyPanel } from "./credential.js";
 import { TASK_NAMES, bytes, countdown, when } from "./format.js";
 import * as prefs from "./prefs.js";
+import { providerOfModel } from "./providers.js";
 import { readParams, renderParams } from "./schema-form.js";
 
 const $ = (id) => document.getElementById(id);
@@ -15,10 +16,11 @@ const SIZES = [
   "360x640", "720x1280", "1080x1920",
 ];
 const FRAME_RATES = [8, 12, 15, 24, 25, 30, 60];
+// What a remote job sends: the prompt and the negative prompt too, not only the files.
 const SENDS = {
-  text_to_video: "your prompt",
-  image_to_video: "your photo and prompt",
-  dance: "your photo and the reference video",
+  text_to_video: "your prompt and negative prompt",
+  image_to_video: "your photo, prompt and negative prompt",
+  dance: "your photo, the reference video and any prompt or negative prompt",
 };
 
 const state = {
@@ -123,19 +125,34 @@ function applyEngine(remember = true) {
 
   state.paramFields = renderParams($("params"), engine.params_schema);
   $("options").hidden = state.paramFields.length === 0;
+  const model = state.paramFields.find((item) => item.name === "model");
+  if (model) model.input.addEventListener("input", showRemoteNotice);
   showRemoteNotice();
   checkInputs();
 }
 
 // ---- third-party engines: say what goes where, ask first --------------------------
 
+// The provider the chosen model runs at (fal, replicate, comfyui), never the engine's own
+// name: the job gate checks provider:fal, so a consent under provider:remote would be ignored.
+function modelOf() {
+  const field = state.paramFields.find((item) => item.name === "model");
+  return field ? field.input.value : "";
+}
+
 function providerOf(engine) {
-  return engine.provider || engine.name;
+  return providerOfModel(modelOf()) || engine.provider || null;
+}
+
+function providerTitle(engine) {
+  return providerOf(engine) || "the provider the model names";
 }
 
 function consentFor(engine) {
   if (!state.consents) return null;
-  const purpose = `provider:${providerOf(engine)}`;
+  const name = providerOf(engine);
+  if (!name) return { purpose: null, granted: false };
+  const purpose = `provider:${name}`;
   return state.consents.find((item) => item.purpose === purpose) || { purpose, granted: false };
 }
 
@@ -147,13 +164,16 @@ function showRemoteNotice() {
     return;
   }
   notice.hidden = false;
-  for (const node of notice.querySelectorAll("[data-provider]")) node.textContent = providerOf(engine);
+  for (const node of notice.querySelectorAll("[data-provider]")) node.textContent = providerTitle(engine);
   for (const node of notice.querySelectorAll("[data-sends]")) node.textContent = SENDS[task()];
   const consent = consentFor(engine);
   const button = $("remote-consent");
   if (consent === null) {
     $("remote-consent-status").textContent =
       "This server cannot record consent, so it will refuse to send anything to this provider.";
+    button.hidden = true;
+  } else if (!consent.purpose) {
+    $("remote-consent-status").textContent = "Choose a model first: it names the provider.";
     button.hidden = true;
   } else if (consent.granted) {
     $("remote-consent-status").textContent = "You allowed this. You can withdraw it in the privacy centre.";
@@ -167,7 +187,9 @@ function showRemoteNotice() {
 async function grantProvider() {
   const engine = state.engine;
   try {
-    await setConsent(`provider:${providerOf(engine)}`, true);
+    const name = providerOf(engine);
+    if (!name) return;
+    await setConsent(`provider:${name}`, true);
     state.consents = (await loadConsents()) || [];
     const consent = consentFor(engine);
     if (consent && !consent.granted) consent.granted = true;
@@ -326,7 +348,7 @@ function collect() {
   if (!engine.runs_locally) {
     const consent = consentFor(engine);
     if (!consent || !consent.granted) {
-      return { error: `Allow sending to ${providerOf(engine)} first, or pick an engine that runs here.`, focus: "remote-consent" };
+      return { error: `Allow sending to ${providerTitle(engine)} first, or pick an engine that runs here.`, focus: "remote-consent" };
     }
   }
   const fields = {

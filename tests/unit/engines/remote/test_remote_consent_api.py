@@ -178,7 +178,9 @@ def test_processors_lists_enabled_third_parties() -> None:
 
     found = processors(Configured())
     assert [item["purpose"] for item in found] == ["provider:fal", "provider:comfyui"]
-    assert all(set(item) == {"name", "purpose", "url", "retention"} for item in found)
+    assert all(
+        set(item) == {"provider", "name", "purpose", "url", "role", "retention"} for item in found
+    )
     Configured.comfyui_is_own_server = True
     assert [item["purpose"] for item in processors(Configured())] == ["provider:fal"]
 
