@@ -108,7 +108,7 @@ class Runtime:
     # of colliding inside SQLite, whose busy handler sleeps milliseconds per retry.
     _sqlite_turns: threading.RLock | None = field(default=None, repr=False)
     # Yes/no answers asked of the database on every request that may be a moment stale
-    # (see ``jobs.owners.keys_have_existed``): name -> (time.monotonic() when asked, answer).
+    # (see ``accounts.keys.keys_have_existed``): name -> (time.monotonic() when asked, answer).
     _recent_answers: dict[str, tuple[float, bool]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:

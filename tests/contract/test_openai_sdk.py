@@ -15,10 +15,10 @@ import openai
 import pytest
 import uvicorn
 
+from reelvault.accounts.keys import create_api_key
 from reelvault.app.compose import open_runtime
 from reelvault.app.factory import create_app
 from reelvault.app.server import server_config
-from reelvault.jobs.owners import create_api_key
 from reelvault.runtime import Runtime
 from reelvault.testing import settings_for
 

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 import uvicorn
 
+from reelvault.accounts.keys import create_api_key
 from reelvault.app.compose import open_runtime
 from reelvault.app.factory import create_app
-from reelvault.jobs.owners import create_api_key
 from reelvault.testing import settings_for
 from tests.e2e.conftest import DESKTOP, PageProblems, _free_port, run_axe
 

@@ -18,10 +18,10 @@ import pytest
 import uvicorn
 from fastapi.testclient import TestClient
 
+from reelvault.accounts.keys import create_api_key
 from reelvault.app.compose import open_runtime
 from reelvault.app.factory import create_app
 from reelvault.app.server import server_config
-from reelvault.jobs.owners import create_api_key
 from reelvault.runtime import Runtime
 from reelvault.testing import registry_with_fake, settings_for
 from tests.security.live import free_port, serve

@@ -16,8 +16,8 @@ import pytest
 from alembic import command
 from sqlalchemy import text
 
+from reelvault.accounts.keys import create_api_key, revoke_api_key
 from reelvault.db.session import alembic_config, make_db_engine
-from reelvault.jobs.owners import create_api_key, revoke_api_key
 from reelvault.jobs.service import JobRequest, list_jobs, submit_job
 from reelvault.types import LOCAL_OWNER
 from tests.cli_helpers import run_cli
@@ -29,7 +29,7 @@ LOCKED_READS = ["/api/v1/jobs", "/v1/videos", "/api/v1/privacy/export", "/api/v1
 
 def _keyless(runtime: object) -> bool:
     # Imported here: the reproductions above must run (and fail) on code without it.
-    from reelvault.jobs.owners import keyless_mode
+    from reelvault.accounts.keys import keyless_mode
 
     return keyless_mode(runtime)  # type: ignore[arg-type]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reelvault.jobs.owners import create_api_key
+from reelvault.accounts.keys import create_api_key
 
 from .auth_support import FAKE_JOB, auth_app, bearer, browser, csrf_header
 

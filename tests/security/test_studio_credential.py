@@ -14,7 +14,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from reelvault.jobs.owners import create_api_key, revoke_api_key
+from reelvault.accounts.keys import create_api_key, revoke_api_key
 
 from .auth_support import FAKE_JOB, auth_app, bearer, browser, csrf_header
 

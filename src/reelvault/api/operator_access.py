@@ -13,7 +13,7 @@ import ipaddress
 
 from fastapi import Request
 
-from reelvault.jobs.owners import keyless_mode
+from reelvault.accounts.keys import keyless_mode
 from reelvault.privacy.pseudonyms import client_ip, parse_trusted_proxies
 from reelvault.runtime import Runtime
 

@@ -8,11 +8,11 @@ from typing import Annotated
 
 import typer
 
+from reelvault.accounts.keys import create_api_key, list_api_keys, revoke_api_key
 from reelvault.app.compose import open_runtime
 from reelvault.cli.format import param_kind
 from reelvault.cli.state import state_of
 from reelvault.engines.registry import load_registry
-from reelvault.jobs.owners import create_api_key, list_api_keys, revoke_api_key
 from reelvault.jobs.worker import WorkerPool, worker_process_main
 
 keys_app = typer.Typer(help="API keys, and the vault's key-encryption keys.")

@@ -7,11 +7,11 @@ from typing import Annotated
 
 import typer
 
+from reelvault.accounts.keys import keyless_mode, usable_key_exists, warn_if_locked
 from reelvault.app.compose import open_runtime
 from reelvault.cli.state import state_of
 from reelvault.config import Settings, is_loopback_host, load_settings
 from reelvault.errors import ConfigError
-from reelvault.jobs.owners import keyless_mode, usable_key_exists, warn_if_locked
 from reelvault.logs import configure_logging
 
 is_loopback = is_loopback_host

@@ -13,18 +13,18 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 
+from reelvault.accounts.keys import (
+    anonymous_sessions_allowed,
+    key_for_secret,
+    keyless_mode,
+    keyless_mode_recently,
+)
+from reelvault.accounts.sessions import session_for_token
 from reelvault.errors import UnauthorizedError
 from reelvault.http.address_limits import AddressLimits
 from reelvault.http.cookies import SESSION_COOKIE, has_session_cookie, session_token
 from reelvault.http.ratelimit import RateLimiter
 from reelvault.jobs.intake import JobIntake
-from reelvault.jobs.owners import (
-    anonymous_sessions_allowed,
-    key_for_secret,
-    keyless_mode,
-    keyless_mode_recently,
-    session_for_token,
-)
 from reelvault.jobs.service import JobView, get_job
 from reelvault.privacy.consent import PrivacySignals, honour_signals, privacy_signals
 from reelvault.runtime import Runtime

@@ -23,9 +23,9 @@ from urllib.parse import urlsplit
 import httpx
 from sqlalchemy import select
 
+from reelvault.accounts.owners import webhook_secret
 from reelvault.db.models import Job, WebhookDelivery
 from reelvault.errors import ValidationError
-from reelvault.jobs.owners import webhook_secret
 from reelvault.runtime import Runtime
 from reelvault.ssrf import AddressRefusedError, checked_addresses, guarded_client
 from reelvault.types import JobStatus

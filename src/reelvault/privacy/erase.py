@@ -20,12 +20,12 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
+from reelvault.accounts.keys import warn_if_locked
 from reelvault.db.dsr_models import DataSubjectRequest, OwnerContact, OwnerPrivacy
 from reelvault.db.models import ApiKey, BrowserSession, Job, Owner
 from reelvault.db.privacy_models import ConsentRecord, NotifySubscription
 from reelvault.db.session import truncate_wal
 from reelvault.jobs import objects
-from reelvault.jobs.owners import warn_if_locked
 from reelvault.privacy import audit
 from reelvault.runtime import Runtime
 from reelvault.types import ObjectId

@@ -5,6 +5,8 @@ from __future__ import annotations
 from fastapi import Request
 from starlette.responses import Response
 
+from reelvault.accounts.keys import ActiveKey, anonymous_sessions_allowed, keyless_mode
+from reelvault.accounts.sessions import SESSION_LIFETIME, session_for_token, start_session
 from reelvault.http.cookies import (
     csrf_cookie_name,
     is_https,
@@ -12,14 +14,6 @@ from reelvault.http.cookies import (
     session_token,
 )
 from reelvault.http.deps import ApiContext
-from reelvault.jobs.owners import (
-    SESSION_LIFETIME,
-    ActiveKey,
-    anonymous_sessions_allowed,
-    keyless_mode,
-    session_for_token,
-    start_session,
-)
 from reelvault.runtime import Runtime
 from reelvault.web.csrf import csrf_key, csrf_token_for
 

@@ -12,10 +12,10 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
+from reelvault.accounts.keys import key_for_secret
 from reelvault.errors import RateLimitedError, UnauthorizedError
 from reelvault.http.deps import KEY_REQUIRED, Ctx, RuntimeDep
 from reelvault.http.error_schema import ErrorOut
-from reelvault.jobs.owners import key_for_secret
 from reelvault.web.csrf import csrf_protect
 from reelvault.web.headers import PAGE_HEADERS, ensure_browser_session, issue_session
 from reelvault.web.studio_config import StudioConfig, studio_config

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from reelvault.accounts import keys as owners
+from reelvault.accounts.keys import create_api_key
 from reelvault.app.compose import open_runtime
-from reelvault.jobs import owners
-from reelvault.jobs.owners import create_api_key
 from reelvault.testing import registry_with_fake
 
 from .conftest import FAKE_JOB, make_client

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from reelvault.jobs.owners import create_api_key, revoke_api_key
+from reelvault.accounts.keys import create_api_key, revoke_api_key
 
 from .conftest import FAKE_JOB, wait_for
 

@@ -10,9 +10,9 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from reelvault.accounts.keys import create_api_key
 from reelvault.app.compose import open_runtime
 from reelvault.app.factory import create_app
-from reelvault.jobs.owners import create_api_key
 from reelvault.runtime import Runtime
 from reelvault.testing import FakeClock, registry_with_fake, settings_for
 

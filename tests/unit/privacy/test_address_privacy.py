@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from reelvault.accounts.keys import create_api_key
 from reelvault.app.compose import open_runtime
 from reelvault.app.factory import create_app
-from reelvault.jobs.owners import create_api_key
 from reelvault.privacy.pseudonyms import ip_pseudonym
 from reelvault.runtime import Runtime
 from reelvault.testing import registry_with_fake, settings_for

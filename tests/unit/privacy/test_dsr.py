@@ -14,13 +14,13 @@ import typer
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from reelvault.accounts.keys import create_api_key
 from reelvault.cli.privacy import app as privacy_cli
 from reelvault.cli.state import CliState
 from reelvault.db.dsr_models import OwnerContact
 from reelvault.db.models import StoredObject
 from reelvault.db.privacy_models import NotifySubscription
 from reelvault.errors import ConfigError, NotFoundError
-from reelvault.jobs.owners import create_api_key
 from reelvault.jobs.service import JobRequest, get_job, submit_job
 from reelvault.privacy import dsr, news, notify
 from reelvault.privacy.notify import SmtpSettings

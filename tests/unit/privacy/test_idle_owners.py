@@ -10,16 +10,12 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from reelvault.accounts.keys import create_api_key, revoke_api_key
+from reelvault.accounts.owners import webhook_secret
+from reelvault.accounts.sessions import SESSION_LIFETIME, start_session
 from reelvault.db.dsr_models import OwnerContact, OwnerPrivacy
 from reelvault.db.models import ApiKey, BrowserSession, Owner
 from reelvault.db.privacy_models import ConsentRecord
-from reelvault.jobs.owners import (
-    SESSION_LIFETIME,
-    create_api_key,
-    revoke_api_key,
-    start_session,
-    webhook_secret,
-)
 from reelvault.jobs.service import submit_job
 from reelvault.privacy import age, consent
 from reelvault.privacy.consent import ANALYTICS, MARKETING

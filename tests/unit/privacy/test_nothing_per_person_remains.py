@@ -23,11 +23,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from reelvault.accounts.keys import key_for_secret, revoke_api_key
+from reelvault.accounts.sessions import start_session
 from reelvault.db.base import Base
 from reelvault.db.dsr_models import DataSubjectRequest, OwnerContact
 from reelvault.db.models import ApiKey, BrowserSession, Job, Owner, StoredObject
 from reelvault.db.privacy_models import NotifySubscription, PrivacySecret
-from reelvault.jobs.owners import key_for_secret, revoke_api_key, start_session
 from reelvault.privacy import dsr, mail_budget, notify
 from reelvault.privacy.dsr import RequestKind
 from reelvault.privacy.notify import SmtpSettings

@@ -20,6 +20,9 @@ import yaml
 from sqlalchemy import select
 
 import reelvault.policy
+from reelvault.accounts.keys import create_api_key, revoke_api_key
+from reelvault.accounts.owners import new_owner
+from reelvault.accounts.sessions import SESSION_LIFETIME, start_session
 from reelvault.app.compose import open_runtime
 from reelvault.db.dsr_models import DataSubjectRequest
 from reelvault.db.models import ApiKey, BrowserSession, Job, Owner, StoredObject
@@ -31,13 +34,6 @@ from reelvault.db.privacy_models import (
     UsageCounter,
 )
 from reelvault.jobs import objects
-from reelvault.jobs.owners import (
-    SESSION_LIFETIME,
-    create_api_key,
-    new_owner,
-    revoke_api_key,
-    start_session,
-)
 from reelvault.jobs.service import INPUT_KIND_PREFIX, cancel_job, get_job, submit_job
 from reelvault.jobs.uploads import store_upload
 from reelvault.jobs.worker import Worker

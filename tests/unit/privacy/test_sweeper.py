@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from reelvault.accounts.owners import webhook_secret
 from reelvault.app.compose import open_runtime
 from reelvault.db.base import Base
 from reelvault.db.models import Job, StoredObject
 from reelvault.db.privacy_models import PrivacySecret
 from reelvault.db.references import is_reference_column
 from reelvault.errors import GoneError, NotFoundError
-from reelvault.jobs.owners import webhook_secret
 from reelvault.jobs.service import export_output, get_job, read_prompt, submit_job
 from reelvault.privacy import privacy_audit
 from reelvault.privacy.restrict import set_restricted

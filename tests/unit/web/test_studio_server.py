@@ -9,9 +9,9 @@ import pytest
 from fastapi import Depends
 from fastapi.testclient import TestClient
 
+from reelvault.accounts.keys import create_api_key
 from reelvault.app.compose import open_runtime
 from reelvault.app.factory import create_app
-from reelvault.jobs.owners import create_api_key
 from reelvault.testing import registry_with_fake, settings_for
 from reelvault.web.csrf import CSRF_COOKIE, CSRF_HEADER, csrf_protect
 from reelvault.web.routes import PAGES_DIR, STATIC_DIR

@@ -12,6 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError as PydanticValidationError
 from starlette.responses import Response, StreamingResponse
 
+from reelvault.accounts.owners import webhook_secret
 from reelvault.api.accept import accept_job
 from reelvault.api.content import content_response
 from reelvault.api.json_input import load_client_json
@@ -28,7 +29,6 @@ from reelvault.api.schemas.native import (
 from reelvault.errors import ValidationError
 from reelvault.http.deps import Ctx, OwnedJob, Owner, RuntimeDep, check_submission_limits
 from reelvault.http.error_schema import ErrorOut
-from reelvault.jobs.owners import webhook_secret
 from reelvault.jobs.service import (
     JobRequest,
     cancel_job,

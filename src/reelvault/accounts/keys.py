@@ -1,6 +1,4 @@
-"""Owners of jobs and their credentials: API keys (stored hashed) and browser sessions.
-
-Owner ids are random pseudonyms; nothing here holds a name, an e-mail or an address.
+"""API keys (stored hashed), the keyless single-user mode, and checking a key.
 
 Keyless single-user mode (anonymous callers are the CLI's local owner) is a state a
 deployment starts in and leaves for good: it holds while no API key has *ever* been
@@ -10,49 +8,25 @@ created and the server binds to loopback. Once a key has existed, losing every k
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
 import logging
 import math
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from reelvault.db.models import ApiKey, BrowserSession, DeploymentFlag, Owner
+from reelvault.accounts.owners import new_owner, secret_digest
+from reelvault.db.models import ApiKey, BrowserSession, DeploymentFlag
 from reelvault.errors import NotFoundError, ValidationError
 from reelvault.runtime import Runtime
-from reelvault.types import LOCAL_OWNER, ObjectId
 
 KEY_PREFIX = "rv-"
-SESSION_LIFETIME = timedelta(days=30)
 KEY_HAS_EXISTED = "api_key_has_existed"
 
 log = logging.getLogger(__name__)
-
-
-def _digest(secret: str) -> str:
-    # Secrets are 256-bit random values, so a plain SHA-256 is enough (no dictionary to try).
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def new_owner(runtime: Runtime, kind: str) -> str:
-    owner_id = "own_" + secrets.token_hex(12)
-    now = runtime.clock()
-    with runtime.session() as session:
-        session.add(Owner(id=owner_id, kind=kind, created_at=now, last_seen_at=now))
-    return owner_id
-
-
-def ensure_owner(runtime: Runtime, owner_id: str, kind: str) -> None:
-    """Create the owner row if missing (the CLI's ``local`` owner is created lazily)."""
-    with runtime.session() as session:
-        if session.get(Owner, owner_id) is None:
-            now = runtime.clock()
-            session.add(Owner(id=owner_id, kind=kind, created_at=now, last_seen_at=now))
 
 
 @dataclass(frozen=True)
@@ -85,7 +59,7 @@ def create_api_key(runtime: Runtime, *, name: str, owner_id: str | None = None) 
         owner_id=owner_id,
         name=name,
         prefix=secret[:10],
-        secret_hash=_digest(secret),
+        secret_hash=secret_digest(secret),
         created_at=runtime.clock(),
     )
     with runtime.session() as session:
@@ -199,7 +173,7 @@ class ActiveKey:
 
 def key_for_secret(runtime: Runtime, secret: str) -> ActiveKey | None:
     """The active (not revoked) key with this secret, or None. Constant-time on the digest."""
-    digest = _digest(secret)
+    digest = secret_digest(secret)
     with runtime.session() as session:
         key = session.scalar(select(ApiKey).where(ApiKey.secret_hash == digest))
         if key is None or key.revoked_at is not None:
@@ -215,104 +189,23 @@ def owner_for_key(runtime: Runtime, secret: str) -> str | None:
     return None if key is None else key.owner_id
 
 
-@dataclass(frozen=True)
-class SessionInfo:
-    owner_id: str
-    key_id: str | None  # None: an anonymous session
-
-    @property
-    def anonymous(self) -> bool:
-        return self.key_id is None
-
-
-def start_session(
-    runtime: Runtime, *, key: ActiveKey | None = None, replaces: str | None = None
-) -> tuple[str, str]:
-    """A new browser session: (cookie token, owner id). Always a fresh random token.
-
-    Without ``key``, the session is its own new pseudonymous owner; with one, it acts as
-    that key's owner until the key is revoked. ``replaces``: the token this browser held
-    before, ended here, so that an identifier known before a sign-in is useless after it.
-    """
-    owner_id = key.owner_id if key is not None else new_owner(runtime, "session")
-    token = secrets.token_urlsafe(32)
-    now = runtime.clock()
-    with runtime.session() as session:
-        if replaces:
-            old = session.get(BrowserSession, _digest(replaces))
-            if old is not None:
-                session.delete(old)
-        session.add(
-            BrowserSession(
-                token_hash=_digest(token),
-                owner_id=owner_id,
-                created_at=now,
-                expires_at=now + SESSION_LIFETIME,
-                key_id=key.id if key is not None else None,
-            )
-        )
-    return token, owner_id
-
-
-def session_for_token(runtime: Runtime, token: str) -> SessionInfo | None:
-    """The live session this token was issued for, or None (unknown, expired, key revoked)."""
-    with runtime.session() as session:
-        row = session.get(BrowserSession, _digest(token))
-        if row is None or row.expires_at <= runtime.clock():
-            return None
-        if row.key_id is not None:
-            key = session.get(ApiKey, row.key_id)
-            if key is None or key.revoked_at is not None:
-                return None
-        return SessionInfo(owner_id=row.owner_id, key_id=row.key_id)
-
-
-def owner_for_session(runtime: Runtime, token: str) -> str | None:
-    found = session_for_token(runtime, token)
-    return None if found is None else found.owner_id
-
-
-def webhook_secret(runtime: Runtime, owner_id: str, *, rotate: bool = False) -> str:
-    """The owner's Standard Webhooks secret (``whsec_`` + base64), created on first use."""
-    ensure_owner(runtime, owner_id, "local" if owner_id == LOCAL_OWNER else "api_key")
-    with runtime.session() as session:
-        owner = session.get(Owner, owner_id)
-        assert owner is not None
-        if owner.webhook_secret_object and not rotate:
-            raw = runtime.vault.read_bytes(ObjectId(owner.webhook_secret_object))
-            return "whsec_" + base64.b64encode(raw).decode()
-        old = owner.webhook_secret_object
-        raw = secrets.token_bytes(32)
-        stored = runtime.vault.put_bytes(raw)
-        owner.webhook_secret_object = stored.object_id
-    if old:
-        runtime.vault.shred(ObjectId(old))
-    return "whsec_" + base64.b64encode(raw).decode()
-
-
 __all__ = [
+    "KEYS_CONFIGURED_MAX_AGE_S",
     "KEY_HAS_EXISTED",
     "KEY_PREFIX",
-    "LOCAL_OWNER",
     "ActiveKey",
     "CreatedKey",
     "KeyInfo",
-    "SessionInfo",
     "anonymous_sessions_allowed",
     "create_api_key",
-    "ensure_owner",
     "key_for_secret",
     "keyless_mode",
     "keyless_mode_recently",
     "keys_have_existed",
+    "keys_have_existed_recently",
     "list_api_keys",
-    "new_owner",
     "owner_for_key",
-    "owner_for_session",
     "revoke_api_key",
-    "session_for_token",
-    "start_session",
     "usable_key_exists",
     "warn_if_locked",
-    "webhook_secret",
 ]

@@ -1,0 +1,1 @@
+"""Accounts: owners (pseudonyms), API keys and browser sessions."""
