@@ -366,7 +366,7 @@ def prepare_job(
         "created_at": now,
         "updated_at": now,
         "expires_at": policy.expires_at(DataClass.JOB_METADATA, now=now),
-        "webhook_url": request.webhook_url,
+        "webhook_url": None,  # in the vault (objects.WEBHOOK_URL), never in the row
         "output_format": request.output_format,
     }
     rows: list[dict[str, Any]] = []
@@ -375,11 +375,14 @@ def prepare_job(
     def add_row(
         object_id: str, kind: str, data_class: DataClass, content_type: str, size: int
     ) -> dict[str, Any]:
-        expires_with_job, expires_at = (
-            (True, None)  # the engine's copy of the prompt lives exactly as long as the job
-            if kind == objects.JOB_PROMPT
-            else objects.retention(data_class, policy=policy, now=now)
-        )
+        if kind == objects.JOB_PROMPT:
+            # The engine's copy of the prompt lives exactly as long as the job.
+            expires_with_job, expires_at = True, None
+        elif kind == objects.WEBHOOK_URL:
+            # Needed after the job ends (its notice); at most as long as the job's row.
+            expires_with_job, expires_at = False, job["expires_at"]
+        else:
+            expires_with_job, expires_at = objects.retention(data_class, policy=policy, now=now)
         row = {
             "id": object_id,
             "job_id": job_id,
@@ -400,6 +403,10 @@ def prepare_job(
         row = add_row("", kind, DataClass.PROMPT, "application/json", len(data))
         payloads.append((row, data))
 
+    if request.webhook_url is not None:
+        url = request.webhook_url.encode("utf-8")
+        row = add_row("", objects.WEBHOOK_URL, DataClass.JOB_METADATA, "text/plain", len(url))
+        payloads.append((row, url))
     prompt = (request.prompt or "").strip()
     if prompt or free_text:
         add_prompt(objects.JOB_PROMPT, objects.prompt_document(prompt or None, free_text))

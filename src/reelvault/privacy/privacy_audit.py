@@ -24,8 +24,8 @@ of the service), and reports:
 Findings say where and what kind, never the text found (an audit report must not become
 a copy of the personal data it found). Prompts are recognised by decrypting the prompts
 the vault still holds and searching for each in full (and for its first and its last 48
-characters: a copy cut short is still a copy), in every file and every text column, so no guessing is
-needed. Files are read in chunks that overlap by the longest text searched for
+characters: a copy cut short is still a copy), in every file and every text column, so no
+guessing is needed. Files are read in chunks that overlap by the longest text searched for
 (:mod:`reelvault.privacy.text_search`): big media is never read whole, and a text cut by a
 chunk border is still found. Weights, provenance keys and vault ciphertext are searched for
 the texts only (their bytes would look like addresses and media by chance).
