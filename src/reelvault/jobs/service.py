@@ -328,6 +328,12 @@ def submit_job(
     return result
 
 
+def split_webhook_url(url: str | None) -> tuple[str | None, bytes | None]:
+    """(what the job's row holds, what the vault keeps) of a webhook URL: the URL is the
+    client's own text (a name, a token in its path), so it goes into the vault only."""
+    return None, (url.encode("utf-8") if url is not None else None)
+
+
 def prepare_job(
     runtime: Runtime, request: JobRequest, uploads: Sequence[UploadedInput] = ()
 ) -> PreparedJob:
@@ -344,6 +350,7 @@ def prepare_job(
     # Free-text parameters (a negative prompt...) are prompt data: they go into the vault
     # with the prompt, never into the job's row.
     stored_params, free_text = split_free_text(type(params), params.model_dump(mode="json"))
+    row_url, sealed_url = split_webhook_url(request.webhook_url)
     job: dict[str, Any] = {
         "id": job_id,
         "owner_id": request.owner_id,
@@ -366,7 +373,7 @@ def prepare_job(
         "created_at": now,
         "updated_at": now,
         "expires_at": policy.expires_at(DataClass.JOB_METADATA, now=now),
-        "webhook_url": None,  # in the vault (objects.WEBHOOK_URL), never in the row
+        "webhook_url": row_url,
         "output_format": request.output_format,
     }
     rows: list[dict[str, Any]] = []
@@ -403,10 +410,11 @@ def prepare_job(
         row = add_row("", kind, DataClass.PROMPT, "application/json", len(data))
         payloads.append((row, data))
 
-    if request.webhook_url is not None:
-        url = request.webhook_url.encode("utf-8")
-        row = add_row("", objects.WEBHOOK_URL, DataClass.JOB_METADATA, "text/plain", len(url))
-        payloads.append((row, url))
+    if sealed_url is not None:
+        row = add_row(
+            "", objects.WEBHOOK_URL, DataClass.JOB_METADATA, "text/plain", len(sealed_url)
+        )
+        payloads.append((row, sealed_url))
     prompt = (request.prompt or "").strip()
     if prompt or free_text:
         add_prompt(objects.JOB_PROMPT, objects.prompt_document(prompt or None, free_text))
@@ -684,6 +692,7 @@ __all__ = [
     "DEFAULT_ENGINES",
     "PreparedJob",
     "admit_and_store",
+    "split_webhook_url",
     "prepare_job",
     "preparing_waits",
     "store_jobs",
