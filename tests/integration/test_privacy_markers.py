@@ -45,7 +45,7 @@ from reelvault.privacy.notify import SmtpSettings
 from reelvault.privacy.privacy_audit import AuditResult, run_audit
 from reelvault.testing import settings_for
 from tests.unit.engines.remote.conftest import remote_config
-from tests.unit.engines.remote.fakes import FakeFal, FakeReplicate
+from tests.unit.engines.remote.fakes import FakeComfy, FakeFal, FakeReplicate
 from tests.unit.privacy.test_notify import Inbox, smtp_server  # noqa: F401
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -67,6 +67,9 @@ FIELDS = (
     "fal_input",
     "replicate_prompt",
     "replicate_negative_prompt",
+    "comfyui_prompt",
+    "comfyui_negative_prompt",
+    "openai_filename",
     "email",
     "rectified_email",
     "erased_prompt",
@@ -144,10 +147,14 @@ def _service(tmp_path: Path, smtp: SmtpSettings, inbox: Inbox) -> Iterator[Day]:
         smtp_starttls=False,
         public_base_url=smtp.public_base_url,
     )
-    fal, replicate, receiver = FakeFal(), FakeReplicate(), Receiver()
+    fal, replicate, comfy, receiver = FakeFal(), FakeReplicate(), FakeComfy(), Receiver()
     # The remote ledger lives in the data directory: the audit searches it too.
     config = remote_config(
-        tmp_path, fal=fal, replicate=replicate, ledger_dir=settings.data_dir / "remote-ledger"
+        tmp_path,
+        fal=fal,
+        replicate=replicate,
+        comfy=comfy,
+        ledger_dir=settings.data_dir / "remote-ledger",
     )
     registry = EngineRegistry(settings)
     for engine in (ProceduralEngine, LivePhotoEngine, PuppetEngine, _remote_class(config)):
@@ -170,7 +177,7 @@ def _service(tmp_path: Path, smtp: SmtpSettings, inbox: Inbox) -> Iterator[Day]:
         root.setLevel(level)
         handler.close()
         runtime.close()
-        for server in (fal, replicate, receiver):
+        for server in (fal, replicate, comfy, receiver):
             server.close()
 
 
@@ -268,11 +275,32 @@ def openai_api(day: Day, headers: dict[str, str]) -> None:
     created = day.client.post("/v1/videos", json={**body, "seconds": "1"}, headers=headers)
     assert created.status_code == 200, created.text
     _done(day, created.json()["id"], headers, path="/v1/videos")
+    # Image to video: the upload's file name is the client's text too.
+    created = day.client.post(
+        "/v1/videos",
+        data={
+            "prompt": "a calm sea",
+            "model": "reelvault-livephoto",
+            "size": "96x64",
+            "seconds": "1",
+        },
+        files={
+            "input_reference": (
+                MARKERS["openai_filename"] + ".jpg",
+                IMAGE.read_bytes(),
+                "image/jpeg",
+            )
+        },
+        headers=headers,
+    )
+    assert created.status_code == 200, created.text
+    _done(day, created.json()["id"], headers, path="/v1/videos")
 
 
 def remote_engines(day: Day, headers: dict[str, str], owner_id: str) -> None:
     grant(day.runtime, owner_id, provider_purpose("fal"))
     grant(day.runtime, owner_id, provider_purpose("replicate"))
+    grant(day.runtime, owner_id, provider_purpose("comfyui"))
     params = {
         "model": FAL_MODEL,
         "negative_prompt": MARKERS["fal_negative_prompt"],
@@ -292,6 +320,18 @@ def remote_engines(day: Day, headers: dict[str, str], owner_id: str) -> None:
             "model": REPLICATE_MODEL,
             "prompt": MARKERS["replicate_prompt"],
             "params": json.dumps({"negative_prompt": MARKERS["replicate_negative_prompt"]}),
+            "size": "640x360",
+        },
+        {"image": ("photo.jpg", IMAGE.read_bytes(), "image/jpeg")},
+    )
+    _multipart(
+        day,
+        headers,
+        {
+            "task": "image_to_video",
+            "model": "comfyui",
+            "prompt": MARKERS["comfyui_prompt"],
+            "params": json.dumps({"negative_prompt": MARKERS["comfyui_negative_prompt"]}),
             "size": "640x360",
         },
         {"image": ("photo.jpg", IMAGE.read_bytes(), "image/jpeg")},
