@@ -239,6 +239,9 @@ def _forget_url(runtime: Runtime, session: object, job_id: str) -> None:
         )
     )
     objects.shred_rows(runtime.vault, session, rows)
+    job = session.get(Job, job_id)
+    if job is not None:
+        job.webhook_url = None  # a row stored before URLs went into the vault
 
 
 __all__ = [

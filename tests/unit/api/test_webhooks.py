@@ -153,6 +153,15 @@ def test_a_row_written_before_still_gets_its_notice(tmp_path: Path) -> None:
                 time.sleep(0.05)
         assert len(receiver.requests) == 2
         assert json.loads(receiver.requests[1][1])["data"]["id"] == job["id"]
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            with runtime.session() as session:
+                row = session.get(Job, job["id"])
+                assert row is not None
+                if row.webhook_url is None:
+                    break  # delivered: the old row's plaintext URL is gone too
+            time.sleep(0.05)
+        assert row.webhook_url is None
     finally:
         receiver.close()
         runtime.close()
