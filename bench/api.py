@@ -29,7 +29,7 @@ import httpx
 
 SERVER = r"""
 import sys, uvicorn
-from reelvault.api.app import create_app
+from reelvault.app.factory import create_app
 from reelvault.config import load_settings
 settings = load_settings(None, data_dir=sys.argv[1], rate_limit_per_minute=0,
                          max_image_bytes=4 * 1024**3)

@@ -202,6 +202,13 @@ def quiet_loaded_libraries() -> None:
     hub = sys.modules.get("huggingface_hub")
     if hub is not None:
         hub.utils.logging.set_verbosity_error()
+        # Its import adds a plain StreamHandler bound to the stderr of that moment, past
+        # our handler's level; records go to ours instead (through the guard).
+        hub_root = logging.getLogger("huggingface_hub")
+        for handler in list(hub_root.handlers):
+            if type(handler) is logging.StreamHandler:
+                hub_root.removeHandler(handler)
+        hub_root.propagate = True
     av = sys.modules.get("av")
     if av is not None:
         # FFmpeg's log quotes file metadata; PyAV keeps it off by default, and so do we.

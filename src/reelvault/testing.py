@@ -17,6 +17,7 @@ import pytest
 
 from reelvault.config import Settings, load_settings
 from reelvault.engines.base import (
+    EngineBase,
     EngineLimits,
     EngineParams,
     Frame,
@@ -41,7 +42,7 @@ class FakeParams(EngineParams):
     negative_prompt: str | None = None  # free text, as in the real engines
 
 
-class FakeEngine:
+class FakeEngine(EngineBase):
     """Solid-colour frames that change with the frame index and the seed."""
 
     name: ClassVar[str] = "fake"

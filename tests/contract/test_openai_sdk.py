@@ -15,8 +15,8 @@ import openai
 import pytest
 import uvicorn
 
-from reelvault.api.app import create_app
-from reelvault.api.server import server_config
+from reelvault.app.factory import create_app
+from reelvault.app.server import server_config
 from reelvault.jobs.owners import create_api_key
 from reelvault.jobs.runtime import Runtime
 from reelvault.testing import settings_for

@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error, response_schema_conformance
 from schemathesis.generation import GenerationMode
 
-from reelvault.api.app import create_app
+from reelvault.app.factory import create_app
 from reelvault.jobs.runtime import Runtime
 from reelvault.testing import registry_with_fake, settings_for
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import uvicorn
 
-from reelvault.api.app import create_app
+from reelvault.app.factory import create_app
 from reelvault.jobs.owners import create_api_key
 from reelvault.jobs.runtime import Runtime
 from reelvault.testing import settings_for

@@ -31,7 +31,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from reelvault.api.app import create_app
+from reelvault.app.factory import create_app
 from reelvault.engines.livephoto.engine import LivePhotoEngine
 from reelvault.engines.procedural.engine import ProceduralEngine
 from reelvault.engines.puppet.engine import PuppetEngine

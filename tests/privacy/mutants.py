@@ -14,20 +14,22 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
-from sqlalchemy import Select, false, select
+from sqlalchemy import Select, and_, delete, false, literal, select, update
 
 from reelvault.db.dsr_models import OwnerPrivacy
-from reelvault.db.models import StoredObject
-from reelvault.db.privacy_models import NotifySubscription
-from reelvault.privacy import audit, dsr, notify
+from reelvault.db.models import Owner, StoredObject
+from reelvault.db.privacy_models import ConsentRecord, NotifySubscription
+from reelvault.privacy import audit, dsr, idle_owners, notify
 from reelvault.privacy.housekeeping import PrivacySweepReport
 
 # Kept in a dict: the plugin rebinds module attributes that are the real function,
 # and these must stay the real ones for the naive versions to call.
-_REAL = {
+_REAL: dict[str, Any] = {
     "compose": notify.compose,
     "new_request_row": dsr._new_row,
     "verify_chain": audit.verify,
+    "needed_owner_ids": idle_owners.needed_owner_ids,
+    "mark_idle_owners": idle_owners.mark_idle_owners,
 }
 
 
@@ -101,3 +103,43 @@ def webhook_url_in_the_row(url: str | None) -> tuple[str | None, bytes | None]:
 def plain_address_hash(runtime: Any, address: str) -> str:
     """The lookup key of an e-mail address as the address itself (plaintext in the row)."""
     return address
+
+
+def only_the_local_owner_is_needed(now: datetime) -> Select[Any]:
+    """Owners are deleted as soon as they are idle-marked, jobs, keys and signups or not."""
+    return select(literal("local"))
+
+
+def idle_owners_without_grace(runtime: Any) -> None:
+    """The grace is left out: an owner goes at the first pass that finds it unneeded."""
+    now = runtime.clock()
+    needed = _REAL["needed_owner_ids"](now)
+    with runtime.session() as session:
+        session.execute(update(Owner).where(Owner.id.not_in(needed)).values(expires_at=now))
+
+
+def every_expired_consent_record_goes(runtime: Any) -> int:
+    """Consent records go at their expiry, the decision in force too (an opt-out lapses)."""
+    now = runtime.clock()
+    with runtime.session() as session:
+        result = session.execute(
+            delete(ConsentRecord).where(
+                and_(ConsentRecord.expires_at.is_not(None), ConsentRecord.expires_at <= now)
+            )
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
+def idle_owner_rows_alone(runtime: Any) -> idle_owners.IdleOwnerReport:
+    """Idle owner rows deleted, and nothing keyed by them: flags, consents and links stay
+    behind (keys and sessions go by their foreign key's ON DELETE CASCADE)."""
+    now = runtime.clock()
+    report = idle_owners.IdleOwnerReport()
+    due = select(Owner.id).where(
+        Owner.expires_at <= now, Owner.id.not_in(_REAL["needed_owner_ids"](now))
+    )
+    with runtime.session() as session:
+        result = session.execute(delete(Owner).where(Owner.id.in_(due)))
+        report.owners_deleted = int(getattr(result, "rowcount", 0) or 0)
+    _REAL["mark_idle_owners"](runtime)
+    return report

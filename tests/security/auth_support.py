@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from reelvault.api.app import create_app
+from reelvault.app.factory import create_app
 from reelvault.jobs.runtime import Runtime
 from reelvault.testing import registry_with_fake, settings_for
 

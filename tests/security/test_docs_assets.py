@@ -20,8 +20,8 @@ import pytest
 import uvicorn
 from fastapi.testclient import TestClient
 
-from reelvault.api.app import create_app
-from reelvault.api.server import server_config
+from reelvault.app.factory import create_app
+from reelvault.app.server import server_config
 from reelvault.jobs.runtime import Runtime
 from reelvault.testing import registry_with_fake, settings_for
 from reelvault.web.headers import CONTENT_SECURITY_POLICY

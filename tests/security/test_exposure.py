@@ -18,8 +18,8 @@ import pytest
 import uvicorn
 from fastapi.testclient import TestClient
 
-from reelvault.api.app import create_app
-from reelvault.api.server import server_config
+from reelvault.app.factory import create_app
+from reelvault.app.server import server_config
 from reelvault.jobs.owners import create_api_key
 from reelvault.jobs.runtime import Runtime
 from reelvault.testing import registry_with_fake, settings_for

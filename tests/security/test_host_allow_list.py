@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from reelvault.api.app import create_app
-from reelvault.api.hosts import HostAllowList
+from reelvault.app.factory import create_app
+from reelvault.http.hosts import HostAllowList
 from reelvault.jobs.runtime import Runtime
 from reelvault.testing import registry_with_fake, settings_for
 

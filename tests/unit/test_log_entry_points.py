@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from reelvault.api.app import create_app
+from reelvault.app.factory import create_app
 from reelvault.config import Settings
 from reelvault.jobs.worker import worker_process_main
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import importlib
 import logging
 import os
 import sys
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from types import ModuleType
 
 import pytest
 
@@ -134,3 +137,87 @@ def test_native_writes_to_fd_2_are_kept_off_the_terminal_but_python_output_is_no
     assert len(native) == 2
     assert all(r.levelno == logging.DEBUG for r in native)
     assert SECRET not in " ".join(r.getMessage() for r in native)
+
+
+HF_LIBRARIES = ("diffusers", "transformers")
+"""Libraries with the Hugging Face logging API (verbosity, default handler, progress bars)."""
+
+
+def _own_stream_handlers(logger: logging.Logger) -> list[logging.Handler]:
+    """Handlers a library attached itself: plain StreamHandlers on its root logger."""
+    return [h for h in logger.handlers if type(h) is logging.StreamHandler]
+
+
+def _restore_libraries(loaded: dict[str, ModuleType]) -> Callable[[], None]:
+    """Put every library's logging back as it was once the test is over."""
+    loggers = {name: logging.getLogger(name) for name in loaded}
+    saved = {
+        name: (logger.level, list(logger.handlers), logger.propagate)
+        for name, logger in loggers.items()
+    }
+    bars = {
+        name: loaded[name].utils.logging.is_progress_bar_enabled()
+        for name in HF_LIBRARIES
+        if name in loaded
+    }
+    av_level = loaded["av"].logging.get_level() if "av" in loaded else None
+
+    def restore() -> None:
+        for name, (level, handlers, propagate) in saved.items():
+            logger = loggers[name]
+            logger.setLevel(level)
+            logger.handlers[:] = handlers
+            logger.propagate = propagate
+        for name, enabled in bars.items():
+            library = loaded[name].utils.logging
+            (library.enable_progress_bar if enabled else library.disable_progress_bar)()
+        if "av" in loaded:
+            loaded["av"].logging.set_level(av_level)
+
+    return restore
+
+
+def test_loaded_libraries_are_quieted_at_the_source(
+    capfd: pytest.CaptureFixture[str], request: pytest.FixtureRequest
+) -> None:
+    loaded: dict[str, ModuleType] = {}
+    for name in (*HF_LIBRARIES, "huggingface_hub", "av"):
+        with contextlib.suppress(ImportError):
+            loaded[name] = importlib.import_module(name)
+    if not loaded:
+        pytest.skip("none of the libraries whose output is quieted is installed")
+    request.addfinalizer(_restore_libraries(loaded))
+    # Each library as chatty as it can be left: verbose, its own stderr handler,
+    # not propagating to ours, progress bars on, FFmpeg's log on.
+    for name in HF_LIBRARIES:
+        if name in loaded:
+            library = loaded[name].utils.logging
+            library.set_verbosity_info()
+            library.enable_default_handler()
+            library.disable_propagation()
+            library.enable_progress_bar()
+    if "huggingface_hub" in loaded:
+        loaded["huggingface_hub"].utils.logging.set_verbosity_info()
+        hub_root = logging.getLogger("huggingface_hub")
+        if not _own_stream_handlers(hub_root):  # as its import leaves it
+            hub_root.addHandler(logging.StreamHandler())
+    if "av" in loaded:
+        loaded["av"].logging.set_level(loaded["av"].logging.INFO)
+
+    with configured_logging("WARNING"):
+        for name, module in loaded.items():
+            if name == "av":
+                assert module.logging.get_level() is None
+                continue
+            library_root = logging.getLogger(name)
+            assert module.utils.logging.get_verbosity() == logging.ERROR, name
+            assert _own_stream_handlers(library_root) == [], name
+            assert library_root.propagate, name
+            if name in HF_LIBRARIES:
+                assert not module.utils.logging.is_progress_bar_enabled(), name
+        # What they would have printed themselves does not reach the terminal.
+        capfd.readouterr()
+        for name in loaded:
+            logging.getLogger(f"{name}.pipeline").warning("truncated: %s", SECRET)
+        _out, err = capfd.readouterr()
+        assert err == ""

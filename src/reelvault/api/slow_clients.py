@@ -15,7 +15,7 @@ import asyncio
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from reelvault.api.errors import error_response
+from reelvault.http.errors import error_response
 
 
 class _BodyTooSlowError(Exception):

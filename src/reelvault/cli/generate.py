@@ -16,7 +16,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from reelvault.cli.format import size as format_size
 from reelvault.cli.format import when
 from reelvault.cli.state import CliState, state_of
-from reelvault.engines.diffusers import model_choice
+from reelvault.engines.registry import DEFAULT_ENGINES
 from reelvault.errors import ValidationError
 from reelvault.jobs.runtime import Runtime
 from reelvault.jobs.service import (
@@ -25,12 +25,12 @@ from reelvault.jobs.service import (
     cancel_job,
     export_output,
     get_job,
-    parse_size,
     resolve_engine,
     submit_job,
 )
 from reelvault.jobs.uploads import UploadedInput, discard_uploads, store_upload
 from reelvault.jobs.worker import Worker
+from reelvault.media.sizes import parse_size
 from reelvault.privacy.sweeper import sweep
 from reelvault.types import JobStatus, Task
 
@@ -192,7 +192,10 @@ def generate(
     seed: SeedOption = None,
     engine: Annotated[
         str | None,
-        typer.Option(help="Engine (see `reelvault engines`); default procedural, or livephoto."),
+        typer.Option(
+            help=f"Engine (see `reelvault engines`); default {DEFAULT_ENGINES[Task.TEXT_TO_VIDEO]}"
+            f", or {DEFAULT_ENGINES[Task.IMAGE_TO_VIDEO]} with --image."
+        ),
     ] = None,
     model: Annotated[
         str | None, typer.Option(help="Model id, e.g. reelvault-procedural or an installed model.")
@@ -210,10 +213,10 @@ def generate(
     default_size, default_fps, default_seconds = (640, 360), 24, 4.0
     if "model" in extra:
         # A neural model has sizes and rates it was trained for: use them unless told.
-        choice = model_choice(str(extra["model"]), state.settings)
-        default_size = choice.default_size or default_size
-        default_fps = choice.default_fps or default_fps
-        default_seconds = choice.default_seconds or default_seconds
+        hosted = state.runtime.registry.get(engine_name).model_defaults(str(extra["model"]))
+        default_size = hosted.size or default_size
+        default_fps = hosted.fps or default_fps
+        default_seconds = hosted.seconds or default_seconds
     width, height = parse_size(size) if size is not None else default_size
     request = JobRequest(
         prompt=prompt,
@@ -246,7 +249,9 @@ def dance(
     side_by_side: Annotated[
         bool, typer.Option(help="Show the reference beside the result (a preview).")
     ] = False,
-    engine: Annotated[str, typer.Option(help="Dance engine.")] = "puppet",
+    engine: Annotated[
+        str, typer.Option(help="Dance engine (see `reelvault engines`).")
+    ] = DEFAULT_ENGINES[Task.DANCE],
     param: ParamOption = None,
 ) -> None:
     """Make the person in a photo dance like the person in a reference video."""

@@ -32,7 +32,8 @@ def sweep_command(ctx: typer.Context) -> None:
     state.console.print(
         f"{report.objects_shredded} object(s) shredded, {report.jobs_expired} job(s) expired, "
         f"{report.jobs_deleted} job record(s) deleted, "
-        f"{report.scratch_removed} scratch folder(s) removed"
+        f"{report.scratch_removed} scratch folder(s) removed, "
+        f"{report.owners_deleted} idle owner(s) deleted"
     )
 
 

@@ -51,8 +51,8 @@ def serve(
     """Serve the HTTP API (native /api/v1 and OpenAI-compatible /v1) with job workers."""
     import uvicorn
 
-    from reelvault.api.app import create_app
-    from reelvault.api.server import server_config
+    from reelvault.app.factory import create_app
+    from reelvault.app.server import server_config
 
     state = state_of(ctx)
     settings = load_settings(
@@ -89,7 +89,7 @@ def serve(
         f"reelvault on http://{settings.host}:{settings.port} "
         f"(policy {runtime.policy.name}, {settings.workers} worker(s)){docs}"
     )
-    # Timeouts for slow clients, the connection limit, no Server header: api/server.py.
+    # Timeouts for slow clients, the connection limit, no Server header: app/server.py.
     server = uvicorn.Server(server_config(app, settings))
     server.run()
     runtime.close()

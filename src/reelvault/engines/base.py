@@ -229,21 +229,111 @@ class VideoFrames:
     audio_path: Path | None = None
 
 
+@dataclass(frozen=True)
+class Outbound:
+    """What a job would send out of this machine, and to whom (see :meth:`Engine.outbound`)."""
+
+    provider: str
+    title: str
+    sends: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ModelDefaults:
+    """A hosted model's own size, frame rate and length, for what a request leaves out."""
+
+    size: tuple[int, int] | None = None
+    fps: int | None = None
+    seconds: float | None = None
+
+
 @runtime_checkable
 class Engine(Protocol):
-    """What every engine provides. Declared with class attributes (see STYLE.md)."""
+    """What every engine declares and provides (class attributes, see STYLE.md).
+
+    Callers read these and nothing else: no caller asks an engine with ``getattr`` or
+    names a particular engine, so a third-party engine gets every behaviour a built-in
+    one gets by declaring the same. :class:`EngineBase` holds the defaults.
+    """
 
     name: ClassVar[str]
     description: ClassVar[str]
     tasks: ClassVar[frozenset[Task]]
     device: ClassVar[str]
     runs_locally: ClassVar[bool]
+    """False when the engine may send a job's data to a third party (see :meth:`outbound`)."""
+    neural: ClassVar[bool]
+    """True when the pixels come from a trained model (C2PA ``trainedAlgorithmicMedia``)."""
+    wants_settings: ClassVar[bool]
+    """True to be constructed with the deployment's Settings (model folders, device, keys)."""
     params_model: ClassVar[type[EngineParams]]
     limits: ClassVar[EngineLimits]
 
     def run(self, request: GenerationRequest, progress: ProgressCallback) -> VideoFrames:
         """Produce the video's frames. May be lazy: frames are rendered as iterated."""
         ...
+
+    def hosts_model(self, model: str) -> bool:
+        """Whether a request's ``model`` id (not an engine name) is one this engine runs."""
+        ...
+
+    def model_defaults(self, model: str) -> ModelDefaults:
+        """The size, fps and seconds a hosted ``model`` was made for (None: no preference)."""
+        ...
+
+    def outbound(self, task: Task, params: EngineParams, *, prompt: bool) -> Outbound | None:
+        """The provider and what a job would send it, or None when nothing leaves.
+
+        Asked before anything of the job is stored: the consent gate refuses the job
+        unless its owner opted in to that provider.
+        """
+        ...
+
+
+ENGINE_DECLARATIONS: tuple[str, ...] = (
+    "name",
+    "description",
+    "tasks",
+    "device",
+    "runs_locally",
+    "neural",
+    "wants_settings",
+    "params_model",
+    "limits",
+    "run",
+    "hosts_model",
+    "model_defaults",
+    "outbound",
+)
+"""Every member of :class:`Engine`; the registry refuses a class missing any."""
+
+
+class EngineBase:
+    """Defaults for a local, non-neural engine: subclass it and declare what differs.
+
+    ``name``, ``description``, ``tasks`` and :meth:`run` have no default.
+    """
+
+    device: ClassVar[str] = "cpu"
+    runs_locally: ClassVar[bool] = True
+    neural: ClassVar[bool] = False
+    wants_settings: ClassVar[bool] = False
+    params_model: ClassVar[type[EngineParams]] = EngineParams
+    limits: ClassVar[EngineLimits] = EngineLimits()
+
+    def hosts_model(self, model: str) -> bool:
+        return False
+
+    def model_defaults(self, model: str) -> ModelDefaults:
+        return ModelDefaults()
+
+    def outbound(self, task: Task, params: EngineParams, *, prompt: bool) -> Outbound | None:
+        return None
+
+
+def missing_declarations(engine_class: type) -> list[str]:
+    """The members of :class:`Engine` that ``engine_class`` does not declare."""
+    return [member for member in ENGINE_DECLARATIONS if not hasattr(engine_class, member)]
 
 
 def parse_params(engine: Engine, raw: Mapping[str, Any] | None) -> EngineParams:
@@ -261,15 +351,20 @@ def parse_params(engine: Engine, raw: Mapping[str, Any] | None) -> EngineParams:
 
 
 __all__ = [
+    "ENGINE_DECLARATIONS",
     "Engine",
+    "EngineBase",
     "EngineLimits",
     "EngineParams",
     "Frame",
+    "ModelDefaults",
     "GenerationRequest",
+    "Outbound",
     "ProgressCallback",
     "VideoFrames",
     "check_text_params",
     "holds_text",
+    "missing_declarations",
     "parse_params",
     "split_free_text",
 ]

@@ -15,7 +15,12 @@ from importlib.metadata import entry_points
 from typing import Any
 
 from reelvault.config import Settings
-from reelvault.engines.base import Engine, EngineParams, check_text_params
+from reelvault.engines.base import (
+    Engine,
+    EngineParams,
+    check_text_params,
+    missing_declarations,
+)
 from reelvault.errors import EngineError, EngineNotFoundError
 from reelvault.types import Task
 
@@ -28,6 +33,13 @@ BUILTIN_ENGINES: tuple[str, ...] = (
     "reelvault.engines.diffusers:DiffusersEngine",
     "reelvault.engines.remote:RemoteEngine",
 )
+
+DEFAULT_ENGINES: dict[Task, str] = {
+    Task.TEXT_TO_VIDEO: "procedural",
+    Task.IMAGE_TO_VIDEO: "livephoto",
+    Task.DANCE: "puppet",
+}
+"""The engine a request without ``engine`` or ``model`` gets: built-in, CPU, no download."""
 
 
 def _load_reference(reference: str) -> type[Engine]:
@@ -51,10 +63,17 @@ class EngineRegistry:
         self._instances: dict[str, Engine] = {}
 
     def register(self, engine_class: type[Engine]) -> type[Engine]:
-        name = getattr(engine_class, "name", None)
+        missing = missing_declarations(engine_class)
+        if missing:
+            raise EngineError(
+                f"engine class {engine_class.__module__}.{engine_class.__qualname__} does not "
+                f"declare {', '.join(missing)} (subclass reelvault.engines.base.EngineBase "
+                "for the defaults of a local engine)"
+            )
+        name = engine_class.name
         if not isinstance(name, str) or not name:
             raise EngineError(f"engine class {engine_class!r} has no name")
-        params_model = getattr(engine_class, "params_model", None)
+        params_model = engine_class.params_model
         if not (isinstance(params_model, type) and issubclass(params_model, EngineParams)):
             raise EngineError(f"engine {name} has no params_model (an EngineParams subclass)")
         # A text parameter must be declared free text (prompt data) or an id, or it would
@@ -83,16 +102,13 @@ class EngineRegistry:
         self.engine_class(name)  # an unknown name raises
         if name not in self._instances:
             engine_class: Any = self._classes[name]
-            if getattr(engine_class, "wants_settings", False):
+            if engine_class.wants_settings:
                 if self.settings is None:
                     raise EngineError(f"engine {name} needs the deployment's settings")
                 self._instances[name] = engine_class(self.settings)
             else:
                 self._instances[name] = engine_class()
         return self._instances[name]
-
-    def for_task(self, task: Task) -> list[Engine]:
-        return [self.get(name) for name in self.names() if task in self._classes[name].tasks]
 
     def __iter__(self) -> Iterator[Engine]:
         return (self.get(name) for name in self.names())
@@ -111,4 +127,10 @@ def load_registry(
     return registry
 
 
-__all__ = ["BUILTIN_ENGINES", "ENTRY_POINT_GROUP", "EngineRegistry", "load_registry"]
+__all__ = [
+    "BUILTIN_ENGINES",
+    "DEFAULT_ENGINES",
+    "ENTRY_POINT_GROUP",
+    "EngineRegistry",
+    "load_registry",
+]

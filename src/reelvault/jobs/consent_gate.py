@@ -31,12 +31,6 @@ PROVIDER_PURPOSE = "reelvault.privacy.consent:provider_purpose"
 REFUSE_UNDER_AGE = "reelvault.privacy.adults:refuse_under_age"
 
 
-class _Outbound(Protocol):
-    provider: str
-    title: str
-    sends: tuple[str, ...]
-
-
 class _JobLike(Protocol):
     @property
     def task(self) -> Task: ...
@@ -75,15 +69,10 @@ def check_provider_consent(
     ``request`` is a :class:`~reelvault.jobs.service.JobRequest` (task, prompt, params);
     ``params`` the engine parameters already parsed from it, if at hand.
     """
-    if getattr(engine, "runs_locally", True):
-        return
-    describe = getattr(engine, "outbound", None)
-    if not callable(describe):
+    if engine.runs_locally:
         return
     parsed = params if params is not None else parse_params(engine, request.params)
-    outbound: _Outbound | None = describe(
-        request.task, parsed, prompt=bool((request.prompt or "").strip())
-    )
+    outbound = engine.outbound(request.task, parsed, prompt=bool((request.prompt or "").strip()))
     if outbound is None:
         return
     has_consent, provider_purpose, refuse_under_age = _ledger()

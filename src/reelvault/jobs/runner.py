@@ -21,7 +21,7 @@ from reelvault.errors import JobCancelledError, LeaseLostError, ReelvaultError
 from reelvault.jobs import objects
 from reelvault.jobs.consent_gate import check_provider_consent
 from reelvault.jobs.progress import JobProgress
-from reelvault.jobs.runtime import Runtime, ensure_private_dir, ensure_scratch_root
+from reelvault.jobs.runtime import Runtime, ensure_scratch_root
 from reelvault.jobs.service import INPUT_KIND_PREFIX, finish_job
 from reelvault.media.encode import encode_h264
 from reelvault.media.encode_webm import encode_webm
@@ -39,12 +39,12 @@ from reelvault.media.provenance import (
 from reelvault.media.sniff import ALL_TYPES
 from reelvault.media.spritesheet import make_spritesheet
 from reelvault.media.thumbnail import make_thumbnail
+from reelvault.private_files import ensure_private_dir
 from reelvault.types import DataClass, JobStatus, ObjectId, Task
 
 log = logging.getLogger(__name__)
 
 OUTPUT_FILENAME = "output.mp4"
-NEURAL_ENGINES = frozenset({"diffusers", "remote"})
 EXTENSIONS = {media_type.mime: media_type.extension for media_type in ALL_TYPES}
 
 
@@ -203,9 +203,7 @@ def _render_and_encode(
         claims = ProvenanceClaims(
             engine=spec.engine,
             model=str(spec.params.get("model") or spec.engine),
-            source_type=(
-                "trainedAlgorithmicMedia" if spec.engine in NEURAL_ENGINES else "algorithmicMedia"
-            ),
+            source_type=("trainedAlgorithmicMedia" if engine.neural else "algorithmicMedia"),
             input_kinds=tuple(content_type for _, _, content_type in spec.inputs),
             watermark_id=video_id.hex(),
         )

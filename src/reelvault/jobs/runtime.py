@@ -19,18 +19,9 @@ from reelvault.db.session import make_db_engine, make_session_factory, migrate
 from reelvault.engines.registry import EngineRegistry, load_registry
 from reelvault.errors import StorageError
 from reelvault.policy import Policy, load_policy
+from reelvault.private_files import ensure_private_dir
 from reelvault.types import Clock, utc_now
 from reelvault.vault import Vault
-
-
-def ensure_private_dir(path: Path) -> Path:
-    """Create ``path`` (and parents) readable by this user only."""
-    try:
-        path.mkdir(parents=True, exist_ok=True, mode=0o700)
-        path.chmod(0o700)
-    except OSError as exc:
-        raise StorageError(f"cannot create directory {path}: {exc.strerror}") from None
-    return path
 
 
 def ensure_scratch_root(settings: Settings) -> Path:
@@ -139,4 +130,4 @@ class Runtime:
             self.settings.scratch_dir.rmdir()
 
 
-__all__ = ["Runtime", "ensure_private_dir", "ensure_scratch_root"]
+__all__ = ["Runtime", "ensure_scratch_root"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import re
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from reelvault.db.models import Job, StoredObject
 from reelvault.engines.base import Engine, EngineParams, parse_params, split_free_text
+from reelvault.engines.registry import DEFAULT_ENGINES
 from reelvault.errors import (
     ConflictError,
     EngineNotFoundError,
@@ -42,7 +42,7 @@ class JobRequest:
 
     prompt: str | None = field(default=None, repr=False)
     task: Task = Task.TEXT_TO_VIDEO
-    engine: str = "procedural"
+    engine: str = DEFAULT_ENGINES[Task.TEXT_TO_VIDEO]
     width: int = 640
     height: int = 360
     fps: int = 24
@@ -123,22 +123,6 @@ class JobView:
         )
 
 
-SIZE_PATTERN = re.compile(r"^\s*(\d{1,5})\s*[xX\u00d7]\s*(\d{1,5})\s*$")
-
-
-def parse_size(text: str) -> tuple[int, int]:
-    """``"640x360"`` -> (640, 360); a clear error for anything else."""
-    match = SIZE_PATTERN.match(text)
-    if match is None:
-        raise ValidationError(f"size {text!r} is not WIDTHxHEIGHT, e.g. 640x360", param="size")
-    return int(match.group(1)), int(match.group(2))
-
-
-DEFAULT_ENGINES: dict[Task, str] = {
-    Task.TEXT_TO_VIDEO: "procedural",
-    Task.IMAGE_TO_VIDEO: "livephoto",
-    Task.DANCE: "puppet",
-}
 MODEL_PREFIX = "reelvault-"
 OUTPUT_FORMATS = ("mp4", "webm")
 """mp4: H.264 + AAC with faststart (plays everywhere); webm: VP9, video only."""
@@ -163,8 +147,7 @@ def resolve_engine(
         return model, {}
     if resolving_waits(runtime, engine=engine, model=model):
         for candidate in runtime.registry:
-            hosts = getattr(candidate, "hosts_model", None)
-            if callable(hosts) and hosts(model):
+            if candidate.hosts_model(model):
                 return candidate.name, {"model": model}
     known = ", ".join(MODEL_PREFIX + name for name in names)
     raise EngineNotFoundError(f"unknown model {model!r} (available: {known})", param="model")
@@ -689,7 +672,6 @@ def export_output(
 
 
 __all__ = [
-    "DEFAULT_ENGINES",
     "PreparedJob",
     "admit_and_store",
     "split_webhook_url",
@@ -701,7 +683,6 @@ __all__ = [
     "resolve_engine",
     "resolving_waits",
     "list_jobs_page",
-    "parse_size",
     "JobRequest",
     "JobView",
     "cancel_job",

@@ -264,8 +264,12 @@ class PolicyOptions(_Frozen):
     request_response_days: int = Field(default=30, ge=1, le=90)
     #: Aggregates covering fewer than this many people are suppressed (k-anonymity).
     min_aggregate_count: int = Field(default=10, ge=2)
+    #: How long a pseudonymous owner (session or API key holder) stays once nothing needs
+    #: it any more (no job, no live session or key, no open request, no notify-me signup):
+    #: then it goes with its privacy flags, consent decisions, revoked keys and links.
+    idle_owner_grace: timedelta = timedelta(days=1)
 
-    @field_validator("dance_uploads_troubleshooting_window", mode="before")
+    @field_validator("dance_uploads_troubleshooting_window", "idle_owner_grace", mode="before")
     @classmethod
     def _parse_window(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -274,9 +278,22 @@ class PolicyOptions(_Frozen):
             raise ValueError("must be an ISO 8601 duration such as P7D")
         return value
 
+    @field_validator("idle_owner_grace")
+    @classmethod
+    def _grace_is_bounded(cls, value: timedelta) -> timedelta:
+        # Zero would delete a key holder's pseudonym between two of their requests; more
+        # than a year would make "deleted when no longer needed" an empty promise.
+        if not timedelta(hours=1) <= value <= timedelta(days=365):
+            raise ValueError("must be between PT1H and P1Y")
+        return value
+
     @field_serializer("dance_uploads_troubleshooting_window")
     def _format_window(self, value: timedelta | None) -> str | None:
         return None if value is None else format_duration(value)
+
+    @field_serializer("idle_owner_grace")
+    def _format_grace(self, value: timedelta) -> str:
+        return format_duration(value)
 
 
 class Policy(_Frozen):

@@ -198,6 +198,12 @@ class _Document:
                 f"{describe_timedelta(window)} after the job to troubleshoot it, unless you "
                 "delete them earlier."
             )
+        items.append(
+            "The random ID of your session or API key, and the choices recorded with it "
+            "(your consent decisions, your age answer, a restriction), are deleted "
+            f"{describe_timedelta(options.idle_owner_grace)} after nothing we hold needs them "
+            "any more: no job, no open session or key, no pending request, no notify-me signup."
+        )
         items.append("We do not sell your personal data.")
         return [e(item) for item in items]
 

@@ -28,6 +28,7 @@ from reelvault.jobs.states import can_transition
 from reelvault.jobs.worker import clean_stale_scratch
 from reelvault.privacy import audit, dsr
 from reelvault.privacy.housekeeping import sweep_privacy_records
+from reelvault.privacy.idle_owners import sweep_idle_owners
 from reelvault.privacy.restrict import not_held_by_restriction, restricted_owner_ids
 from reelvault.types import TERMINAL_STATUSES, JobStatus, ObjectId
 
@@ -52,6 +53,8 @@ class SweepReport:
     requests_deleted: int = 0
     sessions_deleted: int = 0
     orphans_shredded: int = 0
+    owners_deleted: int = 0
+    owner_rows_removed: int = 0  # their flags, consents, keys (revoked ones too), links
 
     @property
     def total(self) -> int:
@@ -62,6 +65,8 @@ class SweepReport:
             + self.requests_deleted
             + self.sessions_deleted
             + self.orphans_shredded
+            + self.owners_deleted
+            + self.owner_rows_removed
         )
 
 
@@ -286,6 +291,12 @@ def sweep(runtime: Runtime) -> SweepReport:
     report.requests_deleted = dsr.delete_expired(runtime)
     report.sessions_deleted = _sweep_expired_sessions(runtime)
     privacy_report = sweep_privacy_records(runtime)
+    # Last: an owner whose last job, session or signup went above is found unneeded now.
+    owners_report = sweep_idle_owners(runtime)
+    report.owners_deleted = owners_report.owners_deleted
+    report.owner_rows_removed = (
+        owners_report.revoked_keys_removed + owners_report.owner_rows_removed
+    )
     if report.total or privacy_report.total:
         # Counts only: the audit trail proves retention ran without saying what it removed.
         counts: dict[str, Any] = {
@@ -296,6 +307,8 @@ def sweep(runtime: Runtime) -> SweepReport:
             "requests_deleted": report.requests_deleted,
             "sessions_deleted": report.sessions_deleted,
             "orphans_shredded": report.orphans_shredded,
+            "owners_deleted": report.owners_deleted,
+            "owner_rows_removed": report.owner_rows_removed,
             **privacy_report.as_fields(),
         }
         audit.record(runtime, "retention.sweep", **counts)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
 import re
 import secrets
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from reelvault.errors import StorageError
+from reelvault.private_files import ensure_private_dir, storage_error
 from reelvault.types import ObjectId
 
 _OBJECT_ID = re.compile(r"[0-9a-f]{32}")
@@ -21,7 +20,6 @@ CREATE_FLAGS = (
     os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
 )
 PRIVATE_FILE_MODE = 0o600
-PRIVATE_DIR_MODE = 0o700
 
 
 def is_object_id(value: object) -> bool:
@@ -32,14 +30,6 @@ def is_object_id(value: object) -> bool:
 def shard(root: Path, object_id: ObjectId) -> Path:
     """The directory holding ``object_id``: ``<root>/<first two hex chars>``."""
     return root / object_id[:2]
-
-
-def ensure_private_dir(path: Path) -> None:
-    """Create ``path`` (and parents) with mode 0700 where missing; existing dirs are left alone."""
-    try:
-        path.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
-    except OSError as exc:
-        raise storage_error(exc, f"could not create directory {path}") from None
 
 
 def fsync_dir(path: str | Path) -> None:
@@ -54,15 +44,6 @@ def fsync_dir(path: str | Path) -> None:
         pass
     finally:
         os.close(fd)
-
-
-def storage_error(exc: OSError, doing: str) -> StorageError:
-    """Turn an ``OSError`` into a :class:`StorageError` with one clear line."""
-    if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
-        return StorageError(f"{doing}: no space left on device")
-    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return StorageError(f"{doing}: permission denied or read-only filesystem")
-    return StorageError(f"{doing}: {exc.strerror or exc}")
 
 
 def temp_path(final: Path) -> Path:
@@ -88,7 +69,7 @@ def atomic_file(final: Path, *, what: str) -> Iterator[int]:
     exception (including one raised by the caller's body) the temp file is removed and
     the exception propagates; ``OSError`` from the filesystem becomes :class:`StorageError`.
     """
-    ensure_private_dir(final.parent)
+    ensure_private_dir(final.parent, tighten_existing=False)
     tmp = temp_path(final)
     try:
         fd = os.open(tmp, CREATE_FLAGS, PRIVATE_FILE_MODE)
@@ -154,7 +135,7 @@ def atomic_write_many(files: Sequence[tuple[Path, bytes]], *, what: str) -> None
             try:
                 created = os.open(tmp, CREATE_FLAGS, PRIVATE_FILE_MODE)
             except FileNotFoundError:  # a new shard directory (tried first: two syscalls less)
-                ensure_private_dir(final.parent)
+                ensure_private_dir(final.parent, tighten_existing=False)
                 created = os.open(tmp, CREATE_FLAGS, PRIVATE_FILE_MODE)
             pending.append((tmp, final, created))
             write_all(created, data)

@@ -33,6 +33,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from reelvault.config import Settings
 from reelvault.errors import ConfigError, IntegrityError
+from reelvault.private_files import ensure_private_dir
 from reelvault.vault import _fs
 
 KEY_SIZE = 32
@@ -245,7 +246,7 @@ class KeyFileKeyring(Keyring):
 
     def _create(self, keys: Mapping[str, bytes], active: str) -> None:
         """Create the key file only if absent: temp file (O_EXCL, 0600) then hard link."""
-        _fs.ensure_private_dir(self.path.parent)
+        ensure_private_dir(self.path.parent, tighten_existing=False)
         content = self._encode(keys, active)
         tmp = _fs.temp_path(self.path)
         try:

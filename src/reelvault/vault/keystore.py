@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from reelvault.errors import IntegrityError, KeyNotFoundError, ValidationError
+from reelvault.private_files import storage_error
 from reelvault.types import ObjectId
 from reelvault.vault import _fs
 from reelvault.vault.keys import WrappedKey
@@ -89,7 +90,7 @@ class LocalKeyStore:
                 f"no data key for object {object_id} (shredded or never stored)"
             ) from None
         except OSError as exc:
-            raise _fs.storage_error(exc, f"could not read data key {path}") from None
+            raise storage_error(exc, f"could not read data key {path}") from None
         return decode_document(object_id, raw)
 
     def exists(self, object_id: ObjectId) -> bool:

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from reelvault.errors import ConflictError, IntegrityError
+from reelvault.private_files import storage_error
 from reelvault.types import ObjectId, new_object_id
 from reelvault.vault import _fs
 
@@ -130,7 +131,7 @@ class LocalPacks:
         except FileNotFoundError:
             return None
         except OSError as exc:
-            raise _fs.storage_error(exc, "could not read a vault pack") from None
+            raise storage_error(exc, "could not read a vault pack") from None
         slot = self._slot(data, object_id)
         if slot is None:
             return None
@@ -269,7 +270,7 @@ class LocalPacks:
             yield None
             return
         except OSError as exc:
-            raise _fs.storage_error(exc, "could not open a vault pack") from None
+            raise storage_error(exc, "could not open a vault pack") from None
         with handle:
             if fcntl is not None:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_EX)

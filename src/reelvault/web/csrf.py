@@ -26,9 +26,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 
-from reelvault.api.cookies import CSRF_COOKIE, session_token
-from reelvault.api.hosts import HostAllowList
 from reelvault.errors import ForbiddenError
+from reelvault.http.cookies import CSRF_COOKIE, session_token
+from reelvault.http.hosts import HostAllowList
 from reelvault.jobs.runtime import Runtime
 from reelvault.privacy.secret_store import get_secret
 from reelvault.vault import Vault

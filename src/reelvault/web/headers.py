@@ -5,13 +5,13 @@ from __future__ import annotations
 from fastapi import Request
 from starlette.responses import Response
 
-from reelvault.api.cookies import (
+from reelvault.http.cookies import (
     csrf_cookie_name,
     is_https,
     session_cookie_name,
     session_token,
 )
-from reelvault.api.deps import ApiContext
+from reelvault.http.deps import ApiContext
 from reelvault.jobs.owners import (
     SESSION_LIFETIME,
     ActiveKey,

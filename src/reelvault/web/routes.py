@@ -12,9 +12,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
-from reelvault.api.deps import KEY_REQUIRED, Ctx, RuntimeDep
-from reelvault.api.schemas.native import ErrorOut
 from reelvault.errors import RateLimitedError, UnauthorizedError
+from reelvault.http.deps import KEY_REQUIRED, Ctx, RuntimeDep
+from reelvault.http.error_schema import ErrorOut
 from reelvault.jobs.owners import key_for_secret
 from reelvault.web.csrf import csrf_protect
 from reelvault.web.headers import PAGE_HEADERS, ensure_browser_session, issue_session

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from reelvault.api.app import create_app
 from reelvault.api.routes import provenance
+from reelvault.app.factory import create_app
 from reelvault.config import Settings
 from reelvault.jobs.runtime import Runtime
 from reelvault.media.encode import encode_h264

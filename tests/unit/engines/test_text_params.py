@@ -15,11 +15,10 @@ from typing import Any, ClassVar, Literal
 import pytest
 from pydantic import BaseModel, Field, SecretStr
 
-from reelvault.engines.base import EngineLimits, EngineParams, check_text_params, holds_text
+from reelvault.engines.base import EngineParams, check_text_params, holds_text
 from reelvault.engines.registry import BUILTIN_ENGINES, EngineRegistry, _load_reference
 from reelvault.errors import EngineError
 from reelvault.testing import FakeEngine
-from reelvault.types import Task
 
 
 class Colour(StrEnum):
@@ -58,14 +57,9 @@ def test_holds_text_sees_strings_anywhere_inside_a_type(annotation: Any, expecte
 
 
 def _engine(params: type[EngineParams]) -> type[Any]:
-    class Engine:
+    class Engine(FakeEngine):
         name: ClassVar[str] = "sketchy"
-        description: ClassVar[str] = "test"
-        tasks: ClassVar[frozenset[Task]] = frozenset(Task)
-        device: ClassVar[str] = "cpu"
-        runs_locally: ClassVar[bool] = True
         params_model: ClassVar[type[EngineParams]] = params
-        limits: ClassVar[EngineLimits] = EngineLimits()
 
     return Engine
 

@@ -177,3 +177,16 @@ def test_policy_is_frozen() -> None:
     policy = load_policy("ephemeral")
     with pytest.raises(ValidationError):
         policy.minimum_age = 10  # type: ignore[misc]
+
+
+def test_idle_owner_grace_is_a_bounded_iso_duration(profile: Policy) -> None:
+    assert profile.options.idle_owner_grace == timedelta(days=1)
+    assert profile.model_dump(mode="json")["options"]["idle_owner_grace"] == "P1D"
+    data = profile.model_dump(mode="json")
+    data["options"]["idle_owner_grace"] = "PT6H"
+    assert Policy.model_validate(data).options.idle_owner_grace == timedelta(hours=6)
+    assert Policy.model_validate(data).version_hash != profile.version_hash
+    for bad in ("PT59M", "P2Y", "soon", None):
+        data["options"]["idle_owner_grace"] = bad
+        with pytest.raises(ValidationError, match="idle_owner_grace"):
+            Policy.model_validate(data)

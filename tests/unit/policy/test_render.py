@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from reelvault.policy import Policy, load_policy, render_policy
-from reelvault.policy.render import DATA_CLASS_TEXT
-from reelvault.types import DataClass
+from reelvault.policy.render import DATA_CLASS_TEXT, LEGAL_BASIS_TEXT, PURPOSE_TEXT
+from reelvault.types import DataClass, LegalBasis
 
 FORMATS = ("markdown", "html", "json")
 
@@ -37,6 +37,45 @@ def test_human_formats_say_what_why_and_rights(profile: Policy, fmt: str) -> Non
     assert profile.effective_date.isoformat() in text
     for entry in profile.changelog:
         assert entry.summary in text
+
+
+GDPR_ARTICLE_6 = {
+    LegalBasis.CONSENT: "6(1)(a)",
+    LegalBasis.CONTRACT: "6(1)(b)",
+    LegalBasis.LEGAL_OBLIGATION: "6(1)(c)",
+    LegalBasis.VITAL_INTERESTS: "6(1)(d)",
+    LegalBasis.PUBLIC_TASK: "6(1)(e)",
+    LegalBasis.LEGITIMATE_INTERESTS: "6(1)(f)",
+}
+
+
+def _section(text: str, dc: DataClass, fmt: str) -> str:
+    """The part of the rendered policy about one data class."""
+    if fmt == "html":
+        start = text.index(f'<section id="{dc.value}">')
+        return text[start : text.index("</section>", start)]
+    start = text.index(f"\n### {DATA_CLASS_TEXT[dc]} ({dc.value})\n")
+    ends = [i for i in (text.find("\n### ", start + 1), text.find("\n## ", start + 1)) if i > 0]
+    return text[start : min(ends, default=len(text))]
+
+
+@pytest.mark.parametrize("fmt", ("markdown", "html"))
+def test_each_purpose_states_its_legal_basis_where_its_data_is_described(
+    profile: Policy, fmt: str
+) -> None:
+    text = render_policy(profile, fmt)  # type: ignore[arg-type]
+    stated: set[LegalBasis] = set()
+    for dc, rule in profile.data_classes.items():
+        section = _section(text, dc, fmt)
+        assert section.count("legal basis:") == len(rule.purposes), dc
+        for item in rule.purposes:
+            basis = LEGAL_BASIS_TEXT[item.legal_basis]
+            assert f"(GDPR art. {GDPR_ARTICLE_6[item.legal_basis]})" in basis
+            line = f"{PURPOSE_TEXT[item.purpose]}, legal basis: {basis}."
+            assert line[:1].upper() + line[1:] in section, (dc, item.purpose)
+            stated.add(item.legal_basis)
+    # The bases the Dance Generator's policy relies on are each named where they apply.
+    assert {LegalBasis.CONTRACT, LegalBasis.LEGITIMATE_INTERESTS, LegalBasis.CONSENT} <= stated
 
 
 def test_markdown_has_a_table() -> None:
@@ -111,3 +150,10 @@ def test_json_is_stable_and_round_trips(profile: Policy) -> None:
 def test_unknown_format() -> None:
     with pytest.raises(ValueError, match="unknown policy format"):
         render_policy(load_policy("ephemeral"), "pdf")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "html"])
+def test_the_page_says_when_a_pseudonym_and_its_choices_go(profile: Policy, fmt: str) -> None:
+    page = render_policy(profile, fmt)
+    assert "random ID of your session or API key" in page
+    assert "deleted 1 day after nothing we hold needs them" in page

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from reelvault.api.app import create_app
+from reelvault.app.factory import create_app
 from reelvault.cli.privacy import app as privacy_cli
 from reelvault.cli.state import CliState
 from reelvault.db.models import StoredObject

@@ -18,19 +18,21 @@ from reelvault.cli.privacy import app as privacy_cli
 from reelvault.cli.state import CliState
 from reelvault.db.dsr_models import OwnerContact
 from reelvault.db.models import StoredObject
+from reelvault.db.privacy_models import NotifySubscription
 from reelvault.errors import ConfigError, NotFoundError
 from reelvault.jobs import hooks
 from reelvault.jobs.owners import create_api_key
 from reelvault.jobs.runtime import Runtime
 from reelvault.jobs.service import JobRequest, get_job, submit_job
-from reelvault.privacy import dsr, notify
+from reelvault.privacy import dsr, news, notify
 from reelvault.privacy.notify import SmtpSettings
 from reelvault.privacy.sweeper import sweep
 from reelvault.testing import FakeClock
+from reelvault.types import ObjectId
 
 from .api_helpers import bearer, image_job, privacy_app, text_job, wait_done
 from .conftest import OpenRuntime
-from .test_notify import Inbox, smtp_server  # noqa: F401
+from .test_notify import Inbox, _link, smtp_server  # noqa: F401
 
 ADDRESS = "Requester.Person@example.org"
 
@@ -68,13 +70,16 @@ def test_an_emailed_erase_acts_only_after_verification_and_is_due_in_30_days(
     assert created.due_at == clock() + timedelta(days=30)
     assert inbox.recipients[-1] == [ADDRESS]
     code = _code(inbox)
-    # Nothing happens before the code comes back.
-    assert len(runtime.vault.orphans().keys_without_blob) == 0
-    assert any(True for _ in runtime.vault.object_ids())
-    assert dsr.list_requests(runtime, overdue_only=True) == []
+    # Nothing happens before the code comes back, nor for a code that is not it.
     clock.advance(days=5)
     with pytest.raises(NotFoundError):
         dsr.verify(runtime, "not-the-code")
+    assert notify.count(runtime) == {"pending": 1, "confirmed": 0}
+    with runtime.session() as session:
+        assert session.scalars(select(StoredObject)).all() != []
+    assert len(runtime.vault.orphans().keys_without_blob) == 0
+    (waiting,) = dsr.list_requests(runtime)
+    assert waiting.status == "awaiting_verification" and not waiting.overdue
     outcome = dsr.verify(runtime, code)
     assert outcome.owners == [owner] and outcome.counts["contacts"] == 1
     with pytest.raises(NotFoundError):
@@ -115,6 +120,19 @@ def test_requests_need_smtp(open_runtime: OpenRuntime) -> None:
         )
 
 
+def _stored_addresses(runtime: Runtime) -> dict[str, str]:
+    """Each signup's address as the vault gives it back, by the signup's keyed hash."""
+    with runtime.session() as session:
+        rows = [
+            (row.address_hash, row.address_object)
+            for row in session.scalars(select(NotifySubscription))
+        ]
+    return {
+        lookup: runtime.vault.read_bytes(ObjectId(object_id)).decode("utf-8")
+        for lookup, object_id in rows
+    }
+
+
 def test_rectify_replaces_the_address(
     open_runtime: OpenRuntime,
     smtp_server: tuple[Inbox, SmtpSettings],  # noqa: F811
@@ -122,9 +140,26 @@ def test_rectify_replaces_the_address(
     inbox, smtp = smtp_server
     runtime = open_runtime("library")
     _owner_with_contact(runtime, smtp)
+    assert notify.confirm(runtime, _link(inbox.messages[-1], notify.CONFIRM_PATH))
+    wrong = notify.normalise_address(ADDRESS)
+    assert _stored_addresses(runtime) == {notify.address_hash(runtime, wrong): wrong}
+    with runtime.session() as session:
+        (old_object,) = session.scalars(select(NotifySubscription.address_object))
     dsr.create_request(runtime, smtp, kind=dsr.RequestKind.RECTIFY, address=ADDRESS)
-    dsr.verify(runtime, _code(inbox), new_address="corrected@example.org")
-    assert notify.subscribe(runtime, smtp, "corrected@example.org").sent is True
+    outcome = dsr.verify(runtime, _code(inbox), new_address=" corrected@example.org ")
+    assert outcome.counts["rectified"] == 1
+    # The signup now holds the corrected address, read back from the vault, and is found
+    # by its keyed hash; the wrong one is shredded, not kept beside it.
+    corrected = "corrected@example.org"
+    assert _stored_addresses(runtime) == {notify.address_hash(runtime, corrected): corrected}
+    assert ObjectId(old_object) not in set(runtime.vault.object_ids())
+    assert notify.count(runtime) == {"pending": 0, "confirmed": 1}  # still the same signup
+    # The next news goes to the corrected address only.
+    sent = news.send_news(
+        runtime, smtp, subject="Open", body="Now.", throttle=news.Throttle(60, sleep=lambda _: None)
+    )
+    assert sent == 1
+    assert inbox.recipients[-1] == [corrected]
 
 
 def _cli(data_dir: Path, policy: str) -> typer.Typer:
@@ -235,6 +270,12 @@ def test_the_policy_page_is_rendered_from_the_live_policy(tmp_path: Path, clock:
         assert data["effective_date"] == "2026-01-01"
         assert {"data_class": "usage_event", "purpose": "analytics",
                 "legal_basis": "legitimate_interests"} in data["legal_bases"]  # fmt: skip
+        # Every purpose of every data class, with the basis the live policy names for it.
+        assert sorted(tuple(row.values()) for row in data["legal_bases"]) == sorted(
+            (dc.value, item.purpose.value, item.legal_basis.value)
+            for dc, rule in rt.policy.data_classes.items()
+            for item in rule.purposes
+        )
         remote = [engine.name for engine in rt.registry if not engine.runs_locally]
         assert [item["name"] for item in data["processors"]] == remote
         assert data["international_transfers"]

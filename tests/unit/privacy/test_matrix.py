@@ -86,7 +86,6 @@ def _readme_guarantees() -> list[str]:
     return [item.removeprefix("- ") for item in ("\n" + listing).split("\n- ") if item.strip()]
 
 
-@pytest.mark.xfail(reason="row 66 (logs) is pending", strict=True)
 def test_every_guarantee_the_readme_states_cites_matrix_rows() -> None:
     """README says what the code guarantees; each claim must point at rows whose proof is
     mutation-checked (or, for an operator's share, at an operator duty)."""

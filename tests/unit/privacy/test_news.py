@@ -181,6 +181,39 @@ def test_each_message_has_one_click_unsubscribe_and_one_address_gets_one_message
         assert notify.count(runtime) == {"pending": 0, "confirmed": 0}
 
 
+def test_after_unsubscribing_the_next_news_skips_the_address(
+    tmp_path: Path,
+    clock: FakeClock,
+    smtp_server: tuple[Inbox, SmtpSettings],  # noqa: F811
+) -> None:
+    inbox, smtp = smtp_server
+    with privacy_app(
+        tmp_path, policy="library", clock=clock, workers=False, **smtp_overrides(smtp)
+    ) as (client, runtime):
+        signed_up(client, runtime, inbox, "leaving@example.org", "leaving")
+        signed_up(client, runtime, inbox, "staying@example.org", "staying")
+        assert (
+            news.send_news(runtime, smtp, subject="One", body="B.", throttle=quiet_throttle()) == 2
+        )
+        assert news_recipients(inbox, "One") == ["leaving@example.org", "staying@example.org"]
+        (message,) = [
+            m
+            for m, rcpt in zip(inbox.messages, inbox.recipients, strict=True)
+            if m["Subject"] == "One" and rcpt == ["leaving@example.org"]
+        ]
+        token = parse_qs(urlparse(message["List-Unsubscribe"][1:-1]).query)["token"][0]
+        one_click = client.post(
+            f"{notify.UNSUBSCRIBE_PATH}?token={token}", data={"List-Unsubscribe": "One-Click"}
+        )
+        assert one_click.status_code == 200
+        assert news.audience(runtime) == 1
+        assert (
+            news.send_news(runtime, smtp, subject="Two", body="B.", throttle=quiet_throttle()) == 1
+        )
+        assert news_recipients(inbox, "Two") == ["staying@example.org"]
+        assert notify.count(runtime) == {"pending": 0, "confirmed": 1}
+
+
 def test_sending_is_throttled() -> None:
     now = [100.0]
     slept: list[float] = []

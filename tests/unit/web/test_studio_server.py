@@ -9,7 +9,7 @@ import pytest
 from fastapi import Depends
 from fastapi.testclient import TestClient
 
-from reelvault.api.app import create_app
+from reelvault.app.factory import create_app
 from reelvault.jobs.owners import create_api_key
 from reelvault.jobs.runtime import Runtime
 from reelvault.testing import registry_with_fake, settings_for
@@ -151,7 +151,7 @@ def test_static_files_ship_and_reference_nothing_outside(client: TestClient) -> 
 
 def test_one_click_unsubscribe_is_not_blocked_by_csrf(tmp_path: Path) -> None:
     """RFC 8058: mail clients and the form on the link's page post without a CSRF header."""
-    from reelvault.api.app import create_app
+    from reelvault.app.factory import create_app
     from reelvault.jobs.runtime import Runtime
     from reelvault.testing import settings_for
 

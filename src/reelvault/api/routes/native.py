@@ -14,20 +14,20 @@ from starlette.responses import Response, StreamingResponse
 
 from reelvault.api.accept import accept_job
 from reelvault.api.content import content_response
-from reelvault.api.deps import Ctx, OwnedJob, Owner, RuntimeDep, check_submission_limits
 from reelvault.api.json_input import load_client_json
 from reelvault.api.multipart import parse_form
 from reelvault.api.schemas.native import (
     Deleted,
     EngineList,
     EngineOut,
-    ErrorOut,
     JobCreate,
     JobList,
     JobOut,
     WebhookSecret,
 )
 from reelvault.errors import ValidationError
+from reelvault.http.deps import Ctx, OwnedJob, Owner, RuntimeDep, check_submission_limits
+from reelvault.http.error_schema import ErrorOut
 from reelvault.jobs.owners import webhook_secret
 from reelvault.jobs.service import (
     JobRequest,
@@ -35,9 +35,9 @@ from reelvault.jobs.service import (
     delete_job,
     get_job,
     list_jobs_page,
-    parse_size,
 )
 from reelvault.jobs.uploads import UploadedInput, discard_uploads
+from reelvault.media.sizes import parse_size
 
 router = APIRouter(prefix="/api/v1", tags=["native"])
 

@@ -16,18 +16,18 @@ from starlette.responses import Response
 
 from reelvault.api.accept import accept_job
 from reelvault.api.content import content_response
-from reelvault.api.deps import Ctx, OwnedVideo, Owner, RuntimeDep, check_submission_limits
 from reelvault.api.multipart import parse_form
 from reelvault.api.routes.native import form_values, read_json_body
 from reelvault.api.schemas.openai import OpenAIError, Video, VideoDeleted, VideoList
 from reelvault.errors import ValidationError
+from reelvault.http.deps import Ctx, OwnedVideo, Owner, RuntimeDep, check_submission_limits
 from reelvault.jobs.service import (
     JobRequest,
     delete_job,
     list_jobs_page,
-    parse_size,
 )
 from reelvault.jobs.uploads import UploadedInput, discard_uploads
+from reelvault.media.sizes import parse_size
 from reelvault.types import Task
 
 router = APIRouter(prefix="/v1", tags=["openai"])

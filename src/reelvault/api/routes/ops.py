@@ -10,10 +10,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import func, select, text
 
-from reelvault.api.deps import Ctx
 from reelvault.api.operator_access import may_see_operations
 from reelvault.db.models import Job
 from reelvault.errors import UnauthorizedError
+from reelvault.http.deps import Ctx
 from reelvault.types import JobStatus
 
 router = APIRouter(tags=["operations"])

@@ -16,9 +16,9 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response, StreamingResponse
 
-from reelvault.api.deps import Ctx, Owner, RuntimeDep, check_submission_limits
-from reelvault.api.schemas.native import ErrorOut
 from reelvault.errors import ConflictError
+from reelvault.http.deps import Ctx, Owner, RuntimeDep, check_submission_limits
+from reelvault.http.error_schema import ErrorOut
 from reelvault.jobs.runtime import Runtime
 from reelvault.policy.render import LEGAL_BASIS_TEXT, PURPOSE_TEXT
 from reelvault.privacy import adults, age, consent, dsr, erase, export, holdings, notify, restrict

@@ -18,11 +18,11 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from reelvault.api.deps import Ctx, Owner
-from reelvault.api.schemas.native import ErrorOut
 from reelvault.errors import PayloadTooLargeError, ReelvaultError, ValidationError
-from reelvault.jobs.runtime import ensure_private_dir
+from reelvault.http.deps import Ctx, Owner
+from reelvault.http.error_schema import ErrorOut
 from reelvault.media.provenance import verify_file
+from reelvault.private_files import ensure_private_dir
 
 if TYPE_CHECKING:  # a typing-only name in python-multipart
     from python_multipart.multipart import MultipartCallbacks

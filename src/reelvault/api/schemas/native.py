@@ -124,21 +124,10 @@ class WebhookSecret(BaseModel):
     secret: str = Field(description="Standard Webhooks signing secret (whsec_...).")
 
 
-class ErrorBody(BaseModel):
-    code: str
-    message: str
-    param: str | None
-
-
-class ErrorOut(BaseModel):
-    error: ErrorBody
-
-
 __all__ = [
     "Deleted",
     "EngineList",
     "EngineOut",
-    "ErrorOut",
     "JobCreate",
     "JobList",
     "JobOut",

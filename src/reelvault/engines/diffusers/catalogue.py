@@ -18,7 +18,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from reelvault.config import Settings
-from reelvault.errors import ConfigError, NotFoundError
+from reelvault.errors import ConfigError, NotFoundError, ReelvaultError
+from reelvault.media.sizes import parse_size
 from reelvault.types import Task
 
 USER_CATALOGUE = "models.yaml"
@@ -35,13 +36,6 @@ DEFAULT_ALLOW_PATTERNS: tuple[str, ...] = (
     "*/*.model",
     "*/*.txt",
 )
-
-
-def parse_size(text: str) -> tuple[int, int]:
-    width, sep, height = text.lower().partition("x")
-    if not sep or not width.isdigit() or not height.isdigit():
-        raise ValueError(f"size {text!r} is not WIDTHxHEIGHT")
-    return int(width), int(height)
 
 
 class ModelSpec(BaseModel):
@@ -73,7 +67,10 @@ class ModelSpec(BaseModel):
     def _sizes_parse(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for size in value:
             if size != ANY_SIZE:
-                parse_size(size)
+                try:
+                    parse_size(size)
+                except ReelvaultError as exc:  # pydantic reports ValueErrors with the field
+                    raise ValueError(exc.message) from None
         return value
 
     @field_validator("path")
@@ -92,6 +89,11 @@ class ModelSpec(BaseModel):
     @property
     def size_pairs(self) -> list[tuple[int, int]]:
         return [parse_size(size) for size in self.sizes if size != ANY_SIZE]
+
+    @property
+    def default_size_pair(self) -> tuple[int, int] | None:
+        """The model's own size; None for a local folder (any size of the family's step)."""
+        return None if self.any_size else parse_size(self.default_size)
 
     @property
     def any_size(self) -> bool:
@@ -259,7 +261,6 @@ __all__ = [
     "builtin_catalogue",
     "catalogue",
     "find_model",
-    "parse_size",
     "spec_for_folder",
     "user_catalogue",
 ]

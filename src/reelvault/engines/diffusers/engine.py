@@ -21,10 +21,12 @@ from pydantic import Field
 
 from reelvault.config import Settings
 from reelvault.engines.base import (
+    EngineBase,
     EngineLimits,
     EngineParams,
     Frame,
     GenerationRequest,
+    ModelDefaults,
     ProgressCallback,
     VideoFrames,
 )
@@ -180,7 +182,7 @@ def _to_uint8(frame: Any) -> Frame:
     return converted
 
 
-class DiffusersEngine:
+class DiffusersEngine(EngineBase):
     """Runs Hugging Face diffusers video pipelines from locally installed weights."""
 
     name: ClassVar[str] = "diffusers"
@@ -194,6 +196,7 @@ class DiffusersEngine:
     )
     device: ClassVar[str] = "cuda"
     runs_locally: ClassVar[bool] = True
+    neural: ClassVar[bool] = True
     wants_settings: ClassVar[bool] = True
     params_model: ClassVar[type[EngineParams]] = DiffusersParams
     # Broad limits; each model's own sizes, frame rates and lengths are checked in run().
@@ -230,6 +233,13 @@ class DiffusersEngine:
         except ReelvaultError:
             return False
         return True
+
+    def model_defaults(self, model: str) -> ModelDefaults:
+        """The catalogue's size, frame rate and length for ``model`` (a clear error if unknown)."""
+        spec = find_model(model, self.settings)
+        return ModelDefaults(
+            size=spec.default_size_pair, fps=spec.default_fps, seconds=spec.default_seconds
+        )
 
     # -- checks that need no torch ---------------------------------------------------
 

@@ -190,13 +190,6 @@ class PoseConditioner:
         return MotionConditioning(pose_frames=pose_frames, face_frames=face_frames)
 
 
-def missing_conditioner(
-    reference_video: Path, *, width: int, height: int, frame_count: int, fps: int, face_size: int
-) -> MotionConditioning:
-    """Kept for callers that want dance refused outright."""
-    raise EngineError("dance with a Wan-Animate model is not enabled on this server")
-
-
 def segment_length(frame_count: int) -> int:
     """77-frame segments (as trained); a shorter clip gets one segment just long enough."""
     fitted = ((max(1, frame_count) - 1 + 3) // 4) * 4 + 1
@@ -263,7 +256,6 @@ __all__ = [
     "PoseConditioner",
     "PoseTracker",
     "default_tracker",
-    "missing_conditioner",
     "prepare",
     "segment_length",
     "segments",

@@ -11,6 +11,7 @@ import numpy as np
 from pydantic import Field
 
 from reelvault.engines.base import (
+    EngineBase,
     EngineLimits,
     EngineParams,
     Frame,
@@ -65,7 +66,7 @@ def _params(request: GenerationRequest) -> LivePhotoParams:
     )
 
 
-class LivePhotoEngine:
+class LivePhotoEngine(EngineBase):
     """Brings a still photo to life on the CPU with models shipped in the mediapipe wheel."""
 
     name: ClassVar[str] = "livephoto"

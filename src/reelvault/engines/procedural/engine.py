@@ -8,6 +8,7 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from reelvault.engines.base import (
+    EngineBase,
     EngineLimits,
     EngineParams,
     Frame,
@@ -33,7 +34,7 @@ class ProceduralParams(EngineParams):
     grain: float = Field(0.2, ge=0.0, le=1.0, description="Film grain, 0 (none) to 1.")
 
 
-class ProceduralEngine:
+class ProceduralEngine(EngineBase):
     """Composes a stylised animated scene from words in the prompt, on the CPU."""
 
     name: ClassVar[str] = "procedural"

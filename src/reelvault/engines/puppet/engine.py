@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import cv2
@@ -12,6 +11,7 @@ import numpy.typing as npt
 from pydantic import Field
 
 from reelvault.engines.base import (
+    EngineBase,
     EngineLimits,
     EngineParams,
     Frame,
@@ -41,7 +41,7 @@ from reelvault.media.pose import (
     track,
     visible,
 )
-from reelvault.media.validate import MediaLimits, ValidatedVideo, load_image, validate_video
+from reelvault.media.validate import MediaLimits, load_image, validate_video
 from reelvault.types import Task
 
 MIN_FOUND_FRACTION = 0.5
@@ -128,7 +128,7 @@ def _place(
     return (np.asarray(placed, np.uint8), moved, np.asarray(placed_mask, np.float32))
 
 
-class PuppetEngine:
+class PuppetEngine(EngineBase):
     """Makes the person of a photo dance like the person of a reference video, on the CPU."""
 
     name: ClassVar[str] = "puppet"
@@ -307,11 +307,6 @@ def _reference_plate(frame: Frame, width: int, height: int) -> Frame:
     ):
         mask = np.asarray(segmenter.process(plate).segmentation_mask, np.float32)
     return _fill(plate, mask)
-
-
-def describe_reference(path: Path, limits: MediaLimits | None = None) -> ValidatedVideo:
-    """The reference video as the engine will read it (validation included)."""
-    return validate_video(path, limits)
 
 
 __all__ = ["PuppetEngine", "PuppetParams"]

@@ -17,16 +17,17 @@ watermark and content-credential path applies to it as to any local engine.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from pydantic import Field, field_validator
 
 from reelvault.engines.base import (
+    EngineBase,
     EngineLimits,
     EngineParams,
     Frame,
     GenerationRequest,
+    Outbound,
     ProgressCallback,
     VideoFrames,
 )
@@ -105,15 +106,6 @@ class RemoteParams(EngineParams):
         return value
 
 
-@dataclass(frozen=True)
-class Outbound:
-    """What a job would send out of this machine, and to whom."""
-
-    provider: str
-    title: str
-    sends: tuple[str, ...]
-
-
 def parse_target(model: str) -> tuple[str, str]:
     """``params.model`` -> (provider name, the provider's own model id)."""
     model = model.strip()
@@ -140,7 +132,7 @@ def _even(value: int) -> int:
     return value - value % 2
 
 
-class RemoteEngine:
+class RemoteEngine(EngineBase):
     """Generates at a third-party provider, only for owners who opted in to it."""
 
     name: ClassVar[str] = "remote"
@@ -152,6 +144,7 @@ class RemoteEngine:
     tasks: ClassVar[frozenset[Task]] = frozenset(Task)
     device: ClassVar[str] = "remote"
     runs_locally: ClassVar[bool] = False
+    neural: ClassVar[bool] = True
     wants_settings: ClassVar[bool] = True
     params_model: ClassVar[type[EngineParams]] = RemoteParams
     # The provider's model decides the real size and length; these bound the request.

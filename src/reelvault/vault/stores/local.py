@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from reelvault.errors import ObjectNotFoundError, ValidationError
+from reelvault.private_files import storage_error
 from reelvault.types import ObjectId
 from reelvault.vault import _fs
 
@@ -24,7 +25,7 @@ class _FileSink:
         try:
             written = _fs.write_all(self._fd, data)
         except OSError as exc:
-            raise _fs.storage_error(exc, f"could not write blob in {self._where}") from None
+            raise storage_error(exc, f"could not write blob in {self._where}") from None
         self.bytes_written += written
         return written
 
@@ -64,7 +65,7 @@ class LocalBlobStore:
         except FileNotFoundError:
             raise ObjectNotFoundError(f"no blob for object {object_id}") from None
         except OSError as exc:
-            raise _fs.storage_error(exc, f"could not read blob {path}") from None
+            raise storage_error(exc, f"could not read blob {path}") from None
 
     def delete(self, object_id: ObjectId) -> bool:
         if not _fs.is_object_id(object_id):
@@ -75,7 +76,7 @@ class LocalBlobStore:
         except FileNotFoundError:
             return False
         except OSError as exc:
-            raise _fs.storage_error(exc, f"could not delete blob {path}") from None
+            raise storage_error(exc, f"could not delete blob {path}") from None
         _fs.fsync_dir(path.parent)
         return True
 

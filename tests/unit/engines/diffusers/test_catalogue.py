@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from reelvault.config import Settings
-from reelvault.engines.diffusers import catalogue, find_model, model_choice
+from reelvault.engines.diffusers import DiffusersEngine, catalogue, find_model
 from reelvault.engines.diffusers.catalogue import builtin_catalogue, spec_for_folder
 from reelvault.engines.diffusers.engine import FAMILIES, native_frames
 from reelvault.errors import ConfigError, NotFoundError
@@ -55,12 +55,13 @@ def test_models_are_found_by_id_or_repo_case_insensitively() -> None:
         find_model("sora")
 
 
-def test_model_choice_gives_engine_params_and_defaults() -> None:
-    choice = model_choice("cogvideox-2b")
-    assert choice.engine == "diffusers" and choice.params == {"model": "cogvideox-2b"}
-    assert choice.default_size == (720, 480) and choice.default_fps == 8
-    assert choice.default_seconds == pytest.approx(6.12)
-    assert choice.tasks == frozenset({Task.TEXT_TO_VIDEO})
+def test_the_engine_gives_a_hosted_model_its_own_defaults(tmp_path: Path) -> None:
+    engine = DiffusersEngine(settings_for(tmp_path))
+    assert engine.hosts_model("cogvideox-2b")
+    defaults = engine.model_defaults("cogvideox-2b")
+    assert defaults.size == (720, 480) and defaults.fps == 8
+    assert defaults.seconds == pytest.approx(6.12)
+    assert find_model("cogvideox-2b").pipelines.keys() == {Task.TEXT_TO_VIDEO}
 
 
 def test_user_additions_are_listed_after_the_builtins(tiny_settings: Settings) -> None:

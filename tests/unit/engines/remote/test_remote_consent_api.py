@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from reelvault.api.app import create_app
+from reelvault.app.factory import create_app
 from reelvault.db.models import StoredObject
 from reelvault.engines.registry import EngineRegistry
 from reelvault.engines.remote import RemoteConfig, RemoteEngine, processors

@@ -20,8 +20,8 @@ from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from reelvault.api.errors import error_response
 from reelvault.config import Settings
+from reelvault.http.errors import error_response
 
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 WILDCARD_BINDS = frozenset({"", "0.0.0.0", "::", "*"})  # noqa: S104 (names, not a bind)

@@ -19,7 +19,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from reelvault.config import Settings
 
-# The project's error shape (api/errors.py), written by hand: no app has seen the request.
+# The project's error shape (http/errors.py), written by hand: no app has seen the request.
 _BODY = (
     b'{"error":{"code":"request_timeout","message":'
     b'"the request headers took too long to arrive","param":null}}'

@@ -13,10 +13,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 
-from reelvault.api.address_limits import AddressLimits
-from reelvault.api.cookies import SESSION_COOKIE, has_session_cookie, session_token
-from reelvault.api.ratelimit import RateLimiter
 from reelvault.errors import UnauthorizedError
+from reelvault.http.address_limits import AddressLimits
+from reelvault.http.cookies import SESSION_COOKIE, has_session_cookie, session_token
+from reelvault.http.ratelimit import RateLimiter
 from reelvault.jobs.intake import JobIntake
 from reelvault.jobs.owners import (
     anonymous_sessions_allowed,

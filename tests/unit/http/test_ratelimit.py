@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from reelvault.api import ratelimit
-from reelvault.api.ratelimit import RateLimiter
 from reelvault.errors import RateLimitedError
+from reelvault.http import ratelimit
+from reelvault.http.ratelimit import RateLimiter
 
 
 def test_an_hourly_limit_says_so_and_asks_for_a_long_wait() -> None:

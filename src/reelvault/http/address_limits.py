@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 from starlette.requests import HTTPConnection
 
-from reelvault.api.ratelimit import RateLimiter
 from reelvault.config import Settings
 from reelvault.errors import ValidationError
+from reelvault.http.ratelimit import RateLimiter
 from reelvault.jobs.runtime import Runtime
 from reelvault.privacy.pseudonyms import (
     IPNetwork,

@@ -12,14 +12,14 @@ from starlette.staticfiles import StaticFiles
 
 from reelvault import __version__
 from reelvault.api.access_log import AccessLog
-from reelvault.api.address_limits import AddressLimits
-from reelvault.api.deps import ApiContext
-from reelvault.api.errors import install_error_handlers
-from reelvault.api.hosts import HostAllowList, HostCheck
-from reelvault.api.ratelimit import RateLimiter
 from reelvault.api.routes import native, openai_videos, ops, privacy, provenance
 from reelvault.api.slow_clients import BodyDeadline
 from reelvault.config import Settings
+from reelvault.http.address_limits import AddressLimits
+from reelvault.http.deps import ApiContext
+from reelvault.http.errors import install_error_handlers
+from reelvault.http.hosts import HostAllowList, HostCheck
+from reelvault.http.ratelimit import RateLimiter
 from reelvault.jobs.intake import JobIntake
 from reelvault.jobs.runtime import Runtime
 from reelvault.jobs.webhooks import WebhookDispatcher
