@@ -45,7 +45,7 @@ from reelvault.privacy.notify import SmtpSettings
 from reelvault.privacy.privacy_audit import AuditResult, run_audit
 from reelvault.testing import settings_for
 from tests.unit.engines.remote.conftest import remote_config
-from tests.unit.engines.remote.fakes import FakeComfy, FakeFal, FakeReplicate
+from tests.unit.engines.remote.fakes import FakeComfy, FakeFal, FakeReplicate, reply_json
 from tests.unit.privacy.test_notify import Inbox, smtp_server  # noqa: F401
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -70,6 +70,7 @@ FIELDS = (
     "comfyui_prompt",
     "comfyui_negative_prompt",
     "openai_filename",
+    "rejected_prompt",
     "email",
     "rectified_email",
     "erased_prompt",
@@ -312,6 +313,29 @@ def remote_engines(day: Day, headers: dict[str, str], owner_id: str) -> None:
         {"engine": "remote", "prompt": MARKERS["fal_prompt"], "params": params, "size": "640x360"},
     )
     assert MARKERS["fal_input"].encode() in b"".join(seen.body for seen in day.fal.seen)
+    # A provider that refuses a prompt and quotes it back in its error: the job fails,
+    # and its error message (kept in the row, shown to the client) must not quote it.
+    rejected = MARKERS["rejected_prompt"]
+    day.fal.behaviour.submit_errors = [
+        reply_json(
+            422,
+            {"detail": [{"loc": ["body", "prompt"], "msg": f"Value error, {rejected} is banned"}]},
+        )
+    ]
+    created = day.client.post(
+        "/api/v1/jobs",
+        json={
+            "engine": "remote",
+            "prompt": rejected,
+            "params": {"model": FAL_MODEL},
+            "size": "640x360",
+            "seconds": 1,
+        },
+        headers=headers,
+    )
+    assert created.status_code == 201, created.text
+    with pytest.raises(AssertionError, match="'failed'"):
+        _done(day, created.json()["id"], headers)
     _multipart(
         day,
         headers,

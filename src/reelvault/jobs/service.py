@@ -23,10 +23,11 @@ from reelvault.errors import (
     GoneError,
     NotFoundError,
     ValidationError,
+    VaultError,
 )
 from reelvault.jobs import objects, webhooks
 from reelvault.jobs.consent_gate import check_provider_consent
-from reelvault.jobs.error_text import without_server_paths
+from reelvault.jobs.error_text import without_client_text, without_server_paths
 from reelvault.jobs.hooks import job_end_hooks, restriction_check, retained_prompt_filter
 from reelvault.jobs.runtime import Runtime
 from reelvault.jobs.states import check_transition
@@ -610,7 +611,11 @@ def finish_job(
     job.lease_owner = None
     job.lease_expires_at = None
     job.error_code = error_code
-    job.error_message = without_server_paths(error_message)  # shown to the client
+    # Shown to the client and kept as long as the row: no server paths, none of their words.
+    job.error_message = without_client_text(
+        without_server_paths(error_message),
+        _client_texts(runtime, job) if error_message else (),
+    )
     if status is JobStatus.COMPLETED:
         job.progress = 100
     job.expires_at = _job_row_expiry(runtime, job, now)
@@ -619,6 +624,18 @@ def finish_job(
     webhooks.enqueue(runtime, session, job, status, now)
     for hook in job_end_hooks():
         hook(runtime, session, job)
+
+
+def _client_texts(runtime: Runtime, job: Job) -> list[str]:
+    """The job's prompt and free-text parameters, from its prompt object in the vault."""
+    kept = job.object_of_kind(objects.JOB_PROMPT) or job.object_of_kind(objects.PROMPT)
+    if kept is None:
+        return []
+    try:
+        prompt, free_text = objects.read_prompt_document(runtime.vault, ObjectId(kept.id))
+    except (VaultError, ValueError):
+        return []
+    return objects.text_values([prompt, free_text])
 
 
 def _drop_free_text(runtime: Runtime, job: Job) -> None:
