@@ -4,7 +4,8 @@ A scripted day of every feature, in-process against real components (SQLite, the
 thread workers, a real SMTP server, local stand-ins of fal.ai and Replicate, a webhook
 receiver): every CPU engine (procedural, livephoto, puppet), both APIs (``/api/v1`` and
 the OpenAI-compatible ``/v1/videos``), remote engines, webhooks, a notify-me signup, data
-subject requests (rectify by e-mail, export, erase). Each free-text field carries its own
+subject requests (rectify by e-mail, export, erase), and a provider that refuses a prompt
+and quotes it back in its error. Each free-text field carries its own
 marker: prompts, negative prompts, free-form provider input, the webhook URL, e-mail
 addresses, upload file names, the user agent. Afterwards ``run_audit`` with the markers
 searches the database files (free pages, WAL), every text column, scratch, logs, the
