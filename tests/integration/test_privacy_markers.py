@@ -478,6 +478,12 @@ SWITCHED_OFF: dict[
         _webhook_job,
         "webhook_url",
     ),
+    "error message": (
+        "reelvault.jobs.service.without_client_text",
+        lambda message, texts: message,
+        _remote_jobs,
+        "rejected_prompt",
+    ),
     "e-mail": (
         "reelvault.privacy.notify.address_hash",
         _plain_address_hash,
