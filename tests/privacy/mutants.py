@@ -84,6 +84,29 @@ def verify_that_finds_nothing(runtime: Any, *, expected_head: str | None = None)
     return report
 
 
+def utf8_form_only(text: str) -> frozenset[bytes]:
+    """The audit's search without the JSON spellings of a text (escaped quotes, \\u00e9)."""
+    return frozenset({text.encode("utf-8")})
+
+
+def chunks_without_overlap(stream: Any, *, overlap: int, chunk_size: int = 1 << 23) -> Any:
+    """Chunks that do not carry the end of the one before: a text cut by a border is lost."""
+    offset = 0
+    while block := stream.read(chunk_size):
+        yield offset, block
+        offset += len(block)
+
+
+def webhook_url_in_the_row(url: str | None) -> tuple[str | None, bytes | None]:
+    """The webhook URL kept in plaintext in ``jobs.webhook_url``, as before."""
+    return url, None
+
+
+def plain_address_hash(runtime: Any, address: str) -> str:
+    """The lookup key of an e-mail address as the address itself (plaintext in the row)."""
+    return address
+
+
 def only_the_local_owner_is_needed(now: datetime) -> Select[Any]:
     """Owners are deleted as soon as they are idle-marked, jobs, keys and signups or not."""
     return select(literal("local"))

@@ -295,20 +295,46 @@ def privacy_audit_command(
     log_dir: Annotated[
         list[Path] | None, typer.Option("--log-dir", help="A log directory to scan (repeatable).")
     ] = None,
+    also: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--also",
+            help="Another file or folder to scan like a log, e.g. a capture of the "
+            "service's stderr (repeatable).",
+        ),
+    ] = None,
+    marker: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--marker",
+            help="A text to look for besides the stored prompts, e.g. a marker planted in "
+            "a request; reported by number, never echoed (repeatable).",
+        ),
+    ] = None,
     grace_seconds: Annotated[
         float | None,
         typer.Option(help="Tolerance for work in flight; default two sweep intervals."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
-    """Scan the database, vault, scratch and logs for anything the policy forbids.
+    """Scan the database, vault, scratch, logs, models and provenance for anything the
+    policy forbids.
 
-    Exit status 0 only when clean.
+    The database is read raw (main file with its free pages, WAL, shared memory) and
+    through SQL; stored prompts and --marker texts are searched for in full, in every
+    file. Exit status 0 only when clean.
     """
     state = state_of(ctx)
     runtime = state.runtime
     grace = None if grace_seconds is None else timedelta(seconds=grace_seconds)
-    result = run_audit(runtime, log_dirs=log_dir or [], grace=grace)
+    missing = [str(path) for path in also or [] if not path.exists()]
+    if missing:
+        raise typer.BadParameter(
+            f"no such file or folder: {', '.join(missing)}", param_hint="--also"
+        )
+    result = run_audit(
+        runtime, log_dirs=log_dir or [], grace=grace, markers=marker or [], also=also or []
+    )
     if as_json:
         typer.echo(json.dumps(result.to_dict(), indent=2))
     else:

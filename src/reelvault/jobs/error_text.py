@@ -5,11 +5,17 @@ Engines and libraries word errors for operators and often name files (a model
 folder, a scratch file, a key file); for a network client that would disclose the
 server's layout and whether a file exists. Every path is replaced by ``[path]`` when
 the message is stored (:func:`reelvault.jobs.service.finish_job`).
+
+Nor does it quote the job's own words: a provider that refuses a prompt often says
+which ("Value error, <the prompt> is not allowed"), and the row that holds the message
+outlives the prompt. The prompt and the free-text parameters are replaced by
+``[your text]`` (:func:`without_client_text`).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 PATH_PLACEHOLDER = "[path]"
 
@@ -26,4 +32,20 @@ def without_server_paths(message: str | None) -> str | None:
     return _PATH.sub(PATH_PLACEHOLDER, message)
 
 
-__all__ = ["PATH_PLACEHOLDER", "without_server_paths"]
+TEXT_PLACEHOLDER = "[your text]"
+_MIN_TEXT = 3  # shorter texts ("a", "ok") would blank out the message's own words
+
+
+def without_client_text(message: str | None, texts: Iterable[str]) -> str | None:
+    """``message`` with each of ``texts`` (the job's prompt, its free-text parameters),
+    in any letter case, replaced by ``[your text]``; longest first, so a text that
+    contains another is replaced whole."""
+    if message is None:
+        return None
+    wanted = sorted({text.strip() for text in texts if len(text.strip()) >= _MIN_TEXT}, key=len)
+    for text in reversed(wanted):
+        message = re.sub(re.escape(text), TEXT_PLACEHOLDER, message, flags=re.IGNORECASE)
+    return message
+
+
+__all__ = ["PATH_PLACEHOLDER", "TEXT_PLACEHOLDER", "without_client_text", "without_server_paths"]

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from reelvault.db.models import Job, StoredObject
+from reelvault.errors import VaultError
 from reelvault.policy import Policy
 from reelvault.types import DataClass, ObjectId, Task, new_object_id
 from reelvault.vault import Vault
@@ -25,6 +26,10 @@ from reelvault.vault import Vault
 # see EngineParams.free_text_fields), one JSON document: {"prompt": ..., "free_text": {...}}.
 PROMPT = "prompt"  # the prompt as kept beyond the job (redacted), where the policy keeps it
 JOB_PROMPT = "job_prompt"  # the prompt as the engine needs it, shredded when the job ends
+# A job's webhook URL is the client's own text (it can name a person, carry a token): it
+# is kept encrypted with the job, never in the row (``jobs.webhook_url`` is read only for
+# rows written before), and shredded once its notice is delivered or given up.
+WEBHOOK_URL = "webhook_url"
 OUTPUT_VIDEO = "output_video"
 OUTPUT_THUMBNAIL = "output_thumbnail"
 OUTPUT_SPRITESHEET = "output_spritesheet"
@@ -161,6 +166,21 @@ def text_values(value: Any) -> list[str]:
     return []
 
 
+def has_webhook(job: Job) -> bool:
+    return bool(job.webhook_url) or job.object_of_kind(WEBHOOK_URL) is not None
+
+
+def webhook_url_of(vault: Vault, job: Job) -> str | None:
+    """The job's webhook URL: from the vault, or from the row of a job stored before."""
+    row = job.object_of_kind(WEBHOOK_URL)
+    if row is None:
+        return job.webhook_url or None
+    try:
+        return vault.read_bytes(ObjectId(row.id)).decode("utf-8")
+    except (VaultError, UnicodeDecodeError):
+        return None  # shredded meanwhile
+
+
 def shred_rows(vault: Vault, session: Session, rows: Iterable[StoredObject]) -> int:
     """Crypto-shred each object (key first, then ciphertext) and delete its row."""
     count = 0
@@ -193,8 +213,10 @@ __all__ = [
     "OUTPUT_THUMBNAIL",
     "OUTPUT_VIDEO",
     "PROMPT",
+    "WEBHOOK_URL",
     "apply_retention",
     "date_uploads_at_job_end",
+    "has_webhook",
     "new_object_row",
     "parse_prompt_document",
     "prompt_document",
@@ -207,4 +229,5 @@ __all__ = [
     "store_bytes",
     "store_file",
     "text_values",
+    "webhook_url_of",
 ]

@@ -23,10 +23,11 @@ from reelvault.errors import (
     GoneError,
     NotFoundError,
     ValidationError,
+    VaultError,
 )
 from reelvault.jobs import objects, webhooks
 from reelvault.jobs.consent_gate import check_provider_consent
-from reelvault.jobs.error_text import without_server_paths
+from reelvault.jobs.error_text import without_client_text, without_server_paths
 from reelvault.jobs.states import check_transition
 from reelvault.jobs.uploads import UploadedInput, discard_uploads
 from reelvault.runtime import Runtime
@@ -310,6 +311,12 @@ def submit_job(
     return result
 
 
+def split_webhook_url(url: str | None) -> tuple[str | None, bytes | None]:
+    """(what the job's row holds, what the vault keeps) of a webhook URL: the URL is the
+    client's own text (a name, a token in its path), so it goes into the vault only."""
+    return None, (url.encode("utf-8") if url is not None else None)
+
+
 def prepare_job(
     runtime: Runtime, request: JobRequest, uploads: Sequence[UploadedInput] = ()
 ) -> PreparedJob:
@@ -326,6 +333,7 @@ def prepare_job(
     # Free-text parameters (a negative prompt...) are prompt data: they go into the vault
     # with the prompt, never into the job's row.
     stored_params, free_text = split_free_text(type(params), params.model_dump(mode="json"))
+    row_url, sealed_url = split_webhook_url(request.webhook_url)
     job: dict[str, Any] = {
         "id": job_id,
         "owner_id": request.owner_id,
@@ -348,7 +356,7 @@ def prepare_job(
         "created_at": now,
         "updated_at": now,
         "expires_at": policy.expires_at(DataClass.JOB_METADATA, now=now),
-        "webhook_url": request.webhook_url,
+        "webhook_url": row_url,
         "output_format": request.output_format,
     }
     rows: list[dict[str, Any]] = []
@@ -357,11 +365,16 @@ def prepare_job(
     def add_row(
         object_id: str, kind: str, data_class: DataClass, content_type: str, size: int
     ) -> dict[str, Any]:
-        expires_with_job, expires_at = (
-            (True, None)  # the engine's copy of the prompt lives exactly as long as the job
-            if kind == objects.JOB_PROMPT
-            else objects.retention_at_submission(data_class, policy=policy, now=now)
-        )
+        if kind == objects.JOB_PROMPT:
+            # The engine's copy of the prompt lives exactly as long as the job.
+            expires_with_job, expires_at = True, None
+        elif kind == objects.WEBHOOK_URL:
+            # Needed after the job ends (its notice); at most as long as the job's row.
+            expires_with_job, expires_at = False, job["expires_at"]
+        else:
+            expires_with_job, expires_at = objects.retention_at_submission(
+                data_class, policy=policy, now=now
+            )
         row = {
             "id": object_id,
             "job_id": job_id,
@@ -382,6 +395,11 @@ def prepare_job(
         row = add_row("", kind, DataClass.PROMPT, "application/json", len(data))
         payloads.append((row, data))
 
+    if sealed_url is not None:
+        row = add_row(
+            "", objects.WEBHOOK_URL, DataClass.JOB_METADATA, "text/plain", len(sealed_url)
+        )
+        payloads.append((row, sealed_url))
     prompt = (request.prompt or "").strip()
     if prompt or free_text:
         add_prompt(objects.JOB_PROMPT, objects.prompt_document(prompt or None, free_text))
@@ -596,7 +614,11 @@ def finish_job(
     job.lease_owner = None
     job.lease_expires_at = None
     job.error_code = error_code
-    job.error_message = without_server_paths(error_message)  # shown to the client
+    # Shown to the client and kept as long as the row: no server paths, none of their words.
+    job.error_message = without_client_text(
+        without_server_paths(error_message),
+        _client_texts(runtime, job) if error_message else (),
+    )
     if status is JobStatus.COMPLETED:
         job.progress = 100
     # Upload retention counts from the end of processing: date them before anything that
@@ -608,6 +630,18 @@ def finish_job(
     webhooks.enqueue(runtime, session, job, status, now)
     for hook in runtime.hooks.end_hooks:
         hook(runtime, session, job)
+
+
+def _client_texts(runtime: Runtime, job: Job) -> list[str]:
+    """The job's prompt and free-text parameters, from its prompt object in the vault."""
+    kept = job.object_of_kind(objects.JOB_PROMPT) or job.object_of_kind(objects.PROMPT)
+    if kept is None:
+        return []
+    try:
+        prompt, free_text = objects.read_prompt_document(runtime.vault, ObjectId(kept.id))
+    except (VaultError, ValueError):
+        return []
+    return objects.text_values([prompt, free_text])
 
 
 def _drop_free_text(runtime: Runtime, job: Job) -> None:
@@ -666,6 +700,7 @@ def export_output(
 __all__ = [
     "PreparedJob",
     "admit_and_store",
+    "split_webhook_url",
     "prepare_job",
     "preparing_waits",
     "store_jobs",

@@ -24,8 +24,9 @@ import httpx
 from sqlalchemy import select
 
 from reelvault.accounts.owners import webhook_secret
-from reelvault.db.models import Job, WebhookDelivery
+from reelvault.db.models import Job, StoredObject, WebhookDelivery
 from reelvault.errors import ValidationError
+from reelvault.jobs import objects
 from reelvault.runtime import Runtime
 from reelvault.ssrf import AddressRefusedError, checked_addresses, guarded_client
 from reelvault.types import JobStatus
@@ -92,7 +93,7 @@ def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
 def enqueue(runtime: Runtime, session: object, job: Job, status: JobStatus, now: datetime) -> None:
     """Queue a notice for a job that just ended (called inside the ending transaction)."""
     event = EVENTS.get(status)
-    if event is None or not job.webhook_url:
+    if event is None or not objects.has_webhook(job):
         return
     from sqlalchemy.orm import Session
 
@@ -175,12 +176,12 @@ class WebhookDispatcher(threading.Thread):
             if delivery is None or delivery.status != "pending":
                 return
             job = session.get(Job, delivery.job_id)
-            if job is None or not job.webhook_url:
+            url = objects.webhook_url_of(runtime.vault, job) if job is not None else None
+            if job is None or not url:
                 delivery.status = "failed"
                 delivery.last_error = "job deleted"
                 return
             now = runtime.clock()
-            url = job.webhook_url
             body = payload(job, delivery.event, now)
             owner_id = job.owner_id
         code: int | None = None
@@ -222,6 +223,25 @@ class WebhookDispatcher(threading.Thread):
             else:
                 delay = settings.webhook_retry_base_seconds * 2 ** (delivery.attempts - 1)
                 delivery.next_attempt_at = runtime.clock() + timedelta(seconds=min(delay, 3600))
+            if delivery.status != "pending":
+                _forget_url(runtime, session, delivery.job_id)
+
+
+def _forget_url(runtime: Runtime, session: object, job_id: str) -> None:
+    """Shred the job's webhook URL once its notice is delivered or given up: nothing
+    needs it any more (a job sends one notice, when it ends)."""
+    from sqlalchemy.orm import Session
+
+    assert isinstance(session, Session)
+    rows = session.scalars(
+        select(StoredObject).where(
+            StoredObject.job_id == job_id, StoredObject.kind == objects.WEBHOOK_URL
+        )
+    )
+    objects.shred_rows(runtime.vault, session, rows)
+    job = session.get(Job, job_id)
+    if job is not None:
+        job.webhook_url = None  # a row stored before URLs went into the vault
 
 
 __all__ = [

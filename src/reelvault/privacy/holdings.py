@@ -126,7 +126,8 @@ def job_record(runtime: Runtime, job: Job) -> dict[str, Any]:
         key: (_iso(value) if isinstance(value, datetime) else value)
         for key, value in vars(view).items()
     }
-    record["webhook_url"] = job.webhook_url  # the client's own URL, held with the job
+    # The client's own URL, held encrypted with the job until its notice is sent.
+    record["webhook_url"] = objects.webhook_url_of(runtime.vault, job)
     kept = job.object_of_kind(objects.PROMPT) or job.object_of_kind(objects.JOB_PROMPT)
     prompt, free_text = _read_prompt(runtime, kept.id) if kept is not None else (None, {})
     record["prompt"] = prompt

@@ -1,11 +1,16 @@
 """``reelvault privacy audit``: prove on a live deployment that the policy is kept.
 
-Scans the database (file, WAL), the vault, scratch space and log directories, and reports:
+Scans the database (its raw files: main file with its free pages, WAL and shared memory;
+and every text column through SQL), the vault, scratch space, log directories, the models
+and provenance folders and any extra file or folder the operator names (an stderr capture
+of the service), and reports:
 
 ========================  ================================================================
 ``raw_ip``                an IPv4/IPv6 address in plaintext (database, logs, scratch)
 ``email``                 an e-mail address in plaintext
 ``prompt_text``           the text of a stored prompt found outside the vault
+``marker``                a text the operator asked to look for (``--marker``) found
+                          outside the vault (a marker planted in every field a client sends)
 ``unencrypted_media``     a vault blob without the encryption header, media signatures
                           (MP4, JPEG, PNG, WebP, x264) in plaintext, stale scratch folders
 ``expired``               rows or objects past ``expires_at`` (beyond a grace period)
@@ -18,7 +23,12 @@ Scans the database (file, WAL), the vault, scratch space and log directories, an
 
 Findings say where and what kind, never the text found (an audit report must not become
 a copy of the personal data it found). Prompts are recognised by decrypting the prompts
-the vault still holds and searching for them, so no guessing is needed.
+the vault still holds and searching for each in full (and for its first and its last 48
+characters: a copy cut short is still a copy), in every file and every text column, so no
+guessing is needed. Files are read in chunks that overlap by the longest text searched for
+(:mod:`reelvault.privacy.text_search`): big media is never read whole, and a text cut by a
+chunk border is still found. Weights, provenance keys and vault ciphertext are searched for
+the texts only (their bytes would look like addresses and media by chance).
 """
 
 from __future__ import annotations
@@ -33,7 +43,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, inspect, select
+from sqlalchemy import JSON, LargeBinary, MetaData, String, Table, Text, func, inspect, select
 
 from reelvault.db.base import Base
 from reelvault.db.models import Job, StoredObject
@@ -42,6 +52,7 @@ from reelvault.errors import VaultError
 from reelvault.jobs import objects
 from reelvault.privacy import audit
 from reelvault.privacy.restrict import not_held_by_restriction, restricted_owner_ids
+from reelvault.privacy.text_search import Needles, chunks, search_file, search_values
 from reelvault.runtime import Runtime
 from reelvault.types import TERMINAL_STATUSES, JobStatus, ObjectId
 
@@ -49,6 +60,7 @@ KINDS = (
     "raw_ip",
     "email",
     "prompt_text",
+    "marker",
     "unencrypted_media",
     "expired",
     "orphan",
@@ -84,6 +96,9 @@ _EMAIL = re.compile(
 _CHUNK = 16 * 1024 * 1024
 _OVERLAP = 4096
 _MIN_PROMPT = 8
+_PREFIX = 48  # characters at each end of a long prompt searched for on their own
+_MARKER = "marker:"
+_PROMPT = "prompt:"
 
 
 @dataclass(frozen=True)
@@ -131,20 +146,38 @@ def _is_within(path: Path, root: Path) -> bool:
     return True
 
 
-def _plaintext_files(runtime: Runtime, log_dirs: Sequence[Path], live: set[str]) -> Iterator[Path]:
-    """Every file that is not vault ciphertext, weights or the key file."""
+def _text_only_dirs(runtime: Runtime) -> list[Path]:
+    """Folders whose bytes are ciphertext, weights or keys: searched for the texts only."""
     settings = runtime.settings
-    skip_dirs = [settings.vault_dir, settings.resolved_models_dir, settings.resolved_provenance_dir]
+    return [settings.vault_dir, settings.resolved_models_dir, settings.resolved_provenance_dir]
+
+
+def _files_under(root: Path) -> Iterator[Path]:
+    if root.is_file():
+        yield root
+    elif root.is_dir():
+        yield from (path for path in sorted(root.rglob("*")) if path.is_file())
+
+
+def _plaintext_files(runtime: Runtime, log_dirs: Sequence[Path], live: set[str]) -> Iterator[Path]:
+    """Every file that is not vault ciphertext, weights or the key file; each once."""
+    settings = runtime.settings
+    skip_dirs = _text_only_dirs(runtime)
     skip_files = {settings.resolved_key_file.resolve()}
     roots = [settings.data_dir, *log_dirs]
     if not _is_within(settings.scratch_dir, settings.data_dir):
         roots.append(settings.scratch_dir)  # RAM-backed by default, outside data_dir
+    database = _database_file(runtime)
+    if database is not None and not _is_within(database, settings.data_dir):
+        # A database kept elsewhere: its file, WAL and shared-memory file.
+        roots += [database.with_name(database.name + suffix) for suffix in ("", "-wal", "-shm")]
+    seen: set[Path] = set()
     for root in roots:
-        if not root.is_dir():
-            continue
-        for path in sorted(root.rglob("*")):
-            if not path.is_file() or path.resolve() in skip_files:
+        for path in _files_under(root):
+            resolved = path.resolve()
+            if resolved in seen or resolved in skip_files:
                 continue
+            seen.add(resolved)
             if any(_is_within(path, skip) for skip in skip_dirs):
                 continue
             if _is_within(path, settings.scratch_dir):
@@ -154,17 +187,12 @@ def _plaintext_files(runtime: Runtime, log_dirs: Sequence[Path], live: set[str])
             yield path
 
 
-def _chunks(path: Path) -> Iterator[tuple[int, bytes]]:
-    with path.open("rb") as handle:
-        offset = 0
-        tail = b""
-        while True:
-            block = handle.read(_CHUNK)
-            if not block:
-                return
-            yield offset - len(tail), tail + block
-            offset += len(block)
-            tail = block[-_OVERLAP:]
+def _database_file(runtime: Runtime) -> Path | None:
+    """The SQLite file, where the database is one (its raw pages are searched too)."""
+    url = runtime.db.url
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    return Path(url.database)
 
 
 def _valid_ip(text: bytes) -> bool:
@@ -191,10 +219,20 @@ _CLIENT_IPV6 = (ipaddress.IPv6Network("2000::/3"), ipaddress.IPv6Network("fc00::
 
 
 class _Auditor:
-    def __init__(self, runtime: Runtime, grace: timedelta, log_dirs: Sequence[Path]) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        grace: timedelta,
+        log_dirs: Sequence[Path],
+        *,
+        markers: Sequence[str] = (),
+        also: Sequence[Path] = (),
+    ) -> None:
         self.runtime = runtime
         self.grace = grace
         self.log_dirs = list(log_dirs)
+        self.also = list(also)
+        self.markers = [marker for marker in markers if marker]
         self.result = AuditResult()
         self.now = runtime.clock()
 
@@ -203,13 +241,20 @@ class _Auditor:
 
     def where(self, path: Path) -> str:
         settings = self.runtime.settings
-        for root in [settings.data_dir, settings.scratch_dir, *self.log_dirs]:
+        roots = [
+            *_text_only_dirs(self.runtime),
+            settings.data_dir,
+            settings.scratch_dir,
+            *self.log_dirs,
+            *(root for root in self.also if root.is_dir()),
+        ]
+        for root in roots:
             if _is_within(path, root):
                 return f"{root.name}/{path.resolve().relative_to(root.resolve())}"
         return path.name
 
     # prompts kept in the vault are the needles: they must never appear anywhere else
-    def prompt_needles(self) -> list[bytes]:
+    def needles(self) -> Needles:
         with self.runtime.session() as session:
             ids = list(
                 session.scalars(
@@ -218,7 +263,7 @@ class _Auditor:
                     )
                 )
             )
-        needles: set[bytes] = set()
+        needles = Needles()
         for object_id in ids:
             try:
                 data = json.loads(self.runtime.vault.read_bytes(ObjectId(object_id)))
@@ -229,11 +274,24 @@ class _Auditor:
             # The prompt and the free-text parameters kept with it (a negative prompt).
             free_text = data.get("free_text")
             for text in objects.text_values([data.get("prompt"), free_text or {}]):
-                if len(text.strip()) >= _MIN_PROMPT:
-                    encoded = text.strip().encode("utf-8")
-                    needles.add(encoded[:48])  # a copy cut short is still a copy
+                text = text.strip()
+                if len(text) >= _MIN_PROMPT:
+                    needles.add(_PROMPT, text)
+                    if len(text) > _PREFIX:
+                        # A copy cut short (a log line's limit) is still a copy, at
+                        # either end.
+                        needles.add(_PROMPT, text[:_PREFIX])
+                        needles.add(_PROMPT, text[-_PREFIX:])
+        for number, marker in enumerate(self.markers, start=1):
+            needles.add(f"{_MARKER}{number}", marker)
         self.result.prompts_checked = len(ids)
-        return sorted(needles)
+        return needles
+
+    def report_texts(self, where: str, names: set[str]) -> None:
+        if _PROMPT in names:
+            self.add("prompt_text", where, "the text of a stored prompt")
+        for name in sorted(name for name in names if name.startswith(_MARKER)):
+            self.add("marker", where, f"marker {name.removeprefix(_MARKER)}")
 
     def live_jobs(self) -> set[str]:
         with self.runtime.session() as session:
@@ -248,18 +306,53 @@ class _Auditor:
             )
 
     def scan_files(self) -> None:
-        needles = self.prompt_needles()
+        needles = self.needles()
         live = self.live_jobs()
         scratch = self.runtime.settings.scratch_dir
         if scratch.is_dir():
             for entry in scratch.iterdir():
                 if entry.name not in live:
                     self.add("unencrypted_media", self.where(entry), "a stale scratch folder")
-        for path in _plaintext_files(self.runtime, self.log_dirs, live):
+        for path in _plaintext_files(self.runtime, [*self.log_dirs, *self.also], live):
             self.result.files_scanned += 1
             self.scan_file(path, needles)
+        self.scan_text_only(needles)
+        self.scan_columns(needles)
 
-    def scan_file(self, path: Path, needles: list[bytes]) -> None:
+    def scan_text_only(self, needles: Needles) -> None:
+        """Vault, weights and provenance: no plaintext of a client's words either."""
+        if not needles:
+            return
+        seen: set[Path] = set()
+        for root in _text_only_dirs(self.runtime):
+            for path in _files_under(root):
+                if path.resolve() in seen:
+                    continue
+                seen.add(path.resolve())
+                self.result.files_scanned += 1
+                self.result.bytes_scanned += path.stat().st_size
+                self.report_texts(self.where(path), search_file(path, needles))
+
+    def scan_columns(self, needles: Needles) -> None:
+        """Every text column through SQL (names the table; a non-SQLite database too)."""
+        if not needles:
+            return
+        inspector = inspect(self.runtime.db)
+        with self.runtime.db.connect() as connection:
+            for table_name in inspector.get_table_names():
+                table = Table(table_name, MetaData(), autoload_with=connection)
+                for column in table.columns:
+                    if not isinstance(column.type, String | Text | JSON | LargeBinary):
+                        continue
+                    rows = connection.execute(select(column).where(column.is_not(None))).yield_per(
+                        1000
+                    )
+                    found: set[str] = set()
+                    for partition in rows.partitions():
+                        found |= search_values([row[0] for row in partition], needles)
+                    self.report_texts(f"database/{table_name}.{column.name}", found)
+
+    def scan_file(self, path: Path, needles: Needles) -> None:
         where = self.where(path)
         if path.suffix.lower() in BIOMETRIC_SUFFIXES:
             self.add("biometric", where, "a NumPy array file (landmarks, masks or embeddings?)")
@@ -270,25 +363,28 @@ class _Auditor:
                 seen.add((kind, detail))
                 self.add(kind, where, detail)
 
-        for _offset, data in _chunks(path):
-            self.result.bytes_scanned += len(data)
-            for name, signatures in MEDIA_SIGNATURES.items():
-                if any(signature in data for signature in signatures):
-                    once("unencrypted_media", f"{name} data in plaintext")
-            if BIOMETRIC_KEYS.search(data):
-                once("biometric", "landmark, keypoint or embedding data")
-            if any(needle in data for needle in needles):
-                once("prompt_text", "the text of a stored prompt")
-            for run in _RUNS.findall(data):
-                if _EMAIL.search(run):
-                    once("email", "an e-mail address in plaintext")
-                for match in _IPV4.findall(run):
-                    if _valid_ip(match):
-                        once("raw_ip", "an IPv4 address in plaintext")
-                if b"::" in run or run.count(b":") >= 7:
-                    for match in _IPV6.findall(run):
+        texts: set[str] = set()
+        overlap = max(_OVERLAP, needles.longest - 1)
+        with path.open("rb") as handle:
+            for _offset, data in chunks(handle, overlap=overlap, chunk_size=_CHUNK):
+                self.result.bytes_scanned += len(data)
+                for name, signatures in MEDIA_SIGNATURES.items():
+                    if any(signature in data for signature in signatures):
+                        once("unencrypted_media", f"{name} data in plaintext")
+                if BIOMETRIC_KEYS.search(data):
+                    once("biometric", "landmark, keypoint or embedding data")
+                texts |= needles.names_in(data, skip=frozenset(texts))
+                for run in _RUNS.findall(data):
+                    if _EMAIL.search(run):
+                        once("email", "an e-mail address in plaintext")
+                    for match in _IPV4.findall(run):
                         if _valid_ip(match):
-                            once("raw_ip", "an IPv6 address in plaintext")
+                            once("raw_ip", "an IPv4 address in plaintext")
+                    if b"::" in run or run.count(b":") >= 7:
+                        for match in _IPV6.findall(run):
+                            if _valid_ip(match):
+                                once("raw_ip", "an IPv6 address in plaintext")
+        self.report_texts(where, texts)
 
     def scan_vault(self) -> None:
         vault_dir = self.runtime.settings.vault_dir
@@ -382,11 +478,18 @@ def run_audit(
     *,
     log_dirs: Sequence[Path] = (),
     grace: timedelta | None = None,
+    markers: Sequence[str] = (),
+    also: Sequence[Path] = (),
 ) -> AuditResult:
-    """Run every check; ``grace`` (default: two sweep intervals) tolerates work in flight."""
+    """Run every check; ``grace`` (default: two sweep intervals) tolerates work in flight.
+
+    ``markers`` are texts to look for besides the stored prompts (reported as ``marker N``,
+    numbered from 1 in the order given); ``also`` are further files or folders to scan
+    like logs (an stderr capture of the service).
+    """
     if grace is None:
         grace = timedelta(seconds=2 * runtime.settings.sweep_interval_seconds)
-    auditor = _Auditor(runtime, grace, log_dirs)
+    auditor = _Auditor(runtime, grace, log_dirs, markers=markers, also=also)
     auditor.scan_files()
     auditor.scan_vault()
     auditor.check_orphans()

@@ -12,6 +12,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from reelvault.db.models import Job
+from reelvault.jobs import objects, webhooks
+from reelvault.types import JobStatus, ObjectId
+
 from .conftest import FAKE_JOB, make_client, wait_for
 
 
@@ -95,3 +99,69 @@ def test_rotating_the_secret_changes_it(tmp_path: Path) -> None:
         rotated = client.post("/api/v1/webhook-secret", params={"rotate": "true"}).json()
         assert rotated["secret"] != first
     runtime.close()
+
+
+def _database_bytes(data_dir: Path) -> bytes:
+    return b"".join(path.read_bytes() for path in sorted(data_dir.glob("reelvault.db*")))
+
+
+def test_the_webhook_url_is_kept_encrypted_and_shredded_once_delivered(tmp_path: Path) -> None:
+    receiver = Receiver()
+    receiver.requests.append(({}, b"", 0))  # answer 200 at once
+    client, runtime = make_client(tmp_path, webhook_allow_private=True)
+    url = receiver.url + "/hook-token-5c1e9a77"
+    try:
+        with client:
+            job = client.post("/api/v1/jobs", json={**FAKE_JOB, "webhook_url": url}).json()
+            with runtime.session() as session:
+                row = session.get(Job, job["id"])
+                assert row is not None and row.webhook_url is None
+                kept = row.object_of_kind(objects.WEBHOOK_URL)
+                assert kept is not None
+                assert runtime.vault.read_bytes(ObjectId(kept.id)) == url.encode()
+            assert b"hook-token-5c1e9a77" not in _database_bytes(runtime.settings.data_dir)
+            wait_for(client, job["id"])
+            deadline = time.monotonic() + 15
+            while len(receiver.requests) < 2 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert receiver.requests[1][2] == 200
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline and runtime.vault.exists(ObjectId(kept.id)):
+                time.sleep(0.05)
+            assert not runtime.vault.exists(ObjectId(kept.id))  # delivered: no longer held
+    finally:
+        receiver.close()
+        runtime.close()
+
+
+def test_a_row_written_before_still_gets_its_notice(tmp_path: Path) -> None:
+    receiver = Receiver()
+    receiver.requests.append(({}, b"", 0))
+    client, runtime = make_client(tmp_path, webhook_allow_private=True)
+    try:
+        with client:
+            job = client.post("/api/v1/jobs", json=FAKE_JOB).json()
+            wait_for(client, job["id"])
+            with runtime.session() as session:
+                # A row as stored before URLs went into the vault, its notice due now.
+                row = session.get(Job, job["id"])
+                assert row is not None
+                row.webhook_url = receiver.url
+                webhooks.enqueue(runtime, session, row, JobStatus.COMPLETED, runtime.clock())
+            deadline = time.monotonic() + 15
+            while len(receiver.requests) < 2 and time.monotonic() < deadline:
+                time.sleep(0.05)
+        assert len(receiver.requests) == 2
+        assert json.loads(receiver.requests[1][1])["data"]["id"] == job["id"]
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            with runtime.session() as session:
+                row = session.get(Job, job["id"])
+                assert row is not None
+                if row.webhook_url is None:
+                    break  # delivered: the old row's plaintext URL is gone too
+            time.sleep(0.05)
+        assert row.webhook_url is None
+    finally:
+        receiver.close()
+        runtime.close()

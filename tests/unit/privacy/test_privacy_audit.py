@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import shutil
+import sqlite3
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -126,6 +128,13 @@ def _plant_biometric(runtime: Runtime, logs: Path) -> None:
     np.save(runtime.settings.data_dir / "pose.npy", np.zeros((33, 3), dtype=np.float32))
 
 
+MARKER = "qz-marker-7f3a-kumquat"
+
+
+def _plant_marker(runtime: Runtime, logs: Path) -> None:
+    (logs / "stderr.capture").write_text("warning: could not parse " + MARKER + "\n")
+
+
 def _plant_chain_break(runtime: Runtime, logs: Path) -> None:
     with runtime.session() as session:
         session.execute(update(AuditEntry).where(AuditEntry.seq == 1).values(actor="mallory"))
@@ -135,6 +144,7 @@ PLANTS: dict[str, Callable[[Runtime, Path], None]] = {
     "raw_ip": _plant_ip,
     "email": _plant_email,
     "prompt_text": _plant_prompt,
+    "marker": _plant_marker,
     "unencrypted_media": _plant_media,
     "expired": _plant_expired,
     "orphan": _plant_orphan,
@@ -157,13 +167,14 @@ def test_each_planted_violation_is_caught(
     logs = tmp_path / "logs"
     logs.mkdir()
     (logs / "app.log").write_text("INFO job finished in 120ms\n")
-    assert run_audit(runtime, log_dirs=[logs], grace=NOW).clean
+    assert run_audit(runtime, log_dirs=[logs], grace=NOW, markers=[MARKER]).clean
     PLANTS[kind](runtime, logs)
-    result = run_audit(runtime, log_dirs=[logs], grace=NOW)
+    result = run_audit(runtime, log_dirs=[logs], grace=NOW, markers=[MARKER])
     assert {finding.kind for finding in result.findings} == {kind}
     # A finding says where and what, never the text it found.
     text = str(result.to_dict())
     assert "bob.smith" not in text and "198.51.100.23" not in text and "Marmalade" not in text
+    assert MARKER not in text
 
 
 @pytest.mark.parametrize(
@@ -181,3 +192,82 @@ def test_each_planted_violation_is_caught(
 )
 def test_which_ipv6_texts_count_as_a_client_address(text: bytes, flagged: bool) -> None:
     assert privacy_audit._valid_ip(text) is flagged
+
+
+LONG_PROMPT = (
+    'Crème brûlée volcano, "quoted" — erupting caramel over a sleepy fjord village '
+    "while seventeen origami cranes circle the harbour lights"
+)
+
+
+@pytest.mark.parametrize(
+    "copy",
+    [
+        pytest.param(lambda p: p, id="whole"),
+        pytest.param(lambda p: p[len(p) // 2 :], id="its-end-only"),
+        pytest.param(lambda p: json.dumps({"prompt": p}), id="json-escaped"),
+        pytest.param(lambda p: json.dumps({"prompt": p}, ensure_ascii=False), id="json-utf8"),
+    ],
+)
+def test_a_stored_prompt_is_found_whole_at_either_end_and_in_any_spelling(
+    open_runtime: OpenRuntime, tmp_path: Path, copy: Callable[[str], str]
+) -> None:
+    runtime = open_runtime("standard")
+    submit_job(
+        runtime,
+        JobRequest(prompt=LONG_PROMPT, engine="fake", width=16, height=16, fps=8, seconds=0.125),
+    )
+    capture = tmp_path / "service.stderr"
+    capture.write_bytes(b"\x00" * 20_000 + copy(LONG_PROMPT).encode() + b"\n")
+    result = run_audit(runtime, grace=NOW, also=[capture])
+    assert [(f.kind, f.where) for f in result.findings] == [("prompt_text", "service.stderr")]
+
+
+def test_markers_are_found_in_every_place_text_can_land(
+    open_runtime: OpenRuntime, tmp_path: Path
+) -> None:
+    runtime = open_runtime("standard")
+    _run(runtime, 2, real=0)
+    settings = runtime.settings
+    markers = [f"zz-planted-{number}-wombat" for number in range(1, 8)]
+    assert run_audit(runtime, grace=NOW, markers=markers).clean
+    # 1: a text column (seen through SQL and in the raw file or WAL)
+    with runtime.session() as session:
+        session.execute(update(Job).values(stage="stage " + markers[0]))
+    # 2: a deleted row's bytes on a free page of the database file (not seen through SQL)
+    database = Path(runtime.db.url.database or "")
+    raw = sqlite3.connect(database)
+    raw.execute("PRAGMA secure_delete=OFF")
+    raw.execute("CREATE TABLE scrap (note TEXT)")
+    raw.execute("INSERT INTO scrap VALUES (?)", (markers[1] + " " * 3000,))
+    raw.commit()
+    raw.execute("DELETE FROM scrap")
+    raw.commit()
+    raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    raw.close()
+    # 3..6: the models, provenance and vault folders, scratch space
+    places = [
+        settings.resolved_models_dir / "notes.txt",
+        settings.resolved_provenance_dir / "manifest.json",
+        settings.vault_dir / "stray.txt",
+        settings.data_dir / "elsewhere" / "cache.bin",
+    ]
+    for number, place in enumerate(places, start=3):
+        place.parent.mkdir(parents=True, exist_ok=True)
+        place.write_bytes(bytes(5000) + markers[number - 1].encode() + bytes(10))
+    # 7: an stderr capture named with --also, the marker across a 16 MiB chunk border
+    capture = tmp_path / "serve.stderr"
+    with capture.open("wb") as handle:
+        handle.write(b"." * (privacy_audit._CHUNK - 10))
+        handle.write(markers[6].encode())
+    result = run_audit(runtime, grace=NOW, markers=markers, also=[capture])
+    found = {f.detail: f.where for f in result.findings if f.kind == "marker"}
+    assert set(found) == {f"marker {number}" for number in range(1, 8)}
+    assert any(f.detail == "marker 1" and f.where == "database/jobs.stage" for f in result.findings)
+    assert found["marker 2"].startswith(settings.data_dir.name + "/")
+    assert found["marker 3"].endswith("notes.txt")
+    assert found["marker 4"].endswith("manifest.json")
+    assert found["marker 5"].endswith("stray.txt")
+    assert found["marker 6"].endswith("cache.bin")
+    assert found["marker 7"] == "serve.stderr"
+    assert not any(marker in str(result.to_dict()) for marker in markers)

@@ -107,3 +107,22 @@ def test_privacy_sweep_moved_here(tmp_path: Path) -> None:
     result = CliRunner().invoke(_cli(tmp_path / "data"), ["privacy", "sweep"])
     assert result.exit_code == 0, result.output
     assert "0 object(s) shredded" in result.stdout
+
+
+def test_privacy_audit_searches_for_markers_in_extra_places(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    _runtime(data).close()
+    capture = tmp_path / "serve.stderr"
+    capture.write_text("INFO started\n")
+    cli = _cli(data)
+    marker = "zz-cli-marker-quokka"
+    args = ["privacy", "audit", "--grace-seconds", "0", "--marker", marker, "--also", str(capture)]
+    assert CliRunner().invoke(cli, args).exit_code == 0
+    capture.write_text("INFO started\nERROR bad input: " + marker + "\n")
+    result = CliRunner().invoke(cli, [*args, "--json"])
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert report["findings"] == [{"kind": "marker", "where": "serve.stderr", "detail": "marker 1"}]
+    assert marker not in result.stdout
+    missing = CliRunner().invoke(cli, ["privacy", "audit", "--also", str(tmp_path / "nope")])
+    assert missing.exit_code == 2
