@@ -28,10 +28,11 @@ from reelvault.engines.procedural.backdrop import (
     make_light,
     ridge_layer,
 )
+from reelvault.engines.procedural.movement import Actor, pose_at
 from reelvault.engines.procedural.particles import build_particles, draw_particles
 from reelvault.engines.procedural.scene import RGB, CameraMove, Scene
 from reelvault.engines.procedural.sdf import FloatArray
-from reelvault.engines.procedural.subjects import SIZES, Actor, draw_actor, pose_at
+from reelvault.engines.procedural.subjects import SIZES, draw_actor
 from reelvault.engines.procedural.water import Water
 
 Style = Literal["flat", "soft"]
