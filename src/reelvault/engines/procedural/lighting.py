@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from reelvault.engines.procedural.colors import mix, scale
-from reelvault.engines.procedural.scene import RGB, Scene
+from reelvault.engines.procedural.scene import RGB, Scene, TimeOfDay
 
 
 @dataclass(frozen=True)
@@ -30,8 +30,13 @@ class Light:
 def make_light(scene: Scene, rng: np.random.Generator, horizon: float) -> Light:
     """Colours for the scene's time of day and weather; ``horizon`` is relative (0..1)."""
     sun_x = float(rng.uniform(0.28, 0.72))
-    if scene.time == "day":
-        light = Light(
+    return _weathered(_clear_light(scene.time, sun_x, rng, horizon), scene)
+
+
+def _clear_light(time: TimeOfDay, sun_x: float, rng: np.random.Generator, horizon: float) -> Light:
+    """The light of a clear sky at ``time``; the sun sits at ``sun_x`` when it is low."""
+    if time == "day":
+        return Light(
             top=(0.2, 0.42, 0.8),
             mid=(0.42, 0.64, 0.9),
             horizon=(0.8, 0.88, 0.95),
@@ -44,8 +49,8 @@ def make_light(scene: Scene, rng: np.random.Generator, horizon: float) -> Light:
             water=(0.08, 0.3, 0.5),
             ground=(0.3, 0.55, 0.25),
         )
-    elif scene.time == "sunset":
-        light = Light(
+    elif time == "sunset":
+        return Light(
             top=(0.15, 0.14, 0.38),
             mid=(0.8, 0.38, 0.42),
             horizon=(1.0, 0.68, 0.32),
@@ -58,8 +63,8 @@ def make_light(scene: Scene, rng: np.random.Generator, horizon: float) -> Light:
             water=(0.2, 0.12, 0.26),
             ground=(0.3, 0.25, 0.2),
         )
-    elif scene.time == "sunrise":
-        light = Light(
+    elif time == "sunrise":
+        return Light(
             top=(0.3, 0.42, 0.75),
             mid=(0.93, 0.66, 0.68),
             horizon=(1.0, 0.86, 0.62),
@@ -72,8 +77,8 @@ def make_light(scene: Scene, rng: np.random.Generator, horizon: float) -> Light:
             water=(0.22, 0.3, 0.45),
             ground=(0.35, 0.42, 0.3),
         )
-    elif scene.time == "dusk":
-        light = Light(
+    elif time == "dusk":
+        return Light(
             top=(0.07, 0.07, 0.23),
             mid=(0.34, 0.24, 0.48),
             horizon=(0.93, 0.5, 0.4),
@@ -87,7 +92,7 @@ def make_light(scene: Scene, rng: np.random.Generator, horizon: float) -> Light:
             ground=(0.15, 0.14, 0.2),
         )
     else:
-        light = Light(
+        return Light(
             top=(0.01, 0.02, 0.07),
             mid=(0.03, 0.06, 0.16),
             horizon=(0.09, 0.14, 0.28),
@@ -100,6 +105,10 @@ def make_light(scene: Scene, rng: np.random.Generator, horizon: float) -> Light:
             water=(0.02, 0.04, 0.1),
             ground=(0.06, 0.08, 0.12),
         )
+
+
+def _weathered(light: Light, scene: Scene) -> Light:
+    """``light`` under the scene's weather: greyed by rain, hazed by daytime snow."""
     if scene.has("rain"):
         grey: RGB = (0.42, 0.45, 0.5) if scene.time != "night" else (0.06, 0.07, 0.09)
         light = Light(
