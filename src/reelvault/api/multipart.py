@@ -95,58 +95,56 @@ class _Part:
     sink: _UploadSink | None = None
 
 
-async def parse_form(
-    request: Request,
-    runtime: Runtime,
-    *,
-    file_fields: Mapping[str, str],
-    limits: Mapping[str, int],
-) -> ParsedForm:
-    """Parse a multipart body. ``file_fields`` maps form field -> upload input name
-    (e.g. ``input_reference`` -> ``image``); ``limits`` maps input name -> max bytes.
-    On any error every upload already stored is shredded before the error propagates."""
-    content_type, options = parse_options_header(request.headers.get("content-type", ""))
-    boundary = options.get(b"boundary")
-    if content_type != b"multipart/form-data" or not boundary:
-        raise ValidationError("expected multipart/form-data with a boundary")
+class _PartCollector:
+    """The push parser's callbacks: builds each part from its headers and data as they
+    arrive, opening an upload sink for file fields and bounding plain fields."""
 
-    form = ParsedForm()
-    state: dict[str, object] = {"ended": False, "parts": 0}
-    current: list[_Part] = []
-    header_field = bytearray()
-    header_value = bytearray()
-    finished_parts: list[_Part] = []
+    def __init__(
+        self, runtime: Runtime, file_fields: Mapping[str, str], limits: Mapping[str, int]
+    ) -> None:
+        self.runtime = runtime
+        self.file_fields = file_fields
+        self.limits = limits
+        self.ended = False
+        self.parts = 0
+        self.current: _Part | None = None
+        self.header_field = bytearray()
+        self.header_value = bytearray()
+        self.finished: list[_Part] = []
 
-    def on_part_begin() -> None:
-        state["parts"] = int(state["parts"]) + 1  # type: ignore[call-overload]
-        if int(state["parts"]) > MAX_PARTS:  # type: ignore[call-overload]
+    def on_part_begin(self) -> None:
+        self.parts += 1
+        if self.parts > MAX_PARTS:
             raise ValidationError(f"at most {MAX_PARTS} form fields")
-        current[:] = [_Part()]
+        self.current = _Part()
 
-    def on_header_field(data: bytes, start: int, end: int) -> None:
-        header_field.extend(data[start:end])
+    def on_header_field(self, data: bytes, start: int, end: int) -> None:
+        self.header_field.extend(data[start:end])
 
-    def on_header_value(data: bytes, start: int, end: int) -> None:
-        header_value.extend(data[start:end])
+    def on_header_value(self, data: bytes, start: int, end: int) -> None:
+        self.header_value.extend(data[start:end])
 
-    def on_header_end() -> None:
-        current[0].headers[bytes(header_field).lower()] = bytes(header_value)
-        header_field.clear()
-        header_value.clear()
+    def on_header_end(self) -> None:
+        assert self.current is not None
+        self.current.headers[bytes(self.header_field).lower()] = bytes(self.header_value)
+        self.header_field.clear()
+        self.header_value.clear()
 
-    def on_headers_finished() -> None:
-        part = current[0]
+    def on_headers_finished(self) -> None:
+        part = self.current
+        assert part is not None
         _, disposition = parse_options_header(part.headers.get(b"content-disposition", b""))
         part.name = disposition.get(b"name", b"").decode("utf-8", "replace")
-        if part.name in file_fields:
-            input_name = file_fields[part.name]
+        if part.name in self.file_fields:
+            input_name = self.file_fields[part.name]
             part.is_file = True
-            part.sink = _UploadSink(runtime, input_name, limits[input_name])
+            part.sink = _UploadSink(self.runtime, input_name, self.limits[input_name])
         elif b"filename" in disposition:
             raise ValidationError(f"unexpected file field {part.name!r}", param=part.name)
 
-    def on_part_data(data: bytes, start: int, end: int) -> None:
-        part = current[0]
+    def on_part_data(self, data: bytes, start: int, end: int) -> None:
+        part = self.current
+        assert part is not None
         if part.sink is not None:
             part.sink.put(bytes(data[start:end]))
         else:
@@ -157,60 +155,106 @@ async def parse_form(
                     param=part.name,
                 )
 
-    def on_part_end() -> None:
-        finished_parts.append(current[0])
+    def on_part_end(self) -> None:
+        assert self.current is not None
+        self.finished.append(self.current)
 
-    def on_end() -> None:
-        state["ended"] = True
+    def on_end(self) -> None:
+        self.ended = True
 
-    parser = MultipartParser(
+    def open_sinks(self) -> list[_UploadSink]:
+        """The upload sinks of the part being read and of parts ended but not yet closed."""
+        parts = [self.current, *self.finished] if self.current is not None else self.finished
+        return [part.sink for part in parts if part.sink is not None]
+
+
+def _boundary(request: Request) -> bytes:
+    content_type, options = parse_options_header(request.headers.get("content-type", ""))
+    boundary = options.get(b"boundary")
+    if content_type != b"multipart/form-data" or not boundary:
+        raise ValidationError("expected multipart/form-data with a boundary")
+    return boundary
+
+
+def _parser(boundary: bytes, collector: _PartCollector) -> MultipartParser:
+    return MultipartParser(
         boundary,
         {
-            "on_part_begin": on_part_begin,
-            "on_part_data": on_part_data,
-            "on_part_end": on_part_end,
-            "on_header_field": on_header_field,
-            "on_header_value": on_header_value,
-            "on_header_end": on_header_end,
-            "on_headers_finished": on_headers_finished,
-            "on_end": on_end,
+            "on_part_begin": collector.on_part_begin,
+            "on_part_data": collector.on_part_data,
+            "on_part_end": collector.on_part_end,
+            "on_header_field": collector.on_header_field,
+            "on_header_value": collector.on_header_value,
+            "on_header_end": collector.on_header_end,
+            "on_headers_finished": collector.on_headers_finished,
+            "on_end": collector.on_end,
         },
     )
+
+
+def _write(parser: MultipartParser, chunk: bytes) -> None:
+    """Feed ``chunk`` to the parser; a parser error is the client's malformed body."""
+    try:
+        parser.write(chunk)
+    except ReelvaultError:
+        raise
+    except Exception:
+        raise ValidationError("the multipart body is malformed") from None
+
+
+async def _close_finished_parts(
+    finished: list[_Part], sinks: list[_UploadSink], form: ParsedForm
+) -> None:
+    """Completed file parts are closed as soon as they end; plain fields join the form."""
+    while finished:
+        part = finished.pop(0)
+        if part.sink is not None:
+            form.uploads.append(await part.sink.finish())
+            sinks.remove(part.sink)
+        else:
+            if part.name in form.fields:
+                raise ValidationError(f"field {part.name!r} was sent twice", param=part.name)
+            form.fields[part.name] = part.buffer.decode("utf-8", "replace")
+
+
+async def _abort_uploads(sinks: list[_UploadSink], form: ParsedForm, runtime: Runtime) -> None:
+    """Stop every upload still being written and shred every upload stored so far."""
+    for sink in sinks:
+        sink.queue.put(_AbortError())
+        await asyncio.to_thread(sink.thread.join)
+        if sink.result is not None:
+            form.uploads.append(sink.result)
+    discard_uploads(runtime, form.uploads)
+
+
+async def parse_form(
+    request: Request,
+    runtime: Runtime,
+    *,
+    file_fields: Mapping[str, str],
+    limits: Mapping[str, int],
+) -> ParsedForm:
+    """Parse a multipart body. ``file_fields`` maps form field -> upload input name
+    (e.g. ``input_reference`` -> ``image``); ``limits`` maps input name -> max bytes.
+    On any error every upload already stored is shredded before the error propagates."""
+    boundary = _boundary(request)
+    form = ParsedForm()
+    collector = _PartCollector(runtime, file_fields, limits)
+    parser = _parser(boundary, collector)
     sinks: list[_UploadSink] = []
     try:
         async for chunk in request.stream():
-            try:
-                parser.write(chunk)
-            except ReelvaultError:
-                raise
-            except Exception:
-                raise ValidationError("the multipart body is malformed") from None
-            for part in (*current, *finished_parts):
-                if part.sink is not None and part.sink not in sinks:
-                    sinks.append(part.sink)
+            _write(parser, chunk)
+            for sink in collector.open_sinks():
+                if sink not in sinks:
+                    sinks.append(sink)
             for sink in sinks:
                 await sink.drain()
-            # Completed file parts are closed as soon as they end.
-            while finished_parts:
-                part = finished_parts.pop(0)
-                if part.sink is not None:
-                    form.uploads.append(await part.sink.finish())
-                    sinks.remove(part.sink)
-                else:
-                    if part.name in form.fields:
-                        raise ValidationError(
-                            f"field {part.name!r} was sent twice", param=part.name
-                        )
-                    form.fields[part.name] = part.buffer.decode("utf-8", "replace")
-        if not state["ended"]:
+            await _close_finished_parts(collector.finished, sinks, form)
+        if not collector.ended:
             raise ValidationError("the upload was cut short (the multipart body is incomplete)")
     except BaseException:
-        for sink in sinks:
-            sink.queue.put(_AbortError())
-            await asyncio.to_thread(sink.thread.join)
-            if sink.result is not None:
-                form.uploads.append(sink.result)
-        discard_uploads(runtime, form.uploads)
+        await _abort_uploads(sinks, form, runtime)
         raise
     return form
 

@@ -1,7 +1,9 @@
 """The ``procedural`` engine: text to a stylised animated scene, on the CPU, no weights.
 
-``scene`` turns the prompt into a :class:`~.scene.Scene`, ``backdrop`` builds the static
-sky and landscape, ``subjects`` moves and draws the subjects, ``render`` composes frames.
+``scene`` turns the prompt into a :class:`~.scene.Scene` with the words of ``vocabulary``;
+``lighting``, ``sky`` and ``landscape`` build what does not move (once per video);
+``movement`` moves the subjects, ``subjects`` sizes them and hands each to its painter in
+``drawings``; ``render`` composes frames.
 """
 
 from reelvault.engines.procedural.engine import ProceduralEngine, ProceduralParams

@@ -13,23 +13,12 @@ from typing import Literal
 
 import numpy as np
 
-from reelvault.engines.procedural.backdrop import Light
+from reelvault.engines.procedural.colors import mix, mul, scale
+from reelvault.engines.procedural.lighting import Light
 from reelvault.engines.procedural.scene import RGB, Scene
 from reelvault.engines.procedural.sdf import FloatArray
 
 TAU = 2.0 * math.pi
-
-
-def _mix(a: RGB, b: RGB, t: float) -> RGB:
-    return (a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t, a[2] + (b[2] - a[2]) * t)
-
-
-def _mul(a: RGB, b: RGB) -> RGB:
-    return (a[0] * b[0], a[1] * b[1], a[2] * b[2])
-
-
-def _scale(color: RGB, k: float) -> RGB:
-    return (color[0] * k, color[1] * k, color[2] * k)
 
 
 @dataclass(frozen=True)
@@ -57,7 +46,7 @@ def build_particles(
     area = w * h
     amb = light.ambient
     if scene.has("snow"):
-        white = _mul((0.97, 0.98, 1.0), _mix(amb, (1.0, 1.0, 1.0), 0.4))
+        white = mul((0.97, 0.98, 1.0), mix(amb, (1.0, 1.0, 1.0), 0.4))
         for size, share, speed, depth in (
             (0, 1 / 500, 0.05, 0.3),
             (1, 1 / 1600, 0.09, 0.6),
@@ -90,7 +79,7 @@ def build_particles(
                 rng.uniform(0, TAU, n).astype(np.float32),
                 0,
                 0.35,
-                _mix(_scale(amb, 0.85), (0.75, 0.78, 0.85), 0.5),
+                mix(scale(amb, 0.85), (0.75, 0.78, 0.85), 0.5),
                 0.8,
             )
         )

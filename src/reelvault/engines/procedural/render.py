@@ -16,22 +16,22 @@ from typing import Literal
 
 import numpy as np
 
-from reelvault.engines.procedural.backdrop import (
+from reelvault.engines.procedural.colors import mix, mul, scale
+from reelvault.engines.procedural.landscape import (
     BandLayer,
-    Light,
-    build_sky,
     city_layer,
-    cloud_sprite,
     dunes_layer,
     forest_layer,
     ground_layer,
-    make_light,
     ridge_layer,
 )
+from reelvault.engines.procedural.lighting import Light, make_light
+from reelvault.engines.procedural.movement import Actor, pose_at
 from reelvault.engines.procedural.particles import build_particles, draw_particles
 from reelvault.engines.procedural.scene import RGB, CameraMove, Scene
 from reelvault.engines.procedural.sdf import FloatArray
-from reelvault.engines.procedural.subjects import SIZES, Actor, draw_actor, pose_at
+from reelvault.engines.procedural.sky import build_sky, cloud_sprite
+from reelvault.engines.procedural.subjects import SIZES, draw_actor
 from reelvault.engines.procedural.water import Water
 
 Style = Literal["flat", "soft"]
@@ -40,18 +40,6 @@ TAU = 2.0 * math.pi
 SKY_KINDS = frozenset(
     {"balloon", "hot_air_balloon", "bird", "kite", "star", "shape", "sun", "moon", "planet"}
 )
-
-
-def _scale(color: RGB, k: float) -> RGB:
-    return (color[0] * k, color[1] * k, color[2] * k)
-
-
-def _mul(a: RGB, b: RGB) -> RGB:
-    return (a[0] * b[0], a[1] * b[1], a[2] * b[2])
-
-
-def _mix(a: RGB, b: RGB, t: float) -> RGB:
-    return (a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t, a[2] + (b[2] - a[2]) * t)
 
 
 def _ease(p: float) -> float:
@@ -115,7 +103,7 @@ class SceneRenderer:
         self.layers = self._build_layers(rng)
         self.front_layers: list[BandLayer] = []
         if scene.has("beach") and scene.has("water") and self.open_sky:
-            sand: RGB = _mul((0.95, 0.82, 0.6), self.light.ambient)
+            sand: RGB = mul((0.95, 0.82, 0.6), self.light.ambient)
             shore = height - int(0.1 * height)
             self.front_layers.append(
                 dunes_layer(
@@ -153,115 +141,124 @@ class SceneRenderer:
     # ------------------------------------------------------------------ building
 
     def _build_layers(self, rng: np.random.Generator) -> list[BandLayer]:
-        scene, light, has = self.scene, self.light, self.scene.has
-        cw, h, hz = self.canvas_width, self.height, self.horizon
-        amb = light.ambient
-        haze = light.horizon
-        layers: list[BandLayer] = []
+        """The landscape bands, far to near; each step draws from ``rng`` in this order."""
+        has = self.scene.has
         if not self.open_sky:
-            if has("underwater"):
-                sand = _mul((0.55, 0.58, 0.45), (0.7, 0.85, 0.95))
-                layers.append(
-                    dunes_layer(rng, cw, h, h, 0.2, _scale(sand, 0.8), 1.0, 0.4, bottom=h)
-                )
-                layers.append(dunes_layer(rng, cw, h, h, 0.1, sand, 1.0, 0.75, bottom=h))
-            return layers
-        snow = has("snow")
+            return self._seabed_layers(rng) if has("underwater") else []
         landscape = (
             has("mountains") or has("hills") or has("city") or has("forest") or has("desert")
         )
+        layers: list[BandLayer] = []
         if has("mountains"):
-            caps = snow or rng.random() < 0.5
-            layers.append(
-                ridge_layer(
-                    rng, cw, h, hz, 0.34, _mul((0.32, 0.36, 0.5), amb), haze, 0.42, 0.12, True, caps
-                )
-            )
-            layers.append(
-                ridge_layer(
-                    rng, cw, h, hz, 0.2, _mul((0.16, 0.2, 0.28), amb), haze, 0.2, 0.25, True, caps
-                )
-            )
+            layers += self._mountain_layers(rng)
         if has("hills") or not (landscape or has("water")):
-            green: RGB = (0.88, 0.9, 0.95) if snow else (0.3, 0.55, 0.28)
-            near: RGB = (0.8, 0.84, 0.9) if snow else (0.17, 0.36, 0.15)
-            layers.append(
-                ridge_layer(rng, cw, h, hz, 0.17, _mul(green, amb), haze, 0.4, 0.3, False, False)
-            )
-            layers.append(
-                ridge_layer(rng, cw, h, hz, 0.09, _mul(near, amb), haze, 0.1, 0.5, False, False)
-            )
+            layers += self._hill_layers(rng)
         if has("desert"):
-            sand_far: RGB = (0.86, 0.66, 0.42)
-            layers.append(
-                dunes_layer(rng, cw, h, hz, 0.13, _mix(_mul(sand_far, amb), haze, 0.3), -1.0, 0.3)
-            )
+            layers.append(self._far_dunes_layer(rng))
         if has("city"):
-            lit_share = 0.45 if self.night or scene.time == "dusk" else 0.04
-            window_lit: RGB = (1.0, 0.82, 0.45)
-            window_dark = _mix(_mul((0.25, 0.32, 0.42), amb), light.mid, 0.3)
-            far_color = _mix(_mul((0.32, 0.36, 0.46), amb), haze, 0.45)
-            near_color = _mix(_mul((0.2, 0.22, 0.28), amb), haze, 0.12)
-            layers.append(
-                city_layer(
-                    rng,
-                    cw,
-                    h,
-                    hz,
-                    0.42,
-                    far_color,
-                    _scale(window_lit, 0.8),
-                    window_dark,
-                    lit_share,
-                    0.3,
-                )
-            )
-            layers.append(
-                city_layer(rng, cw, h, hz, 0.3, near_color, window_lit, window_dark, lit_share, 0.5)
-            )
+            layers += self._city_layers(rng)
         if has("forest"):
-            dark: RGB = (0.1, 0.26, 0.17) if not snow else (0.55, 0.62, 0.66)
-            layers.append(
-                forest_layer(rng, cw, h, hz, 0.14, _mix(_mul(dark, amb), haze, 0.4), 0.45)
-            )
-            layers.append(forest_layer(rng, cw, h, hz, 0.2, _mul(_scale(dark, 0.7), amb), 0.65))
+            layers += self._forest_layers(rng)
         if not has("water"):
-            if has("desert") and not has("city"):
-                sand_near: RGB = (0.93, 0.74, 0.48)
-                layers.append(
-                    dunes_layer(
-                        rng,
-                        cw,
-                        h,
-                        hz + int(0.1 * h),
-                        0.1,
-                        _mul(sand_near, amb),
-                        -1.0,
-                        0.6,
-                        bottom=h,
-                    )
-                )
-            else:
-                if snow:
-                    far, near_g = (0.9, 0.92, 0.97), (0.82, 0.86, 0.93)
-                elif has("city"):
-                    far, near_g = (0.3, 0.3, 0.32), (0.22, 0.22, 0.24)
-                else:
-                    far, near_g = (0.32, 0.52, 0.24), (0.18, 0.36, 0.13)
-                layers.append(
-                    ground_layer(
-                        cw,
-                        h,
-                        hz,
-                        _mix(_mul(far, amb), haze, 0.25),
-                        _mul(near_g, amb),
-                        rng,
-                        0.8,
-                        street=has("city"),
-                        night=self.night,
-                    )
-                )
+            layers.append(self._foreground_layer(rng))
         return layers
+
+    def _seabed_layers(self, rng: np.random.Generator) -> list[BandLayer]:
+        cw, h = self.canvas_width, self.height
+        sand = mul((0.55, 0.58, 0.45), (0.7, 0.85, 0.95))
+        return [
+            dunes_layer(rng, cw, h, h, 0.2, scale(sand, 0.8), 1.0, 0.4, bottom=h),
+            dunes_layer(rng, cw, h, h, 0.1, sand, 1.0, 0.75, bottom=h),
+        ]
+
+    def _mountain_layers(self, rng: np.random.Generator) -> list[BandLayer]:
+        cw, h, hz = self.canvas_width, self.height, self.horizon
+        amb, haze = self.light.ambient, self.light.horizon
+        caps = self.scene.has("snow") or rng.random() < 0.5
+        return [
+            ridge_layer(
+                rng, cw, h, hz, 0.34, mul((0.32, 0.36, 0.5), amb), haze, 0.42, 0.12, True, caps
+            ),
+            ridge_layer(
+                rng, cw, h, hz, 0.2, mul((0.16, 0.2, 0.28), amb), haze, 0.2, 0.25, True, caps
+            ),
+        ]
+
+    def _hill_layers(self, rng: np.random.Generator) -> list[BandLayer]:
+        cw, h, hz = self.canvas_width, self.height, self.horizon
+        amb, haze = self.light.ambient, self.light.horizon
+        snow = self.scene.has("snow")
+        green: RGB = (0.88, 0.9, 0.95) if snow else (0.3, 0.55, 0.28)
+        near: RGB = (0.8, 0.84, 0.9) if snow else (0.17, 0.36, 0.15)
+        return [
+            ridge_layer(rng, cw, h, hz, 0.17, mul(green, amb), haze, 0.4, 0.3, False, False),
+            ridge_layer(rng, cw, h, hz, 0.09, mul(near, amb), haze, 0.1, 0.5, False, False),
+        ]
+
+    def _far_dunes_layer(self, rng: np.random.Generator) -> BandLayer:
+        amb, haze = self.light.ambient, self.light.horizon
+        sand_far: RGB = (0.86, 0.66, 0.42)
+        return dunes_layer(
+            rng,
+            self.canvas_width,
+            self.height,
+            self.horizon,
+            0.13,
+            mix(mul(sand_far, amb), haze, 0.3),
+            -1.0,
+            0.3,
+        )
+
+    def _city_layers(self, rng: np.random.Generator) -> list[BandLayer]:
+        cw, h, hz = self.canvas_width, self.height, self.horizon
+        light, amb, haze = self.light, self.light.ambient, self.light.horizon
+        lit_share = 0.45 if self.night or self.scene.time == "dusk" else 0.04
+        window_lit: RGB = (1.0, 0.82, 0.45)
+        window_dark = mix(mul((0.25, 0.32, 0.42), amb), light.mid, 0.3)
+        far_color = mix(mul((0.32, 0.36, 0.46), amb), haze, 0.45)
+        near_color = mix(mul((0.2, 0.22, 0.28), amb), haze, 0.12)
+        far_lit = scale(window_lit, 0.8)
+        return [
+            city_layer(rng, cw, h, hz, 0.42, far_color, far_lit, window_dark, lit_share, 0.3),
+            city_layer(rng, cw, h, hz, 0.3, near_color, window_lit, window_dark, lit_share, 0.5),
+        ]
+
+    def _forest_layers(self, rng: np.random.Generator) -> list[BandLayer]:
+        cw, h, hz = self.canvas_width, self.height, self.horizon
+        amb, haze = self.light.ambient, self.light.horizon
+        dark: RGB = (0.1, 0.26, 0.17) if not self.scene.has("snow") else (0.55, 0.62, 0.66)
+        return [
+            forest_layer(rng, cw, h, hz, 0.14, mix(mul(dark, amb), haze, 0.4), 0.45),
+            forest_layer(rng, cw, h, hz, 0.2, mul(scale(dark, 0.7), amb), 0.65),
+        ]
+
+    def _foreground_layer(self, rng: np.random.Generator) -> BandLayer:
+        """What lies between the horizon and the camera on land: near dunes or the ground."""
+        has = self.scene.has
+        cw, h, hz = self.canvas_width, self.height, self.horizon
+        amb, haze = self.light.ambient, self.light.horizon
+        if has("desert") and not has("city"):
+            sand_near: RGB = (0.93, 0.74, 0.48)
+            return dunes_layer(
+                rng, cw, h, hz + int(0.1 * h), 0.1, mul(sand_near, amb), -1.0, 0.6, bottom=h
+            )
+        if has("snow"):
+            far, near = (0.9, 0.92, 0.97), (0.82, 0.86, 0.93)
+        elif has("city"):
+            far, near = (0.3, 0.3, 0.32), (0.22, 0.22, 0.24)
+        else:
+            far, near = (0.32, 0.52, 0.24), (0.18, 0.36, 0.13)
+        return ground_layer(
+            cw,
+            h,
+            hz,
+            mix(mul(far, amb), haze, 0.25),
+            mul(near, amb),
+            rng,
+            0.8,
+            street=has("city"),
+            night=self.night,
+        )
 
     def _build_clouds(self, rng: np.random.Generator) -> list[Cloud]:
         scene, light, has = self.scene, self.light, self.scene.has
@@ -278,13 +275,13 @@ class SceneRenderer:
         if scene.time == "night":
             lit, shadow = (0.22, 0.25, 0.34), (0.08, 0.1, 0.16)
         elif scene.time in ("sunset", "sunrise"):
-            lit, shadow = (1.0, 0.8, 0.66), _mix(light.mid, (0.35, 0.25, 0.4), 0.5)
+            lit, shadow = (1.0, 0.8, 0.66), mix(light.mid, (0.35, 0.25, 0.4), 0.5)
         elif scene.time == "dusk":
             lit, shadow = (0.75, 0.55, 0.6), (0.25, 0.2, 0.35)
         else:
             lit, shadow = (1.0, 1.0, 1.0), (0.76, 0.8, 0.88)
         if has("rain"):
-            lit, shadow = _mix(lit, (0.5, 0.52, 0.56), 0.7), _mix(shadow, (0.26, 0.28, 0.32), 0.7)
+            lit, shadow = mix(lit, (0.5, 0.52, 0.56), 0.7), mix(shadow, (0.26, 0.28, 0.32), 0.7)
         wind = float(rng.choice([-1.0, 1.0]))
         clouds = []
         for _ in range(count):

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from reelvault.engines.procedural.backdrop import Light
+from reelvault.engines.procedural.lighting import Light
 from reelvault.engines.procedural.sdf import FloatArray
 
 TAU = 2.0 * math.pi

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import cv2
@@ -36,12 +37,14 @@ from reelvault.media.pose import (
     MIRROR,
     NAMES,
     OneEuro,
+    Points,
+    PortraitPose,
     fill_gaps,
     portrait_pose,
     track,
     visible,
 )
-from reelvault.media.validate import MediaLimits, load_image, validate_video
+from reelvault.media.validate import MediaLimits, ValidatedVideo, load_image, validate_video
 from reelvault.types import Task
 
 MIN_FOUND_FRACTION = 0.5
@@ -156,6 +159,40 @@ class PuppetEngine(EngineBase):
     media_limits: ClassVar[MediaLimits] = MediaLimits()
 
     def run(self, request: GenerationRequest, progress: ProgressCallback) -> VideoFrames:
+        params, image_path, reference_path = self._checked_request(request)
+        photo = load_image(image_path, self.media_limits).pixels
+        reference = validate_video(reference_path, self.media_limits)
+        progress(0.0, "finding the person in the photo")
+        portrait, chains = _find_person(photo)
+
+        fps = request.fps
+        if params.fps_from == "reference":
+            fps = int(min(self.limits.max_fps, max(self.limits.min_fps, round(reference.fps))))
+        seconds = min(reference.duration_seconds, request.seconds, self.limits.max_seconds)
+        count = count_resampled_frames(seconds, fps)
+        panel_width = request.width // 2 if params.side_by_side else request.width
+        width, height = panel_width, request.height
+
+        reference_joints = _track_dancer(reference_path, reference, fps, count, params, progress)
+        count = len(reference_joints)
+        cropped = "left leg" not in chains and "right leg" not in chains
+        rig, rest, background = _rig_person(photo, portrait, chains, width, height, cropped, params)
+        del photo, portrait
+        posed_at = _choreography(rig, rest, reference_joints, chains, width, height, cropped)
+        frames = _render_frames(
+            rig, posed_at, background, reference_path, fps, count, width, height, params, progress
+        )
+        return VideoFrames(
+            frames=frames,
+            frame_count=count,
+            fps=fps,
+            width=width * (2 if params.side_by_side else 1),
+            height=height,
+            audio_path=reference_path if reference.has_audio else None,
+        )
+
+    def _checked_request(self, request: GenerationRequest) -> tuple[PuppetParams, Path, Path]:
+        """The request's parameters, photo and reference video, once they can be danced."""
         if request.task is not Task.DANCE:
             raise ValidationError(
                 f"the puppet engine does dance, not {request.task.value}", param="task"
@@ -174,126 +211,154 @@ class PuppetEngine(EngineBase):
             )
         if params.side_by_side and request.width % 4:
             raise ValidationError("side_by_side needs a width divisible by 4", param="size")
-        photo = load_image(image_path, self.media_limits).pixels
-        reference = validate_video(reference_path, self.media_limits)
-        progress(0.0, "finding the person in the photo")
-        portrait = portrait_pose(photo)
-        if portrait is None or float((portrait.mask > 0.5).mean()) < 0.01:
-            raise ValidationError("no person found in the photo", param="image")
-        seen = visible(portrait.points, photo.shape[1], photo.shape[0])
-        missing = [NAMES[j] for j in _REQUIRED if j not in seen]
-        if missing:
-            raise ValidationError(
-                "the photo must show the person's head, shoulders and hips; missing: "
-                + ", ".join(missing),
-                param="image",
+        return params, image_path, reference_path
+
+
+def _find_person(photo: Frame) -> tuple[PortraitPose, set[str]]:
+    """The person of the photo, and the limbs (chains) seen whole; their head, shoulders and
+    hips must show."""
+    portrait = portrait_pose(photo)
+    if portrait is None or float((portrait.mask > 0.5).mean()) < 0.01:
+        raise ValidationError("no person found in the photo", param="image")
+    seen = visible(portrait.points, photo.shape[1], photo.shape[0])
+    missing = [NAMES[j] for j in _REQUIRED if j not in seen]
+    if missing:
+        raise ValidationError(
+            "the photo must show the person's head, shoulders and hips; missing: "
+            + ", ".join(missing),
+            param="image",
+        )
+    chains = {
+        name for name, bones in LIMBS.items() if all(j in seen for bone in bones for j in bone)
+    }
+    return portrait, chains
+
+
+def _track_dancer(
+    reference_path: Path,
+    reference: ValidatedVideo,
+    fps: int,
+    count: int,
+    params: PuppetParams,
+    progress: ProgressCallback,
+) -> Points:
+    """The reference dancer's joints in every output frame: tracked, gaps filled, mirrored
+    if asked, smoothed, with the mid joints added."""
+    scale = min(1.0, _TRACK_SIDE / max(reference.width, reference.height))
+    track_size = (
+        max(2, round(reference.width * scale)),
+        max(2, round(reference.height * scale)),
+    )
+    frames_in = iter_video_frames(reference_path, fps=fps, size=track_size, max_frames=count)
+    points, found = track(frames_in, lambda n: progress(0.4 * n / count, "reading the dance"))
+    fraction = float(found.mean()) if len(found) else 0.0
+    if fraction < MIN_FOUND_FRACTION:
+        raise ValidationError(
+            f"a person was found in only {fraction:.0%} of the reference video's frames "
+            f"(at least {MIN_FOUND_FRACTION:.0%} needed)",
+            param="reference_video",
+        )
+    points = fill_gaps(points, found)
+    if params.mirror:
+        points = points[:, [MIRROR.get(j, j) for j in range(33)], :]
+        points[:, :, 0] = track_size[0] - points[:, :, 0]
+    points[:, :, :2] = OneEuro(float(fps))(points[:, :, :2])
+    return with_mid_joints(points)
+
+
+def _rig_person(
+    photo: Frame,
+    portrait: PortraitPose,
+    chains: set[str],
+    width: int,
+    height: int,
+    cropped: bool,
+    params: PuppetParams,
+) -> tuple[Rig, Points, Frame | None]:
+    """The person cut out of the photo as a rig at rest, its rest joints, and the photo
+    with the person removed when it is the background."""
+    placed, rest_points, mask = _place(
+        photo, portrait.points, portrait.mask, width, height, cropped
+    )
+    rest = with_mid_joints(rest_points)
+    background = (
+        _fill(_cover(photo, width, height), _cover(portrait.mask, width, height))
+        if params.background == "photo"
+        else None
+    )
+    alpha = np.clip((mask - 0.3) / 0.4, 0.0, 1.0).astype(np.float32)
+    return Rig(placed, alpha, rest, chains), rest, background
+
+
+def _choreography(
+    rig: Rig,
+    rest: Points,
+    reference_joints: Points,
+    chains: set[str],
+    width: int,
+    height: int,
+    cropped: bool,
+) -> Callable[[int], Points]:
+    """Where the rig's joints go in frame ``index``: the dancer's joint angles on the rig's
+    own bone lengths, scaled and kept inside the frame."""
+    torso = np.hypot(*(reference_joints[:, MID_SHOULDER, :2] - reference_joints[:, MID_HIP, :2]).T)
+    typical_torso = float(np.median(torso))
+    nominal = {
+        bone: float(
+            np.percentile(
+                np.hypot(*(reference_joints[:, bone[1], :2] - reference_joints[:, bone[0], :2]).T),
+                90,
             )
-        chains = {
-            name for name, bones in LIMBS.items() if all(j in seen for bone in bones for j in bone)
-        }
-
-        fps = request.fps
-        if params.fps_from == "reference":
-            fps = int(min(self.limits.max_fps, max(self.limits.min_fps, round(reference.fps))))
-        seconds = min(reference.duration_seconds, request.seconds, self.limits.max_seconds)
-        count = count_resampled_frames(seconds, fps)
-        panel_width = request.width // 2 if params.side_by_side else request.width
-        width, height = panel_width, request.height
-
-        scale = min(1.0, _TRACK_SIDE / max(reference.width, reference.height))
-        track_size = (
-            max(2, round(reference.width * scale)),
-            max(2, round(reference.height * scale)),
         )
-        frames_in = iter_video_frames(reference_path, fps=fps, size=track_size, max_frames=count)
-        points, found = track(frames_in, lambda n: progress(0.4 * n / count, "reading the dance"))
-        fraction = float(found.mean()) if len(found) else 0.0
-        if fraction < MIN_FOUND_FRACTION:
-            raise ValidationError(
-                f"a person was found in only {fraction:.0%} of the reference video's frames "
-                f"(at least {MIN_FOUND_FRACTION:.0%} needed)",
-                param="reference_video",
-            )
-        count = len(points)
-        points = fill_gaps(points, found)
-        if params.mirror:
-            points = points[:, [MIRROR.get(j, j) for j in range(33)], :]
-            points[:, :, 0] = track_size[0] - points[:, :, 0]
-        points[:, :, :2] = OneEuro(float(fps))(points[:, :, :2])
-        reference_joints = with_mid_joints(points)
+        for bone in ALL_BONES
+    }
+    origin = np.median(reference_joints[:, MID_HIP, :2], axis=0).astype(np.float32)
+    size_ratio = rig.torso_length / max(typical_torso, 1e-3)
+    drawn = [MID_HIP, MID_SHOULDER, 0, 11, 12, 23, 24] + [
+        j for name in chains for bone in LIMBS[name] for j in bone
+    ]
+    margin = 0.3 * rig.torso_length
 
-        cropped = "left leg" not in chains and "right leg" not in chains
-        placed, rest_points, mask = _place(
-            photo, portrait.points, portrait.mask, width, height, cropped
-        )
-        rest = with_mid_joints(rest_points)
-        background = (
-            _fill(_cover(photo, width, height), _cover(portrait.mask, width, height))
-            if params.background == "photo"
-            else None
-        )
-        del photo, portrait
-        alpha = np.clip((mask - 0.3) / 0.4, 0.0, 1.0).astype(np.float32)
-        rig = Rig(placed, alpha, rest, chains)
-        del placed, mask, alpha
+    def posed_at(index: int) -> npt.NDArray[np.float32]:
+        root_scale = min(1.3, max(0.75, float(torso[index]) / max(typical_torso, 1e-3)))
+        posed = retarget(rest, reference_joints[index], nominal, origin, root_scale, size_ratio)
+        shifted = clamp_to_frame(posed[drawn], width, height, margin, keep_bottom=not cropped)
+        moved: npt.NDArray[np.float32] = (posed + (shifted[0] - posed[drawn][0])).astype(np.float32)
+        return moved
 
-        torso = np.hypot(
-            *(reference_joints[:, MID_SHOULDER, :2] - reference_joints[:, MID_HIP, :2]).T
-        )
-        typical_torso = float(np.median(torso))
-        nominal = {
-            bone: float(
-                np.percentile(
-                    np.hypot(
-                        *(reference_joints[:, bone[1], :2] - reference_joints[:, bone[0], :2]).T
-                    ),
-                    90,
-                )
-            )
-            for bone in ALL_BONES
-        }
-        origin = np.median(reference_joints[:, MID_HIP, :2], axis=0).astype(np.float32)
-        size_ratio = rig.torso_length / max(typical_torso, 1e-3)
-        drawn = [MID_HIP, MID_SHOULDER, 0, 11, 12, 23, 24] + [
-            j for name in chains for bone in LIMBS[name] for j in bone
-        ]
-        margin = 0.3 * rig.torso_length
+    return posed_at
 
-        def posed_at(index: int) -> npt.NDArray[np.float32]:
-            root_scale = min(1.3, max(0.75, float(torso[index]) / max(typical_torso, 1e-3)))
-            posed = retarget(rest, reference_joints[index], nominal, origin, root_scale, size_ratio)
-            shifted = clamp_to_frame(posed[drawn], width, height, margin, keep_bottom=not cropped)
-            moved: npt.NDArray[np.float32] = (posed + (shifted[0] - posed[drawn][0])).astype(
-                np.float32
-            )
-            return moved
 
-        def frames() -> Iterator[Frame]:
-            backdrop: Iterator[Frame] | None = None
-            if params.background == "reference" or params.side_by_side:
-                backdrop = iter_video_frames(reference_path, fps=fps, max_frames=count)
-            for index in range(count):
-                reference_frame = next(backdrop) if backdrop is not None else None
-                if background is not None:
-                    behind = background
-                else:
-                    assert reference_frame is not None
-                    behind = _reference_plate(reference_frame, width, height)
-                frame = rig.render(behind, posed_at(index))
-                if params.side_by_side:
-                    assert reference_frame is not None
-                    frame = np.hstack([_cover(reference_frame, width, height), frame])
-                progress(0.4 + 0.6 * (index + 1) / count, "rendering")
-                yield frame
-
-        return VideoFrames(
-            frames=frames(),
-            frame_count=count,
-            fps=fps,
-            width=width * (2 if params.side_by_side else 1),
-            height=height,
-            audio_path=reference_path if reference.has_audio else None,
-        )
+def _render_frames(
+    rig: Rig,
+    posed_at: Callable[[int], Points],
+    background: Frame | None,
+    reference_path: Path,
+    fps: int,
+    count: int,
+    width: int,
+    height: int,
+    params: PuppetParams,
+    progress: ProgressCallback,
+) -> Iterator[Frame]:
+    """The output frames, lazily: the posed rig over its background, the reference beside
+    it when asked."""
+    backdrop: Iterator[Frame] | None = None
+    if params.background == "reference" or params.side_by_side:
+        backdrop = iter_video_frames(reference_path, fps=fps, max_frames=count)
+    for index in range(count):
+        reference_frame = next(backdrop) if backdrop is not None else None
+        if background is not None:
+            behind = background
+        else:
+            assert reference_frame is not None
+            behind = _reference_plate(reference_frame, width, height)
+        frame = rig.render(behind, posed_at(index))
+        if params.side_by_side:
+            assert reference_frame is not None
+            frame = np.hstack([_cover(reference_frame, width, height), frame])
+        progress(0.4 + 0.6 * (index + 1) / count, "rendering")
+        yield frame
 
 
 def _reference_plate(frame: Frame, width: int, height: int) -> Frame:

@@ -1,0 +1,1 @@
+"""How each kind of subject is painted into its patch: one module per family of kinds."""
