@@ -12,6 +12,7 @@ import pytest
 from reelvault.engines.base import EngineParams, GenerationRequest, parse_params
 from reelvault.engines.procedural import ProceduralEngine, ProceduralParams
 from reelvault.engines.procedural.scene import parse_prompt
+from reelvault.engines.procedural.vocabulary import SUBJECTS
 from reelvault.engines.registry import load_registry
 from reelvault.errors import JobCancelledError, ValidationError
 from reelvault.media import encode_h264, probe_video
@@ -145,6 +146,14 @@ def test_frames_move_smoothly(tmp_path: Path) -> None:
 def test_no_frame_is_blank(tmp_path: Path, prompt: str) -> None:
     for frame in render(tmp_path, prompt, seconds=0.5):
         assert frame.std() > 8.0
+
+
+@pytest.mark.parametrize("kind", sorted(set(SUBJECTS.values())))
+def test_every_subject_the_vocabulary_knows_is_drawn(tmp_path: Path, kind: str) -> None:
+    word = next(word for word, named in SUBJECTS.items() if named == kind)
+    assert kind in {subject.kind for subject in parse_prompt(f"a {word} in the rain", 1).subjects}
+    frames = render(tmp_path, f"a {word} in the rain", seconds=0.5)
+    assert all(frame.std() > 8.0 for frame in frames)
 
 
 @pytest.mark.parametrize("camera", ["static", "pan-left", "pan-right", "push-in", "pull-out"])

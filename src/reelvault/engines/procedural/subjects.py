@@ -15,6 +15,7 @@ from reelvault.engines.procedural.drawings.airborne import (
 )
 from reelvault.engines.procedural.drawings.car import draw_car
 from reelvault.engines.procedural.drawings.celestial import (
+    draw_cloud,
     draw_moon,
     draw_planet,
     draw_star,
@@ -64,6 +65,7 @@ def extent(kind: str, size: float) -> tuple[float, float, float, float]:
         "moon": (2.2 * s, 2.2 * s, 2.2 * s, 2.2 * s),
         "planet": (1.9 * s, 1.3 * s, 1.9 * s, 1.3 * s),
         "shape": (1.7 * s, 1.7 * s, 1.7 * s, 1.7 * s),
+        "cloud": (1.1 * s, 0.8 * s, 1.1 * s, 0.4 * s),
     }
     return boxes[kind]
 
@@ -119,6 +121,8 @@ def draw_actor(
         draw_moon(patch, x, y, size, actor.color)
     elif kind == "planet":
         draw_planet(patch, x, y, size, pose, color, t, soft)
+    elif kind == "cloud":
+        draw_cloud(patch, x, y, size, color, soft)
     else:
         draw_shape(patch, x, y, size, pose, color, t, soft)
     return patch

@@ -1,4 +1,4 @@
-"""Bodies of the sky: stars, the sun, the moon and ringed planets."""
+"""Bodies of the sky: stars, the sun, the moon, ringed planets and clouds."""
 
 from __future__ import annotations
 
@@ -93,3 +93,26 @@ def draw_planet(
     patch.paint(cover(body), rgb)
     front = np.maximum(ring, -ry)
     patch.paint(cover(front), ring_color, 0.9)
+
+
+# A cumulus: overlapping puffs (x, y, radius, in units of the cloud's size) on a flat base.
+_CLOUD_PUFFS = (
+    (-0.6, 0.1, 0.4),
+    (-0.2, -0.2, 0.55),
+    (0.3, -0.1, 0.5),
+    (0.7, 0.12, 0.35),
+    (0.05, 0.15, 0.45),
+)
+_CLOUD_BASE = 0.35
+
+
+def draw_cloud(patch: Patch, cx: float, cy: float, r: float, color: RGB, soft: bool) -> None:
+    x, y = patch.x - cx, patch.y - cy
+    d = np.full(x.shape, np.inf, dtype=np.float32)
+    for px, py, pr in _CLOUD_PUFFS:
+        d = np.minimum(d, circle(x, y, px * r, py * r, pr * r))
+    d = np.maximum(d, y - _CLOUD_BASE * r)
+    rgb = np.asarray(color, dtype=np.float32)
+    # Lit from above: the top is brighter than the flat, shaded base.
+    shade = 1.08 - 0.25 * np.clip((y + 0.75 * r) / (1.1 * r), 0, 1) if soft else 1.0 + 0.0 * x
+    patch.paint(cover(d), rgb * np.asarray(shade)[..., None])
