@@ -20,7 +20,7 @@ from reelvault.db.dsr_models import OwnerPrivacy
 from reelvault.db.models import Owner, StoredObject
 from reelvault.db.privacy_models import ConsentRecord, NotifySubscription
 from reelvault.jobs import objects
-from reelvault.privacy import audit, dsr, idle_owners, notify
+from reelvault.privacy import audit_log, dsr, idle_owners, notify
 from reelvault.privacy.housekeeping import PrivacySweepReport
 from reelvault.types import DataClass
 
@@ -29,7 +29,7 @@ from reelvault.types import DataClass
 _REAL: dict[str, Any] = {
     "compose": notify.compose,
     "new_request_row": dsr._new_row,
-    "verify_chain": audit.verify,
+    "verify_chain": audit_log.verify,
     "needed_owner_ids": idle_owners.needed_owner_ids,
     "mark_idle_owners": idle_owners.mark_idle_owners,
 }

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -12,9 +11,10 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from reelvault.cli.format import when
+from reelvault.cli.files import write_private
+from reelvault.cli.requests import request_command, requests_app, verify_command
 from reelvault.cli.state import state_of
-from reelvault.privacy import age, analytics, audit, consent, dsr, export, notify
+from reelvault.privacy import age, analytics, audit_log, consent, export
 from reelvault.privacy.privacy_audit import run_audit
 from reelvault.privacy.redact import redact_with_counts
 from reelvault.privacy.sweeper import sweep
@@ -22,6 +22,10 @@ from reelvault.runtime import Runtime
 
 app = typer.Typer(help="Retention and privacy operations.", no_args_is_help=True)
 audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
+app.add_typer(requests_app, name="requests")
+# The names from before requests had a group of their own, kept for operators' scripts.
+app.command("request", hidden=True)(request_command)
+app.command("verify", hidden=True)(verify_command)
 
 
 @app.command("sweep")
@@ -161,7 +165,7 @@ def audit_verify(
 ) -> None:
     """Check the hash chain. Exit status 0 when intact, 1 when any entry was tampered with."""
     state = state_of(ctx)
-    report = audit.verify(state.runtime, expected_head=expect_head)
+    report = audit_log.verify(state.runtime, expected_head=expect_head)
     if as_json:
         typer.echo(json.dumps(report.to_dict(), indent=2))
     else:
@@ -183,110 +187,12 @@ def audit_tail(
 ) -> None:
     """Show the newest entries (they hold counts and pseudonymous ids only)."""
     state = state_of(ctx)
-    for entry in audit.tail(state.runtime, count):
+    for entry in audit_log.tail(state.runtime, count):
         fields = " ".join(f"{key}={value}" for key, value in sorted(entry.fields.items()))
         state.console.print(
             f"{entry.seq} {entry.time.isoformat()} {entry.action} by {entry.actor} {fields}",
             markup=False,
         )
-
-
-def _write_private(path: Path, chunks: object) -> int:
-    """Write an export (personal data, decrypted) to ``path``, readable by this user only."""
-    total = 0
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        for chunk in chunks:  # type: ignore[attr-defined]
-            handle.write(chunk)
-            total += len(chunk)
-    return total
-
-
-@app.command("request")
-def request_command(
-    ctx: typer.Context,
-    kind: Annotated[dsr.RequestKind, typer.Argument(help="What the person asks for.")],
-    email: Annotated[str, typer.Option("--email", help="The address the request came from.")],
-    owner: Annotated[
-        str | None,
-        typer.Option(
-            help="An owner id (session or API key) the person showed you they hold; "
-            "otherwise only data linked to the address is covered.",
-        ),
-    ] = None,
-) -> None:
-    """Record a request received by e-mail and send its one-time verification code.
-
-    Nothing is shown, changed or erased until the code comes back: run
-    `reelvault privacy verify CODE` with it.
-    """
-    state = state_of(ctx)
-    runtime = state.runtime
-    created = dsr.create_request(
-        runtime, notify.smtp_settings(runtime.settings), kind=kind, address=email, owner_id=owner
-    )
-    due = when(created.due_at, runtime.clock())
-    state.console.print(
-        f"request {created.id} ({created.kind}) recorded; due {due}."
-        " A verification code was e-mailed to the requester."
-    )
-
-
-@app.command("verify")
-def verify_command(
-    ctx: typer.Context,
-    token: Annotated[str, typer.Argument(help="The code the requester sent back.")],
-    out: Annotated[
-        Path | None,
-        typer.Option(
-            "--out", "-o", help="Where to write the answer (export: a ZIP; access: JSON)."
-        ),
-    ] = None,
-    new_email: Annotated[
-        str | None, typer.Option(help="For a rectify request: the corrected address.")
-    ] = None,
-) -> None:
-    """Act on a verified request: answer, export, erase, rectify, restrict or object."""
-    state = state_of(ctx)
-    runtime = state.runtime
-    outcome = dsr.verify(runtime, token, new_address=new_email)
-    if outcome.kind == dsr.RequestKind.EXPORT.value:
-        target = out or Path(f"{outcome.request_id}.zip")
-        size = _write_private(target, export.stream_export(runtime, outcome.owners))
-        state.console.print(f"export written to {target} ({size} bytes); send it securely")
-    elif outcome.data is not None:
-        text = json.dumps(outcome.data, indent=2)
-        if out is not None:
-            _write_private(out, [text.encode()])
-            state.console.print(f"answer written to {out}")
-        else:
-            typer.echo(text)
-    counts = ", ".join(f"{key}={value}" for key, value in sorted(outcome.counts.items()))
-    state.console.print(f"request {outcome.request_id} ({outcome.kind}) resolved: {counts}")
-
-
-@app.command("requests")
-def requests_command(
-    ctx: typer.Context,
-    overdue: Annotated[bool, typer.Option("--overdue", help="Only the late ones.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
-) -> None:
-    """Data-subject requests with their due dates (exit 1 with --overdue when any is late)."""
-    state = state_of(ctx)
-    runtime = state.runtime
-    items = dsr.list_requests(runtime, overdue_only=overdue)
-    if as_json:
-        typer.echo(json.dumps([item.to_dict() for item in items], indent=2))
-    else:
-        table = Table("id", "kind", "channel", "status", "due")
-        now = runtime.clock()
-        for item in items:
-            due = when(item.due_at, now) + (" OVERDUE" if item.overdue else "")
-            table.add_row(item.id, item.kind, item.channel, item.status, due)
-        state.console.print(table)
-        state.console.print(f"{len(items)} request(s)")
-    if overdue and items:
-        raise typer.Exit(1)
 
 
 @app.command("audit")
@@ -317,8 +223,7 @@ def privacy_audit_command(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
-    """Scan the database, vault, scratch, logs, models and provenance for anything the
-    policy forbids.
+    """Scan the database, vault, scratch, logs, models and provenance for what the policy forbids.
 
     The database is read raw (main file with its free pages, WAL, shared memory) and
     through SQL; stored prompts and --marker texts are searched for in full, in every
@@ -395,7 +300,7 @@ def export_command(
     """Write an owner's export ZIP (JSON + media, decrypted) for a verified request."""
     state = state_of(ctx)
     runtime: Runtime = state.runtime
-    size = _write_private(out, export.stream_export(runtime, [owner_id]))
+    size = write_private(out, export.stream_export(runtime, [owner_id]))
     state.console.print(f"export written to {out} ({size} bytes)")
 
 

@@ -27,7 +27,7 @@ from reelvault.db.dsr_models import OwnerPrivacy
 from reelvault.db.models import StoredObject
 from reelvault.errors import ForbiddenError, NotFoundError
 from reelvault.jobs import objects
-from reelvault.privacy import audit
+from reelvault.privacy import audit_log
 from reelvault.privacy.adults import gate_required, is_under_age
 from reelvault.privacy.erase import ErasureReport, erase_owner
 from reelvault.privacy.restrict import flags_row
@@ -71,7 +71,7 @@ def declare_age(runtime: Runtime, owner_id: str, *, over_minimum_age: bool) -> A
     erased = None
     if not over_minimum_age:
         erased = erase_owner(runtime, owner_id, keep_identity=True, action="privacy.age_erase")
-    audit.record(runtime, "privacy.age_declared", under_age=not over_minimum_age)
+    audit_log.record(runtime, "privacy.age_declared", under_age=not over_minimum_age)
     return AgeDeclaration(
         over_minimum_age=over_minimum_age,
         minimum_age=runtime.policy.minimum_age,
@@ -96,7 +96,7 @@ def clear_under_age(runtime: Runtime, owner_id: str) -> None:
         row.age_declared = False  # asked again before the next adults-only action
         row.declared_at = None
         row.updated_at = now
-    audit.record(runtime, "privacy.age_cleared", actor="operator", cleared=1)
+    audit_log.record(runtime, "privacy.age_cleared", actor="operator", cleared=1)
 
 
 def job_end_hook(runtime: Runtime, session: Session, job: Any) -> bool:

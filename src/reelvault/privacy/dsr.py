@@ -5,9 +5,9 @@ Two channels:
 * **Self-service** (the API, for the caller's own session or API key): the caller is
   authenticated, so the request is answered at once; :func:`record_self_service` keeps
   a minimal record (kind, times, counts; no owner id, no address).
-* **By e-mail** (``reelvault privacy request KIND --email ADDR``): the operator records
+* **By e-mail** (``reelvault privacy requests new KIND --email ADDR``): the operator records
   the request; a one-time token goes to the address, and nothing is returned, changed or
-  erased until the token comes back (``reelvault privacy verify TOKEN``), which proves the
+  erased until the token comes back (``reelvault privacy requests verify TOKEN``), which proves the
   requester controls the address. What an address links to: the notify-me signup made
   with it, and owners (sessions, API keys) that signed up with it through the API, or
   that the operator links with ``--owner`` after checking the person holds them.
@@ -35,7 +35,7 @@ from sqlalchemy import select
 from reelvault.db.dsr_models import DataSubjectRequest, OwnerContact
 from reelvault.db.privacy_models import NotifySubscription
 from reelvault.errors import ConfigError, GoneError, NotFoundError, ValidationError
-from reelvault.privacy import audit, notify
+from reelvault.privacy import audit_log, notify
 from reelvault.privacy.erase import erase_owner
 from reelvault.privacy.holdings import access_summary
 from reelvault.privacy.notify import SmtpSettings
@@ -141,7 +141,9 @@ def record_self_service(runtime: Runtime, kind: RequestKind, result: dict[str, i
     row.expires_at = _resolved_expiry(runtime, now)
     with runtime.session() as session:
         session.add(row)
-    audit.record(runtime, "privacy.request", kind=kind.value, channel=row.channel, request=row.id)
+    audit_log.record(
+        runtime, "privacy.request", kind=kind.value, channel=row.channel, request=row.id
+    )
     return row.id
 
 
@@ -210,7 +212,9 @@ def create_request(
             if stored is not None:
                 session.delete(stored)
         raise
-    audit.record(runtime, "privacy.request", kind=kind.value, channel=row.channel, request=row.id)
+    audit_log.record(
+        runtime, "privacy.request", kind=kind.value, channel=row.channel, request=row.id
+    )
     return CreatedRequest(id=row.id, kind=kind.value, due_at=row.due_at)
 
 
@@ -342,7 +346,7 @@ def resolve(runtime: Runtime, request_id: str, counts: dict[str, int] | None = N
         # Once answered, nothing links the record to a person but the (encrypted) address
         # kept for follow-up questions during the grace period.
         row.owner_id = None
-    audit.record(runtime, "privacy.request_resolved", request=request_id)
+    audit_log.record(runtime, "privacy.request_resolved", request=request_id)
 
 
 def list_requests(runtime: Runtime, *, overdue_only: bool = False) -> list[RequestInfo]:

@@ -26,7 +26,7 @@ from reelvault.db.models import ApiKey, BrowserSession, Job, Owner
 from reelvault.db.privacy_models import ConsentRecord, NotifySubscription
 from reelvault.db.session import truncate_wal
 from reelvault.jobs import objects
-from reelvault.privacy import audit
+from reelvault.privacy import audit_log
 from reelvault.runtime import Runtime
 from reelvault.types import ObjectId
 
@@ -139,7 +139,7 @@ def erase_owner(
                 report.owner_records = 1
     # Counts only: the audit trail shows that an erasure ran, never whose.
     counts: dict[str, Any] = report.as_dict()
-    audit.record(runtime, action, **counts)
+    audit_log.record(runtime, action, **counts)
     if not truncate_wal(runtime.db):
         log.warning("erasure: the database log is busy; the next retention sweep empties it")
     if report.api_keys:

@@ -24,7 +24,7 @@ from reelvault.db.models import Job, StoredObject
 from reelvault.errors import KeyNotFoundError, ObjectNotFoundError
 from reelvault.jobs import objects
 from reelvault.media.sniff import ALL_TYPES
-from reelvault.privacy import audit
+from reelvault.privacy import audit_log
 from reelvault.privacy.holdings import owner_record
 from reelvault.runtime import Runtime
 from reelvault.types import ObjectId
@@ -135,7 +135,7 @@ def stream_export(
         }
         archive.writestr("manifest.json", json.dumps(manifest, indent=2, sort_keys=True))
     yield pipe.drain()
-    audit.record(runtime, "privacy.export", owners=len(owner_ids), files=len(files))
+    audit_log.record(runtime, "privacy.export", owners=len(owner_ids), files=len(files))
 
 
 def export_bytes(runtime: Runtime, owner_ids: Sequence[str]) -> bytes:

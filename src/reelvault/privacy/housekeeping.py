@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from reelvault.privacy import analytics, audit, consent, mail_budget, notify
+from reelvault.privacy import analytics, audit_log, consent, mail_budget, notify
 from reelvault.privacy.secret_store import destroy_expired_secrets
 from reelvault.runtime import Runtime
 
@@ -39,7 +39,7 @@ def sweep_privacy_records(runtime: Runtime) -> PrivacySweepReport:
         consent_records_deleted=consent.delete_expired(runtime),
         usage_counters_deleted=analytics.delete_expired(runtime),
         contacts_shredded=notify.delete_expired(runtime),
-        audit_entries_pruned=audit.prune_expired(runtime),
+        audit_entries_pruned=audit_log.prune_expired(runtime),
         secrets_destroyed=destroy_expired_secrets(runtime),
         mail_budget_deleted=mail_budget.delete_expired(runtime),
     )

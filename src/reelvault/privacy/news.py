@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from reelvault.db.privacy_models import NotifySubscription
 from reelvault.errors import ValidationError
 from reelvault.policy.model import RetentionKind
-from reelvault.privacy import age, audit, consent, notify
+from reelvault.privacy import age, audit_log, consent, notify
 from reelvault.privacy.notify import CONFIRMED, Mailer, SmtpSettings
 from reelvault.runtime import Runtime
 from reelvault.types import DataClass, ObjectId
@@ -184,7 +184,7 @@ def send_news(
                     if retention.kind is RetentionKind.UNTIL_RESOLVED:
                         assert retention.duration is not None
                         row.expires_at = now + retention.duration
-    audit.record(runtime, "notify.sent", messages=sent, final=final)
+    audit_log.record(runtime, "notify.sent", messages=sent, final=final)
     return sent
 
 

@@ -46,7 +46,7 @@ from reelvault.config import Settings
 from reelvault.db.dsr_models import OwnerContact
 from reelvault.db.privacy_models import NotifySubscription
 from reelvault.errors import ConfigError, ValidationError
-from reelvault.privacy import age, audit, consent, mail_budget
+from reelvault.privacy import age, audit_log, consent, mail_budget
 from reelvault.privacy.secret_store import get_secret
 from reelvault.runtime import Runtime
 from reelvault.types import DataClass, ObjectId, new_object_id
@@ -265,7 +265,7 @@ def subscribe(
         if created:
             _delete(runtime, subscription_id)
         raise
-    audit.record(runtime, "notify.signup")
+    audit_log.record(runtime, "notify.signup")
     return Signup(subscription_id=subscription_id, sent=True)
 
 
@@ -309,7 +309,7 @@ def confirm(runtime: Runtime, token: str) -> bool:
             for owner_id in owners:
                 if not age.is_under_age(runtime, owner_id, session=session):
                     consent.grant(runtime, owner_id, consent.MARKETING, session=session)
-    audit.record(runtime, "notify.confirmed")
+    audit_log.record(runtime, "notify.confirmed")
     return True
 
 
@@ -354,7 +354,7 @@ def unsubscribe(runtime: Runtime, token: str) -> bool:
         lookup = None if row is None else row.address_hash
     if lookup is None or not delete_address(runtime, lookup):
         return False
-    audit.record(runtime, "notify.unsubscribed")
+    audit_log.record(runtime, "notify.unsubscribed")
     return True
 
 

@@ -50,7 +50,7 @@ from reelvault.db.models import Job, StoredObject
 from reelvault.db.references import vault_references
 from reelvault.errors import VaultError
 from reelvault.jobs import objects
-from reelvault.privacy import audit
+from reelvault.privacy import audit_log
 from reelvault.privacy.restrict import not_held_by_restriction, restricted_owner_ids
 from reelvault.privacy.text_search import Needles, chunks, search_file, search_values
 from reelvault.runtime import Runtime
@@ -468,7 +468,7 @@ class _Auditor:
                     )
 
     def check_chain(self) -> None:
-        report = audit.verify(self.runtime)
+        report = audit_log.verify(self.runtime)
         for problem in report.problems:
             self.add("audit_chain", f"audit entry {problem.seq}", problem.kind)
 

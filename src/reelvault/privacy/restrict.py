@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from reelvault.db.dsr_models import OwnerPrivacy
 from reelvault.db.models import Job
 from reelvault.errors import ForbiddenError
-from reelvault.privacy import audit, consent
+from reelvault.privacy import audit_log, consent
 from reelvault.runtime import Runtime
 from reelvault.types import DataClass, JobStatus
 
@@ -109,7 +109,7 @@ def set_restricted(runtime: Runtime, owner_id: str, restricted: bool) -> Restric
             .select_from(Job)
             .where(Job.owner_id == owner_id, Job.status == JobStatus.QUEUED.value)
         )
-    audit.record(
+    audit_log.record(
         runtime, "privacy.restrict" if restricted else "privacy.restrict_lifted", jobs=queued or 0
     )
     return RestrictionState(restricted=restricted, held_jobs=int(queued or 0))
@@ -160,7 +160,7 @@ def object_to_processing(
                 # objection still stops its e-mail (the objection to direct marketing is
                 # absolute, GDPR art. 21(3)): news.owner_allows_news reads this record.
                 consent.withdraw(runtime, owner_id, purpose, source=source, session=session)
-    audit.record(runtime, "privacy.object", purposes=len(withdrawn))
+    audit_log.record(runtime, "privacy.object", purposes=len(withdrawn))
     return withdrawn
 
 

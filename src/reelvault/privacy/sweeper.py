@@ -25,7 +25,7 @@ from reelvault.db.session import truncate_wal
 from reelvault.jobs import objects
 from reelvault.jobs.states import can_transition
 from reelvault.jobs.worker import clean_stale_scratch
-from reelvault.privacy import audit, dsr
+from reelvault.privacy import audit_log, dsr
 from reelvault.privacy.housekeeping import sweep_privacy_records
 from reelvault.privacy.idle_owners import sweep_idle_owners
 from reelvault.privacy.restrict import not_held_by_restriction, restricted_owner_ids
@@ -311,7 +311,7 @@ def sweep(runtime: Runtime) -> SweepReport:
             "owner_rows_removed": report.owner_rows_removed,
             **privacy_report.as_fields(),
         }
-        audit.record(runtime, "retention.sweep", **counts)
+        audit_log.record(runtime, "retention.sweep", **counts)
         # What was deleted may still sit in SQLite's write-ahead log: empty it.
         truncate_wal(runtime.db)
     if report.total:

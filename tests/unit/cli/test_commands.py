@@ -125,3 +125,17 @@ def test_global_options_work_after_the_command(tmp_path: Path) -> None:
     swept = run_cli("privacy", "sweep", "--data-dir", str(other), data_dir=tmp_path)
     assert swept.returncode == 0, swept.stderr
     assert (other / "reelvault.db").exists()
+
+
+def test_privacy_requests_are_one_group_and_the_old_names_still_answer(tmp_path: Path) -> None:
+    group = run_cli("privacy", "requests", "--help", data_dir=tmp_path)
+    text = " ".join(group.stdout.split())
+    assert all(name in text for name in ("new", "list", "verify"))
+    listed = run_cli("privacy", "requests", "--json", data_dir=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    assert json.loads(listed.stdout) == []
+    assert (
+        json.loads(run_cli("privacy", "requests", "list", "--json", data_dir=tmp_path).stdout) == []
+    )
+    old = run_cli("privacy", "verify", "--help", data_dir=tmp_path)  # hidden, for old scripts
+    assert old.returncode == 0 and "requester" in old.stdout

@@ -195,7 +195,7 @@ def test_cli_export_request_writes_a_private_zip_after_verification(
     cli = _cli(data_dir, "library")
     runner = CliRunner()
     created = runner.invoke(
-        cli, ["privacy", "request", "export", "--email", ADDRESS, "--owner", "own_x"]
+        cli, ["privacy", "requests", "new", "export", "--email", ADDRESS, "--owner", "own_x"]
     )
     assert created.exit_code == 0, created.output
     assert ADDRESS not in created.output
@@ -203,7 +203,7 @@ def test_cli_export_request_writes_a_private_zip_after_verification(
     (item,) = json.loads(listed.output)
     assert item["kind"] == "export" and item["status"] == "awaiting_verification"
     target = tmp_path / "answer.zip"
-    done = runner.invoke(cli, ["privacy", "verify", _code(inbox), "--out", str(target)])
+    done = runner.invoke(cli, ["privacy", "requests", "verify", _code(inbox), "--out", str(target)])
     assert done.exit_code == 0, done.output
     assert target.stat().st_mode & 0o077 == 0
     data = json.loads(zipfile.ZipFile(io.BytesIO(target.read_bytes())).read("data.json"))

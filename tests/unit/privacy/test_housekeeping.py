@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reelvault.privacy import analytics, audit, consent, mail_budget
+from reelvault.privacy import analytics, audit_log, consent, mail_budget
 from reelvault.privacy.housekeeping import sweep_privacy_records
 from reelvault.privacy.pseudonyms import ip_pseudonym
 from reelvault.privacy.secret_store import secret_names
@@ -21,7 +21,7 @@ def test_everything_expired_is_removed_and_counted(
         runtime, owner_id="own_2", feature="dance", engine="puppet",
         width=720, height=1280, seconds=8.0, outcome="completed",
     )  # fmt: skip
-    audit.record(runtime, "retention.sweep", objects_shredded=1)
+    audit_log.record(runtime, "retention.sweep", objects_shredded=1)
     ip_pseudonym(runtime, "198.51.100.4")
     mail_budget.reserve(runtime, "someone@example.org")
     assert sweep_privacy_records(runtime).total == 0
@@ -37,5 +37,5 @@ def test_everything_expired_is_removed_and_counted(
         "mail_budget_deleted": 1,
     }
     assert secret_names(runtime, "ip-salt/") == []
-    assert audit.verify(runtime).ok
+    assert audit_log.verify(runtime).ok
     assert sweep_privacy_records(runtime).total == 0  # idempotent

@@ -21,7 +21,7 @@ from reelvault.cli.notify import app as notify_app
 from reelvault.cli.state import CliState
 from reelvault.db.dsr_models import OwnerContact
 from reelvault.errors import ValidationError
-from reelvault.privacy import age, audit, news, notify
+from reelvault.privacy import age, audit_log, news, notify
 from reelvault.privacy.notify import SmtpSettings
 from reelvault.privacy.restrict import flags_row
 from reelvault.runtime import Runtime
@@ -281,7 +281,7 @@ def test_notify_send_is_a_dry_run_until_told_and_audits_the_count_only(
 
     state = CliState(data_dir=tmp_path / "data", policy="library")
     try:
-        (entry,) = [e for e in audit.iter_entries(state.runtime) if e.action == "notify.sent"]
+        (entry,) = [e for e in audit_log.iter_entries(state.runtime) if e.action == "notify.sent"]
         assert entry.fields == {"messages": 1, "final": False}
         assert "@" not in json.dumps(entry.fields)
     finally:

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from reelvault.db.privacy_models import NotifySubscription
 from reelvault.errors import ConfigError, ValidationError
-from reelvault.privacy import audit, news, notify
+from reelvault.privacy import audit_log, news, notify
 from reelvault.privacy.notify import SmtpSettings
 from reelvault.runtime import Runtime
 from reelvault.testing import FakeClock
@@ -128,7 +128,7 @@ def test_double_opt_in_then_news_then_one_click_unsubscribe(
     assert notify.unsubscribe(runtime, unsubscribe_token)
     assert not notify.unsubscribe(runtime, unsubscribe_token)  # idempotent
     assert notify.count(runtime) == {"pending": 0, "confirmed": 0}
-    assert [entry.action for entry in audit.iter_entries(runtime)] == [
+    assert [entry.action for entry in audit_log.iter_entries(runtime)] == [
         "notify.signup", "notify.sent", "notify.confirmed", "notify.sent", "notify.unsubscribed",
     ]  # fmt: skip
     runtime.close()

@@ -19,7 +19,7 @@ from reelvault.db.privacy_models import AuditEntry
 from reelvault.jobs import objects
 from reelvault.jobs.service import JobRequest, finish_job, submit_job
 from reelvault.jobs.worker import Worker
-from reelvault.privacy import audit, privacy_audit
+from reelvault.privacy import audit_log, privacy_audit
 from reelvault.privacy.privacy_audit import KINDS, run_audit
 from reelvault.runtime import Runtime
 from reelvault.types import DataClass, JobStatus
@@ -163,7 +163,7 @@ def test_each_planted_violation_is_caught(
 ) -> None:
     runtime = open_runtime("standard")
     _run(runtime, 3, real=0)
-    audit.record(runtime, "test.marker", jobs=3)
+    audit_log.record(runtime, "test.marker", jobs=3)
     logs = tmp_path / "logs"
     logs.mkdir()
     (logs / "app.log").write_text("INFO job finished in 120ms\n")

@@ -14,7 +14,7 @@ from reelvault.cli.privacy import app as privacy_app
 from reelvault.cli.privacy import audit_app, stats
 from reelvault.cli.state import CliState
 from reelvault.db.privacy_models import AuditEntry
-from reelvault.privacy import analytics, audit
+from reelvault.privacy import analytics, audit_log
 from reelvault.runtime import Runtime
 from reelvault.testing import settings_for
 
@@ -42,7 +42,7 @@ def test_audit_verify_exits_1_when_the_chain_is_broken(tmp_path: Path) -> None:
     data = tmp_path / "data"
     runtime = _runtime(data)
     for count in range(3):
-        audit.record(runtime, "retention.sweep", objects_shredded=count)
+        audit_log.record(runtime, "retention.sweep", objects_shredded=count)
     runtime.close()
     cli = _cli(data)
     result = CliRunner().invoke(cli, ["audit", "verify", "--json"])

@@ -38,7 +38,7 @@ from reelvault.jobs.service import INPUT_KIND_PREFIX, cancel_job, get_job, submi
 from reelvault.jobs.uploads import store_upload
 from reelvault.jobs.worker import Worker
 from reelvault.policy import load_policy
-from reelvault.privacy import analytics, audit, consent, dsr, mail_budget, notify, sweeper
+from reelvault.privacy import analytics, audit_log, consent, dsr, mail_budget, notify, sweeper
 from reelvault.privacy.notify import SmtpSettings
 from reelvault.privacy.sweeper import sweep
 from reelvault.runtime import Runtime
@@ -392,7 +392,7 @@ def test_audit_entry_counts_from_when_it_was_written(
 ) -> None:
     runtime = opened(profile)
     written = clock()
-    entry = audit.record(runtime, "policy.changed", objects_shredded=0)
+    entry = audit_log.record(runtime, "policy.changed", objects_shredded=0)
     kept_then_gone(runtime, clock, written, period, _exists(runtime, AuditEntry, seq=entry))
 
 
