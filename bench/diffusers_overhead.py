@@ -45,7 +45,9 @@ from reelvault.config import Settings
 from reelvault.engines.base import GenerationRequest, parse_params
 from reelvault.engines.diffusers import DiffusersEngine
 from reelvault.engines.registry import load_registry
-from reelvault.jobs.service import JobRequest, get_job, submit_job
+from reelvault.jobs.queries import get_job
+from reelvault.jobs.request import JobRequest
+from reelvault.jobs.submission import submit_job
 from reelvault.jobs.worker import Worker
 from reelvault.media.encode import encode_h264
 from reelvault.testing import settings_for

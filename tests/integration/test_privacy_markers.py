@@ -468,19 +468,19 @@ SWITCHED_OFF: dict[
     str, tuple[str, Callable[..., Any], Callable[[Day, dict[str, str]], None], str]
 ] = {
     "free-text params": (
-        "reelvault.jobs.service.split_free_text",
+        "reelvault.jobs.submission.split_free_text",
         _keep_free_text_in_the_row,
         _remote_jobs,
         "fal_negative_prompt",
     ),
     "webhook URL": (
-        "reelvault.jobs.service.split_webhook_url",
+        "reelvault.jobs.submission.split_webhook_url",
         _webhook_url_in_the_row,
         _webhook_job,
         "webhook_url",
     ),
     "error message": (
-        "reelvault.jobs.service.without_client_text",
+        "reelvault.jobs.lifecycle.without_client_text",
         lambda message, texts: message,
         _remote_jobs,
         "rejected_prompt",

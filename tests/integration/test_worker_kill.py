@@ -13,8 +13,10 @@ import av
 import pytest
 
 from reelvault.app.compose import open_runtime
+from reelvault.jobs.queries import export_output, get_job
+from reelvault.jobs.request import JobRequest
 from reelvault.jobs.runner import scratch_path
-from reelvault.jobs.service import JobRequest, export_output, get_job, submit_job
+from reelvault.jobs.submission import submit_job
 from reelvault.testing import settings_for
 from reelvault.types import JobStatus
 

@@ -18,7 +18,9 @@ from sqlalchemy import text
 
 from reelvault.accounts.keys import create_api_key, revoke_api_key
 from reelvault.db.session import alembic_config, make_db_engine
-from reelvault.jobs.service import JobRequest, list_jobs, submit_job
+from reelvault.jobs.queries import list_jobs
+from reelvault.jobs.request import JobRequest
+from reelvault.jobs.submission import submit_job
 from reelvault.types import LOCAL_OWNER
 from tests.cli_helpers import run_cli
 

@@ -17,16 +17,10 @@ from starlette.concurrency import run_in_threadpool
 
 from reelvault.engines.model_refs import refuse_server_path
 from reelvault.jobs.intake import JobIntake
-from reelvault.jobs.service import (
-    JobRequest,
-    JobView,
-    PreparedJob,
-    prepare_job,
-    preparing_waits,
-    resolve_engine,
-    resolving_waits,
-)
+from reelvault.jobs.request import JobRequest, preparing_waits, resolve_engine, resolving_waits
+from reelvault.jobs.submission import PreparedJob, prepare_job
 from reelvault.jobs.uploads import UploadedInput, discard_uploads
+from reelvault.jobs.views import JobView
 from reelvault.runtime import Runtime
 from reelvault.types import Task
 

@@ -9,7 +9,7 @@ from starlette.responses import Response, StreamingResponse
 
 from reelvault.errors import NotFoundError, ValidationError
 from reelvault.jobs import objects
-from reelvault.jobs.service import output_object
+from reelvault.jobs.queries import output_object
 from reelvault.runtime import Runtime
 from reelvault.types import ObjectId
 

@@ -18,16 +18,12 @@ from reelvault.cli.format import when
 from reelvault.cli.state import CliState, state_of
 from reelvault.engines.registry import DEFAULT_ENGINES
 from reelvault.errors import ValidationError
-from reelvault.jobs.service import (
-    JobRequest,
-    JobView,
-    cancel_job,
-    export_output,
-    get_job,
-    resolve_engine,
-    submit_job,
-)
+from reelvault.jobs.lifecycle import cancel_job
+from reelvault.jobs.queries import export_output, get_job
+from reelvault.jobs.request import JobRequest, resolve_engine
+from reelvault.jobs.submission import submit_job
 from reelvault.jobs.uploads import UploadedInput, discard_uploads, store_upload
+from reelvault.jobs.views import JobView
 from reelvault.jobs.worker import Worker
 from reelvault.media.sizes import parse_size
 from reelvault.privacy.sweeper import sweep

@@ -14,15 +14,9 @@ from reelvault.cli.format import relative
 from reelvault.cli.format import size as format_size
 from reelvault.cli.generate import check_output_path
 from reelvault.cli.state import state_of
-from reelvault.jobs.service import (
-    JobView,
-    cancel_job,
-    delete_job,
-    export_output,
-    get_job,
-    list_jobs,
-    read_prompt,
-)
+from reelvault.jobs.lifecycle import cancel_job, delete_job
+from reelvault.jobs.queries import export_output, get_job, list_jobs, read_prompt
+from reelvault.jobs.views import JobView
 
 app = typer.Typer(help="List, inspect, cancel, export and delete jobs.")
 

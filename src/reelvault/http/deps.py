@@ -25,7 +25,8 @@ from reelvault.http.address_limits import AddressLimits
 from reelvault.http.cookies import SESSION_COOKIE, has_session_cookie, session_token
 from reelvault.http.ratelimit import RateLimiter
 from reelvault.jobs.intake import JobIntake
-from reelvault.jobs.service import JobView, get_job
+from reelvault.jobs.queries import get_job
+from reelvault.jobs.views import JobView
 from reelvault.privacy.consent import PrivacySignals, honour_signals, privacy_signals
 from reelvault.runtime import Runtime
 from reelvault.types import LOCAL_OWNER

@@ -49,7 +49,7 @@ def check_provider_consent(
 ) -> None:
     """Raise :class:`ConsentRequiredError` unless ``owner_id`` opted in to the provider.
 
-    ``request`` is a :class:`~reelvault.jobs.service.JobRequest` (task, prompt, params);
+    ``request`` is a :class:`~reelvault.jobs.request.JobRequest` (task, prompt, params);
     ``params`` the engine parameters already parsed from it, if at hand.
     """
     if engine.runs_locally:

@@ -4,7 +4,7 @@ A job's error message is shown over the API, in webhook bodies and in the studio
 Engines and libraries word errors for operators and often name files (a model
 folder, a scratch file, a key file); for a network client that would disclose the
 server's layout and whether a file exists. Every path is replaced by ``[path]`` when
-the message is stored (:func:`reelvault.jobs.service.finish_job`).
+the message is stored (:func:`reelvault.jobs.lifecycle.finish_job`).
 
 Nor does it quote the job's own words: a provider that refuses a prompt often says
 which ("Value error, <the prompt> is not allowed"), and the row that holds the message

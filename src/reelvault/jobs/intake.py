@@ -25,7 +25,8 @@ import queue
 import threading
 from dataclasses import dataclass
 
-from reelvault.jobs.service import JobView, PreparedJob, admit_and_store
+from reelvault.jobs.submission import PreparedJob, admit_and_store
+from reelvault.jobs.views import JobView
 from reelvault.runtime import Runtime
 
 IDLE_EXIT_S = 2.0

@@ -20,8 +20,9 @@ from reelvault.engines.base import Frame, GenerationRequest, parse_params
 from reelvault.errors import JobCancelledError, LeaseLostError, ReelvaultError
 from reelvault.jobs import objects
 from reelvault.jobs.consent_gate import check_provider_consent
+from reelvault.jobs.lifecycle import finish_job
 from reelvault.jobs.progress import JobProgress
-from reelvault.jobs.service import INPUT_KIND_PREFIX, finish_job
+from reelvault.jobs.request import INPUT_KIND_PREFIX
 from reelvault.media.encode import encode_h264
 from reelvault.media.encode_webm import encode_webm
 from reelvault.media.provenance import (

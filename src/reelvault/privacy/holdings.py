@@ -18,7 +18,7 @@ from reelvault.db.models import ApiKey, BrowserSession, Job, Owner, StoredObject
 from reelvault.db.privacy_models import ConsentRecord, NotifySubscription
 from reelvault.errors import KeyNotFoundError, ObjectNotFoundError
 from reelvault.jobs import objects
-from reelvault.jobs.service import JobView
+from reelvault.jobs.views import JobView
 from reelvault.privacy import consent
 from reelvault.runtime import Runtime
 from reelvault.types import DataClass, ObjectId

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from reelvault import ssrf
-from reelvault.jobs.service import list_jobs
+from reelvault.jobs.queries import list_jobs
 
 from .conftest import FAKE_JOB, make_client
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from reelvault.jobs.service import list_jobs
+from reelvault.jobs.queries import list_jobs
 
 from .conftest import make_client
 

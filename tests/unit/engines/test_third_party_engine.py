@@ -19,7 +19,9 @@ from reelvault.config import Settings
 from reelvault.db.models import Job
 from reelvault.engines.registry import load_registry
 from reelvault.errors import ConsentRequiredError, EngineError
-from reelvault.jobs.service import export_output, resolve_engine, submit_job
+from reelvault.jobs.queries import export_output
+from reelvault.jobs.request import resolve_engine
+from reelvault.jobs.submission import submit_job
 from reelvault.media.provenance.keys import init_provenance
 from reelvault.media.provenance.verify import verify_file
 from reelvault.privacy.consent import grant

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from reelvault.jobs.service import JobRequest, JobView, get_job, submit_job
+from reelvault.jobs.queries import get_job
+from reelvault.jobs.request import JobRequest
+from reelvault.jobs.submission import submit_job
+from reelvault.jobs.views import JobView
 from reelvault.jobs.worker import Worker
 from reelvault.runtime import Runtime
 from reelvault.types import Task

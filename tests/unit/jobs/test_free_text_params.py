@@ -13,7 +13,8 @@ from sqlalchemy import select
 from reelvault.app.compose import open_runtime
 from reelvault.db.models import Job, StoredObject
 from reelvault.jobs import objects
-from reelvault.jobs.service import get_job, read_prompt, submit_job
+from reelvault.jobs.queries import get_job, read_prompt
+from reelvault.jobs.submission import submit_job
 from reelvault.jobs.uploads import store_upload
 from reelvault.jobs.worker import Worker
 from reelvault.runtime import Runtime

@@ -18,16 +18,13 @@ import reelvault.jobs.intake as intake_module
 from reelvault.app.compose import open_runtime
 from reelvault.db.models import StoredObject
 from reelvault.errors import ForbiddenError, StorageError
-from reelvault.jobs import objects, service
+from reelvault.jobs import objects, submission
 from reelvault.jobs.intake import JobIntake
-from reelvault.jobs.service import (
-    PreparedJob,
-    cancel_job,
-    get_job,
-    list_jobs,
-    prepare_job,
-)
+from reelvault.jobs.lifecycle import cancel_job
+from reelvault.jobs.queries import get_job, list_jobs
+from reelvault.jobs.submission import PreparedJob, prepare_job
 from reelvault.jobs.uploads import store_upload
+from reelvault.jobs.views import JobView
 from reelvault.privacy.restrict import set_restricted
 from reelvault.runtime import Runtime
 from reelvault.testing import registry_with_fake, settings_for
@@ -62,12 +59,12 @@ def _in_own_loop(coroutine: Coroutine[Any, Any, T]) -> Future[T]:
 
 async def _store_all(
     intake: JobIntake, prepared: list[PreparedJob]
-) -> list[service.JobView | BaseException]:
+) -> list[JobView | BaseException]:
     """Store from coroutines waiting together; each job's view, or the error it got."""
     return await asyncio.gather(*(intake.store(job) for job in prepared), return_exceptions=True)
 
 
-def _store(intake: JobIntake, prepared: PreparedJob) -> service.JobView:
+def _store(intake: JobIntake, prepared: PreparedJob) -> JobView:
     return _in_own_loop(intake.store(prepared)).result(timeout=30)
 
 
@@ -75,12 +72,10 @@ def test_jobs_submitted_together_share_one_batch_and_all_land(
     runtime: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     batches: list[int] = []
-    store = service.admit_and_store
+    store = submission.admit_and_store
     release = threading.Event()
 
-    def counting_store(
-        runtime: Runtime, batch: list[PreparedJob]
-    ) -> list[service.JobView | Exception]:
+    def counting_store(runtime: Runtime, batch: list[PreparedJob]) -> list[JobView | Exception]:
         batches.append(len(batch))
         release.wait(5)  # hold the first batch so the others queue up behind it
         return store(runtime, batch)
@@ -94,7 +89,7 @@ def test_jobs_submitted_together_share_one_batch_and_all_land(
     time.sleep(0.2)
     release.set()
     views = storing.result(timeout=30)
-    assert all(isinstance(view, service.JobView) for view in views), views
+    assert all(isinstance(view, JobView) for view in views), views
 
     assert sorted(batches) == [1, 5] or batches == [6], batches
     assert len({view.id for view in views}) == 6
@@ -106,7 +101,7 @@ def test_prompts_of_one_batch_share_one_pack_and_are_shredded_one_by_one(
     runtime: Runtime,
 ) -> None:
     prepared = [prepare_job(runtime, fake_request(prompt=f"kite {n}")) for n in range(5)]
-    views = service.store_jobs(runtime, prepared)
+    views = submission.store_jobs(runtime, prepared)
     packs = sorted((runtime.settings.vault_dir / "packs").rglob("*.pack"))
     assert len(packs) == 1
     assert list((runtime.settings.vault_dir / "blobs").rglob("*")) == []
@@ -179,7 +174,7 @@ def test_a_restricted_owners_job_is_refused_alone_and_its_upload_shredded(
 
     assert isinstance(refused, ForbiddenError)
     assert "restricted at your request" in str(refused)
-    assert isinstance(view, service.JobView)
+    assert isinstance(view, JobView)
     assert [job.id for job in list_jobs(runtime)] == [view.id]
     assert upload.object_id not in set(runtime.vault.object_ids())
 
@@ -191,7 +186,7 @@ def test_coroutines_waiting_together_all_get_their_jobs(runtime: Runtime) -> Non
     views = _in_own_loop(
         _store_all(intake, [prepare_job(runtime, fake_request(prompt=p)) for p in prompts])
     ).result(timeout=30)
-    assert all(isinstance(view, service.JobView) for view in views), views
+    assert all(isinstance(view, JobView) for view in views), views
     assert [_engine_prompt(runtime, view.id) for view in views] == prompts
 
 

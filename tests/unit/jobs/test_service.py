@@ -13,14 +13,9 @@ from reelvault.errors import (
     NotFoundError,
     ValidationError,
 )
-from reelvault.jobs.service import (
-    cancel_job,
-    delete_job,
-    get_job,
-    list_jobs,
-    read_prompt,
-    submit_job,
-)
+from reelvault.jobs.lifecycle import cancel_job, delete_job
+from reelvault.jobs.queries import get_job, list_jobs, read_prompt
+from reelvault.jobs.submission import submit_job
 from reelvault.runtime import Runtime
 from reelvault.testing import registry_with_fake, settings_for
 from reelvault.types import JobStatus, ObjectId, Task

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from reelvault.db.models import StoredObject
 from reelvault.errors import PayloadTooLargeError, UnsupportedMediaError, ValidationError
-from reelvault.jobs.service import submit_job
+from reelvault.jobs.submission import submit_job
 from reelvault.jobs.uploads import store_upload
 from reelvault.jobs.worker import Worker
 from reelvault.runtime import Runtime

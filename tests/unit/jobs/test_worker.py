@@ -10,9 +10,11 @@ import av
 import pytest
 
 from reelvault.app.compose import open_runtime
+from reelvault.jobs.lifecycle import cancel_job
+from reelvault.jobs.queries import export_output, get_job
 from reelvault.jobs.queue import DatabaseQueue
 from reelvault.jobs.runner import scratch_path
-from reelvault.jobs.service import cancel_job, export_output, get_job, submit_job
+from reelvault.jobs.submission import submit_job
 from reelvault.jobs.worker import Worker
 from reelvault.runtime import Runtime
 from reelvault.testing import FakeClock, registry_with_fake, settings_for

@@ -23,7 +23,7 @@ from reelvault.db.models import StoredObject
 from reelvault.engines.registry import EngineRegistry
 from reelvault.engines.remote import RemoteConfig, RemoteEngine
 from reelvault.errors import ForbiddenError
-from reelvault.jobs.service import get_job
+from reelvault.jobs.queries import get_job
 from reelvault.jobs.worker import Worker
 from reelvault.privacy import consent
 from reelvault.privacy.restrict import flags_row

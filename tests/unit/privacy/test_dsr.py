@@ -21,7 +21,9 @@ from reelvault.db.dsr_models import OwnerContact
 from reelvault.db.models import StoredObject
 from reelvault.db.privacy_models import NotifySubscription
 from reelvault.errors import ConfigError, NotFoundError
-from reelvault.jobs.service import JobRequest, get_job, submit_job
+from reelvault.jobs.queries import get_job
+from reelvault.jobs.request import JobRequest
+from reelvault.jobs.submission import submit_job
 from reelvault.privacy import dsr, news, notify
 from reelvault.privacy.notify import SmtpSettings
 from reelvault.privacy.sweeper import sweep

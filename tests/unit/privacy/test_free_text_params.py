@@ -12,7 +12,8 @@ from typing import Any
 from sqlalchemy import select
 
 from reelvault.db.privacy_models import PrivacySecret
-from reelvault.jobs.service import JobRequest, submit_job
+from reelvault.jobs.request import JobRequest
+from reelvault.jobs.submission import submit_job
 from reelvault.jobs.worker import Worker
 from reelvault.privacy.erase import erase_owner
 from reelvault.privacy.export import export_bytes

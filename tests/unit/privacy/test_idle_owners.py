@@ -16,7 +16,7 @@ from reelvault.accounts.sessions import SESSION_LIFETIME, start_session
 from reelvault.db.dsr_models import OwnerContact, OwnerPrivacy
 from reelvault.db.models import ApiKey, BrowserSession, Owner
 from reelvault.db.privacy_models import ConsentRecord
-from reelvault.jobs.service import submit_job
+from reelvault.jobs.submission import submit_job
 from reelvault.privacy import age, consent
 from reelvault.privacy.consent import ANALYTICS, MARKETING
 from reelvault.privacy.restrict import set_restricted

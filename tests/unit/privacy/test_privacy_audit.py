@@ -17,7 +17,9 @@ from sqlalchemy import select, update
 from reelvault.db.models import Job, StoredObject
 from reelvault.db.privacy_models import AuditEntry
 from reelvault.jobs import objects
-from reelvault.jobs.service import JobRequest, finish_job, submit_job
+from reelvault.jobs.lifecycle import finish_job
+from reelvault.jobs.request import JobRequest
+from reelvault.jobs.submission import submit_job
 from reelvault.jobs.worker import Worker
 from reelvault.privacy import audit_log, privacy_audit
 from reelvault.privacy.privacy_audit import KINDS, run_audit

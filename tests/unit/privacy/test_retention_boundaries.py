@@ -34,7 +34,10 @@ from reelvault.db.privacy_models import (
     UsageCounter,
 )
 from reelvault.jobs import objects
-from reelvault.jobs.service import INPUT_KIND_PREFIX, cancel_job, get_job, submit_job
+from reelvault.jobs.lifecycle import cancel_job
+from reelvault.jobs.queries import get_job
+from reelvault.jobs.request import INPUT_KIND_PREFIX
+from reelvault.jobs.submission import submit_job
 from reelvault.jobs.uploads import store_upload
 from reelvault.jobs.worker import Worker
 from reelvault.policy import load_policy

@@ -15,7 +15,8 @@ from reelvault.db.models import Job, StoredObject
 from reelvault.db.privacy_models import PrivacySecret
 from reelvault.db.references import is_reference_column
 from reelvault.errors import GoneError, NotFoundError
-from reelvault.jobs.service import export_output, get_job, read_prompt, submit_job
+from reelvault.jobs.queries import export_output, get_job, read_prompt
+from reelvault.jobs.submission import submit_job
 from reelvault.privacy import privacy_audit
 from reelvault.privacy.restrict import set_restricted
 from reelvault.privacy.sweeper import sweep

@@ -29,13 +29,9 @@ from reelvault.api.schemas.native import (
 from reelvault.errors import ValidationError
 from reelvault.http.deps import Ctx, OwnedJob, Owner, RuntimeDep, check_submission_limits
 from reelvault.http.error_schema import ErrorOut
-from reelvault.jobs.service import (
-    JobRequest,
-    cancel_job,
-    delete_job,
-    get_job,
-    list_jobs_page,
-)
+from reelvault.jobs.lifecycle import cancel_job, delete_job
+from reelvault.jobs.queries import get_job, list_jobs_page
+from reelvault.jobs.request import JobRequest
 from reelvault.jobs.uploads import UploadedInput, discard_uploads
 from reelvault.media.sizes import parse_size
 

@@ -21,11 +21,9 @@ from reelvault.api.routes.native import form_values, read_json_body
 from reelvault.api.schemas.openai import OpenAIError, Video, VideoDeleted, VideoList
 from reelvault.errors import ValidationError
 from reelvault.http.deps import Ctx, OwnedVideo, Owner, RuntimeDep, check_submission_limits
-from reelvault.jobs.service import (
-    JobRequest,
-    delete_job,
-    list_jobs_page,
-)
+from reelvault.jobs.lifecycle import delete_job
+from reelvault.jobs.queries import list_jobs_page
+from reelvault.jobs.request import JobRequest
 from reelvault.jobs.uploads import UploadedInput, discard_uploads
 from reelvault.media.sizes import parse_size
 from reelvault.types import Task

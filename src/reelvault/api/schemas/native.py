@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from reelvault.jobs.service import JobView
+from reelvault.jobs.views import JobView
 from reelvault.types import JobStatus, Task
 
 

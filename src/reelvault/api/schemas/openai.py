@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from reelvault.jobs.service import JobView
+from reelvault.jobs.views import JobView
 from reelvault.types import JobStatus
 
 MODEL_PREFIX = "reelvault-"

@@ -16,7 +16,7 @@ from sqlalchemy import and_, or_, select, update
 from reelvault.db.dsr_models import held_owner_ids
 from reelvault.db.models import Job
 from reelvault.jobs import objects
-from reelvault.jobs.service import finish_job
+from reelvault.jobs.lifecycle import finish_job
 from reelvault.runtime import Runtime
 from reelvault.types import JobId, JobStatus
 

@@ -13,7 +13,9 @@ from reelvault.config import Settings
 from reelvault.engines.diffusers import DiffusersEngine, cogvideox
 from reelvault.engines.diffusers.call import PipelineCall, PreparedCall
 from reelvault.engines.registry import load_registry
-from reelvault.jobs.service import JobRequest, export_output, get_job, resolve_engine, submit_job
+from reelvault.jobs.queries import export_output, get_job
+from reelvault.jobs.request import JobRequest, resolve_engine
+from reelvault.jobs.submission import submit_job
 from reelvault.jobs.worker import Worker
 from reelvault.media.probe import probe_video
 from reelvault.runtime import Runtime

@@ -21,7 +21,9 @@ from reelvault.config import Settings
 from reelvault.engines.diffusers import DiffusersEngine
 from reelvault.engines.diffusers import engine as engine_module
 from reelvault.engines.registry import load_registry
-from reelvault.jobs.service import JobRequest, get_job, submit_job
+from reelvault.jobs.queries import get_job
+from reelvault.jobs.request import JobRequest
+from reelvault.jobs.submission import submit_job
 from reelvault.jobs.worker import Worker
 from reelvault.runtime import Runtime
 from reelvault.types import JobStatus, Task

@@ -88,7 +88,7 @@ def test_without_consent_nothing_is_sent_or_stored(api: TestClient, fal: FakeFal
 
 def test_gate_reports_provider_and_sends(api: TestClient) -> None:
     from reelvault.errors import ConsentRequiredError
-    from reelvault.jobs.service import JobRequest, validate_request
+    from reelvault.jobs.request import JobRequest, validate_request
     from reelvault.types import Task
 
     runtime: Runtime = api.runtime  # type: ignore[attr-defined]
@@ -154,7 +154,7 @@ def test_provider_failures_fail_the_job_and_the_worker_survives(
 
 
 def test_own_comfyui_server_needs_no_consent(tmp_path: Path, comfy: FakeComfy) -> None:
-    from reelvault.jobs.service import JobRequest, validate_request
+    from reelvault.jobs.request import JobRequest, validate_request
 
     settings = settings_for(tmp_path)
     registry = EngineRegistry(settings)
