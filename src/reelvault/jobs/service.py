@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -90,36 +90,58 @@ class JobView:
     def of(cls, job: Job) -> JobView:
         output = job.object_of_kind(objects.OUTPUT_VIDEO)
         finished_output = output is not None and not output.expires_with_job
-        return cls(
-            id=JobId(job.id),
-            owner_id=job.owner_id,
-            status=JobStatus(job.status),
-            progress=job.progress,
-            stage=job.stage,
-            task=Task(job.task),
-            engine=job.engine,
-            width=job.width,
-            height=job.height,
-            fps=job.fps,
-            seconds=job.seconds,
-            seed=job.seed,
-            params=dict(job.params),
-            output_format=job.output_format,
-            attempts=job.attempts,
-            created_at=job.created_at,
-            started_at=job.started_at,
-            completed_at=job.completed_at,
-            expires_at=job.expires_at,
+        return _job_view(
+            lambda name: getattr(job, name),
             output_expires_at=output.expires_at if finished_output and output else None,
-            output_bytes=job.output_bytes,
-            output_width=job.output_width,
-            output_height=job.output_height,
-            output_seconds=job.output_seconds,
-            error_code=job.error_code,
-            error_message=job.error_message,
             has_output=finished_output,
             prompt_kept=job.object_of_kind(objects.PROMPT) is not None,
         )
+
+
+# Columns a view shows as stored; the other fields it derives from the job's objects.
+_VIEW_COLUMNS = (
+    "owner_id",
+    "progress",
+    "stage",
+    "engine",
+    "width",
+    "height",
+    "fps",
+    "seconds",
+    "seed",
+    "output_format",
+    "attempts",
+    "created_at",
+    "started_at",
+    "completed_at",
+    "expires_at",
+    "output_bytes",
+    "output_width",
+    "output_height",
+    "output_seconds",
+    "error_code",
+    "error_message",
+)
+
+
+def _job_view(
+    column: Callable[[str], Any],
+    *,
+    output_expires_at: datetime | None,
+    has_output: bool,
+    prompt_kept: bool,
+) -> JobView:
+    """The one mapping from a job's column values (a row, or a new row's dict) to its view."""
+    return JobView(
+        id=JobId(column("id")),
+        status=JobStatus(column("status")),
+        task=Task(column("task")),
+        params=dict(column("params")),
+        **{name: column(name) for name in _VIEW_COLUMNS},
+        output_expires_at=output_expires_at,
+        has_output=has_output,
+        prompt_kept=prompt_kept,
+    )
 
 
 MODEL_PREFIX = "reelvault-"
@@ -256,44 +278,14 @@ class PreparedJob:
         return owner
 
     def view(self) -> JobView:
-        """The new job as :meth:`JobView.of` shows it once stored."""
-        job = self.job
-        return JobView(
-            id=JobId(job["id"]),
-            status=JobStatus(job["status"]),
-            task=Task(job["task"]),
-            params=dict(job["params"]),
-            **{name: job[name] for name in _VIEW_COLUMNS},
-            started_at=None,
-            completed_at=None,
+        """The new job as :meth:`JobView.of` shows it once stored (columns not set yet,
+        such as ``started_at``, read as None)."""
+        return _job_view(
+            self.job.get,
             output_expires_at=None,
-            output_bytes=None,
-            output_width=None,
-            output_height=None,
-            output_seconds=None,
-            error_code=None,
-            error_message=None,
             has_output=False,
             prompt_kept=any(row["kind"] == objects.PROMPT for row in self.rows),
         )
-
-
-# Columns a new job's view shows as stored.
-_VIEW_COLUMNS = (
-    "owner_id",
-    "progress",
-    "stage",
-    "engine",
-    "width",
-    "height",
-    "fps",
-    "seconds",
-    "seed",
-    "output_format",
-    "attempts",
-    "created_at",
-    "expires_at",
-)
 
 
 def submit_job(
