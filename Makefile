@@ -29,6 +29,8 @@ test: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	# No block of 11+ identical lines in src/ (one copy of each helper).
+	$(BIN)/pylint --disable=all --enable=duplicate-code --min-similarity-lines=11 src/reelvault
 	$(BIN)/pytest -q; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
 
 # The privacy matrix checked by removing each row's enforcement (also part of `make test`).

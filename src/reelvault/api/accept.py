@@ -10,8 +10,8 @@ arrive together in one batch (:mod:`reelvault.jobs.intake`); the event loop only
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import replace
 
 from starlette.concurrency import run_in_threadpool
 
@@ -22,33 +22,32 @@ from reelvault.jobs.submission import PreparedJob, prepare_job
 from reelvault.jobs.uploads import UploadedInput, discard_uploads
 from reelvault.jobs.views import JobView
 from reelvault.runtime import Runtime
-from reelvault.types import Task
-
-RequestBuilder = Callable[[str, dict[str, Any]], JobRequest]
-"""Builds the job request from the resolved engine name and the params the model adds."""
 
 
 async def accept_job(
     intake: JobIntake,
     runtime: Runtime,
-    build: RequestBuilder,
+    asked: JobRequest,
     *,
-    task: Task,
     engine: str | None,
     model: str | None,
     uploads: Sequence[UploadedInput] = (),
 ) -> JobView:
-    """Resolve the engine, build the request and store the job; uploads shredded on error.
+    """Resolve the engine, complete the request and store the job; uploads shredded on error.
+
+    ``asked`` is the request as the client's route reads it (both the native and the
+    OpenAI-compatible create routes); its engine and the params the model adds are
+    filled in here, once resolved.
 
     A ``model`` (top-level or in ``params``) must be an id: a client never names a
     folder on this server (:mod:`reelvault.engines.model_refs`).
     """
     if uploads or resolving_waits(runtime, engine=engine, model=model):
         prepared = await run_in_threadpool(
-            _prepare, runtime, build, task=task, engine=engine, model=model, uploads=uploads
+            _prepare, runtime, asked, engine=engine, model=model, uploads=uploads
         )
     else:
-        request = _client_request(runtime, build, task=task, engine=engine, model=model)
+        request = _client_request(runtime, asked, engine=engine, model=model)
         if preparing_waits(runtime, request):
             prepared = await run_in_threadpool(prepare_job, runtime, request)
         else:
@@ -58,15 +57,14 @@ async def accept_job(
 
 def _prepare(
     runtime: Runtime,
-    build: RequestBuilder,
+    asked: JobRequest,
     *,
-    task: Task,
     engine: str | None,
     model: str | None,
     uploads: Sequence[UploadedInput],
 ) -> PreparedJob:
     try:
-        request = _client_request(runtime, build, task=task, engine=engine, model=model)
+        request = _client_request(runtime, asked, engine=engine, model=model)
     except BaseException:
         discard_uploads(runtime, uploads)
         raise
@@ -74,14 +72,14 @@ def _prepare(
 
 
 def _client_request(
-    runtime: Runtime, build: RequestBuilder, *, task: Task, engine: str | None, model: str | None
+    runtime: Runtime, asked: JobRequest, *, engine: str | None, model: str | None
 ) -> JobRequest:
     # Checked before resolving: resolving a path would already look at the disk.
     refuse_server_path(model)
-    name, extra = resolve_engine(runtime, task=task, engine=engine, model=model)
-    request = build(name, extra)
+    name, extra = resolve_engine(runtime, task=asked.task, engine=engine, model=model)
+    request = replace(asked, engine=name, params={**asked.params, **extra})
     refuse_server_path(request.params.get("model"))
     return request
 
 
-__all__ = ["RequestBuilder", "accept_job"]
+__all__ = ["accept_job"]

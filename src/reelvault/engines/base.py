@@ -137,7 +137,10 @@ def split_free_text(
 
 @dataclass(frozen=True)
 class EngineLimits:
-    """What sizes, frame rates and durations an engine accepts."""
+    """What sizes, frame rates and durations an engine accepts.
+
+    The defaults are the shared limits; an engine names only the ones it changes.
+    """
 
     min_width: int = 64
     max_width: int = 1920

@@ -25,10 +25,10 @@ from reelvault.jobs.request import (
     validate_request,
 )
 from reelvault.jobs.uploads import UploadedInput, discard_uploads
-from reelvault.jobs.views import VIEW_COLUMNS, JobView
+from reelvault.jobs.views import JobView, job_view
 from reelvault.policy import Policy
 from reelvault.runtime import Runtime
-from reelvault.types import DataClass, JobId, JobStatus, ObjectId, Task, new_job_id
+from reelvault.types import DataClass, JobStatus, ObjectId, new_job_id
 
 
 @dataclass
@@ -48,23 +48,11 @@ class PreparedJob:
         return owner
 
     def view(self) -> JobView:
-        """The new job as :meth:`JobView.of` shows it once stored."""
-        job = self.job
-        return JobView(
-            id=JobId(job["id"]),
-            status=JobStatus(job["status"]),
-            task=Task(job["task"]),
-            params=dict(job["params"]),
-            **{name: job[name] for name in VIEW_COLUMNS},
-            started_at=None,
-            completed_at=None,
+        """The new job as :meth:`JobView.of` shows it once stored (columns not set yet,
+        such as ``started_at``, read as None)."""
+        return job_view(
+            self.job.get,
             output_expires_at=None,
-            output_bytes=None,
-            output_width=None,
-            output_height=None,
-            output_seconds=None,
-            error_code=None,
-            error_message=None,
             has_output=False,
             prompt_kept=any(row["kind"] == objects.PROMPT for row in self.rows),
         )

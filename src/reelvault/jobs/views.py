@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -48,39 +49,15 @@ class JobView:
     def of(cls, job: Job) -> JobView:
         output = job.object_of_kind(objects.OUTPUT_VIDEO)
         finished_output = output is not None and not output.expires_with_job
-        return cls(
-            id=JobId(job.id),
-            owner_id=job.owner_id,
-            status=JobStatus(job.status),
-            progress=job.progress,
-            stage=job.stage,
-            task=Task(job.task),
-            engine=job.engine,
-            width=job.width,
-            height=job.height,
-            fps=job.fps,
-            seconds=job.seconds,
-            seed=job.seed,
-            params=dict(job.params),
-            output_format=job.output_format,
-            attempts=job.attempts,
-            created_at=job.created_at,
-            started_at=job.started_at,
-            completed_at=job.completed_at,
-            expires_at=job.expires_at,
+        return job_view(
+            lambda name: getattr(job, name),
             output_expires_at=output.expires_at if finished_output and output else None,
-            output_bytes=job.output_bytes,
-            output_width=job.output_width,
-            output_height=job.output_height,
-            output_seconds=job.output_seconds,
-            error_code=job.error_code,
-            error_message=job.error_message,
             has_output=finished_output,
             prompt_kept=job.object_of_kind(objects.PROMPT) is not None,
         )
 
 
-# Columns a new job's view shows as stored.
+# Columns a view shows as stored; the other fields it derives from the job's objects.
 VIEW_COLUMNS = (
     "owner_id",
     "progress",
@@ -94,8 +71,39 @@ VIEW_COLUMNS = (
     "output_format",
     "attempts",
     "created_at",
+    "started_at",
+    "completed_at",
     "expires_at",
+    "output_bytes",
+    "output_width",
+    "output_height",
+    "output_seconds",
+    "error_code",
+    "error_message",
 )
+
+
+def job_view(
+    column: Callable[[str], Any],
+    *,
+    output_expires_at: datetime | None,
+    has_output: bool,
+    prompt_kept: bool,
+) -> JobView:
+    """The one mapping from a job's column values (a row, or a new row's dict) to its view."""
+    return JobView(
+        id=JobId(column("id")),
+        status=JobStatus(column("status")),
+        task=Task(column("task")),
+        params=dict(column("params")),
+        **{name: column(name) for name in VIEW_COLUMNS},
+        output_expires_at=output_expires_at,
+        has_output=has_output,
+        prompt_kept=prompt_kept,
+    )
+
+
+# Columns a new job's view shows as stored.
 
 
 @dataclass(frozen=True)
@@ -108,4 +116,5 @@ __all__ = [
     "JobPage",
     "JobView",
     "VIEW_COLUMNS",
+    "job_view",
 ]

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError as DbIntegrityError
 from sqlalchemy.orm import Session
 
@@ -26,6 +26,7 @@ from reelvault.db.models import Job
 from reelvault.db.privacy_models import UsageCounter
 from reelvault.errors import ValidationError
 from reelvault.privacy.consent import ANALYTICS, has_consent
+from reelvault.privacy.expiry import delete_expired_rows
 from reelvault.runtime import Runtime
 from reelvault.types import DataClass
 
@@ -200,14 +201,7 @@ def report(
 
 def delete_expired(runtime: Runtime) -> int:
     """Remove counters past the policy's ``usage_event`` retention (run by the sweeper)."""
-    now = runtime.clock()
-    with runtime.session() as session:
-        result = session.execute(
-            delete(UsageCounter).where(
-                UsageCounter.expires_at.is_not(None), UsageCounter.expires_at <= now
-            )
-        )
-        return int(getattr(result, "rowcount", 0) or 0)
+    return delete_expired_rows(runtime, UsageCounter)
 
 
 __all__ = [

@@ -31,13 +31,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from reelvault.db.privacy_models import ConsentRecord
 from reelvault.errors import ValidationError
 from reelvault.policy import Policy
 from reelvault.privacy import adults
+from reelvault.privacy.expiry import delete_expired_rows
 from reelvault.runtime import Runtime
 from reelvault.types import DataClass, Purpose
 
@@ -321,19 +322,10 @@ def delete_expired(runtime: Runtime) -> int:
     loses its expiry instead and stays for as long as its owner does (erasure removes it).
     Only the records it superseded go.
     """
-    now = runtime.clock()
-    expired = and_(ConsentRecord.expires_at.is_not(None), ConsentRecord.expires_at <= now)
     in_force = select(func.max(ConsentRecord.seq)).group_by(
         ConsentRecord.owner_id, ConsentRecord.purpose
     )
-    with runtime.session() as session:
-        session.execute(
-            update(ConsentRecord)
-            .where(expired, ConsentRecord.seq.in_(in_force))
-            .values(expires_at=None)
-        )
-        result = session.execute(delete(ConsentRecord).where(expired))
-        return int(getattr(result, "rowcount", 0) or 0)
+    return delete_expired_rows(runtime, ConsentRecord, keep=ConsentRecord.seq.in_(in_force))
 
 
 __all__ = [

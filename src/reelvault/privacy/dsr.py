@@ -31,12 +31,14 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from reelvault.db.dsr_models import DataSubjectRequest, OwnerContact
 from reelvault.db.privacy_models import NotifySubscription
 from reelvault.errors import ConfigError, GoneError, NotFoundError, ValidationError
 from reelvault.privacy import audit_log, notify
 from reelvault.privacy.erase import erase_owner
+from reelvault.privacy.expiry import delete_expired_rows
 from reelvault.privacy.holdings import access_summary
 from reelvault.privacy.notify import SmtpSettings
 from reelvault.privacy.restrict import object_to_processing, set_restricted
@@ -363,20 +365,12 @@ def list_requests(runtime: Runtime, *, overdue_only: bool = False) -> list[Reque
 
 def delete_expired(runtime: Runtime) -> int:
     """Shred requests past ``expires_at`` (resolved + grace, or never verified)."""
-    now = runtime.clock()
-    removed = 0
-    with runtime.session() as session:
-        rows = session.scalars(
-            select(DataSubjectRequest).where(
-                DataSubjectRequest.expires_at.is_not(None), DataSubjectRequest.expires_at <= now
-            )
-        ).all()
-        for row in rows:
-            if row.address_object:
-                runtime.vault.shred(ObjectId(row.address_object))
-            session.delete(row)
-            removed += 1
-    return removed
+
+    def shred_address(session: Session, row: DataSubjectRequest) -> None:
+        if row.address_object:
+            runtime.vault.shred(ObjectId(row.address_object))
+
+    return delete_expired_rows(runtime, DataSubjectRequest, with_row=shred_address)
 
 
 __all__ = [

@@ -24,11 +24,12 @@ import hmac
 import math
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from reelvault.db.privacy_models import OutgoingMail
 from reelvault.errors import RateLimitedError
+from reelvault.privacy.expiry import delete_expired_rows
 from reelvault.privacy.secret_store import get_secret
 from reelvault.runtime import Runtime
 from reelvault.types import DataClass
@@ -105,14 +106,7 @@ def reserve(runtime: Runtime, address: str, *, kind: str = NOTIFY_CONFIRMATION) 
 
 def delete_expired(runtime: Runtime) -> int:
     """Forget mails that left the window (run by the sweeper)."""
-    now = runtime.clock()
-    with runtime.session() as session:
-        result = session.execute(
-            delete(OutgoingMail).where(
-                OutgoingMail.expires_at.is_not(None), OutgoingMail.expires_at <= now
-            )
-        )
-        return int(getattr(result, "rowcount", 0) or 0)
+    return delete_expired_rows(runtime, OutgoingMail)
 
 
 __all__ = [

@@ -47,6 +47,7 @@ from reelvault.db.dsr_models import OwnerContact
 from reelvault.db.privacy_models import NotifySubscription
 from reelvault.errors import ConfigError, ValidationError
 from reelvault.privacy import age, audit_log, consent, mail_budget
+from reelvault.privacy.expiry import delete_expired_rows
 from reelvault.privacy.secret_store import get_secret
 from reelvault.runtime import Runtime
 from reelvault.types import DataClass, ObjectId, new_object_id
@@ -319,13 +320,16 @@ def _delete(runtime: Runtime, subscription_id: str) -> bool:
         row = session.get(NotifySubscription, subscription_id)
         if row is None:
             return False
-        runtime.vault.shred(ObjectId(row.address_object))
-        for link in session.scalars(
-            select(OwnerContact).where(OwnerContact.subscription_id == subscription_id)
-        ):
-            session.delete(link)
+        _shred_with_links(runtime, session, row)
         session.delete(row)
     return True
+
+
+def _shred_with_links(runtime: Runtime, session: Session, row: NotifySubscription) -> None:
+    """What goes with a signup: its encrypted address and its owner links."""
+    runtime.vault.shred(ObjectId(row.address_object))
+    for link in session.scalars(select(OwnerContact).where(OwnerContact.subscription_id == row.id)):
+        session.delete(link)
 
 
 def delete_address(runtime: Runtime, lookup: str) -> int:
@@ -369,17 +373,11 @@ def count(runtime: Runtime) -> dict[str, int]:
 
 def delete_expired(runtime: Runtime) -> int:
     """Shred signups past ``expires_at``: unconfirmed ones and those past retention."""
-    now = runtime.clock()
-    with runtime.session() as session:
-        ids = list(
-            session.scalars(
-                select(NotifySubscription.id).where(
-                    NotifySubscription.expires_at.is_not(None),
-                    NotifySubscription.expires_at <= now,
-                )
-            )
-        )
-    return sum(_delete(runtime, subscription_id) for subscription_id in ids)
+    return delete_expired_rows(
+        runtime,
+        NotifySubscription,
+        with_row=lambda session, row: _shred_with_links(runtime, session, row),
+    )
 
 
 __all__ = [

@@ -27,13 +27,6 @@ from reelvault.runtime import Runtime
 from reelvault.types import DataClass, JobStatus
 
 
-@dataclass(frozen=True)
-class OwnerFlags:
-    restricted: bool = False
-    age_declared: bool = False
-    under_age: bool = False
-
-
 def flags_row(runtime: Runtime, session: Session, owner_id: str) -> OwnerPrivacy:
     """The owner's flags row, created (all off) when missing."""
     row = session.get(OwnerPrivacy, owner_id)
@@ -52,11 +45,6 @@ def flags_row(runtime: Runtime, session: Session, owner_id: str) -> OwnerPrivacy
 
 # Built once: every job creation asks, and building the statement costs more than
 # running it on SQLite.
-_OWNER_FLAGS = select(
-    OwnerPrivacy.restricted, OwnerPrivacy.age_declared, OwnerPrivacy.under_age
-).where(OwnerPrivacy.owner_id == bindparam("owner_id"))
-
-
 _RESTRICTED_AMONG = select(OwnerPrivacy.owner_id).where(
     OwnerPrivacy.owner_id.in_(bindparam("owner_ids", expanding=True)),
     OwnerPrivacy.restricted.is_(True),
@@ -76,18 +64,6 @@ def not_held_by_restriction(job_id: ColumnElement[str | None] | Any) -> ColumnEl
     """
     held_jobs = select(Job.id).where(Job.owner_id.in_(restricted_owner_ids()))
     return or_(job_id.is_(None), job_id.not_in(held_jobs))
-
-
-def owner_flags(runtime: Runtime, owner_id: str) -> OwnerFlags:
-    with runtime.db.connect() as connection:
-        row = connection.execute(_OWNER_FLAGS, {"owner_id": owner_id}).first()
-    if row is None:
-        return OwnerFlags()
-    return OwnerFlags(
-        restricted=bool(row.restricted),
-        age_declared=bool(row.age_declared),
-        under_age=bool(row.under_age),
-    )
 
 
 @dataclass(frozen=True)
@@ -127,13 +103,6 @@ def restriction_refusals(runtime: Runtime, owner_ids: Collection[str]) -> dict[s
     return {owner_id: _restricted_error() for owner_id in restricted}
 
 
-def check_may_process(runtime: Runtime, owner_id: str) -> None:
-    """Refuse new work for a restricted owner (403)."""
-    refusal = restriction_refusals(runtime, {owner_id}).get(owner_id)
-    if refusal is not None:
-        raise refusal
-
-
 def _restricted_error() -> ForbiddenError:
     return ForbiddenError(
         "processing of your data is restricted at your request; lift the restriction "
@@ -166,12 +135,9 @@ def object_to_processing(
 
 __all__ = [
     "OBJECTION_PURPOSES",
-    "OwnerFlags",
     "RestrictionState",
-    "check_may_process",
     "flags_row",
     "object_to_processing",
-    "owner_flags",
     "not_held_by_restriction",
     "restricted_owner_ids",
     "restriction_refusals",

@@ -126,27 +126,24 @@ async def create_job(request: Request, ctx: Ctx, owner: Owner) -> JobOut:
         await run_in_threadpool(discard_uploads, runtime, uploads)
         raise
 
-    def build(engine: str, extra: dict[str, Any]) -> JobRequest:
-        return JobRequest(
-            prompt=body.prompt,
-            task=body.task,
-            engine=engine,
-            width=width,
-            height=height,
-            fps=body.fps,
-            seconds=body.seconds,
-            seed=body.seed,
-            params={**body.params, **extra},
-            owner_id=owner,
-            webhook_url=body.webhook_url,
-            output_format=body.format,
-        )
+    asked = JobRequest(
+        prompt=body.prompt,
+        task=body.task,
+        width=width,
+        height=height,
+        fps=body.fps,
+        seconds=body.seconds,
+        seed=body.seed,
+        params=dict(body.params),
+        owner_id=owner,
+        webhook_url=body.webhook_url,
+        output_format=body.format,
+    )
 
     view = await accept_job(
         ctx.intake,
         runtime,
-        build,
-        task=body.task,
+        asked,
         engine=body.engine,
         model=body.model,
         uploads=uploads,

@@ -115,21 +115,18 @@ async def create_video(request: Request, ctx: Ctx, owner: Owner) -> Video:
         await run_in_threadpool(discard_uploads, runtime, uploads)
         raise
 
-    def build(engine: str, extra: dict[str, Any]) -> JobRequest:
-        return JobRequest(
-            prompt=body.prompt,
-            task=task,
-            engine=engine,
-            width=width,
-            height=height,
-            fps=24,
-            seconds=seconds,
-            params=extra,
-            owner_id=owner,
-        )
+    asked = JobRequest(
+        prompt=body.prompt,
+        task=task,
+        width=width,
+        height=height,
+        fps=24,
+        seconds=seconds,
+        owner_id=owner,
+    )
 
     view = await accept_job(
-        ctx.intake, runtime, build, task=task, engine=None, model=body.model, uploads=uploads
+        ctx.intake, runtime, asked, engine=None, model=body.model, uploads=uploads
     )
     return Video.of(view, model=body.model)
 

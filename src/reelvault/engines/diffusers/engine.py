@@ -201,15 +201,7 @@ class DiffusersEngine(EngineBase):
     params_model: ClassVar[type[EngineParams]] = DiffusersParams
     # Broad limits; each model's own sizes, frame rates and lengths are checked in run().
     limits: ClassVar[EngineLimits] = EngineLimits(
-        min_width=16,
-        max_width=1920,
-        min_height=16,
-        max_height=1920,
-        max_pixels=1920 * 1088,
-        min_fps=1,
-        max_fps=60,
-        min_seconds=0.05,
-        max_seconds=20.0,
+        min_width=16, min_height=16, max_pixels=1920 * 1088, min_seconds=0.05
     )
 
     def __init__(

@@ -92,10 +92,6 @@ class PipelineCache:
         self._pipelines[key] = pipeline
         return pipeline
 
-    def drop(self, key: PipelineKey, torch: Any) -> None:
-        if self._pipelines.pop(key, None) is not None:
-            free_memory(torch)
-
     def clear(self, torch: Any) -> None:
         self._pipelines.clear()
         free_memory(torch)

@@ -49,17 +49,7 @@ class ProceduralEngine(EngineBase):
     device: ClassVar[str] = "cpu"
     runs_locally: ClassVar[bool] = True
     params_model: ClassVar[type[EngineParams]] = ProceduralParams
-    limits: ClassVar[EngineLimits] = EngineLimits(
-        min_width=64,
-        max_width=1920,
-        min_height=64,
-        max_height=1920,
-        max_pixels=1920 * 1080,
-        min_fps=1,
-        max_fps=60,
-        min_seconds=0.5,
-        max_seconds=20.0,
-    )
+    limits: ClassVar[EngineLimits] = EngineLimits()
 
     def run(self, request: GenerationRequest, progress: ProgressCallback) -> VideoFrames:
         """Frames are rendered lazily, one per iteration, reporting progress after each."""

@@ -149,15 +149,7 @@ class RemoteEngine(EngineBase):
     params_model: ClassVar[type[EngineParams]] = RemoteParams
     # The provider's model decides the real size and length; these bound the request.
     limits: ClassVar[EngineLimits] = EngineLimits(
-        min_width=64,
-        max_width=3840,
-        min_height=64,
-        max_height=3840,
-        max_pixels=3840 * 2160,
-        min_fps=1,
-        max_fps=60,
-        min_seconds=0.5,
-        max_seconds=60.0,
+        max_width=3840, max_height=3840, max_pixels=3840 * 2160, max_seconds=60.0
     )
 
     def __init__(
