@@ -85,7 +85,20 @@ class Settings(BaseSettings):
     )
     database_url: str | None = Field(
         default=None,
-        description="SQLAlchemy URL; default: SQLite (WAL) at <data_dir>/reelvault.db.",
+        description="SQLAlchemy URL; default: SQLite (WAL) at <data_dir>/reelvault.db. "
+        "PostgreSQL: postgresql+psycopg://USER@HOST/DB (install reelvault[scale]).",
+    )
+    database_pool_size: int = Field(
+        default=5,
+        ge=1,
+        le=200,
+        description="PostgreSQL: connections each process keeps open (workers use one each).",
+    )
+    database_max_overflow: int = Field(
+        default=10,
+        ge=0,
+        le=200,
+        description="PostgreSQL: extra connections a process may open under load.",
     )
     master_key: SecretStr | None = Field(
         default=None,

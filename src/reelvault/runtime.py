@@ -129,7 +129,11 @@ class Runtime:
         ensure_scratch_root(settings)
         policy = load_policy(settings.policy)
         vault = Vault.from_settings(settings)
-        db = make_db_engine(settings.resolved_database_url)
+        db = make_db_engine(
+            settings.resolved_database_url,
+            pool_size=settings.database_pool_size,
+            max_overflow=settings.database_max_overflow,
+        )
         if run_migrations:
             migrate(db)
         return cls(

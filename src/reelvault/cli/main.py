@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from reelvault import __version__
-from reelvault.cli import admin, jobs, models, notify, policy, privacy, provenance
+from reelvault.cli import admin, db, jobs, models, notify, policy, privacy, provenance
 from reelvault.cli.generate import dance, generate
 from reelvault.cli.global_options import hoist_global_options
 from reelvault.cli.serve import serve
@@ -39,6 +39,7 @@ app.add_typer(notify.app, name="notify")
 app.add_typer(provenance.app, name="provenance")
 app.add_typer(models.app, name="models")
 app.add_typer(admin.config_app, name="config")
+app.add_typer(db.app, name="db")
 
 
 def _version(value: bool) -> None:

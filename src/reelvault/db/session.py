@@ -11,6 +11,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -39,8 +41,13 @@ def _create_private_file(path: Path) -> None:
         os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
 
 
-def make_db_engine(url: str) -> Engine:
-    """A SQLAlchemy engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout."""
+def make_db_engine(url: str, *, pool_size: int = 5, max_overflow: int = 10) -> Engine:
+    """A SQLAlchemy engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout.
+
+    Other databases (PostgreSQL through psycopg 3) get a connection pool of ``pool_size``
+    plus ``max_overflow``, each connection checked before use so a restarted server is
+    reconnected to instead of failing the next request.
+    """
     try:
         parsed = make_url(url)
     except Exception as exc:  # sqlalchemy raises ArgumentError with the URL inside
@@ -52,7 +59,14 @@ def make_db_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 10})
         event.listen(engine, "connect", _tune_sqlite)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    try:
+        return create_engine(
+            url, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow
+        )
+    except ModuleNotFoundError as exc:  # the driver is an optional dependency
+        raise ConfigError(
+            f"database_url needs the {exc.name} package: pip install 'reelvault[scale]'"
+        ) from None
 
 
 def truncate_wal(engine: Engine) -> bool:
@@ -98,16 +112,39 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
+# Any constant: the advisory lock's key, the same in every reelvault process.
+_PG_MIGRATION_LOCK = 0x7265_656C
+
+
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest revision (idempotent; safe from several processes)."""
+    """Bring the schema to the newest revision (idempotent; safe from several processes).
+
+    On SQLite a lock file serialises processes sharing the file; on PostgreSQL a
+    transaction-scoped advisory lock does (API nodes and workers may start together).
+    """
     config = alembic_config(engine)
     with _migration_lock(engine), engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_MIGRATION_LOCK})")
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 
 
+def current_revision(engine: Engine) -> str | None:
+    """The schema's Alembic revision, or None for an empty database."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def head_revision(engine: Engine) -> str | None:
+    """The newest revision this version of reelvault knows."""
+    return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+
+
 __all__ = [
     "alembic_config",
+    "current_revision",
+    "head_revision",
     "make_db_engine",
     "make_session_factory",
     "migrate",

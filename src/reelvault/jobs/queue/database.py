@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 class DatabaseQueue:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
+        # SQLite has one writer at a time and no row locks; PostgreSQL has both.
+        self._skip_locked = runtime.db.dialect.name == "postgresql"
 
     @property
     def _lease(self) -> timedelta:
@@ -36,7 +38,7 @@ class DatabaseQueue:
         for _ in range(5):  # another worker may win the race for a candidate
             now = runtime.clock()
             with runtime.session() as session:
-                candidate = session.scalar(
+                oldest = (
                     select(Job.id)
                     .where(Job.status == JobStatus.QUEUED.value)
                     # Restricted owners (GDPR art. 18): their jobs stay queued, held.
@@ -44,6 +46,11 @@ class DatabaseQueue:
                     .order_by(Job.created_at, Job.id)
                     .limit(1)
                 )
+                if self._skip_locked:
+                    # PostgreSQL: concurrent claimers skip a row another one is taking
+                    # instead of all racing for the same oldest job.
+                    oldest = oldest.with_for_update(skip_locked=True, of=Job)
+                candidate = session.scalar(oldest)
                 if candidate is None:
                     return None
                 claimed = session.execute(
