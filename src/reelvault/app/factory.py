@@ -22,8 +22,9 @@ from reelvault.http.errors import install_error_handlers
 from reelvault.http.hosts import HostAllowList, HostCheck
 from reelvault.http.ratelimit import RateLimiter
 from reelvault.jobs.intake import JobIntake
+from reelvault.jobs.pool import WorkerPool
 from reelvault.jobs.webhooks import WebhookDispatcher
-from reelvault.jobs.worker import Worker, WorkerPool
+from reelvault.jobs.worker import Worker
 from reelvault.logs import guard_log_records
 from reelvault.privacy.sweeper import PeriodicSweeper
 from reelvault.runtime import Runtime
@@ -68,7 +69,9 @@ class _Services:
         self.stop_event = threading.Event()
         self.threads = []
         if self.mode == "process":
-            self.pool = WorkerPool(self.runtime.settings, self.count, open_runtime)
+            self.pool = WorkerPool(
+                self.runtime.settings, self.count, open_runtime, runtime=self.runtime
+            )
             self.pool.start()
         elif self.mode == "thread":
             for index in range(self.count):

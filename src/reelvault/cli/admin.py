@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import threading
 from typing import Annotated
 
@@ -13,7 +14,8 @@ from reelvault.app.compose import open_runtime
 from reelvault.cli.format import param_kind
 from reelvault.cli.state import state_of
 from reelvault.engines.registry import load_registry
-from reelvault.jobs.worker import WorkerPool, worker_process_main
+from reelvault.jobs.pool import WorkerPool
+from reelvault.jobs.worker import worker_process_main
 
 keys_app = typer.Typer(help="API keys, and the vault's key-encryption keys.")
 config_app = typer.Typer(help="Inspect the configuration.")
@@ -101,11 +103,14 @@ def worker(
     if processes == 1:
         worker_process_main(settings, open_runtime, threading.Event())
         return
+    # The pool replaces a worker that dies; this process only waits for the signal to stop.
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
     pool = WorkerPool(settings, processes, open_runtime)
     pool.start()
     try:
-        for process in pool.processes:
-            process.join()
+        while not stop.wait(1.0):
+            pass
     except KeyboardInterrupt:
         pass
     finally:

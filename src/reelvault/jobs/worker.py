@@ -1,21 +1,19 @@
 """Workers: claim jobs from the queue, keep the lease alive, run them.
 
-A :class:`Worker` runs in a thread or a process. :class:`WorkerPool` starts workers
-as separate processes (spawned, so a crash or a SIGKILL takes nothing else down);
-a killed worker's job returns to the queue when its lease expires.
+A :class:`Worker` runs in a thread or a process (:mod:`reelvault.jobs.pool` starts
+and supervises worker processes); a killed worker's job returns to the queue when its
+lease expires, or at once when its supervisor saw it die.
 """
 
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 import secrets
 import shutil
 import signal
 import threading
 import time
-from multiprocessing.process import BaseProcess
 from types import FrameType
 
 from sqlalchemy import select
@@ -124,7 +122,10 @@ def clean_stale_scratch(runtime: Runtime) -> int:
 
 
 def worker_process_main(
-    settings: Settings, open_runtime: RuntimeFactory, stop: threading.Event | None = None
+    settings: Settings,
+    open_runtime: RuntimeFactory,
+    stop: threading.Event | None = None,
+    worker_id: str | None = None,
 ) -> None:
     """Entry point of a worker process: runs until SIGTERM/SIGINT or ``stop`` is set.
 
@@ -142,48 +143,9 @@ def worker_process_main(
     signal.signal(signal.SIGINT, _stop)
     runtime = open_runtime(settings)
     try:
-        Worker(runtime).run_forever(stop_event)
+        Worker(runtime, worker_id=worker_id).run_forever(stop_event)
     finally:
         runtime.close()
 
 
-class WorkerPool:
-    """N worker processes. Stopping sends SIGTERM: a running job finishes its frame
-    loop at the next progress report only if cancelled; otherwise its lease expires
-    and another worker picks it up."""
-
-    def __init__(self, settings: Settings, processes: int, open_runtime: RuntimeFactory) -> None:
-        self.settings = settings
-        self.open_runtime = open_runtime
-        self.count = processes
-        self._context = multiprocessing.get_context("spawn")
-        self.processes: list[BaseProcess] = []
-
-    def start(self) -> None:
-        for index in range(self.count):
-            process = self._context.Process(
-                target=worker_process_main,
-                args=(self.settings, self.open_runtime),
-                name=f"reelvault-worker-{index}",
-                daemon=False,
-            )
-            process.start()
-            self.processes.append(process)
-
-    def alive(self) -> int:
-        return sum(1 for process in self.processes if process.is_alive())
-
-    def stop(self, timeout: float = 30.0) -> None:
-        for process in self.processes:
-            if process.is_alive() and process.pid is not None:
-                os.kill(process.pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        for process in self.processes:
-            process.join(max(0.0, deadline - time.monotonic()))
-            if process.is_alive():
-                process.kill()
-                process.join()
-        self.processes.clear()
-
-
-__all__ = ["Worker", "WorkerPool", "clean_stale_scratch", "worker_process_main"]
+__all__ = ["Worker", "clean_stale_scratch", "worker_process_main"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
 
 from reelvault.db.dsr_models import held_owner_ids
 from reelvault.db.models import Job
@@ -87,18 +87,30 @@ class DatabaseQueue:
             return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
     def recover_expired(self) -> int:
+        """Requeue (or end) the jobs whose worker stopped renewing its lease."""
+        now = self.runtime.clock()
+        recovered = self._recover(
+            or_(
+                Job.lease_expires_at.is_(None),
+                and_(Job.lease_expires_at.is_not(None), Job.lease_expires_at < now),
+            )
+        )
+        if recovered:
+            log.warning("recovered %d job(s) whose worker stopped renewing its lease", recovered)
+        return recovered
+
+    def release(self, worker_id: str) -> int:
+        """Requeue (or end) the jobs of a worker known to be dead, without waiting for
+        their leases to run out (its supervisor saw the process exit)."""
+        return self._recover(Job.lease_owner == worker_id)
+
+    def _recover(self, which: ColumnElement[bool]) -> int:
         runtime = self.runtime
         now = runtime.clock()
         recovered = 0
         with runtime.session() as session:
             stale = session.scalars(
-                select(Job).where(
-                    Job.status == JobStatus.IN_PROGRESS.value,
-                    or_(
-                        Job.lease_expires_at.is_(None),
-                        and_(Job.lease_expires_at.is_not(None), Job.lease_expires_at < now),
-                    ),
-                )
+                select(Job).where(Job.status == JobStatus.IN_PROGRESS.value, which)
             ).all()
             for job in stale:
                 recovered += 1
@@ -125,8 +137,6 @@ class DatabaseQueue:
                     job.lease_owner = None
                     job.lease_expires_at = None
                     job.updated_at = now
-        if recovered:
-            log.warning("recovered %d job(s) whose worker stopped renewing its lease", recovered)
         return recovered
 
 
