@@ -14,6 +14,7 @@ from reelvault.app.compose import open_runtime
 from reelvault.cli.format import param_kind
 from reelvault.cli.state import state_of
 from reelvault.engines.registry import load_registry
+from reelvault.errors import ValidationError
 from reelvault.jobs.pool import WorkerPool
 from reelvault.jobs.worker import worker_process_main
 
@@ -90,23 +91,50 @@ def engines(ctx: typer.Context) -> None:
             )
 
 
+def _engine_names(known: list[str], wanted: str | None) -> list[str] | None:
+    """``--engines a,b`` checked against the installed engines (None: all of them)."""
+    if wanted is None:
+        return None
+    names = [name.strip() for name in wanted.split(",") if name.strip()]
+    unknown = sorted(set(names) - set(known))
+    if not names or unknown:
+        raise ValidationError(
+            f"unknown engine(s) {', '.join(unknown) or '(none given)'} for --engines "
+            f"(installed: {', '.join(known)})",
+            param="engines",
+        )
+    return names
+
+
 def worker(
     ctx: typer.Context,
     processes: Annotated[
         int, typer.Option(min=1, max=64, help="Worker processes to run in parallel.")
     ] = 1,
+    only: Annotated[
+        str | None,
+        typer.Option(
+            "--engines",
+            help="Take only jobs for these engines, comma-separated (e.g. diffusers on a GPU "
+            "node, puppet,livephoto,procedural on CPU nodes); default: every engine.",
+        ),
+    ] = None,
 ) -> None:
     """Run job workers in the foreground until interrupted (SIGINT/SIGTERM)."""
     state = state_of(ctx)
     settings = state.settings
-    open_runtime(settings).close()  # migrate once before the workers start
+    runtime = open_runtime(settings)  # migrates once before the workers start
+    try:
+        engines = _engine_names(runtime.registry.names(), only)
+    finally:
+        runtime.close()
     if processes == 1:
-        worker_process_main(settings, open_runtime, threading.Event())
+        worker_process_main(settings, open_runtime, threading.Event(), engines=engines)
         return
     # The pool replaces a worker that dies; this process only waits for the signal to stop.
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
-    pool = WorkerPool(settings, processes, open_runtime)
+    pool = WorkerPool(settings, processes, open_runtime, engines=engines)
     pool.start()
     try:
         while not stop.wait(1.0):

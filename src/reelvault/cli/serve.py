@@ -47,6 +47,14 @@ def serve(
     workers: Annotated[
         int | None, typer.Option(help="Job worker processes (default from settings: 1).")
     ] = None,
+    no_workers: Annotated[
+        bool,
+        typer.Option(
+            "--no-workers",
+            help="Serve the API only; jobs are run by `reelvault worker` processes elsewhere "
+            "(sharing the database and the data directory or blob store).",
+        ),
+    ] = False,
 ) -> None:
     """Serve the HTTP API (native /api/v1 and OpenAI-compatible /v1) with job workers."""
     import uvicorn
@@ -83,11 +91,12 @@ def serve(
         )
     else:
         warn_if_locked(runtime)
-    app = create_app(settings, runtime=runtime, worker_mode="process")
+    app = create_app(settings, runtime=runtime, worker_mode="none" if no_workers else "process")
     docs = "; API docs at /docs" if settings.docs_enabled else ""
     state.errors.print(
         f"reelvault on http://{settings.host}:{settings.port} "
-        f"(policy {runtime.policy.name}, {settings.workers} worker(s)){docs}"
+        f"(policy {runtime.policy.name}, "
+        f"{'no workers' if no_workers else f'{settings.workers} worker(s)'}){docs}"
     )
     # Timeouts for slow clients, the connection limit, no Server header: app/server.py.
     server = uvicorn.Server(server_config(app, settings))

@@ -19,6 +19,7 @@ import secrets
 import signal
 import threading
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
 
@@ -67,10 +68,12 @@ class WorkerPool:
         open_runtime: RuntimeFactory,
         *,
         runtime: Runtime | None = None,
+        engines: Collection[str] | None = None,
     ) -> None:
         self.settings = settings
         self.count = processes
         self.open_runtime = open_runtime
+        self.engines = tuple(sorted(engines)) if engines is not None else None
         self.restarts = 0
         self._context = multiprocessing.get_context("spawn")
         self._slots = [_Slot(index) for index in range(processes)]
@@ -148,7 +151,7 @@ class WorkerPool:
         process = self._context.Process(
             target=worker_process_main,
             args=(self.settings, self.open_runtime),
-            kwargs={"worker_id": slot.worker_id},
+            kwargs={"worker_id": slot.worker_id, "engines": self.engines},
             name=f"reelvault-worker-{slot.index}",
             daemon=False,
         )

@@ -14,6 +14,7 @@ import shutil
 import signal
 import threading
 import time
+from collections.abc import Collection
 from types import FrameType
 
 from sqlalchemy import select
@@ -126,6 +127,7 @@ def worker_process_main(
     open_runtime: RuntimeFactory,
     stop: threading.Event | None = None,
     worker_id: str | None = None,
+    engines: Collection[str] | None = None,
 ) -> None:
     """Entry point of a worker process: runs until SIGTERM/SIGINT or ``stop`` is set.
 
@@ -143,7 +145,8 @@ def worker_process_main(
     signal.signal(signal.SIGINT, _stop)
     runtime = open_runtime(settings)
     try:
-        Worker(runtime, worker_id=worker_id).run_forever(stop_event)
+        queue = DatabaseQueue(runtime, engines=engines)
+        Worker(runtime, worker_id=worker_id, queue=queue).run_forever(stop_event)
     finally:
         runtime.close()
 

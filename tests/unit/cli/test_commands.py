@@ -139,3 +139,10 @@ def test_privacy_requests_are_one_group_and_the_old_names_still_answer(tmp_path:
     )
     old = run_cli("privacy", "verify", "--help", data_dir=tmp_path)  # hidden, for old scripts
     assert old.returncode == 0 and "requester" in old.stdout
+
+
+def test_worker_refuses_an_engine_that_is_not_installed(tmp_path: Path) -> None:
+    refused = run_cli("worker", "--engines", "procedural,warp-drive", data_dir=tmp_path)
+    assert refused.returncode == 1
+    assert "warp-drive" in refused.stderr and "installed: " in refused.stderr
+    assert "--no-workers" in run_cli("serve", "--help", data_dir=tmp_path).stdout

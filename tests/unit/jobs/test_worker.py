@@ -156,3 +156,19 @@ def test_concurrent_workers_never_run_a_job_twice(runtime: Runtime, workers: int
         thread.join(timeout=60)
     assert outcomes == ["completed"] * len(jobs)
     assert {get_job(runtime, job.id).attempts for job in jobs} == {1}
+
+
+def test_a_worker_limited_to_some_engines_leaves_the_others_queued(runtime: Runtime) -> None:
+    procedural = submit_job(
+        runtime, fake_request(engine="procedural", width=128, height=72, seconds=0.5)
+    )
+    fake = submit_job(runtime, fake_request())  # submitted later: not first in line
+    only_fake = Worker(
+        runtime, worker_id="gpu-node", queue=DatabaseQueue(runtime, engines={"fake"})
+    )
+    assert only_fake.run_once() == "completed"
+    assert only_fake.run_once() is None  # the procedural job is not this worker's
+    assert get_job(runtime, fake.id).status is JobStatus.COMPLETED
+    assert get_job(runtime, procedural.id).status is JobStatus.QUEUED
+    assert Worker(runtime, worker_id="cpu-node").run_once() == "completed"
+    assert get_job(runtime, procedural.id).status is JobStatus.COMPLETED

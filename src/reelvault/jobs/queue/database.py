@@ -9,6 +9,7 @@ job goes back to the queue, until ``max_attempts`` is spent and it fails.
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from datetime import timedelta
 
 from sqlalchemy import ColumnElement, and_, or_, select, update
@@ -24,8 +25,11 @@ log = logging.getLogger(__name__)
 
 
 class DatabaseQueue:
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, *, engines: Collection[str] | None = None) -> None:
+        """``engines``: claim only jobs for these engines (a GPU node takes the neural
+        ones, CPU nodes the rest); None takes every job."""
         self.runtime = runtime
+        self.engines = frozenset(engines) if engines is not None else None
         # SQLite has one writer at a time and no row locks; PostgreSQL has both.
         self._skip_locked = runtime.db.dialect.name == "postgresql"
 
@@ -46,6 +50,8 @@ class DatabaseQueue:
                     .order_by(Job.created_at, Job.id)
                     .limit(1)
                 )
+                if self.engines is not None:
+                    oldest = oldest.where(Job.engine.in_(self.engines))
                 if self._skip_locked:
                     # PostgreSQL: concurrent claimers skip a row another one is taking
                     # instead of all racing for the same oldest job.
