@@ -6,9 +6,12 @@ import threading
 from collections import Counter
 from pathlib import Path
 
-from sqlalchemy import func, select
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
 
 from reelvault.app.compose import open_runtime
+from reelvault.app.factory import create_app
 from reelvault.db.models import Job
 from reelvault.db.session import current_revision, head_revision, make_db_engine
 from reelvault.jobs.queries import get_job
@@ -20,6 +23,7 @@ from reelvault.runtime import Runtime
 from reelvault.testing import FakeClock, registry_with_fake, settings_for
 from reelvault.types import JobStatus
 from tests.cli_helpers import run_cli
+from tests.postgres.conftest import ADMIN_URL
 from tests.unit.jobs.helpers import fake_request
 
 
@@ -104,3 +108,27 @@ def test_db_upgrade_and_status_from_the_command_line(tmp_path: Path, postgres_ur
         assert current_revision(engine) == head_revision(engine)
     finally:
         engine.dispose()
+
+
+def test_the_api_answers_503_with_retry_after_while_the_database_is_gone(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    runtime = _runtime(tmp_path, postgres_url)
+    try:
+        with TestClient(
+            create_app(runtime.settings, runtime=runtime, worker_mode="none")
+        ) as client:
+            assert client.get("/api/v1/jobs").status_code == 200  # keyless: the local owner
+            database = make_url(postgres_url).database
+            admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE "{database}" WITH (FORCE)'))
+            admin.dispose()
+            gone = client.get("/api/v1/jobs")
+            assert gone.status_code == 503
+            assert gone.headers["retry-after"] == "5"
+            body = gone.json()["error"]
+            assert body["code"] == "database_unavailable"
+            assert database not in body["message"] and "127.0.0.1" not in body["message"]
+    finally:
+        runtime.close()

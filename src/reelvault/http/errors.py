@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -81,6 +82,9 @@ def _validation_message(exc: RequestValidationError) -> tuple[str, str | None]:
     return (f"{param}: {message}" if param else message), param
 
 
+DATABASE_RETRY_AFTER_S = 5
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ReelvaultError)
     async def _reelvault(request: Request, exc: ReelvaultError) -> JSONResponse:
@@ -103,6 +107,19 @@ def install_error_handlers(app: FastAPI) -> None:
             param=exc.param,
             headers=headers,
             extra=extra,
+        )
+
+    @app.exception_handler(OperationalError)
+    async def _database_down(request: Request, exc: OperationalError) -> JSONResponse:
+        # The database restarting, unreachable or busy: nothing the client did wrong, and
+        # worth retrying. The driver's message may name hosts or queries: never shown.
+        log.error("request failed: the database did not answer (%s)", type(exc.orig).__name__)
+        return error_response(
+            request,
+            status=503,
+            code="database_unavailable",
+            message="the database is not answering; retry in a few seconds",
+            headers={"Retry-After": str(DATABASE_RETRY_AFTER_S)},
         )
 
     @app.exception_handler(RequestValidationError)
