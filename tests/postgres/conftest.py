@@ -7,7 +7,6 @@ reason; under CI (``CI`` set) they fail instead, so a missing service is never s
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Iterator
 
@@ -15,15 +14,12 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-ADMIN_URL = os.environ.get(
-    "REELVAULT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
+from tests.services import POSTGRES_URL as ADMIN_URL
+from tests.services import unavailable
 
 
 def _unavailable(reason: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(f"PostgreSQL is required under CI: {reason}")
-    pytest.skip(f"no PostgreSQL ({reason}); set REELVAULT_TEST_POSTGRES_URL")
+    unavailable("PostgreSQL", f"{reason}; set REELVAULT_TEST_POSTGRES_URL")
 
 
 @pytest.fixture
