@@ -1,3 +1,25 @@
-"""Shared fixtures come from reelvault's own pytest plugin (settings on tmp_path, runtime)."""
+"""Shared fixtures come from reelvault's own pytest plugin (settings on tmp_path, runtime).
+
+The storage tests (db, jobs, privacy, api) run once per database backend: see
+``tests/storage_backends.py``.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.storage_backends import database_backend, parametrize_storage_tests, postgres_databases
 
 pytest_plugins = ["reelvault.testing"]
+
+
+@pytest.fixture(autouse=True)
+def _every_test_names_its_database(database_backend: str) -> str:
+    return database_backend
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    parametrize_storage_tests(metafunc)
+
+
+__all__ = ["database_backend", "postgres_databases"]

@@ -7,7 +7,7 @@ deterministic stand-in that exercises the whole job path in milliseconds.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -106,6 +106,13 @@ class FakeClock:
         self.now += timedelta(**delta)
 
 
+# Where the database of a test's settings lives when the test does not name one: None
+# means SQLite in the data folder; a test-suite fixture may set a function that returns a
+# fresh database URL (e.g. on PostgreSQL) for each data folder, so the same tests run on
+# every supported database.
+database_for_data_dir: Callable[[Path], str] | None = None
+
+
 def settings_for(tmp_path: Path, **overrides: Any) -> Settings:
     """Settings with everything under ``tmp_path`` and fast worker timings."""
     values: dict[str, Any] = {
@@ -117,6 +124,8 @@ def settings_for(tmp_path: Path, **overrides: Any) -> Settings:
         "allowed_hosts": ["testserver"],
     }
     values.update(overrides)
+    if database_for_data_dir is not None and "database_url" not in values:
+        values["database_url"] = database_for_data_dir(Path(values["data_dir"]))
     return load_settings(None, **values)
 
 

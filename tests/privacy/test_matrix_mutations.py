@@ -57,7 +57,8 @@ def mutation_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     plan = work / "plan.json"
     plan.write_text(json.dumps({"cases": cases, "report": str(report)}))
     nodes = sorted({node for row in rows for node in row.proved_by})
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    # The mutations are checked on the embedded database: on both, the run would double.
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "REELVAULT_TEST_DATABASES": "sqlite"}
     completed = subprocess.run(
         [
             sys.executable,

@@ -212,6 +212,35 @@ def _valid_ip(text: bytes) -> bool:
     return not (address.is_loopback or address.is_unspecified or address.is_link_local)
 
 
+def _patterns_in(data: bytes) -> set[tuple[str, str]]:
+    """(kind, detail) of each personal-data pattern in ``data``: media, landmarks, addresses."""
+    kinds: set[tuple[str, str]] = set()
+    for name, signatures in MEDIA_SIGNATURES.items():
+        if any(signature in data for signature in signatures):
+            kinds.add(("unencrypted_media", f"{name} data in plaintext"))
+    if BIOMETRIC_KEYS.search(data):
+        kinds.add(("biometric", "landmark, keypoint or embedding data"))
+    for run in _RUNS.findall(data):
+        if _EMAIL.search(run):
+            kinds.add(("email", "an e-mail address in plaintext"))
+        for match in _IPV4.findall(run):
+            if _valid_ip(match):
+                kinds.add(("raw_ip", "an IPv4 address in plaintext"))
+        if b"::" in run or run.count(b":") >= 7:
+            for match in _IPV6.findall(run):
+                if _valid_ip(match):
+                    kinds.add(("raw_ip", "an IPv6 address in plaintext"))
+    return kinds
+
+
+def _as_bytes(value: object) -> bytes:
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value)
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace")
+    return json.dumps(value).encode()  # a JSON column's value
+
+
 _CLIENT_IPV6 = (ipaddress.IPv6Network("2000::/3"), ipaddress.IPv6Network("fc00::/7"))
 
 
@@ -334,8 +363,13 @@ class _Auditor:
                 self.report_texts(self.where(path), search_file(path, needles))
 
     def scan_columns(self, needles: Needles) -> None:
-        """Every text column through SQL (names the table; a non-SQLite database too)."""
-        if not needles:
+        """Every text column through SQL (names the table; a non-SQLite database too).
+
+        A server database (PostgreSQL) has no file here to read byte for byte, so its
+        values are also searched for what the file scan finds: addresses, media, landmarks.
+        """
+        patterns = _database_file(self.runtime) is None
+        if not needles and not patterns:
             return
         inspector = inspect(self.runtime.db)
         with self.runtime.db.connect() as connection:
@@ -347,10 +381,19 @@ class _Auditor:
                     rows = connection.execute(select(column).where(column.is_not(None))).yield_per(
                         1000
                     )
+                    where = f"database/{table_name}.{column.name}"
                     found: set[str] = set()
+                    kinds: set[tuple[str, str]] = set()
                     for partition in rows.partitions():
-                        found |= search_values([row[0] for row in partition], needles)
-                    self.report_texts(f"database/{table_name}.{column.name}", found)
+                        values = [row[0] for row in partition]
+                        if needles:
+                            found |= search_values(values, needles)
+                        if patterns:
+                            for value in values:
+                                kinds |= _patterns_in(_as_bytes(value))
+                    self.report_texts(where, found)
+                    for kind, detail in sorted(kinds):
+                        self.add(kind, where, detail)
 
     def scan_file(self, path: Path, needles: Needles) -> None:
         where = self.where(path)
@@ -368,22 +411,9 @@ class _Auditor:
         with path.open("rb") as handle:
             for _offset, data in chunks(handle, overlap=overlap, chunk_size=_CHUNK):
                 self.result.bytes_scanned += len(data)
-                for name, signatures in MEDIA_SIGNATURES.items():
-                    if any(signature in data for signature in signatures):
-                        once("unencrypted_media", f"{name} data in plaintext")
-                if BIOMETRIC_KEYS.search(data):
-                    once("biometric", "landmark, keypoint or embedding data")
+                for kind, detail in sorted(_patterns_in(data)):
+                    once(kind, detail)
                 texts |= needles.names_in(data, skip=frozenset(texts))
-                for run in _RUNS.findall(data):
-                    if _EMAIL.search(run):
-                        once("email", "an e-mail address in plaintext")
-                    for match in _IPV4.findall(run):
-                        if _valid_ip(match):
-                            once("raw_ip", "an IPv4 address in plaintext")
-                    if b"::" in run or run.count(b":") >= 7:
-                        for match in _IPV6.findall(run):
-                            if _valid_ip(match):
-                                once("raw_ip", "an IPv6 address in plaintext")
         self.report_texts(where, texts)
 
     def scan_vault(self) -> None:

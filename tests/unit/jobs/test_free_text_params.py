@@ -20,6 +20,7 @@ from reelvault.jobs.worker import Worker
 from reelvault.runtime import Runtime
 from reelvault.testing import FakeEngine, registry_with_fake, settings_for
 from reelvault.types import JobStatus, ObjectId, Task
+from tests.storage_backends import database_holds
 
 from .helpers import fake_request
 
@@ -54,9 +55,11 @@ def test_a_negative_prompt_is_in_no_file_yet_reaches_the_engine(runtime: Runtime
     job = submit_job(runtime, fake_request(params={"negative_prompt": negative, "delay": 0.0}))
     assert "negative_prompt" not in job.params
     assert job.params["delay"] == 0.0  # the other parameters stay with the job
-    # The database is in WAL mode: the log is searched as well as the main file.
-    assert any(path.name.endswith("-wal") for path in data_dir.iterdir())
+    if runtime.db.url.get_backend_name() == "sqlite":
+        # The database is in WAL mode: the log is searched as well as the main file.
+        assert any(path.name.endswith("-wal") for path in data_dir.iterdir())
     assert _files_holding(data_dir, MARKER.encode()) == []
+    assert not database_holds(runtime.db, MARKER.encode())
 
     _run_queue(runtime)
     view = get_job(runtime, job.id)
@@ -66,6 +69,7 @@ def test_a_negative_prompt_is_in_no_file_yet_reaches_the_engine(runtime: Runtime
     assert params.negative_prompt == negative  # the runner handed it back
     assert "negative_prompt" not in view.params
     assert _files_holding(data_dir, MARKER.encode()) == []
+    assert not database_holds(runtime.db, MARKER.encode())
     with runtime.session() as session:
         assert "negative_prompt" not in session.scalars(select(Job.params)).one()
 

@@ -19,6 +19,7 @@ from reelvault.jobs.submission import submit_job
 from reelvault.runtime import Runtime
 from reelvault.testing import registry_with_fake, settings_for
 from reelvault.types import JobStatus, ObjectId, Task
+from tests.storage_backends import database_holds
 
 from .helpers import fake_request, run_to_end
 
@@ -62,8 +63,7 @@ def test_prompt_is_stored_encrypted_and_not_in_the_database(runtime: Runtime) ->
     job = submit_job(runtime, fake_request(prompt=secret))
     assert job.status is JobStatus.QUEUED
     assert not job.prompt_kept  # ephemeral: only the job's own copy exists
-    db_bytes = (runtime.settings.data_dir / "reelvault.db").read_bytes()
-    assert b"Zebulon" not in db_bytes
+    assert not database_holds(runtime.db, b"Zebulon")
     for path in runtime.settings.vault_dir.rglob("*"):
         if path.is_file():
             assert b"Zebulon" not in path.read_bytes()

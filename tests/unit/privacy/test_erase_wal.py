@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import update
 
 from reelvault.app.compose import open_runtime
@@ -19,6 +20,7 @@ def _database_bytes(data_dir: Path) -> bytes:
     return b"".join(path.read_bytes() for path in sorted(data_dir.glob("reelvault.db*")))
 
 
+@pytest.mark.sqlite_only  # PostgreSQL's WAL and dead tuples are its server's files
 def test_an_erased_owners_rows_leave_no_trace_in_the_wal(tmp_path: Path) -> None:
     settings = settings_for(tmp_path, policy="library", webhook_allow_private=True)
     runtime = open_runtime(settings, registry=registry_with_fake())

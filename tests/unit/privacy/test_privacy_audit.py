@@ -225,6 +225,7 @@ def test_a_stored_prompt_is_found_whole_at_either_end_and_in_any_spelling(
     assert [(f.kind, f.where) for f in result.findings] == [("prompt_text", "service.stderr")]
 
 
+@pytest.mark.sqlite_only  # marker 2 is on a free page of the SQLite file
 def test_markers_are_found_in_every_place_text_can_land(
     open_runtime: OpenRuntime, tmp_path: Path
 ) -> None:

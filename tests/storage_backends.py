@@ -1,0 +1,178 @@
+"""Run the storage tests (db, jobs, privacy, api) on SQLite and on PostgreSQL.
+
+Tests in the folders of :data:`STORAGE_TEST_DIRS` get a ``database_backend`` parameter:
+``sqlite`` (the embedded default) and ``postgresql``. With ``postgresql`` every data
+folder a test's settings use (:func:`reelvault.testing.settings_for`) gets a database of
+its own, cloned from a template that the migrations built once per session, so the test
+runs the same code on a real PostgreSQL server. A test that is about SQLite itself
+carries the ``sqlite_only`` marker.
+
+``REELVAULT_TEST_DATABASES=sqlite`` (or ``postgresql``) runs one backend only; the
+privacy mutation runs use it so they do not double. Without a PostgreSQL server the
+``postgresql`` cases skip with the reason (under CI they fail, see ``tests.services``).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+from tests.services import POSTGRES_URL, unavailable
+
+STORAGE_TEST_DIRS = ("tests/unit/db", "tests/unit/jobs", "tests/unit/privacy", "tests/unit/api")
+BACKENDS = ("sqlite", "postgresql")
+
+
+def wanted_backends() -> list[str]:
+    chosen = os.environ.get("REELVAULT_TEST_DATABASES", ",".join(BACKENDS))
+    return [name for name in BACKENDS if name in chosen.split(",")]
+
+
+def is_storage_test(path: Path, root: Path) -> bool:
+    relative = path.relative_to(root).as_posix() if path.is_relative_to(root) else ""
+    return any(relative.startswith(folder + "/") for folder in STORAGE_TEST_DIRS)
+
+
+class PostgresDatabases:
+    """Fresh databases on the test server, cloned from one migrated template."""
+
+    def __init__(self, admin_url: str) -> None:
+        self._admin_url = admin_url
+        self._admin: Engine | None = None
+        self._template: str | None = None
+        self._problem: str | None = None
+
+    def _connect(self) -> Engine:
+        if self._admin is None and self._problem is None:
+            try:
+                admin = create_engine(self._admin_url, isolation_level="AUTOCOMMIT")
+                with admin.connect() as connection:
+                    connection.execute(text("SELECT 1"))
+                self._admin = admin
+            except ModuleNotFoundError as exc:
+                self._problem = f"the {exc.name} driver is not installed"
+            except Exception as exc:  # down, refusing, or a wrong URL
+                self._problem = type(exc).__name__
+        if self._admin is None:
+            unavailable("PostgreSQL", f"{self._problem}; set REELVAULT_TEST_POSTGRES_URL")
+            raise AssertionError  # unreachable: unavailable() raises
+        return self._admin
+
+    def _url(self, name: str) -> str:
+        return make_url(self._admin_url).set(database=name).render_as_string(hide_password=False)
+
+    def _template_name(self) -> str:
+        if self._template is None:
+            from reelvault.db.session import make_db_engine, migrate
+
+            name = "rv_tmpl_" + secrets.token_hex(6)
+            self._create(name)
+            engine = make_db_engine(self._url(name))
+            try:
+                migrate(engine)
+            finally:
+                engine.dispose()
+            self._template = name
+        return self._template
+
+    def _create(self, name: str, template: str | None = None) -> None:
+        clause = f' TEMPLATE "{template}"' if template else ""
+        with self._connect().connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"{clause}'))
+
+    def new(self) -> tuple[str, str]:
+        """(name, URL) of a new database with the current schema."""
+        template = self._template_name()
+        name = "rv_test_" + secrets.token_hex(6)
+        self._create(name, template)
+        return name, self._url(name)
+
+    def drop(self, name: str) -> None:
+        with self._connect().connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    def close(self) -> None:
+        if self._template is not None:
+            self.drop(self._template)
+        if self._admin is not None:
+            self._admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_databases() -> Iterator[PostgresDatabases]:
+    databases = PostgresDatabases(POSTGRES_URL)
+    yield databases
+    databases.close()
+
+
+@pytest.fixture
+def database_backend(request: pytest.FixtureRequest) -> Iterator[str]:
+    """``sqlite`` or ``postgresql``: which database this test's runtimes open."""
+    backend: str = getattr(request, "param", "sqlite")
+    if backend == "sqlite":
+        yield backend
+        return
+    if request.node.get_closest_marker("sqlite_only"):
+        pytest.skip("about SQLite itself")
+    import reelvault.testing  # late: pytest loads it as a plugin (assertion rewriting)
+
+    databases: PostgresDatabases = request.getfixturevalue("postgres_databases")
+    monkeypatch: pytest.MonkeyPatch = request.getfixturevalue("monkeypatch")
+    # The first data folder gets the database that REELVAULT_DATABASE_URL names too, so
+    # the CLI run in-process on that folder (settings from the environment) sees it.
+    first = databases.new()
+    monkeypatch.setenv("REELVAULT_DATABASE_URL", first[1])
+    created: dict[Path, tuple[str, str]] = {}
+
+    def database_for(data_dir: Path) -> str:
+        if data_dir.resolve() not in created:
+            created[data_dir.resolve()] = first if not created else databases.new()
+        return created[data_dir.resolve()][1]
+
+    reelvault.testing.database_for_data_dir = database_for
+    try:
+        yield backend
+    finally:
+        reelvault.testing.database_for_data_dir = None
+        for name in {first[0], *(name for name, _url in created.values())}:
+            databases.drop(name)
+
+
+def parametrize_storage_tests(metafunc: pytest.Metafunc) -> None:
+    """Give each storage test one case per wanted backend."""
+    if "database_backend" not in metafunc.fixturenames:
+        return
+    if not is_storage_test(Path(str(metafunc.definition.path)), metafunc.config.rootpath):
+        return
+    metafunc.parametrize("database_backend", wanted_backends(), indirect=True)
+
+
+def database_holds(db: Engine, needle: bytes) -> bool:
+    """Whether ``needle`` is anywhere in the database's stored bytes.
+
+    SQLite: the database file and its write-ahead log, byte for byte (freed pages too).
+    PostgreSQL: every row of every table as text, with bytea columns in hex, so both a
+    text value and binary content are found.
+    """
+    url = db.url
+    if url.get_backend_name() == "sqlite":
+        main = Path(str(url.database))
+        files = [main, main.with_name(main.name + "-wal")]
+        return any(path.is_file() and needle in path.read_bytes() for path in files)
+    wanted = (needle.decode("utf-8", "replace").lower(), needle.hex())
+    with db.connect() as connection:
+        tables = connection.execute(
+            text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+        ).scalars()
+        for table in list(tables):
+            rows = connection.execute(text(f'SELECT t::text FROM "{table}" t')).scalars()
+            for row in rows:
+                if any(piece in row.lower() for piece in wanted):
+                    return True
+    return False
