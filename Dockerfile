@@ -55,10 +55,12 @@ FROM base AS runtime
 RUN groupadd --system --gid 10001 reelvault \
     && useradd --system --uid 10001 --gid reelvault --home-dir /home/reelvault \
         --create-home --shell /usr/sbin/nologin reelvault \
-    && mkdir -p /data \
-    && chown reelvault:reelvault /data \
-    && chmod 0700 /data
+    && mkdir -p /data /models \
+    && chown reelvault:reelvault /data /models \
+    && chmod 0700 /data /models
 COPY --from=builder /opt/venv /opt/venv
+# /data and /models exist owned by the service's user: a named volume mounted there
+# starts with that owner (Docker copies it), so the user can write to it.
 # Caches that libraries write (matplotlib, torch) go to /tmp, so the root filesystem can
 # be read-only (deploy/k8s mounts /tmp and /dev/shm as emptyDirs).
 ENV PATH=/opt/venv/bin:$PATH \

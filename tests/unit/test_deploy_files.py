@@ -512,6 +512,18 @@ def test_image_layout_matches_the_volumes() -> None:
     assert stages["base-cpu"][0].startswith("FROM python:3.11-slim")
 
 
+def test_volume_mount_points_belong_to_the_service_user() -> None:
+    runtime = " ".join(line for line in _dockerfile_stages()["runtime"] if line.startswith("RUN "))
+    owned = re.search(r"chown reelvault:reelvault ([/\w ]+)", runtime)
+    assert owned is not None
+    directories = set(owned.group(1).split())
+    for name, service in _services().items():
+        if _runs_reelvault(service):
+            for mount in service.get("volumes", []):
+                target = mount.split(":")[1]
+                assert target in directories, f"{name}: {target} would be root's in a new volume"
+
+
 def test_dockerignore_keeps_what_the_image_copies() -> None:
     ignore = [line for line in DOCKERIGNORE.read_text().splitlines() if line and line[0] != "#"]
     assert ignore[0] == "*", "everything out, then the sources back in"
