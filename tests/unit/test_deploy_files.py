@@ -442,6 +442,52 @@ def test_reelvault_services_wait_for_the_migration() -> None:
     assert migrate["depends_on"]["postgres"]["condition"] == "service_healthy"
 
 
+def test_compose_references_resolve() -> None:
+    """What the schema cannot see: every depends_on names a service of this file."""
+    services = _services()
+    for name, service in services.items():
+        for dependency in service.get("depends_on", {}):
+            assert dependency in services, f"{name} depends on unknown {dependency}"
+
+
+def test_kubernetes_references_resolve() -> None:
+    """What the schemas cannot see: names one manifest uses are defined by another."""
+    defined = {
+        (document["kind"], document["metadata"]["name"]) for _p, document in _k8s_documents()
+    }
+    for name, pod in _k8s_pod_specs():
+        for volume in pod.get("volumes", []):
+            claim = volume.get("persistentVolumeClaim")
+            if claim:
+                assert ("PersistentVolumeClaim", claim["claimName"]) in defined, name
+        for container in pod["containers"]:
+            for source in container.get("envFrom", []):
+                if "configMapRef" in source:
+                    assert ("ConfigMap", source["configMapRef"]["name"]) in defined, name
+                if "secretRef" in source:
+                    assert ("Secret", source["secretRef"]["name"]) in defined, name
+            mounts = {mount["name"] for mount in container.get("volumeMounts", [])}
+            assert mounts <= {volume["name"] for volume in pod.get("volumes", [])}, name
+    for _path, document in _k8s_documents():
+        if document["kind"] == "Deployment":
+            selector = document["spec"]["selector"]["matchLabels"]
+            labels = document["spec"]["template"]["metadata"]["labels"]
+            assert selector.items() <= labels.items(), document["metadata"]["name"]
+        if document["kind"] == "Service":
+            # The Service selects exactly the API's pods, on a port they name.
+            selector = document["spec"]["selector"].items()
+            selected = [
+                (deployment["metadata"]["name"], deployment["spec"]["template"]["spec"])
+                for _p, deployment in _k8s_documents()
+                if deployment["kind"] == "Deployment"
+                and selector <= deployment["spec"]["template"]["metadata"]["labels"].items()
+            ]
+            assert [name for name, _pod in selected] == ["reelvault-api"]
+            named = {port["name"] for c in selected[0][1]["containers"] for port in c["ports"]}
+            for port in document["spec"]["ports"]:
+                assert port["targetPort"] in named
+
+
 def test_compose_volumes_are_named_volumes() -> None:
     compose = _compose()
     declared = set(compose["volumes"])
