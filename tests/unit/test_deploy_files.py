@@ -280,6 +280,31 @@ def test_every_command_is_a_real_reelvault_command(where: str, args: list[str]) 
         assert set(engines) <= set(known), f"{where}: unknown engines {set(engines) - set(known)}"
 
 
+def _documented_commands() -> Iterator[list[str]]:
+    """reelvault command lines in docs/deploy.md's shell blocks (direct or compose run)."""
+    blocks = re.findall(r"```sh\n(.*?)```", DEPLOY_DOC.read_text(), re.DOTALL)
+    for line in (line.split(" #")[0] for block in blocks for line in block.splitlines()):
+        if not line.startswith(("reelvault ", "docker compose run ")):
+            continue
+        words = shlex.split(line)
+        if words[0] == "reelvault":
+            yield words[1:]
+        elif words[:3] == ["docker", "compose", "run"]:
+            rest = words[3:]
+            while rest and rest[0].startswith("--"):  # compose's own flags (--rm, --no-deps)
+                rest = rest[1:]
+            if rest[1:]:  # after the service name: the arguments to reelvault
+                yield rest[1:]
+
+
+def test_documented_commands_are_real() -> None:
+    commands = list(_documented_commands())
+    assert ["keys", "create", "--name", "admin"] in commands
+    for args in commands:
+        result = CliRunner().invoke(cli_app, [*args, "--help"])
+        assert result.exit_code == 0, f"docs/deploy.md: reelvault {' '.join(args)}"
+
+
 def test_the_roles_run_what_the_scale_out_needs() -> None:
     commands = {where: args for where, args in _reelvault_commands()}
     assert commands["compose api"] == ["serve", "--no-workers"]
