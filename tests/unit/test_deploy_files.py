@@ -666,3 +666,16 @@ def test_example_values_are_valid_settings(
         name = key.removeprefix("REELVAULT_").lower()
         if name in ("port", "database_pool_size"):
             assert str(getattr(settings, name)) == value
+
+
+def test_the_code_runs_no_ffmpeg_binary() -> None:
+    """The image has no ffmpeg (PyAV's wheels carry FFmpeg's libraries): true while no
+    module starts an ffmpeg program."""
+    calls = re.compile(r"""["'](ffmpeg|ffprobe)["']""")
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in (ROOT / "src").rglob("*.py")
+        if calls.search(path.read_text())
+    ]
+    assert not offenders, f"{offenders} run ffmpeg: install it in the Dockerfile's runtime stage"
+    assert "ffmpeg" not in " ".join(_dockerfile_lines())
