@@ -197,6 +197,7 @@ class WorkerPool:
             lived,
             requeued,
             slot.backoff,
+            extra={"worker": slot.index, "duration_s": round(lived, 1)},
         )
 
     def _runtime_for_recovery(self) -> Runtime:

@@ -350,7 +350,14 @@ def run_job(runtime: Runtime, job_id: str, *, worker_id: str, progress: JobProgr
             for row in written:
                 runtime.vault.shred(ObjectId(row.id))
         remove_scratch(scratch)
-    log.info("job %s %s after %.1f s", job_id, outcome, time.monotonic() - started)
+    took = time.monotonic() - started
+    log.info(
+        "job %s %s after %.1f s",
+        job_id,
+        outcome,
+        took,
+        extra={"job_id": job_id, "outcome": outcome, "duration_s": round(took, 3)},
+    )
     return outcome
 
 
