@@ -21,13 +21,15 @@ import contextlib
 import os
 import secrets
 import shutil
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, values
 from prometheus_client.metrics_core import Metric
+from prometheus_client.mmap_dict import MmapedDict
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 from prometheus_client.samples import Sample
 
@@ -177,11 +179,42 @@ def join_multiprocess(path: Path) -> None:
     values.ValueClass = values.MultiProcessValue()  # type: ignore[no-untyped-call]
 
 
+_files_lock = threading.Lock()
+"""Held while a dead worker's files are folded into the archive and while a scrape reads
+the folder, so that no scrape sees a value twice or not at all (a counter that seemed
+to go down would read as a reset)."""
+
+ARCHIVE = "dead"
+"""``counter_dead.db``, ``histogram_dead.db``: the totals of workers that have ended."""
+
+
 def process_died(pid: int | None, path: Path | None) -> None:
-    """A worker process ended: its live gauges go; its counters stay in the totals."""
-    if pid is not None and path is not None:
-        with contextlib.suppress(OSError):
-            mark_process_dead(pid, str(path))  # type: ignore[no-untyped-call]
+    """A worker process ended: its live gauges go, its counts move into the archive.
+
+    Folding its files into one archive per type keeps the folder (and so a scrape's cost)
+    from growing with every worker that ever died; the totals stay the same.
+    """
+    if pid is None or path is None:
+        return
+    with _files_lock, contextlib.suppress(OSError):
+        mark_process_dead(pid, str(path))  # type: ignore[no-untyped-call]
+        for kind in ("counter", "histogram"):
+            dead = path / f"{kind}_{pid}.db"
+            if dead.is_file():
+                _add_into(path / f"{kind}_{ARCHIVE}.db", dead)
+                dead.unlink()
+
+
+def _add_into(archive_path: Path, dead: Path) -> None:
+    """Add the values of one process's file into the archive file (same keys, summed)."""
+    files: Any = MmapedDict  # prometheus_client's own file format, untyped
+    archive = files(str(archive_path))
+    try:
+        for key, value, _timestamp, _position in files.read_all_values_from_file(str(dead)):
+            total, _ = archive.read_value(key)
+            archive.write_value(key, total + value, 0.0)
+    finally:
+        archive.close()
 
 
 def _merged(families: Iterable[Metric]) -> list[Metric]:
@@ -212,7 +245,8 @@ def collect(metrics: JobMetrics, multiprocess_path: Path | None) -> list[Metric]
     families = list(metrics.registry.collect())
     if multiprocess_path is not None and multiprocess_path.is_dir():
         workers = MultiProcessCollector(None, path=str(multiprocess_path))  # type: ignore[no-untyped-call]
-        families += workers.collect()  # type: ignore[no-untyped-call]
+        with _files_lock:
+            families += workers.collect()  # type: ignore[no-untyped-call]
     return _merged(families)
 
 

@@ -59,13 +59,19 @@ def test_worker_processes_are_counted_in_the_api_scrape(tmp_path: Path) -> None:
                 "histogram",
             }
 
-            # A worker dies (SIGKILL) and is replaced: what it counted is still counted.
-            victim = pool.processes[0]
-            os.kill(victim.pid, signal.SIGKILL)
-            _until(lambda: pool.restarts == 1 and pool.alive() == 2, 30)
+            # Both workers die (SIGKILL) and are replaced: what they counted still counts,
+            # folded into one archive file per type instead of a file per dead process.
+            victims = [process.pid for process in pool.processes]
+            for pid in victims:
+                os.kill(pid, signal.SIGKILL)
+            _until(lambda: pool.restarts == 2 and pool.alive() == 2, 30)
             after = scrape(client)
             assert value(after, finished, engine="procedural", state="completed") == 3
+            assert value(after, f"{duration}_bucket", le="+Inf", **labels) == 3
             assert value(after, "reelvault_workers_alive") == 2
+            names = {path.name for path in metrics_dir.iterdir()}
+            assert {"counter_dead.db", "histogram_dead.db"} <= names
+            assert not [name for name in names for pid in victims if f"_{pid}.db" in name]
         # The pool's folder goes with the pool.
         assert not metrics_dir.exists()
     finally:
