@@ -12,20 +12,23 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from reelvault.logs import configure_logging
+from reelvault.logs import LogFormat, configure_logging
 
 
 @contextmanager
-def configured_logging(level: str = "DEBUG") -> Iterator[None]:
+def configured_logging(level: str = "DEBUG", fmt: LogFormat = "text") -> Iterator[None]:
     root = logging.getLogger()
     factory = logging.getLogRecordFactory()
     handlers, root_level = list(root.handlers), root.level
+    formatters = [(handler, handler.formatter) for handler in handlers]
     showwarning = warnings.showwarning
-    configure_logging(level)
+    configure_logging(level, fmt)
     try:
         yield
     finally:
         logging.setLogRecordFactory(factory)
+        for handler, formatter in formatters:
+            handler.setFormatter(formatter)
         for handler in list(root.handlers):
             if handler not in handlers:
                 root.removeHandler(handler)

@@ -344,6 +344,11 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", description="Log level (logs never contain personal data)."
     )
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="Log lines as text, or as JSON objects (time, level, logger, message) "
+        "for log shippers; either way without personal data.",
+    )
 
     @field_validator(
         "data_dir",

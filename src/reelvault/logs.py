@@ -26,6 +26,7 @@ code that runs inside someone else's process (the app factory). Both are idempot
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import re
@@ -34,8 +35,9 @@ import tempfile
 import threading
 import traceback
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from types import TracebackType
-from typing import IO, Any, TextIO
+from typing import IO, Any, Literal, TextIO
 
 OWN_LOGGER = "reelvault"
 
@@ -145,12 +147,58 @@ def guard_log_records() -> None:
     quiet_loaded_libraries()
 
 
+SAFE_FIELDS: frozenset[str] = frozenset(
+    {"job_id", "engine", "state", "outcome", "worker", "status_code", "duration_s"}
+)
+"""``extra=`` fields a JSON line may carry: ids, names and numbers our code sets. Any
+other attribute a record has (a library's, or a careless ``extra={"prompt": ...}``) is
+left out."""
+
+_SAFE_VALUE_TYPES = (int, float, bool)
+_IDENTIFIER = re.compile(r"[A-Za-z0-9_.:-]{1,80}")
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, and only safe fields.
+
+    The record has passed the guard already (third-party text withheld), so the message
+    is what a text line would show; the JSON form adds no field a text line lacks except
+    those in :data:`SAFE_FIELDS`, and those only as numbers or short identifiers.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for name in sorted(SAFE_FIELDS):
+            value = record.__dict__.get(name)
+            if isinstance(value, _SAFE_VALUE_TYPES) or (
+                isinstance(value, str) and _IDENTIFIER.fullmatch(value)
+            ):
+                line[name] = value
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        elif record.exc_text:
+            line["exception"] = record.exc_text
+        return json.dumps(line, ensure_ascii=False)
+
+
+LogFormat = Literal["text", "json"]
+
+
+def _formatter(fmt: LogFormat) -> logging.Formatter:
+    return JsonFormatter() if fmt == "json" else logging.Formatter(_FORMAT)
+
+
 class _StderrHandler(logging.StreamHandler[TextIO]):
     """Writes to whatever ``sys.stderr`` is at the time (see native_output_quieted)."""
 
     def __init__(self) -> None:
         super().__init__(sys.stderr)
-        self.setFormatter(logging.Formatter(_FORMAT))
+        self.setFormatter(_formatter("text"))
 
     @property
     def stream(self) -> TextIO:
@@ -161,14 +209,16 @@ class _StderrHandler(logging.StreamHandler[TextIO]):
         pass
 
 
-def configure_logging(level: str | int = logging.WARNING) -> None:
-    """Set up logging for a process we own: the guard, one stderr handler, ``level``."""
+def configure_logging(level: str | int = logging.WARNING, fmt: LogFormat = "text") -> None:
+    """Set up logging for a process we own: the guard, one stderr handler, ``level``,
+    lines as text or JSON (``log_format``)."""
     guard_log_records()
     root = logging.getLogger()
     handler = next((h for h in root.handlers if isinstance(h, _StderrHandler)), None)
     if handler is None:
         handler = _StderrHandler()
         root.addHandler(handler)
+    handler.setFormatter(_formatter(fmt))
     root.setLevel(level)
     # The handler's level too: a third-party record demoted to DEBUG by the guard was
     # made at its original level, so only the handler can still turn it away.
@@ -300,8 +350,11 @@ def native_output_quieted() -> Iterator[None]:
 __all__ = [
     "NATIVE_ENVIRONMENT",
     "OWN_LOGGER",
+    "SAFE_FIELDS",
     "SAFE_THIRD_PARTY",
     "WITHHELD",
+    "JsonFormatter",
+    "LogFormat",
     "configure_logging",
     "guard_log_records",
     "is_own",

@@ -25,6 +25,7 @@ from reelvault.config import Settings
 from reelvault.db.session import make_db_engine, make_session_factory, migrate
 from reelvault.engines.registry import EngineRegistry, load_registry
 from reelvault.errors import StorageError
+from reelvault.metrics import JobMetrics
 from reelvault.policy import Policy, load_policy
 from reelvault.private_files import ensure_private_dir
 from reelvault.types import Clock, utc_now
@@ -104,6 +105,8 @@ class Runtime:
     registry: EngineRegistry
     hooks: JobHooks
     clock: Clock = field(default=utc_now)
+    # Counters and histograms of this runtime's jobs, recorded as they change state.
+    metrics: JobMetrics = field(default_factory=JobMetrics, repr=False)
     # SQLite allows one writer. Threads of this process take turns on this lock instead
     # of colliding inside SQLite, whose busy handler sleeps milliseconds per retry.
     _sqlite_turns: threading.RLock | None = field(default=None, repr=False)

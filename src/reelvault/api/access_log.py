@@ -40,7 +40,14 @@ class AccessLog:
             # The router records the matched route in the scope it was given.
             path = getattr(scope.get("route"), "path", "unmatched")
             elapsed_ms = (time.monotonic() - started) * 1000
-            log.info("%s %s %d %.0fms", scope["method"], path, status, elapsed_ms)
+            log.info(
+                "%s %s %d %.0fms",
+                scope["method"],
+                path,
+                status,
+                elapsed_ms,
+                extra={"status_code": status, "duration_s": round(elapsed_ms / 1000, 4)},
+            )
 
 
 __all__ = ["AccessLog"]

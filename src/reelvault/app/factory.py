@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Literal
 
 from fastapi import Depends, FastAPI
@@ -12,6 +13,7 @@ from starlette.staticfiles import StaticFiles
 
 from reelvault import __version__
 from reelvault.api.access_log import AccessLog
+from reelvault.api.metrics_export import app_registry
 from reelvault.api.routes import native, openai_videos, ops, privacy, provenance
 from reelvault.api.slow_clients import BodyDeadline
 from reelvault.app.compose import open_runtime
@@ -86,6 +88,9 @@ class _Services:
         self.webhooks = WebhookDispatcher(self.runtime)
         self.webhooks.start()
 
+    def metrics_dir(self) -> Path | None:
+        return self.pool.metrics_dir if self.pool is not None else None
+
     def alive(self) -> int:
         if self.pool is not None:
             return self.pool.alive()
@@ -123,6 +128,7 @@ def create_app(
         address_limits=AddressLimits.from_settings(settings),
         workers_expected=services.count,
         workers_alive=services.alive,
+        workers_metrics_dir=services.metrics_dir,
     )
 
     @contextlib.asynccontextmanager
@@ -148,6 +154,7 @@ def create_app(
         openapi_url=OPENAPI_URL if settings.docs_enabled else None,
     )
     app.state.ctx = ctx
+    app.state.metrics_registry = app_registry(ctx)
     app.state.host_allow_list = HostAllowList.from_settings(settings)
     install_error_handlers(app)
     app.include_router(ops.router)

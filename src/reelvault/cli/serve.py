@@ -71,7 +71,7 @@ def serve(
         port=port,
         workers=workers,
     )
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     runtime = open_runtime(settings)
     if not settings.host_is_loopback and not usable_key_exists(runtime):
         runtime.close()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -46,6 +47,8 @@ class ApiContext:
     address_limits: AddressLimits
     workers_expected: int = 0
     workers_alive: Callable[[], int] = field(default=lambda: 0)
+    # The folder this process's worker processes write their metrics to, if any.
+    workers_metrics_dir: Callable[[], Path | None] = field(default=lambda: None)
 
 
 # The dependencies below that do no I/O are ``async``: FastAPI runs a plain ``def``

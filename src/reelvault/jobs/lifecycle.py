@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from reelvault.db.models import Job
@@ -88,6 +89,20 @@ def finish_job(
     webhooks.enqueue(runtime, session, job, status, now)
     for hook in runtime.hooks.end_hooks:
         hook(runtime, session, job)
+    _count_when_committed(runtime, session, job, status, now)
+
+
+def _count_when_committed(
+    runtime: Runtime, session: Session, job: Job, status: JobStatus, now: datetime
+) -> None:
+    """Record the job's end in the metrics once it is committed (a rollback counts nothing)."""
+    engine = job.engine
+    ran_s = (now - job.started_at).total_seconds() if job.started_at is not None else None
+
+    def record(_session: Session) -> None:
+        runtime.metrics.job_finished(engine, status.value, ran_s)
+
+    event.listen(session, "after_commit", record, once=True)
 
 
 def _client_texts(runtime: Runtime, job: Job) -> list[str]:

@@ -22,7 +22,9 @@ import time
 from collections.abc import Collection
 from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
+from pathlib import Path
 
+from reelvault import metrics
 from reelvault.config import Settings
 from reelvault.jobs.queue import DatabaseQueue
 from reelvault.jobs.worker import clean_stale_scratch, worker_process_main
@@ -82,6 +84,9 @@ class WorkerPool:
         # Used to requeue a dead worker's job; opened on first need when not given.
         self._runtime = runtime
         self._owns_runtime = runtime is None
+        # The workers' metrics files (prometheus_client multiprocess mode): made before
+        # the first worker starts, read by whoever serves /metrics in this process.
+        self.metrics_dir: Path | None = None
 
     @property
     def processes(self) -> list[BaseProcess]:
@@ -89,6 +94,8 @@ class WorkerPool:
 
     def start(self) -> None:
         self._stopping.clear()
+        if self.metrics_dir is None:
+            self.metrics_dir = metrics.prepare_multiprocess_dir(self.settings.data_dir)
         for slot in self._slots:
             self._spawn(slot)
         self._supervisor = threading.Thread(
@@ -135,6 +142,9 @@ class WorkerPool:
                 process.join()
         for slot in self._slots:
             slot.process = None
+        if self.metrics_dir is not None:
+            metrics.remove_multiprocess_dir(self.metrics_dir)
+            self.metrics_dir = None
         if self._owns_runtime and self._runtime is not None:
             self._runtime.close()
             self._runtime = None
@@ -151,7 +161,11 @@ class WorkerPool:
         process = self._context.Process(
             target=worker_process_main,
             args=(self.settings, self.open_runtime),
-            kwargs={"worker_id": slot.worker_id, "engines": self.engines},
+            kwargs={
+                "worker_id": slot.worker_id,
+                "engines": self.engines,
+                "metrics_dir": self.metrics_dir,
+            },
             name=f"reelvault-worker-{slot.index}",
             daemon=False,
         )
@@ -171,6 +185,8 @@ class WorkerPool:
         )
         slot.restart_at = now + slot.backoff
         slot.process = None
+        # Its counters stay in the totals; gauges it kept alive (none today) would go.
+        metrics.process_died(process.pid, self.metrics_dir)
         runtime = self._runtime_for_recovery()
         requeued = DatabaseQueue(runtime).release(slot.worker_id)
         clean_stale_scratch(runtime)
@@ -181,6 +197,7 @@ class WorkerPool:
             lived,
             requeued,
             slot.backoff,
+            extra={"worker": slot.index, "duration_s": round(lived, 1)},
         )
 
     def _runtime_for_recovery(self) -> Runtime:

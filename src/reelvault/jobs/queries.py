@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from reelvault.db.models import Job, StoredObject
@@ -18,6 +18,23 @@ from reelvault.jobs import objects
 from reelvault.jobs.views import JobPage, JobView
 from reelvault.runtime import Runtime
 from reelvault.types import JobStatus, ObjectId
+
+ACTIVE_STATES = (JobStatus.QUEUED.value, JobStatus.IN_PROGRESS.value)
+
+
+def active_job_counts(runtime: Runtime) -> list[tuple[str, str, int]]:
+    """(state, engine, count) of the jobs queued or running: one query on the status index.
+
+    Only the active states: counting every state would read the whole history, which is
+    what the ``reelvault_jobs_finished_total`` counter is for.
+    """
+    with runtime.session() as session:
+        rows = session.execute(
+            select(Job.status, Job.engine, func.count())
+            .where(Job.status.in_(ACTIVE_STATES))
+            .group_by(Job.status, Job.engine)
+        ).all()
+    return [(status, engine, int(count)) for status, engine, count in rows]
 
 
 def load_job(session: Session, job_id: str, owner_id: str | None) -> Job:
@@ -115,6 +132,8 @@ def export_output(
 
 
 __all__ = [
+    "ACTIVE_STATES",
+    "active_job_counts",
     "export_output",
     "get_job",
     "list_jobs",

@@ -39,6 +39,7 @@ from reelvault.media.provenance import (
 from reelvault.media.sniff import ALL_TYPES
 from reelvault.media.spritesheet import make_spritesheet
 from reelvault.media.thumbnail import make_thumbnail
+from reelvault.metrics import UpstreamTimer
 from reelvault.private_files import ensure_private_dir
 from reelvault.runtime import Runtime, ensure_scratch_root
 from reelvault.types import DataClass, JobStatus, ObjectId, Task
@@ -182,7 +183,10 @@ def _render_and_encode(
         video.frames, Watermarker(key), video_id, label_text(settings.visible_label)
     )
     kept: list[Frame] = []
-    frames = _keep_frame(marked, video.frame_count // 2, kept)
+    # The encoder pulls frames from the engine: time the engine apart from the encoding.
+    upstream = UpstreamTimer()
+    frames = upstream.wrap(_keep_frame(marked, video.frame_count // 2, kept))
+    encode_started = time.perf_counter()
     if spec.output_format == "webm":
         encoded = encode_webm(
             frames, scratch / "output.webm", fps=video.fps, width=video.width, height=video.height
@@ -196,6 +200,8 @@ def _render_and_encode(
             height=video.height,
             audio_source=video.audio_path,
         )
+    encode_s = time.perf_counter() - encode_started - upstream.seconds
+    runtime.metrics.encoded(spec.output_format, encode_s)
     progress.report(96, "encoding", force=True)
     thumbnail = make_thumbnail(kept[0]) if kept else b""
     spritesheet = make_spritesheet(encoded.path, columns=5, tile_width=160, tiles=25, fmt="jpeg")
@@ -344,7 +350,14 @@ def run_job(runtime: Runtime, job_id: str, *, worker_id: str, progress: JobProgr
             for row in written:
                 runtime.vault.shred(ObjectId(row.id))
         remove_scratch(scratch)
-    log.info("job %s %s after %.1f s", job_id, outcome, time.monotonic() - started)
+    took = time.monotonic() - started
+    log.info(
+        "job %s %s after %.1f s",
+        job_id,
+        outcome,
+        took,
+        extra={"job_id": job_id, "outcome": outcome, "duration_s": round(took, 3)},
+    )
     return outcome
 
 

@@ -86,6 +86,7 @@ def store_upload(
     except BaseException:
         runtime.vault.shred(object_id)
         raise
+    runtime.metrics.upload_stored(media_type.kind, stored.plaintext_size)
     return UploadedInput(
         name=name, object_id=stored.object_id, media_type=media_type, size=stored.plaintext_size
     )

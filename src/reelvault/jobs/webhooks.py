@@ -225,6 +225,8 @@ class WebhookDispatcher(threading.Thread):
                 delivery.next_attempt_at = runtime.clock() + timedelta(seconds=min(delay, 3600))
             if delivery.status != "pending":
                 _forget_url(runtime, session, delivery.job_id)
+            result = "retry" if delivery.status == "pending" else delivery.status
+        runtime.metrics.webhook_attempted(result)
 
 
 def _forget_url(runtime: Runtime, session: object, job_id: str) -> None:

@@ -15,6 +15,7 @@ import signal
 import threading
 import time
 from collections.abc import Collection
+from pathlib import Path
 from types import FrameType
 
 from sqlalchemy import select
@@ -25,6 +26,7 @@ from reelvault.jobs.progress import JobProgress
 from reelvault.jobs.queue import DatabaseQueue, JobQueue
 from reelvault.jobs.runner import run_job
 from reelvault.logs import configure_logging
+from reelvault.metrics import join_multiprocess
 from reelvault.runtime import Runtime, RuntimeFactory
 from reelvault.types import JobId, JobStatus
 
@@ -128,14 +130,18 @@ def worker_process_main(
     stop: threading.Event | None = None,
     worker_id: str | None = None,
     engines: Collection[str] | None = None,
+    metrics_dir: Path | None = None,
 ) -> None:
     """Entry point of a worker process: runs until SIGTERM/SIGINT or ``stop`` is set.
 
     ``open_runtime`` is the composition root's (a module-level function, so that a
-    spawned process can be handed it).
+    spawned process can be handed it). ``metrics_dir``: the supervisor's folder for its
+    workers' metrics files (None: metrics stay in this process's memory).
     """
     # A spawned process starts with nothing configured: the guard and the handler first.
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
+    if metrics_dir is not None:
+        join_multiprocess(metrics_dir)  # before the runtime creates its metrics
     stop_event = stop if stop is not None else threading.Event()
 
     def _stop(_signum: int, _frame: FrameType | None) -> None:

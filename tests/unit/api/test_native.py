@@ -164,8 +164,8 @@ def test_ops_endpoints(api: TestClient) -> None:
     job = api.post("/api/v1/jobs", json=FAKE_JOB).json()
     wait_for(api, job["id"])
     metrics = api.get("/metrics").text
-    assert 'reelvault_jobs{engine="fake",state="completed"} 1' in metrics
-    assert "reelvault_queue_depth 0" in metrics
+    assert 'reelvault_jobs_finished_total{engine="fake",state="completed"} 1.0' in metrics
+    assert "reelvault_queue_depth 0.0" in metrics
     assert "lantern" not in metrics
 
 

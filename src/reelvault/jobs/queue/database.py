@@ -43,7 +43,7 @@ class DatabaseQueue:
             now = runtime.clock()
             with runtime.session() as session:
                 oldest = (
-                    select(Job.id)
+                    select(Job.id, Job.engine, Job.created_at, Job.attempts)
                     .where(Job.status == JobStatus.QUEUED.value)
                     # Restricted owners (GDPR art. 18): their jobs stay queued, held.
                     .where(Job.owner_id.not_in(held_owner_ids()))
@@ -56,12 +56,12 @@ class DatabaseQueue:
                     # PostgreSQL: concurrent claimers skip a row another one is taking
                     # instead of all racing for the same oldest job.
                     oldest = oldest.with_for_update(skip_locked=True, of=Job)
-                candidate = session.scalar(oldest)
+                candidate = session.execute(oldest).first()
                 if candidate is None:
                     return None
                 claimed = session.execute(
                     update(Job)
-                    .where(Job.id == candidate, Job.status == JobStatus.QUEUED.value)
+                    .where(Job.id == candidate.id, Job.status == JobStatus.QUEUED.value)
                     .values(
                         status=JobStatus.IN_PROGRESS.value,
                         stage="starting",
@@ -73,8 +73,12 @@ class DatabaseQueue:
                     )
                     .execution_options(synchronize_session=False)
                 )
-                if claimed.rowcount == 1:  # type: ignore[attr-defined]
-                    return JobId(candidate)
+                won = claimed.rowcount == 1  # type: ignore[attr-defined]
+            if won:
+                if candidate.attempts == 0:  # the wait in the queue, not a retry's
+                    waited = (now - candidate.created_at).total_seconds()
+                    runtime.metrics.job_claimed(candidate.engine, waited)
+                return JobId(candidate.id)
         return None
 
     def renew(self, job_id: JobId, worker_id: str) -> bool:
