@@ -11,7 +11,11 @@ CLI = [sys.executable, "-m", "reelvault.cli.main"]
 
 
 def run_cli(
-    *args: str, data_dir: Path, env: dict[str, str] | None = None, timeout: float = 300
+    *args: str,
+    data_dir: Path,
+    env: dict[str, str] | None = None,
+    timeout: float = 300,
+    stdin: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("REELVAULT_")}
     full_env["REELVAULT_DATA_DIR"] = str(data_dir)
@@ -22,6 +26,7 @@ def run_cli(
         capture_output=True,
         text=True,
         env=full_env,
+        input=stdin,
         timeout=timeout,
         check=False,
     )

@@ -7,9 +7,10 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
+from reelvault.accounts.accounts import AccountInfo
 from reelvault.accounts.keys import ActiveKey
 from reelvault.accounts.owners import new_owner, secret_digest
-from reelvault.db.models import ApiKey, BrowserSession
+from reelvault.db.models import Account, ApiKey, BrowserSession
 from reelvault.runtime import Runtime
 
 SESSION_LIFETIME = timedelta(days=30)
@@ -18,23 +19,35 @@ SESSION_LIFETIME = timedelta(days=30)
 @dataclass(frozen=True)
 class SessionInfo:
     owner_id: str
-    key_id: str | None  # None: an anonymous session
+    key_id: str | None  # the API key it was opened with
+    account_id: str | None = None  # the account signed in with it
 
     @property
     def anonymous(self) -> bool:
-        return self.key_id is None
+        """Opened with neither a key nor an account: a pseudonym of its own."""
+        return self.key_id is None and self.account_id is None
 
 
 def start_session(
-    runtime: Runtime, *, key: ActiveKey | None = None, replaces: str | None = None
+    runtime: Runtime,
+    *,
+    key: ActiveKey | None = None,
+    account: AccountInfo | None = None,
+    replaces: str | None = None,
 ) -> tuple[str, str]:
     """A new browser session: (cookie token, owner id). Always a fresh random token.
 
     Without ``key``, the session is its own new pseudonymous owner; with one, it acts as
-    that key's owner until the key is revoked. ``replaces``: the token this browser held
+    that key's owner until the key is revoked; with ``account``, as the account's owner
+    until it signs out or is disabled. ``replaces``: the token this browser held
     before, ended here, so that an identifier known before a sign-in is useless after it.
     """
-    owner_id = key.owner_id if key is not None else new_owner(runtime, "session")
+    if key is not None:
+        owner_id = key.owner_id
+    elif account is not None:
+        owner_id = account.owner_id
+    else:
+        owner_id = new_owner(runtime, "session")
     token = secrets.token_urlsafe(32)
     now = runtime.clock()
     with runtime.session() as session:
@@ -49,6 +62,7 @@ def start_session(
                 created_at=now,
                 expires_at=now + SESSION_LIFETIME,
                 key_id=key.id if key is not None else None,
+                account_id=account.id if account is not None else None,
             )
         )
     return token, owner_id
@@ -64,7 +78,19 @@ def session_for_token(runtime: Runtime, token: str) -> SessionInfo | None:
             key = session.get(ApiKey, row.key_id)
             if key is None or key.revoked_at is not None:
                 return None
-        return SessionInfo(owner_id=row.owner_id, key_id=row.key_id)
+        if row.account_id is not None:
+            account = session.get(Account, row.account_id)
+            if account is None or account.disabled_at is not None:
+                return None
+        return SessionInfo(owner_id=row.owner_id, key_id=row.key_id, account_id=row.account_id)
+
+
+def end_session(runtime: Runtime, token: str) -> None:
+    """Sign out: the session's row goes, so its cookie opens nothing any more."""
+    with runtime.session() as session:
+        row = session.get(BrowserSession, secret_digest(token))
+        if row is not None:
+            session.delete(row)
 
 
 def owner_for_session(runtime: Runtime, token: str) -> str | None:
@@ -75,6 +101,7 @@ def owner_for_session(runtime: Runtime, token: str) -> str | None:
 __all__ = [
     "SESSION_LIFETIME",
     "SessionInfo",
+    "end_session",
     "owner_for_session",
     "session_for_token",
     "start_session",

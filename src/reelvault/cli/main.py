@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from reelvault import __version__
-from reelvault.cli import admin, db, jobs, models, notify, policy, privacy, provenance
+from reelvault.cli import accounts, admin, db, jobs, models, notify, policy, privacy, provenance
 from reelvault.cli.generate import dance, generate
 from reelvault.cli.global_options import hoist_global_options
 from reelvault.cli.serve import serve
@@ -33,6 +33,7 @@ app.command("stats")(privacy.stats)
 app.add_typer(policy.app, name="policy")
 app.add_typer(jobs.app, name="jobs")
 app.add_typer(admin.keys_app, name="keys")
+app.add_typer(accounts.app, name="accounts")
 app.add_typer(privacy.app, name="privacy")
 app.add_typer(privacy.audit_app, name="audit")
 app.add_typer(notify.app, name="notify")

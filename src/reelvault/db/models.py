@@ -140,6 +140,37 @@ class BrowserSession(Base):
     key_id: Mapped[str | None] = mapped_column(
         ForeignKey("api_keys.id", ondelete="CASCADE"), nullable=True, index=True
     )
+    # The account signed in with this session (e-mail and password), or None.
+    account_id: Mapped[str | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+
+
+class Account(Base):
+    """A person who signs in with an e-mail address and a password (optional feature).
+
+    Pseudonymous like every row: the address is kept encrypted in the vault
+    (``email_object``) and found by ``email_lookup``, a keyed HMAC of the normalised
+    address, so neither this table nor a copy of it reveals who has an account. The
+    password is an argon2id hash. The account acts through its owner (``owner_id``): jobs,
+    keys and sessions belong to the owner, and erasing the owner ends the account.
+    """
+
+    __tablename__ = "accounts"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    owner_id: Mapped[str] = mapped_column(
+        ForeignKey("owners.id", ondelete="CASCADE"), unique=True, index=True
+    )
+    email_lookup: Mapped[str] = mapped_column(String(64), unique=True)
+    email_object: Mapped[str] = mapped_column(String(32))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16), default="user")  # user, admin
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The person confirmed at sign-up that they are at least the policy's minimum age.
+    age_confirmed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class DeploymentFlag(Base):

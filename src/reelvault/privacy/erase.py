@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
+from reelvault.accounts.accounts import forget_account
 from reelvault.accounts.keys import warn_if_locked
 from reelvault.db.dsr_models import DataSubjectRequest, OwnerContact, OwnerPrivacy
 from reelvault.db.models import ApiKey, BrowserSession, Job, Owner
@@ -46,6 +47,7 @@ class ErasureReport:
     requests: int = 0
     api_keys: int = 0
     sessions: int = 0
+    accounts: int = 0
     owner_records: int = 0
     scratch_removed: int = 0
 
@@ -117,6 +119,8 @@ def erase_owner(
     _erase_jobs(runtime, owner_id, report)
     _erase_contacts(runtime, owner_id, report)
     _erase_requests(runtime, owner_id, report)
+    if not keep_identity:  # its own transaction: it shreds the address object
+        report.accounts = forget_account(runtime, owner_id)
     with runtime.session() as session:
         report.consent_records = _rowcount(
             session.execute(delete(ConsentRecord).where(ConsentRecord.owner_id == owner_id))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import Request
 from starlette.responses import Response
 
+from reelvault.accounts.accounts import AccountInfo
 from reelvault.accounts.keys import ActiveKey, anonymous_sessions_allowed, keyless_mode
 from reelvault.accounts.sessions import SESSION_LIFETIME, session_for_token, start_session
 from reelvault.http.cookies import (
@@ -56,7 +57,12 @@ def _set_csrf_cookie(request: Request, response: Response, runtime: Runtime, tok
 
 
 def issue_session(
-    request: Request, response: Response, runtime: Runtime, *, key: ActiveKey | None = None
+    request: Request,
+    response: Response,
+    runtime: Runtime,
+    *,
+    key: ActiveKey | None = None,
+    account: AccountInfo | None = None,
 ) -> None:
     """Start a session with a new id (never one the browser brought) and its CSRF token.
 
@@ -64,7 +70,7 @@ def issue_session(
     worth nothing after it (session fixation). Over TLS the cookies carry ``__Host-``.
     """
     previous = session_token(request, runtime.settings)
-    token, _owner = start_session(runtime, key=key, replaces=previous)
+    token, _owner = start_session(runtime, key=key, account=account, replaces=previous)
     response.set_cookie(
         session_cookie_name(request, runtime.settings),
         token,
@@ -75,6 +81,16 @@ def issue_session(
         secure=is_https(request, runtime.settings),
     )
     _set_csrf_cookie(request, response, runtime, token)
+
+
+def clear_session_cookies(request: Request, response: Response, runtime: Runtime) -> None:
+    """Tell the browser to drop its session and CSRF cookies (after signing out)."""
+    secure = is_https(request, runtime.settings)
+    for name in (
+        session_cookie_name(request, runtime.settings),
+        csrf_cookie_name(request, runtime.settings),
+    ):
+        response.delete_cookie(name, path="/", secure=secure, httponly=True, samesite="lax")
 
 
 def ensure_browser_session(request: Request, response: Response, ctx: ApiContext) -> bool:
@@ -105,6 +121,7 @@ def ensure_browser_session(request: Request, response: Response, ctx: ApiContext
 __all__ = [
     "CONTENT_SECURITY_POLICY",
     "PAGE_HEADERS",
+    "clear_session_cookies",
     "ensure_browser_session",
     "is_https",
     "issue_session",

@@ -1,0 +1,205 @@
+"""Accounts: create one, sign in with e-mail and password, find, list and disable them.
+
+An account is a way to sign in as an owner (see :mod:`reelvault.accounts.owners`); it
+adds an encrypted e-mail address and an argon2id password hash, nothing else personal.
+Functions take the e-mail lookup key as an argument: it is a named server secret kept by
+the layer above (``privacy.secret_store``), see :func:`email_lookup`.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError as DbIntegrityError
+
+from reelvault.accounts.emails import email_lookup, normalise_email
+from reelvault.accounts.owners import new_owner
+from reelvault.accounts.passwords import hash_password, verify_password
+from reelvault.db.models import Account, BrowserSession, Owner
+from reelvault.errors import ConflictError, NotFoundError, ValidationError
+from reelvault.runtime import Runtime
+from reelvault.types import ObjectId
+
+EMAIL_LOOKUP_SECRET = "accounts/email-lookup"  # noqa: S105 (the name of a secret)
+ROLES = ("user", "admin")
+
+
+@dataclass(frozen=True)
+class AccountInfo:
+    id: str
+    owner_id: str
+    role: str
+    created_at: datetime
+    email_verified: bool
+    disabled: bool
+
+
+def _info(row: Account) -> AccountInfo:
+    return AccountInfo(
+        id=row.id,
+        owner_id=row.owner_id,
+        role=row.role,
+        created_at=row.created_at,
+        email_verified=row.email_verified_at is not None,
+        disabled=row.disabled_at is not None,
+    )
+
+
+def create_account(
+    runtime: Runtime,
+    lookup_key: bytes,
+    *,
+    email: str,
+    password: str,
+    age_confirmed: bool,
+    role: str = "user",
+) -> AccountInfo:
+    """A new account with its own new owner. ``ConflictError`` when the address has one.
+
+    ``age_confirmed``: the person said they are at least the policy's minimum age; an
+    account is not made without it.
+    """
+    if not age_confirmed:
+        raise ValidationError(
+            f"accounts are for people aged {runtime.policy.minimum_age} or over: confirm "
+            "your age to sign up",
+            param="age_confirmed",
+        )
+    if role not in ROLES:
+        raise ValidationError(f"role must be one of {', '.join(ROLES)}", param="role")
+    normalised = normalise_email(email)
+    digest = email_lookup(lookup_key, normalised)
+    password_hash = hash_password(password)  # before any write: a refused password stores nothing
+    with runtime.session() as session:
+        if session.scalar(select(Account.id).where(Account.email_lookup == digest)):
+            raise ConflictError("an account with this e-mail address exists: sign in instead")
+    owner_id = new_owner(runtime, "account")
+    stored = runtime.vault.put_bytes(normalised.encode())
+    now = runtime.clock()
+    row = Account(
+        id="acc_" + secrets.token_hex(12),
+        owner_id=owner_id,
+        email_lookup=digest,
+        email_object=stored.object_id,
+        password_hash=password_hash,
+        role=role,
+        created_at=now,
+        age_confirmed_at=now,
+    )
+    try:
+        with runtime.session() as session:
+            session.add(row)
+    except DbIntegrityError:  # the same address signed up at the same moment elsewhere
+        runtime.vault.shred(ObjectId(stored.object_id))
+        with runtime.session() as session:
+            session.execute(delete(Owner).where(Owner.id == owner_id))
+        raise ConflictError("an account with this e-mail address exists: sign in instead") from None
+    return _info(row)
+
+
+def authenticate(
+    runtime: Runtime, lookup_key: bytes, *, email: str, password: str
+) -> AccountInfo | None:
+    """The account these credentials open, or None. Same answer and cost whether the
+    address is unknown, the password wrong or the account disabled (no enumeration)."""
+    try:
+        digest = email_lookup(lookup_key, normalise_email(email))
+    except ValidationError:
+        digest = None
+    with runtime.session() as session:
+        row = (
+            session.scalar(select(Account).where(Account.email_lookup == digest))
+            if digest
+            else None
+        )
+        check = verify_password(row.password_hash if row is not None else None, password)
+        if row is None or not check.ok or row.disabled_at is not None:
+            return None
+        if check.rehash is not None:  # the hashing parameters were raised since
+            row.password_hash = check.rehash
+        return _info(row)
+
+
+def account_for_owner(runtime: Runtime, owner_id: str) -> AccountInfo | None:
+    with runtime.session() as session:
+        row = session.scalar(select(Account).where(Account.owner_id == owner_id))
+        return None if row is None else _info(row)
+
+
+def account_email(runtime: Runtime, account_id: str) -> str:
+    """The account's address, decrypted (for showing to its owner and for sending mail)."""
+    with runtime.session() as session:
+        row = session.get(Account, account_id)
+        if row is None:
+            raise NotFoundError("no such account")
+        object_id = row.email_object
+    return runtime.vault.read_bytes(ObjectId(object_id)).decode()
+
+
+def find_account(runtime: Runtime, lookup_key: bytes, email: str) -> AccountInfo | None:
+    digest = email_lookup(lookup_key, normalise_email(email))
+    with runtime.session() as session:
+        row = session.scalar(select(Account).where(Account.email_lookup == digest))
+        return None if row is None else _info(row)
+
+
+def list_accounts(runtime: Runtime) -> list[AccountInfo]:
+    with runtime.session() as session:
+        return [_info(row) for row in session.scalars(select(Account).order_by(Account.created_at))]
+
+
+def set_disabled(runtime: Runtime, account_id: str, disabled: bool) -> AccountInfo:
+    """Disable (or enable again) an account; disabling ends its sessions at once."""
+    with runtime.session() as session:
+        row = session.get(Account, account_id)
+        if row is None:
+            raise NotFoundError("no such account")
+        row.disabled_at = runtime.clock() if disabled else None
+        if disabled:
+            for browser in session.scalars(
+                select(BrowserSession).where(BrowserSession.account_id == account_id)
+            ):
+                session.delete(browser)
+        return _info(row)
+
+
+def set_role(runtime: Runtime, account_id: str, role: str) -> AccountInfo:
+    if role not in ROLES:
+        raise ValidationError(f"role must be one of {', '.join(ROLES)}", param="role")
+    with runtime.session() as session:
+        row = session.get(Account, account_id)
+        if row is None:
+            raise NotFoundError("no such account")
+        row.role = role
+        return _info(row)
+
+
+def forget_account(runtime: Runtime, owner_id: str) -> int:
+    """Shred the owner's account (address object and row); the erasure calls this."""
+    with runtime.session() as session:
+        row = session.scalar(select(Account).where(Account.owner_id == owner_id))
+        if row is None:
+            return 0
+        object_id = row.email_object
+        session.delete(row)
+    runtime.vault.shred(ObjectId(object_id))
+    return 1
+
+
+__all__ = [
+    "EMAIL_LOOKUP_SECRET",
+    "ROLES",
+    "AccountInfo",
+    "account_email",
+    "account_for_owner",
+    "authenticate",
+    "create_account",
+    "find_account",
+    "forget_account",
+    "list_accounts",
+    "set_disabled",
+    "set_role",
+]

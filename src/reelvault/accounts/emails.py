@@ -1,0 +1,49 @@
+"""E-mail addresses of accounts: checked, normalised, and turned into a lookup digest.
+
+The address itself is kept encrypted in the vault; the database holds only a keyed
+HMAC-SHA256 of its normalised form, so finding an account by address needs the server's
+key and a stolen table reveals no address (not even by hashing a list of guesses).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+
+from reelvault.errors import ValidationError
+
+MAX_EMAIL_LENGTH = 254  # RFC 5321's limit on a forward path
+_LOCAL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}$")
+_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+
+
+def normalise_email(address: str) -> str:
+    """The address in the form accounts are found by, or ``ValidationError``.
+
+    Case is folded on both sides: no provider in practice treats ``Ann@`` and ``ann@``
+    as two mailboxes, and treating them as two accounts would let a second account be
+    made for the same person. Internationalised domains are stored in IDNA form.
+    """
+    address = address.strip()
+    local, at, domain = address.rpartition("@")
+    if not at or len(address) > MAX_EMAIL_LENGTH or not _LOCAL.match(local):
+        raise ValidationError("not an e-mail address", param="email")
+    try:
+        ascii_domain = domain.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        raise ValidationError("not an e-mail address", param="email") from None
+    labels = ascii_domain.split(".")
+    if len(labels) < 2 or not all(_LABEL.match(label) for label in labels):
+        raise ValidationError("not an e-mail address", param="email")
+    return f"{local.lower()}@{ascii_domain}"
+
+
+def email_lookup(key: bytes, normalised: str) -> str:
+    """The digest an account is found by: HMAC-SHA256 under the server's lookup key."""
+    return hmac.new(
+        key, b"reelvault-account-email\0" + normalised.encode(), hashlib.sha256
+    ).hexdigest()
+
+
+__all__ = ["MAX_EMAIL_LENGTH", "email_lookup", "normalise_email"]

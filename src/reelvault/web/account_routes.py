@@ -1,0 +1,164 @@
+"""Accounts in the browser and the API: sign up, sign in, sign out, me, delete my account.
+
+Signing in gives the browser a new session (a new id, never one it brought: session
+fixation) acting as the account's owner. A wrong password, an unknown address and a
+disabled account all get the same answer, so the answer does not tell who has an account.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.responses import JSONResponse, Response
+
+from reelvault.accounts.accounts import (
+    EMAIL_LOOKUP_SECRET,
+    AccountInfo,
+    account_email,
+    account_for_owner,
+    authenticate,
+    create_account,
+)
+from reelvault.accounts.emails import MAX_EMAIL_LENGTH
+from reelvault.accounts.passwords import MAX_PASSWORD_LENGTH
+from reelvault.accounts.sessions import end_session
+from reelvault.errors import NotFoundError, UnauthorizedError
+from reelvault.http.cookies import session_token
+from reelvault.http.deps import Owner, RuntimeDep
+from reelvault.http.error_schema import ErrorOut
+from reelvault.privacy.erase import erase_owner
+from reelvault.privacy.secret_store import get_secret
+from reelvault.runtime import Runtime
+from reelvault.web.headers import clear_session_cookies, issue_session
+
+router = APIRouter(prefix="/api/v1/account", tags=["account"])
+
+WRONG_CREDENTIALS = "the e-mail address or the password is wrong"
+
+
+class SignupIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: str = Field(max_length=MAX_EMAIL_LENGTH)
+    password: str = Field(max_length=MAX_PASSWORD_LENGTH)
+    age_confirmed: bool = Field(
+        description="The person confirms being at least the policy's minimum age."
+    )
+
+
+class LoginIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: str = Field(max_length=MAX_EMAIL_LENGTH)
+    password: str = Field(max_length=MAX_PASSWORD_LENGTH)
+
+
+class AccountOut(BaseModel):
+    id: str
+    email: str
+    role: str
+    created_at: datetime
+    email_verified: bool
+
+
+def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    return {status: {"model": ErrorOut} for status in statuses}
+
+
+def _lookup_key(runtime: Runtime) -> bytes:
+    return get_secret(runtime, EMAIL_LOOKUP_SECRET)
+
+
+def _out(runtime: Runtime, account: AccountInfo) -> AccountOut:
+    return AccountOut(
+        id=account.id,
+        email=account_email(runtime, account.id),
+        role=account.role,
+        created_at=account.created_at,
+        email_verified=account.email_verified,
+    )
+
+
+def _signed_in(
+    request: Request, runtime: Runtime, account: AccountInfo, status_code: int
+) -> Response:
+    response = JSONResponse(
+        _out(runtime, account).model_dump(mode="json"),
+        status_code=status_code,
+        headers={"Cache-Control": "no-store"},
+    )
+    issue_session(request, response, runtime, account=account)
+    return response
+
+
+@router.post("/signup", status_code=201, response_model=AccountOut, responses=_errors(409, 422))
+def signup(body: SignupIn, request: Request, runtime: RuntimeDep) -> Response:
+    """Create an account and sign this browser in to it.
+
+    The password needs at least 10 characters. `age_confirmed` must be true: accounts are
+    for people of at least the policy's minimum age.
+    """
+    account = create_account(
+        runtime,
+        _lookup_key(runtime),
+        email=body.email,
+        password=body.password,
+        age_confirmed=body.age_confirmed,
+    )
+    return _signed_in(request, runtime, account, 201)
+
+
+@router.post("/login", response_model=AccountOut, responses=_errors(401, 422))
+def login(body: LoginIn, request: Request, runtime: RuntimeDep) -> Response:
+    """Sign in with e-mail and password: a new session cookie for this browser."""
+    account = authenticate(runtime, _lookup_key(runtime), email=body.email, password=body.password)
+    if account is None:
+        raise UnauthorizedError(WRONG_CREDENTIALS)
+    return _signed_in(request, runtime, account, 200)
+
+
+@router.post("/logout", status_code=204)
+def logout(request: Request, runtime: RuntimeDep) -> Response:
+    """End this browser's session (its cookie opens nothing afterwards)."""
+    token = session_token(request, runtime.settings)
+    if token:
+        end_session(runtime, token)
+    response = Response(status_code=204)
+    clear_session_cookies(request, response, runtime)
+    return response
+
+
+async def _my_account(runtime: Runtime, owner: str) -> AccountInfo:
+    account = await run_in_threadpool(account_for_owner, runtime, owner)
+    if account is None:
+        raise NotFoundError("not signed in to an account")
+    return account
+
+
+@router.get("", response_model=AccountOut, responses=_errors(401, 404))
+async def me(runtime: RuntimeDep, owner: Owner) -> AccountOut:
+    """The signed-in account (with a session cookie or one of its API keys)."""
+    account = await _my_account(runtime, owner)
+    return await run_in_threadpool(_out, runtime, account)
+
+
+@router.delete("", responses=_errors(401, 404))
+async def delete_my_account(request: Request, runtime: RuntimeDep, owner: Owner) -> Response:
+    """Delete the account and erase everything of it (jobs, media, keys, sessions).
+
+    The same erasure as `POST /api/v1/privacy/erase`; the answer counts what went.
+    """
+    await _my_account(runtime, owner)
+    report = await run_in_threadpool(erase_owner, runtime, owner, action="account.delete")
+    response = JSONResponse(
+        {"deleted": True, "erased": report.as_dict()}, headers={"Cache-Control": "no-store"}
+    )
+    clear_session_cookies(request, response, runtime)
+    return response
+
+
+__all__ = ["router"]
