@@ -210,6 +210,28 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(
         default=60, ge=0, description="Job submissions per owner per minute (0: no limit)."
     )
+    session_lifetime_days: int = Field(
+        default=30,
+        ge=1,
+        le=400,
+        description="A studio session ends this many days after it began, used or not.",
+    )
+    session_idle_hours: int = Field(
+        default=168,
+        ge=1,
+        description="A studio session not used for this many hours ends (sign in again).",
+    )
+    login_failures_before_backoff: int = Field(
+        default=5,
+        ge=1,
+        description=(
+            "Wrong passwords allowed per account and per network address before sign-in "
+            "waits (429 with Retry-After), doubling with each further failure."
+        ),
+    )
+    login_backoff_max_seconds: int = Field(
+        default=900, ge=1, description="The longest wait sign-in backoff imposes."
+    )
     anonymous_sessions: bool = Field(
         default=False,
         description=(

@@ -46,4 +46,13 @@ def email_lookup(key: bytes, normalised: str) -> str:
     ).hexdigest()
 
 
-__all__ = ["MAX_EMAIL_LENGTH", "email_lookup", "normalise_email"]
+def attempt_lookup(key: bytes, address: str) -> str:
+    """The lookup digest for a sign-in attempt, even when ``address`` is malformed (so a
+    malformed address is counted like any other, never answered differently)."""
+    try:
+        return email_lookup(key, normalise_email(address))
+    except ValidationError:
+        return email_lookup(key, address.strip().lower())
+
+
+__all__ = ["MAX_EMAIL_LENGTH", "attempt_lookup", "email_lookup", "normalise_email"]

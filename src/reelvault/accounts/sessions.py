@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete
 
 from reelvault.accounts.accounts import AccountInfo
 from reelvault.accounts.keys import ActiveKey
@@ -13,7 +15,19 @@ from reelvault.accounts.owners import new_owner, secret_digest
 from reelvault.db.models import Account, ApiKey, BrowserSession
 from reelvault.runtime import Runtime
 
-SESSION_LIFETIME = timedelta(days=30)
+SESSION_LIFETIME = timedelta(days=30)  # the default of the session_lifetime_days setting
+IDLE_SLIDE_STEP = timedelta(minutes=1)
+"""A session's idle deadline moves at most once per this step: one write per minute of use."""
+
+
+def _lifetime(runtime: Runtime) -> timedelta:
+    return timedelta(days=runtime.settings.session_lifetime_days)
+
+
+def _deadline(runtime: Runtime, created_at: datetime, now: datetime) -> datetime:
+    """When a session used at ``now`` ends: idle timeout, capped by the absolute lifetime."""
+    idle = timedelta(hours=runtime.settings.session_idle_hours)
+    return min(created_at + _lifetime(runtime), now + idle)
 
 
 @dataclass(frozen=True)
@@ -60,7 +74,7 @@ def start_session(
                 token_hash=secret_digest(token),
                 owner_id=owner_id,
                 created_at=now,
-                expires_at=now + SESSION_LIFETIME,
+                expires_at=_deadline(runtime, now, now),
                 key_id=key.id if key is not None else None,
                 account_id=account.id if account is not None else None,
             )
@@ -72,7 +86,8 @@ def session_for_token(runtime: Runtime, token: str) -> SessionInfo | None:
     """The live session this token was issued for, or None (unknown, expired, key revoked)."""
     with runtime.session() as session:
         row = session.get(BrowserSession, secret_digest(token))
-        if row is None or row.expires_at <= runtime.clock():
+        now = runtime.clock()
+        if row is None or row.expires_at <= now:
             return None
         if row.key_id is not None:
             key = session.get(ApiKey, row.key_id)
@@ -82,6 +97,10 @@ def session_for_token(runtime: Runtime, token: str) -> SessionInfo | None:
             account = session.get(Account, row.account_id)
             if account is None or account.disabled_at is not None:
                 return None
+        # Idle timeout: each use moves the end to now + idle (never past the lifetime).
+        deadline = _deadline(runtime, row.created_at, now)
+        if deadline - row.expires_at >= IDLE_SLIDE_STEP:
+            row.expires_at = deadline
         return SessionInfo(owner_id=row.owner_id, key_id=row.key_id, account_id=row.account_id)
 
 
@@ -93,6 +112,13 @@ def end_session(runtime: Runtime, token: str) -> None:
             session.delete(row)
 
 
+def end_sessions_of(runtime: Runtime, owner_id: str) -> int:
+    """Sign out everywhere: every session acting as this owner ends."""
+    with runtime.session() as session:
+        result = session.execute(delete(BrowserSession).where(BrowserSession.owner_id == owner_id))
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
 def owner_for_session(runtime: Runtime, token: str) -> str | None:
     found = session_for_token(runtime, token)
     return None if found is None else found.owner_id
@@ -102,6 +128,7 @@ __all__ = [
     "SESSION_LIFETIME",
     "SessionInfo",
     "end_session",
+    "end_sessions_of",
     "owner_for_session",
     "session_for_token",
     "start_session",

@@ -22,6 +22,7 @@ from reelvault.http.address_limits import AddressLimits
 from reelvault.http.deps import ApiContext
 from reelvault.http.errors import install_error_handlers
 from reelvault.http.hosts import HostAllowList, HostCheck
+from reelvault.http.login_throttle import LoginThrottle
 from reelvault.http.ratelimit import RateLimiter
 from reelvault.jobs.intake import JobIntake
 from reelvault.jobs.pool import WorkerPool
@@ -127,6 +128,9 @@ def create_app(
         limiter=RateLimiter(settings.rate_limit_per_minute),
         intake=JobIntake(runtime),
         address_limits=AddressLimits.from_settings(settings),
+        login_throttle=LoginThrottle(
+            settings.login_failures_before_backoff, float(settings.login_backoff_max_seconds)
+        ),
         workers_expected=services.count,
         workers_alive=services.alive,
         workers_metrics_dir=services.metrics_dir,

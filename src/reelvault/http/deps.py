@@ -24,6 +24,7 @@ from reelvault.accounts.sessions import session_for_token
 from reelvault.errors import UnauthorizedError
 from reelvault.http.address_limits import AddressLimits
 from reelvault.http.cookies import SESSION_COOKIE, has_session_cookie, session_token
+from reelvault.http.login_throttle import LoginThrottle
 from reelvault.http.ratelimit import RateLimiter
 from reelvault.jobs.intake import JobIntake
 from reelvault.jobs.queries import get_job
@@ -45,6 +46,7 @@ class ApiContext:
     limiter: RateLimiter
     intake: JobIntake
     address_limits: AddressLimits
+    login_throttle: LoginThrottle = field(default_factory=lambda: LoginThrottle(5, 900.0))
     workers_expected: int = 0
     workers_alive: Callable[[], int] = field(default=lambda: 0)
     # The folder this process's worker processes write their metrics to, if any.

@@ -8,9 +8,9 @@ disabled account all get the same answer, so the answer does not tell who has an
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import JSONResponse, Response
@@ -23,12 +23,12 @@ from reelvault.accounts.accounts import (
     authenticate,
     create_account,
 )
-from reelvault.accounts.emails import MAX_EMAIL_LENGTH
+from reelvault.accounts.emails import MAX_EMAIL_LENGTH, attempt_lookup
 from reelvault.accounts.passwords import MAX_PASSWORD_LENGTH
-from reelvault.accounts.sessions import end_session
+from reelvault.accounts.sessions import end_session, end_sessions_of, session_for_token
 from reelvault.errors import NotFoundError, UnauthorizedError
 from reelvault.http.cookies import session_token
-from reelvault.http.deps import Owner, RuntimeDep
+from reelvault.http.deps import Ctx, Owner, RuntimeDep
 from reelvault.http.error_schema import ErrorOut
 from reelvault.privacy.erase import erase_owner
 from reelvault.privacy.secret_store import get_secret
@@ -112,20 +112,40 @@ def signup(body: SignupIn, request: Request, runtime: RuntimeDep) -> Response:
     return _signed_in(request, runtime, account, 201)
 
 
-@router.post("/login", response_model=AccountOut, responses=_errors(401, 422))
-def login(body: LoginIn, request: Request, runtime: RuntimeDep) -> Response:
-    """Sign in with e-mail and password: a new session cookie for this browser."""
-    account = authenticate(runtime, _lookup_key(runtime), email=body.email, password=body.password)
+@router.post("/login", response_model=AccountOut, responses=_errors(401, 422, 429))
+def login(body: LoginIn, request: Request, ctx: Ctx) -> Response:
+    """Sign in with e-mail and password: a new session cookie for this browser.
+
+    After 5 wrong passwords for one address or from one network address, each further
+    try waits (429 with `Retry-After`, doubling up to 15 minutes by default).
+    """
+    runtime = ctx.runtime
+    lookup_key = _lookup_key(runtime)
+    account_key = "account:" + attempt_lookup(lookup_key, body.email)
+    address_key = "address:" + ctx.address_limits.pseudonym(request, runtime)
+    ctx.login_throttle.check(account_key, address_key)
+    account = authenticate(runtime, lookup_key, email=body.email, password=body.password)
     if account is None:
+        ctx.login_throttle.failed(account_key, address_key)
         raise UnauthorizedError(WRONG_CREDENTIALS)
+    ctx.login_throttle.succeeded(account_key)
     return _signed_in(request, runtime, account, 200)
 
 
 @router.post("/logout", status_code=204)
-def logout(request: Request, runtime: RuntimeDep) -> Response:
-    """End this browser's session (its cookie opens nothing afterwards)."""
+def logout(
+    request: Request,
+    runtime: RuntimeDep,
+    everywhere: Annotated[
+        bool, Query(description="End every session of this account, on every device.")
+    ] = False,
+) -> Response:
+    """End this browser's session (its cookie opens nothing afterwards), or all of them."""
     token = session_token(request, runtime.settings)
     if token:
+        found = session_for_token(runtime, token)
+        if everywhere and found is not None and not found.anonymous:
+            end_sessions_of(runtime, found.owner_id)
         end_session(runtime, token)
     response = Response(status_code=204)
     clear_session_cookies(request, response, runtime)

@@ -7,7 +7,7 @@ from starlette.responses import Response
 
 from reelvault.accounts.accounts import AccountInfo
 from reelvault.accounts.keys import ActiveKey, anonymous_sessions_allowed, keyless_mode
-from reelvault.accounts.sessions import SESSION_LIFETIME, session_for_token, start_session
+from reelvault.accounts.sessions import session_for_token, start_session
 from reelvault.http.cookies import (
     csrf_cookie_name,
     is_https,
@@ -74,7 +74,7 @@ def issue_session(
     response.set_cookie(
         session_cookie_name(request, runtime.settings),
         token,
-        max_age=int(SESSION_LIFETIME.total_seconds()),
+        max_age=runtime.settings.session_lifetime_days * 86400,
         path="/",
         httponly=True,
         samesite="lax",

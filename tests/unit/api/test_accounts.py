@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
@@ -193,3 +195,100 @@ def test_the_privacy_erasure_ends_the_account_and_shreds_its_address(locked: Tes
     with runtime.session() as session:
         assert session.scalars(select(Account)).all() == []
     assert not runtime.vault.exists(email_object)  # type: ignore[arg-type]
+
+
+class _Clock:
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def test_a_session_ends_after_the_idle_time_and_at_its_lifetime(locked: TestClient) -> None:
+    runtime = _runtime(locked)
+    clock = _Clock(datetime.now(UTC))
+    runtime.clock = clock
+    _signup(locked)
+    idle = timedelta(hours=runtime.settings.session_idle_hours)
+    # Used a little less often than the idle time: it keeps going, up to its lifetime.
+    lifetime = timedelta(days=runtime.settings.session_lifetime_days)
+    start = clock.now
+    while clock.now + idle - timedelta(hours=1) < start + lifetime:
+        clock.now += idle - timedelta(hours=1)
+        assert locked.get("/api/v1/account").status_code == 200, clock.now - start
+    clock.now = start + lifetime + timedelta(seconds=1)
+    assert locked.get("/api/v1/account").status_code == 401  # the lifetime is absolute
+    # A fresh session left unused for longer than the idle time ends.
+    locked.cookies.clear()
+    assert (
+        locked.post(
+            "/api/v1/account/login", json={"email": EMAIL, "password": PASSWORD}
+        ).status_code
+        == 200
+    )
+    clock.now += idle + timedelta(minutes=1)
+    assert locked.get("/api/v1/account").status_code == 401
+
+
+def test_signing_out_everywhere_ends_every_session_of_the_account(locked: TestClient) -> None:
+    _signup(locked)
+    other = TestClient(locked.app)
+    assert (
+        other.post("/api/v1/account/login", json={"email": EMAIL, "password": PASSWORD}).status_code
+        == 200
+    )
+    assert other.get("/api/v1/account").status_code == 200
+    out = locked.post("/api/v1/account/logout?everywhere=true", headers=_csrf(locked))
+    assert out.status_code == 204
+    assert other.get("/api/v1/account").status_code == 401
+    assert locked.get("/api/v1/account").status_code == 401
+
+
+def _login(client: TestClient, email: str, password: str) -> int:
+    return client.post(
+        "/api/v1/account/login", json={"email": email, "password": password}
+    ).status_code
+
+
+def test_repeated_wrong_passwords_make_sign_in_wait(locked: TestClient) -> None:
+    _signup(locked)
+    locked.cookies.clear()
+    throttle = locked.app.state.ctx.login_throttle  # type: ignore[attr-defined]
+    now = [1000.0]
+    throttle.clock = lambda: now[0]
+    free = _runtime(locked).settings.login_failures_before_backoff
+    for _ in range(free):
+        assert _login(locked, EMAIL, "not the password") == 401
+    blocked = locked.post("/api/v1/account/login", json={"email": EMAIL, "password": PASSWORD})
+    assert blocked.status_code == 429  # even the right password waits: nothing is checked
+    assert int(blocked.headers["retry-after"]) >= 1
+    now[0] += 1.5
+    assert _login(locked, EMAIL, PASSWORD) == 200  # after the wait, and it clears the count
+
+
+def test_sign_in_backoff_does_not_tell_who_has_an_account(api: TestClient) -> None:
+    _signup(api)
+    throttle = api.app.state.ctx.login_throttle  # type: ignore[attr-defined]
+    now = [1000.0]
+    throttle.clock = lambda: now[0]
+    free = _runtime(api).settings.login_failures_before_backoff
+    answers = {}
+    for address in (EMAIL, "nobody@example.org"):
+        throttle._entries.clear()
+        api.cookies.clear()
+        for _ in range(free):
+            _login(api, address, "not the password")
+        reply = api.post("/api/v1/account/login", json={"email": address, "password": "x" * 12})
+        answers[address] = (reply.status_code, reply.json(), reply.headers.get("retry-after"))
+    assert answers[EMAIL] == answers["nobody@example.org"]
+    assert answers[EMAIL][0] == 429
+
+
+def test_one_address_guessing_many_accounts_is_slowed_too(locked: TestClient) -> None:
+    throttle = locked.app.state.ctx.login_throttle  # type: ignore[attr-defined]
+    throttle.clock = lambda: 1000.0
+    free = _runtime(locked).settings.login_failures_before_backoff
+    for number in range(free):
+        assert _login(locked, f"person{number}@example.org", "guess guess guess") == 401
+    assert _login(locked, "someone.else@example.org", "guess guess guess") == 429
