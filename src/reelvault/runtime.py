@@ -90,6 +90,10 @@ class JobDispatch(Protocol):
         raises: a job whose message is lost is sent again by the republish pass."""
         ...
 
+    def waiting(self, engine: str) -> int | None:
+        """Messages waiting in the broker for ``engine``; None when it does not answer."""
+        ...
+
     def close(self) -> None: ...
 
 

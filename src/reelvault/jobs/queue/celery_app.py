@@ -29,7 +29,12 @@ def queue_name(settings: Settings, engine: str) -> str:
 def make_celery_app(settings: Settings) -> Celery:
     if settings.broker_url is None:
         raise ConfigError("queue=celery needs broker_url", param="broker_url")
-    app = Celery("reelvault", broker=settings.broker_url.get_secret_value(), set_as_current=False)
+    url = settings.broker_url.get_secret_value()
+    app = Celery("reelvault", broker=url, set_as_current=False)
+    if url.startswith(("redis://", "rediss://")):
+        from reelvault.jobs.queue.redis_transport import TRANSPORT
+
+        app.conf.broker_transport = TRANSPORT
     app.conf.update(
         task_acks_late=True,
         task_reject_on_worker_lost=True,

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from celery import Celery
+from kombu.exceptions import ChannelError
 from sqlalchemy import select, update
 
 from reelvault.config import Settings
@@ -64,13 +65,36 @@ class CeleryDispatch:
             )
         return sent
 
+    def waiting(self, engine: str) -> int | None:
+        """Messages waiting in ``engine``'s queue (not those a worker holds), or None when
+        the broker does not answer."""
+        try:
+            with self.app.connection_for_write() as connection:
+                channel = connection.channel()
+                try:
+                    declared = channel.queue_declare(
+                        queue=queue_name(self.settings, engine), passive=True
+                    )
+                except ChannelError:  # no such queue (yet): nothing waits in it
+                    return 0
+                return int(declared.message_count)
+        except Exception as exc:  # the broker is down or restarting
+            log.warning("could not count waiting messages (%s)", type(exc).__name__)
+            return None
+
     def close(self) -> None:
         self.app.close()
 
 
 def republish_stale(runtime: Runtime, dispatch: JobDispatch) -> int:
     """Send again the jobs queued longer than ``celery_republish_after_seconds`` since
-    their last message; returns how many were sent."""
+    their last message, for the engines whose broker queue is empty; returns how many.
+
+    Only empty queues: a job behind a backlog still has its message waiting, and
+    republishing it would grow the backlog with duplicates. A lost message (a broker
+    restarted without persistence, a worker that died holding it) shows as a queued job
+    while its engine's queue is empty, at the latest once the queue has drained.
+    """
     now = runtime.clock()
     cutoff = now - timedelta(seconds=runtime.settings.celery_republish_after_seconds)
     with runtime.session() as session:
@@ -85,18 +109,23 @@ def republish_stale(runtime: Runtime, dispatch: JobDispatch) -> int:
             .order_by(Job.created_at)
             .limit(REPUBLISH_BATCH)
         ).all()
-        if not stale:
-            return 0
+    if not stale:
+        return 0
+    drained = {engine for engine in {row.engine for row in stale} if dispatch.waiting(engine) == 0}
+    lost = [(row.id, row.engine) for row in stale if row.engine in drained]
+    if not lost:
+        return 0
+    with runtime.session() as session:
         # updated_at is when the last message went out: the next pass waits again.
         session.execute(
             update(Job)
-            .where(Job.id.in_([row.id for row in stale]), Job.status == JobStatus.QUEUED.value)
+            .where(Job.id.in_([job_id for job_id, _ in lost]), Job.status == JobStatus.QUEUED.value)
             .values(updated_at=now)
             .execution_options(synchronize_session=False)
         )
-    sent = dispatch.publish([(row.id, row.engine) for row in stale])
+    sent = dispatch.publish(lost)
     if sent:
-        log.info("republished %d queued job(s) whose message may have been lost", sent)
+        log.info("republished %d queued job(s) whose message was lost", sent)
     return sent
 
 
