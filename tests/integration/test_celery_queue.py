@@ -34,18 +34,33 @@ from tests.integration.celery_nodes import (
     wait_for,
 )
 from tests.services import AMQP_URL, REDIS_URL, require_tcp
+from tests.storage_backends import PostgresDatabases
 
 IMAGE = Path(__file__).parent.parent / "data" / "fullbody_yoga_beach.jpg"
 ENGINES = ["procedural", "livephoto", "puppet"]
 
 
-@pytest.fixture(params=["redis", "amqp"])
-def broker_url(request: pytest.FixtureRequest) -> str:
-    if request.param == "redis":
+def _broker(name: str) -> str:
+    if name == "redis":
         require_tcp("Redis", REDIS_URL, 6379)
         return REDIS_URL
     require_tcp("RabbitMQ", AMQP_URL, 5672)
     return AMQP_URL
+
+
+@pytest.fixture(params=["redis", "amqp", "redis-postgresql"])
+def setup(request: pytest.FixtureRequest) -> Iterator[tuple[str, str | None]]:
+    """(broker URL, database URL or None for SQLite): both brokers, and PostgreSQL."""
+    broker, _, database = str(request.param).partition("-")
+    if not database:
+        yield _broker(broker), None
+        return
+    databases: PostgresDatabases = request.getfixturevalue("postgres_databases")
+    name, url = databases.new()
+    try:
+        yield _broker(broker), url
+    finally:
+        databases.drop(name)
 
 
 @pytest.fixture
@@ -57,9 +72,10 @@ def redis_url() -> str:
 class Deployment:
     """An API node (in this process, no workers) and the worker nodes a test starts."""
 
-    def __init__(self, tmp_path: Path, broker_url: str) -> None:
+    def __init__(self, tmp_path: Path, broker_url: str, database_url: str | None = None) -> None:
         self.tmp_path = tmp_path
-        self.settings = celery_settings(tmp_path, broker_url)
+        extra = {"database_url": database_url} if database_url else {}
+        self.settings = celery_settings(tmp_path, broker_url, **extra)
         self.runtime: Runtime = open_runtime(self.settings)
         self.client = TestClient(create_app(self.settings, runtime=self.runtime))
         self.client.__enter__()
@@ -106,8 +122,8 @@ class Deployment:
 
 
 @pytest.fixture
-def deployment(tmp_path: Path, broker_url: str) -> Iterator[Deployment]:
-    opened = Deployment(tmp_path, broker_url)
+def deployment(tmp_path: Path, setup: tuple[str, str | None]) -> Iterator[Deployment]:
+    opened = Deployment(tmp_path, *setup)
     try:
         yield opened
     finally:
