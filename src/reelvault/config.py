@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from reelvault.errors import ConfigError
@@ -147,6 +147,43 @@ class Settings(BaseSettings):
         default=0.5, gt=0, description="How often an idle worker looks for work."
     )
     max_attempts: int = Field(default=3, ge=1, le=20, description="Tries per job before it fails.")
+    queue: Literal["database", "celery"] = Field(
+        default="database",
+        description=(
+            "Where jobs wait: database (the jobs table; workers poll it) or celery "
+            "(a message per job on broker_url, one queue per engine; install reelvault[scale])."
+        ),
+    )
+    broker_url: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Celery broker for queue=celery: redis://HOST:6379/0 or "
+            "amqp://USER:PASSWORD@HOST:5672// (RabbitMQ). Messages carry job ids only."
+        ),
+    )
+    celery_queue_prefix: str = Field(
+        default="reelvault",
+        min_length=1,
+        max_length=100,
+        pattern=r"^[A-Za-z0-9_.-]+$",
+        description="Broker queue names are PREFIX.ENGINE (one queue per engine family).",
+    )
+    broker_visibility_timeout_seconds: float = Field(
+        default=10_800.0,
+        gt=0,
+        description=(
+            "Redis: how long a delivered, unacknowledged job message waits before it is "
+            "delivered again; must exceed the longest job (remote_timeout_seconds)."
+        ),
+    )
+    celery_republish_after_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description=(
+            "Jobs still queued this long after their message was sent are sent again "
+            "(a broker restarted without persistence loses messages; duplicates are no-ops)."
+        ),
+    )
     sweep_interval_seconds: float = Field(
         default=300.0, gt=0, description="How often the retention sweeper runs."
     )
@@ -393,6 +430,19 @@ class Settings(BaseSettings):
                 raise ValueError("give host names (video.example.com, *.example.com), not URLs")
         return value
 
+    @model_validator(mode="after")
+    def _celery_settings(self) -> Settings:
+        if self.queue == "celery" and self.broker_url is None:
+            raise ValueError("queue=celery needs broker_url (redis://... or amqp://...)")
+        # A message redelivered while its job still runs is a no-op (the claim fails), but
+        # one redelivered in a loop would keep a worker slot busy for nothing.
+        if self.broker_visibility_timeout_seconds <= self.remote_timeout_seconds:
+            raise ValueError(
+                "broker_visibility_timeout_seconds must exceed the longest job "
+                f"(remote_timeout_seconds = {self.remote_timeout_seconds:g})"
+            )
+        return self
+
     @property
     def host_is_loopback(self) -> bool:
         """Whether ``host`` (the address `reelvault serve` binds to) is this machine only."""
@@ -439,6 +489,7 @@ class Settings(BaseSettings):
             "metrics_token",
             "fal_key",
             "replicate_api_token",
+            "broker_url",
         ):
             if values.get(secret) is not None:
                 values[secret] = "**********"

@@ -13,7 +13,7 @@ import os
 import stat
 import threading
 import time
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -83,12 +83,28 @@ class JobEndHook(Protocol):
     def __call__(self, runtime: Runtime, session: Session, job: Any) -> object: ...
 
 
+class JobDispatch(Protocol):
+    """Tells a message broker about jobs just stored (queue=celery); absent otherwise."""
+
+    def publish(self, jobs: Sequence[tuple[str, str]]) -> int:
+        """Send one message per ``(job id, engine)``; returns how many were sent. Never
+        raises: a job whose message is lost is sent again by the republish pass."""
+        ...
+
+    def waiting(self, engine: str) -> int | None:
+        """Messages waiting in the broker for ``engine``; None when it does not answer."""
+        ...
+
+    def close(self) -> None: ...
+
+
 @dataclass(frozen=True)
 class JobHooks:
     """The seams of the jobs layer, filled by the composition root."""
 
     gate: JobGate
     end_hooks: tuple[JobEndHook, ...] = ()
+    dispatch: JobDispatch | None = None
 
 
 RuntimeFactory = Callable[[Settings], "Runtime"]
@@ -178,6 +194,8 @@ class Runtime:
         self._recent_answers[name] = (time.monotonic(), answer)
 
     def close(self) -> None:
+        if self.hooks.dispatch is not None:
+            self.hooks.dispatch.close()
         self.db.dispose()
         # The scratch root lives in memory or the temp folder, not in data_dir: leave no
         # empty folder behind there (jobs remove their own; a busy root stays).
@@ -186,6 +204,7 @@ class Runtime:
 
 
 __all__ = [
+    "JobDispatch",
     "JobEndHook",
     "JobGate",
     "JobHooks",

@@ -53,13 +53,13 @@ PENDING_SETTINGS = frozenset(
         "s3_access_key_id",
         "s3_secret_access_key",
         "s3_region",
-        "queue",
-        "broker_url",
     }
 )
 # Settings that carry credentials: only ever in a Secret or an env file, never in a
 # ConfigMap (the SecretStr fields are added below).
-CREDENTIAL_SETTINGS = frozenset({"database_url", "s3_access_key_id", "s3_secret_access_key"})
+CREDENTIAL_SETTINGS = frozenset(
+    {"database_url", "broker_url", "s3_access_key_id", "s3_secret_access_key"}
+)
 
 SETTING_NAME = re.compile(r"\bREELVAULT_[A-Z][A-Z0-9_]*[A-Z0-9]\b")
 
@@ -318,7 +318,7 @@ def test_the_roles_run_what_the_scale_out_needs() -> None:
     for where in ("compose gpu-worker", "k8s reelvault-gpu-worker"):
         args = commands[where]
         assert args[args.index("--engines") + 1] == "diffusers", where
-        assert args[args.index("--processes") + 1] == "1", f"{where}: one job per GPU"
+        assert args[args.index("--concurrency") + 1] == "1", f"{where}: one job per GPU"
 
 
 def _settings_used() -> dict[str, set[str]]:

@@ -6,6 +6,8 @@ privacy layer's gate and job-end hooks are part of every job however it was star
 
 from __future__ import annotations
 
+import dataclasses
+
 from reelvault.config import Settings
 from reelvault.engines.registry import EngineRegistry
 from reelvault.privacy.job_gate import privacy_job_hooks
@@ -20,10 +22,17 @@ def open_runtime(
     registry: EngineRegistry | None = None,
     run_migrations: bool = True,
 ) -> Runtime:
-    """Open the database, vault and engines for ``settings``, with the privacy hooks."""
+    """Open the database, vault and engines for ``settings``, with the privacy hooks (and,
+    for ``queue=celery``, the broker that stored jobs are published to)."""
+    hooks = privacy_job_hooks()
+    if settings.queue == "celery":
+        # Late: Celery is an optional dependency (reelvault[scale]).
+        from reelvault.jobs.queue.celery_queue import CeleryDispatch
+
+        hooks = dataclasses.replace(hooks, dispatch=CeleryDispatch(settings))
     return Runtime.open(
         settings,
-        hooks=privacy_job_hooks(),
+        hooks=hooks,
         clock=clock,
         registry=registry,
         run_migrations=run_migrations,

@@ -6,7 +6,7 @@ import contextlib
 import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from fastapi import Depends, FastAPI
 from starlette.staticfiles import StaticFiles
@@ -38,6 +38,9 @@ from reelvault.web.docs import router as docs_router
 from reelvault.web.routes import STATIC_DIR
 from reelvault.web.routes import router as web_router
 
+if TYPE_CHECKING:
+    from reelvault.jobs.queue.celery_queue import CeleryMaintenance
+
 WorkerMode = Literal["process", "thread", "none"]
 
 DESCRIPTION = """\
@@ -67,6 +70,7 @@ class _Services:
         self.stop_event = threading.Event()
         self.sweeper: PeriodicSweeper | None = None
         self.webhooks: WebhookDispatcher | None = None
+        self.maintenance: CeleryMaintenance | None = None
 
     def start(self) -> None:
         # Fresh threads each start: an app may be started and stopped more than once.
@@ -85,6 +89,14 @@ class _Services:
                 )
                 thread.start()
                 self.threads.append(thread)
+        dispatch = self.runtime.hooks.dispatch
+        if dispatch is not None:
+            # queue=celery: workers are `reelvault worker` nodes; this node helps requeue
+            # the jobs of dead ones and republish messages a broker lost.
+            from reelvault.jobs.queue.celery_queue import CeleryMaintenance
+
+            self.maintenance = CeleryMaintenance(self.runtime, dispatch)
+            self.maintenance.start()
         self.sweeper = PeriodicSweeper(self.runtime, self.runtime.settings.sweep_interval_seconds)
         self.sweeper.start()
         self.webhooks = WebhookDispatcher(self.runtime)
@@ -99,6 +111,8 @@ class _Services:
         return sum(1 for thread in self.threads if thread.is_alive())
 
     def stop(self) -> None:
+        if self.maintenance is not None:
+            self.maintenance.stop()
         if self.sweeper is not None:
             self.sweeper.stop()
         if self.webhooks is not None:
@@ -116,13 +130,16 @@ def create_app(
     runtime: Runtime | None = None,
     worker_mode: WorkerMode = "process",
 ) -> FastAPI:
-    """Build the app. ``worker_mode``: worker processes (serve), threads (tests), or none."""
+    """Build the app. ``worker_mode``: worker processes (serve), threads (tests), or none
+    (always none with queue=celery: the worker nodes run the jobs)."""
     # Whoever hosts the app (serve, another ASGI server, tests) owns the handlers; the
     # guard on third-party log text is ours to install.
     guard_log_records()
     owns_runtime = runtime is None
     runtime = runtime if runtime is not None else open_runtime(settings)
-    services = _Services(runtime, worker_mode, settings.workers)
+    # With queue=celery, jobs run on `reelvault worker` nodes that consume the broker.
+    mode: WorkerMode = "none" if settings.queue == "celery" else worker_mode
+    services = _Services(runtime, mode, settings.workers)
     ctx = ApiContext(
         runtime=runtime,
         limiter=RateLimiter(settings.rate_limit_per_minute),

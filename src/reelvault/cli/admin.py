@@ -13,10 +13,13 @@ from reelvault.accounts.keys import create_api_key, list_api_keys, revoke_api_ke
 from reelvault.app.compose import open_runtime
 from reelvault.cli.format import param_kind
 from reelvault.cli.state import state_of
+from reelvault.config import Settings
 from reelvault.engines.registry import load_registry
 from reelvault.errors import ValidationError
 from reelvault.jobs.pool import WorkerPool
 from reelvault.jobs.worker import worker_process_main
+from reelvault.privacy.sweeper import PeriodicSweeper
+from reelvault.runtime import Runtime
 
 keys_app = typer.Typer(help="API keys, and the vault's key-encryption keys.")
 config_app = typer.Typer(help="Inspect the configuration.")
@@ -109,25 +112,54 @@ def _engine_names(known: list[str], wanted: str | None) -> list[str] | None:
 def worker(
     ctx: typer.Context,
     processes: Annotated[
-        int, typer.Option(min=1, max=64, help="Worker processes to run in parallel.")
+        int,
+        typer.Option(
+            "--processes",
+            "--concurrency",
+            min=1,
+            max=64,
+            help="Jobs run in parallel: worker processes (queue=database) or Celery prefork "
+            "children (queue=celery).",
+        ),
     ] = 1,
     only: Annotated[
         str | None,
         typer.Option(
             "--engines",
             help="Take only jobs for these engines, comma-separated (e.g. diffusers on a GPU "
-            "node, puppet,livephoto,procedural on CPU nodes); default: every engine.",
+            "node, puppet,livephoto,procedural on CPU nodes); default: every engine. With "
+            "queue=celery the node consumes only these engines' queues.",
         ),
     ] = None,
 ) -> None:
-    """Run job workers in the foreground until interrupted (SIGINT/SIGTERM)."""
+    """Run job workers in the foreground until interrupted (SIGINT/SIGTERM).
+
+    With queue=database they poll the jobs table; with queue=celery this is a Celery
+    worker node on broker_url. Either way the node also requeues jobs of dead workers
+    and takes its turn at the retention sweep (one node at a time sweeps).
+    """
     state = state_of(ctx)
     settings = state.settings
     runtime = open_runtime(settings)  # migrates once before the workers start
     try:
         engines = _engine_names(runtime.registry.names(), only)
-    finally:
+        installed = runtime.registry.names()
+    except BaseException:
         runtime.close()
+        raise
+    sweeper = PeriodicSweeper(runtime, settings.sweep_interval_seconds)
+    sweeper.start()
+    try:
+        if settings.queue == "celery":
+            _celery_worker(runtime, engines or installed, processes)
+        else:
+            _database_workers(settings, engines, processes)
+    finally:
+        sweeper.stop()
+        runtime.close()
+
+
+def _database_workers(settings: Settings, engines: list[str] | None, processes: int) -> None:
     if processes == 1:
         worker_process_main(settings, open_runtime, threading.Event(), engines=engines)
         return
@@ -143,6 +175,21 @@ def worker(
         pass
     finally:
         pool.stop()
+
+
+def _celery_worker(runtime: Runtime, engines: list[str], concurrency: int) -> None:
+    # Late: Celery is an optional dependency (reelvault[scale]).
+    from reelvault.jobs.queue.celery_queue import CeleryDispatch, CeleryMaintenance
+    from reelvault.jobs.queue.celery_worker import run_celery_worker
+
+    dispatch = runtime.hooks.dispatch
+    assert isinstance(dispatch, CeleryDispatch)
+    maintenance = CeleryMaintenance(runtime, dispatch)
+    maintenance.start()
+    try:
+        run_celery_worker(dispatch.app, runtime.settings, open_runtime, engines, concurrency)
+    finally:
+        maintenance.stop()
 
 
 __all__ = ["config_app", "engines", "keys_app", "worker"]

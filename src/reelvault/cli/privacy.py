@@ -33,6 +33,9 @@ def sweep_command(ctx: typer.Context) -> None:
     """Delete (crypto-shred) everything whose retention period has ended, now."""
     state = state_of(ctx)
     report = sweep(state.runtime)
+    if report.skipped:
+        state.errors.print("another process is sweeping right now; nothing done (try again)")
+        raise typer.Exit(1)
     state.console.print(
         f"{report.objects_shredded} object(s) shredded, {report.jobs_expired} job(s) expired, "
         f"{report.jobs_deleted} job record(s) deleted, "

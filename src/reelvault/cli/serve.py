@@ -40,6 +40,12 @@ def key_file_warning(settings: Settings) -> str | None:
     )
 
 
+def _workers_line(settings: Settings, no_workers: bool) -> str:
+    if settings.queue == "celery":
+        return "queue celery: jobs run on `reelvault worker` nodes"
+    return "no workers" if no_workers else f"{settings.workers} worker(s)"
+
+
 def serve(
     ctx: typer.Context,
     host: Annotated[str | None, typer.Option(help="Address to bind (default 127.0.0.1).")] = None,
@@ -96,7 +102,7 @@ def serve(
     state.errors.print(
         f"reelvault on http://{settings.host}:{settings.port} "
         f"(policy {runtime.policy.name}, "
-        f"{'no workers' if no_workers else f'{settings.workers} worker(s)'}){docs}"
+        f"{_workers_line(settings, no_workers)}){docs}"
     )
     # Timeouts for slow clients, the connection limit, no Server header: app/server.py.
     server = uvicorn.Server(server_config(app, settings))

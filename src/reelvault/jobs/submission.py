@@ -275,6 +275,11 @@ def store_jobs(runtime: Runtime, batch: Sequence[PreparedJob]) -> list[JobView]:
         for prepared in batch:
             discard_uploads(runtime, prepared.uploads)
         raise
+    dispatch = runtime.hooks.dispatch
+    if dispatch is not None:
+        # After the commit: a worker that gets the message finds the row. A message that
+        # is never sent (broker down) is made up for by the republish pass.
+        dispatch.publish([(prepared.job["id"], prepared.job["engine"]) for prepared in batch])
     return [prepared.view() for prepared in batch]
 
 

@@ -59,6 +59,18 @@ class _LeaseKeeper(threading.Thread):
                 return
 
 
+def run_claimed(runtime: Runtime, queue: JobQueue, job_id: JobId, worker_id: str) -> str:
+    """Run a job ``worker_id`` has just claimed, renewing its lease while it runs."""
+    progress = JobProgress(runtime, job_id, worker_id)
+    keeper = _LeaseKeeper(queue, job_id, worker_id, runtime.settings.heartbeat_seconds, progress)
+    keeper.start()
+    try:
+        return run_job(runtime, job_id, worker_id=worker_id, progress=progress)
+    finally:
+        keeper.stopped.set()
+        keeper.join()
+
+
 class Worker:
     def __init__(
         self, runtime: Runtime, *, worker_id: str | None = None, queue: JobQueue | None = None
@@ -77,16 +89,7 @@ class Worker:
         job_id = self.queue.claim(self.worker_id)
         if job_id is None:
             return None
-        progress = JobProgress(self.runtime, job_id, self.worker_id)
-        keeper = _LeaseKeeper(
-            self.queue, job_id, self.worker_id, self.runtime.settings.heartbeat_seconds, progress
-        )
-        keeper.start()
-        try:
-            return run_job(self.runtime, job_id, worker_id=self.worker_id, progress=progress)
-        finally:
-            keeper.stopped.set()
-            keeper.join()
+        return run_claimed(self.runtime, self.queue, job_id, self.worker_id)
 
     def run_forever(self, stop: threading.Event) -> None:
         clean_stale_scratch(self.runtime)
@@ -157,4 +160,4 @@ def worker_process_main(
         runtime.close()
 
 
-__all__ = ["Worker", "clean_stale_scratch", "worker_process_main"]
+__all__ = ["Worker", "clean_stale_scratch", "run_claimed", "worker_process_main"]

@@ -2,7 +2,8 @@
 
 Idempotent and batched: each batch commits on its own, so an interrupted sweep
 loses nothing and the next one carries on. Run periodically in-process by the
-server and workers, and on demand with ``reelvault privacy sweep``.
+server and workers, and on demand with ``reelvault privacy sweep``; one process of the
+deployment at a time (:mod:`reelvault.privacy.sweep_lock`), the others skip that round.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from reelvault.privacy import audit_log, dsr
 from reelvault.privacy.housekeeping import sweep_privacy_records
 from reelvault.privacy.idle_owners import sweep_idle_owners
 from reelvault.privacy.restrict import not_held_by_restriction, restricted_owner_ids
+from reelvault.privacy.sweep_lock import sweep_lock
 from reelvault.runtime import Runtime
 from reelvault.types import TERMINAL_STATUSES, JobStatus, ObjectId
 
@@ -55,6 +57,7 @@ class SweepReport:
     orphans_shredded: int = 0
     owners_deleted: int = 0
     owner_rows_removed: int = 0  # their flags, consents, keys (revoked ones too), links
+    skipped: bool = False  # another process held the sweep lock: nothing was done
 
     @property
     def total(self) -> int:
@@ -277,7 +280,16 @@ def _sweep_expired_sessions(runtime: Runtime) -> int:
 
 
 def sweep(runtime: Runtime) -> SweepReport:
-    """One full pass. Safe to run at any time, from any number of processes."""
+    """One full pass, unless another process of the deployment is sweeping right now
+    (then a report with ``skipped`` set). Safe to call at any time, from any node."""
+    with sweep_lock(runtime) as held:
+        if not held:
+            log.info("retention sweep skipped: another process is sweeping")
+            return SweepReport(skipped=True)
+        return _sweep(runtime)
+
+
+def _sweep(runtime: Runtime) -> SweepReport:
     report = SweepReport()
     shred = _Shredder(runtime)
     try:

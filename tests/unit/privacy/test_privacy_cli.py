@@ -15,6 +15,7 @@ from reelvault.cli.privacy import audit_app, stats
 from reelvault.cli.state import CliState
 from reelvault.db.privacy_models import AuditEntry
 from reelvault.privacy import analytics, audit_log
+from reelvault.privacy.sweep_lock import sweep_lock
 from reelvault.runtime import Runtime
 from reelvault.testing import settings_for
 
@@ -107,6 +108,19 @@ def test_privacy_sweep_moved_here(tmp_path: Path) -> None:
     result = CliRunner().invoke(_cli(tmp_path / "data"), ["privacy", "sweep"])
     assert result.exit_code == 0, result.output
     assert "0 object(s) shredded" in result.stdout
+
+
+def test_privacy_sweep_says_when_another_node_is_sweeping(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    other = _runtime(data)  # another node of the deployment, mid-sweep
+    try:
+        with sweep_lock(other) as held:
+            assert held
+            result = CliRunner().invoke(_cli(data), ["privacy", "sweep"])
+        assert result.exit_code == 1
+        assert "another process is sweeping" in result.output
+    finally:
+        other.close()
 
 
 def test_privacy_audit_searches_for_markers_in_extra_places(tmp_path: Path) -> None:

@@ -38,48 +38,69 @@ class DatabaseQueue:
         return timedelta(seconds=self.runtime.settings.lease_seconds)
 
     def claim(self, worker_id: str) -> JobId | None:
-        runtime = self.runtime
         for _ in range(5):  # another worker may win the race for a candidate
-            now = runtime.clock()
-            with runtime.session() as session:
-                oldest = (
-                    select(Job.id, Job.engine, Job.created_at, Job.attempts)
-                    .where(Job.status == JobStatus.QUEUED.value)
-                    # Restricted owners (GDPR art. 18): their jobs stay queued, held.
-                    .where(Job.owner_id.not_in(held_owner_ids()))
-                    .order_by(Job.created_at, Job.id)
-                    .limit(1)
-                )
-                if self.engines is not None:
-                    oldest = oldest.where(Job.engine.in_(self.engines))
-                if self._skip_locked:
-                    # PostgreSQL: concurrent claimers skip a row another one is taking
-                    # instead of all racing for the same oldest job.
-                    oldest = oldest.with_for_update(skip_locked=True, of=Job)
-                candidate = session.execute(oldest).first()
-                if candidate is None:
-                    return None
-                claimed = session.execute(
-                    update(Job)
-                    .where(Job.id == candidate.id, Job.status == JobStatus.QUEUED.value)
-                    .values(
-                        status=JobStatus.IN_PROGRESS.value,
-                        stage="starting",
-                        lease_owner=worker_id,
-                        lease_expires_at=now + self._lease,
-                        attempts=Job.attempts + 1,
-                        started_at=now,
-                        updated_at=now,
-                    )
-                    .execution_options(synchronize_session=False)
-                )
-                won = claimed.rowcount == 1  # type: ignore[attr-defined]
-            if won:
-                if candidate.attempts == 0:  # the wait in the queue, not a retry's
-                    waited = (now - candidate.created_at).total_seconds()
-                    runtime.metrics.job_claimed(candidate.engine, waited)
-                return JobId(candidate.id)
+            claimed, found = self._claim_first(worker_id, None)
+            if claimed is not None or not found:
+                return claimed
         return None
+
+    def claim_job(self, job_id: JobId, worker_id: str) -> bool:
+        """Claim this one job, if it is still waiting (a broker delivered its id).
+
+        False when it is not: already running under another worker, done, cancelled,
+        deleted, held by a restriction, or for an engine this queue does not take. So a
+        message delivered twice (redelivery after a worker died, a republished job) never
+        runs a job twice.
+        """
+        claimed, _found = self._claim_first(worker_id, job_id)
+        return claimed is not None
+
+    def _claim_first(self, worker_id: str, job_id: JobId | None) -> tuple[JobId | None, bool]:
+        """(the job claimed or None, whether a candidate was found)."""
+        runtime = self.runtime
+        now = runtime.clock()
+        with runtime.session() as session:
+            oldest = (
+                select(Job.id, Job.engine, Job.created_at, Job.attempts)
+                .where(Job.status == JobStatus.QUEUED.value)
+                # Restricted owners (GDPR art. 18): their jobs stay queued, held.
+                .where(Job.owner_id.not_in(held_owner_ids()))
+                .order_by(Job.created_at, Job.id)
+                .limit(1)
+            )
+            if job_id is not None:
+                oldest = oldest.where(Job.id == job_id)
+            if self.engines is not None:
+                oldest = oldest.where(Job.engine.in_(self.engines))
+            if self._skip_locked:
+                # PostgreSQL: concurrent claimers skip a row another one is taking
+                # instead of all racing for the same oldest job.
+                oldest = oldest.with_for_update(skip_locked=True, of=Job)
+            candidate = session.execute(oldest).first()
+            if candidate is None:
+                return None, False
+            claimed = session.execute(
+                update(Job)
+                .where(Job.id == candidate.id, Job.status == JobStatus.QUEUED.value)
+                .values(
+                    status=JobStatus.IN_PROGRESS.value,
+                    stage="starting",
+                    lease_owner=worker_id,
+                    lease_expires_at=now + self._lease,
+                    attempts=Job.attempts + 1,
+                    started_at=now,
+                    updated_at=now,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            won = claimed.rowcount == 1  # type: ignore[attr-defined]
+        if not won:
+            return None, True
+        if candidate.attempts == 0:  # the wait in the queue, not a retry's
+            runtime.metrics.job_claimed(
+                candidate.engine, (now - candidate.created_at).total_seconds()
+            )
+        return JobId(candidate.id), True
 
     def renew(self, job_id: JobId, worker_id: str) -> bool:
         now = self.runtime.clock()
