@@ -45,12 +45,10 @@ def celery_settings(tmp_path: Path, broker_url: str, **overrides: Any) -> Settin
 def node_env(settings: Settings) -> dict[str, str]:
     """The environment of a worker node with the same deployment as ``settings``."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("REELVAULT_")}
-    assert settings.broker_url is not None
     env.update(
         REELVAULT_DATA_DIR=str(settings.data_dir),
         REELVAULT_DATABASE_URL=settings.resolved_database_url,
-        REELVAULT_QUEUE="celery",
-        REELVAULT_BROKER_URL=settings.broker_url.get_secret_value(),
+        REELVAULT_QUEUE=settings.queue,
         REELVAULT_CELERY_QUEUE_PREFIX=settings.celery_queue_prefix,
         REELVAULT_LEASE_SECONDS=str(settings.lease_seconds),
         REELVAULT_HEARTBEAT_SECONDS=str(settings.heartbeat_seconds),
@@ -59,13 +57,20 @@ def node_env(settings: Settings) -> dict[str, str]:
         REELVAULT_REMOTE_TIMEOUT_SECONDS=str(settings.remote_timeout_seconds),
         REELVAULT_BROKER_VISIBILITY_TIMEOUT_SECONDS=str(settings.broker_visibility_timeout_seconds),
     )
+    if settings.broker_url is not None:
+        env["REELVAULT_BROKER_URL"] = settings.broker_url.get_secret_value()
     if settings.scratch_root is not None:
         env["REELVAULT_SCRATCH_ROOT"] = str(settings.scratch_root)
     return env
 
 
 def start_node(
-    settings: Settings, engines: str, *, concurrency: int = 1, log: Path | None = None
+    settings: Settings,
+    engines: str,
+    *,
+    concurrency: int = 1,
+    log: Path | None = None,
+    extra: tuple[str, ...] = (),
 ) -> subprocess.Popen[bytes]:
     """``reelvault worker --engines ENGINES --concurrency N`` in its own process group (so
     a SIGKILL of the group is a machine going away: the node and its pool children)."""
@@ -80,6 +85,7 @@ def start_node(
             engines,
             "--concurrency",
             str(concurrency),
+            *extra,
         ],
         env=node_env(settings),
         stdout=output,

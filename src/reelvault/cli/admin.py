@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 import signal
 import threading
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from reelvault import metrics
 from reelvault.accounts.keys import create_api_key, list_api_keys, revoke_api_key
 from reelvault.app.compose import open_runtime
 from reelvault.cli.format import param_kind
+from reelvault.cli.node_metrics import parse_listen, serve_node_metrics
 from reelvault.cli.state import state_of
 from reelvault.config import Settings
 from reelvault.engines.registry import load_registry
@@ -131,6 +134,15 @@ def worker(
             "queue=celery the node consumes only these engines' queues.",
         ),
     ] = None,
+    metrics_listen: Annotated[
+        str | None,
+        typer.Option(
+            "--metrics-listen",
+            metavar="HOST:PORT",
+            help="Serve this node's job metrics for Prometheus at http://HOST:PORT/metrics "
+            "(e.g. 0.0.0.0:9100 in a container); off by default.",
+        ),
+    ] = None,
 ) -> None:
     """Run job workers in the foreground until interrupted (SIGINT/SIGTERM).
 
@@ -140,6 +152,11 @@ def worker(
     """
     state = state_of(ctx)
     settings = state.settings
+    listen = parse_listen(metrics_listen) if metrics_listen else None
+    folder = metrics.prepare_multiprocess_dir(settings.data_dir) if listen else None
+    if folder is not None and (settings.queue == "celery" or processes == 1):
+        # Jobs run in this process or in its forks: they write the node's files too.
+        metrics.join_multiprocess(folder)
     runtime = open_runtime(settings)  # migrates once before the workers start
     try:
         engines = _engine_names(runtime.registry.names(), only)
@@ -147,19 +164,26 @@ def worker(
     except BaseException:
         runtime.close()
         raise
+    server = serve_node_metrics(folder, *listen) if folder is not None and listen else None
     sweeper = PeriodicSweeper(runtime, settings.sweep_interval_seconds)
     sweeper.start()
     try:
         if settings.queue == "celery":
             _celery_worker(runtime, engines or installed, processes)
         else:
-            _database_workers(settings, engines, processes)
+            _database_workers(settings, engines, processes, folder)
     finally:
         sweeper.stop()
         runtime.close()
+        if server is not None:
+            server[0].shutdown()
+        if folder is not None:
+            metrics.remove_multiprocess_dir(folder)
 
 
-def _database_workers(settings: Settings, engines: list[str] | None, processes: int) -> None:
+def _database_workers(
+    settings: Settings, engines: list[str] | None, processes: int, metrics_dir: Path | None
+) -> None:
     if processes == 1:
         worker_process_main(settings, open_runtime, threading.Event(), engines=engines)
         return
@@ -167,6 +191,7 @@ def _database_workers(settings: Settings, engines: list[str] | None, processes: 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
     pool = WorkerPool(settings, processes, open_runtime, engines=engines)
+    pool.metrics_dir = metrics_dir  # None: the pool makes its own
     pool.start()
     try:
         while not stop.wait(1.0):
