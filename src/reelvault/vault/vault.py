@@ -33,10 +33,11 @@ from reelvault.types import ObjectId, new_object_id
 from reelvault.vault import _fs, aead
 from reelvault.vault.aead import DecryptedStream
 from reelvault.vault.keys import Keyring, keyring_from_settings
-from reelvault.vault.keystore import LocalKeyStore, decode_document, encode_document
+from reelvault.vault.keystore import KeyStore, LocalKeyStore, decode_document, encode_document
 from reelvault.vault.packs import MAX_SLOTS, LocalPacks, is_pack_sequence, pack_ids
 from reelvault.vault.stores.base import BlobStore
 from reelvault.vault.stores.local import LocalBlobStore
+from reelvault.vault.stores.s3 import S3BlobStore
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,7 @@ class Vault:
         self,
         *,
         blobs: BlobStore,
-        keys: LocalKeyStore,
+        keys: KeyStore,
         keyring: Keyring,
         segment_size: int = aead.DEFAULT_SEGMENT_SIZE,
         packs: LocalPacks | None = None,
@@ -202,7 +203,7 @@ class Vault:
             return self._stored(objects, sealed)
         try:
             blobs = list(zip(ids, sealed, strict=True))
-            if isinstance(self._blobs, LocalBlobStore):
+            if isinstance(self._blobs, LocalBlobStore) and isinstance(self._keys, LocalKeyStore):
                 blob_files = [(self._blobs.path_for(oid), blob) for oid, blob in blobs]
                 _fs.atomic_write_many(blob_files + self._keys.files_for(keys), what="object")
             else:
@@ -312,7 +313,13 @@ class Vault:
 
     def object_ids(self) -> Iterator[ObjectId]:
         """Ids of complete objects (key and ciphertext), sorted."""
-        separate = (oid for oid in self._keys.ids() if self._blobs.exists(oid))
+        if isinstance(self._blobs, LocalBlobStore):
+            separate: Iterator[ObjectId] = (
+                oid for oid in self._keys.ids() if self._blobs.exists(oid)
+            )
+        else:  # one listing instead of a request per object
+            blobs = set(self._blobs.ids())
+            separate = (oid for oid in self._keys.ids() if oid in blobs)
         packed = self._packs.ids() if self._packs is not None else iter(())
         yield from heapq.merge(separate, packed)
 
@@ -320,10 +327,10 @@ class Vault:
         """When the object was stored (its key's or pack's mtime); None when it is not."""
         if not _fs.is_object_id(object_id):
             return None
-        try:
-            return self._keys.path_for(object_id).stat().st_mtime
-        except FileNotFoundError:
-            return self._packs.stored_at(object_id) if self._packs is not None else None
+        stored = self._keys.stored_at(object_id)
+        if stored is not None:
+            return stored
+        return self._packs.stored_at(object_id) if self._packs is not None else None
 
     def ciphertext_heads(self, size: int) -> Iterator[tuple[Path, bytes]]:
         """(file, first ``size`` bytes) of every ciphertext on the local disk, for audits.
@@ -339,6 +346,13 @@ class Vault:
                     yield path, handle.read(size)
         if self._packs is not None:
             yield from self._packs.ciphertext_heads(size)
+
+    def bucket_heads(self, size: int) -> Iterator[tuple[str, bytes]]:
+        """(key, first ``size`` bytes) of every object under an S3 store's prefix, for
+        audits: named like a vault object or not. Nothing with a local store."""
+        if isinstance(self._blobs, S3BlobStore):
+            for key in self._blobs.object_keys():
+                yield key, self._blobs.head_of(key, size)
 
     def orphans(self) -> OrphanReport:
         # A pack slot holds its key and ciphertext together: packed objects are never orphans.
