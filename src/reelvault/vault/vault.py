@@ -37,7 +37,6 @@ from reelvault.vault.keystore import KeyStore, LocalKeyStore, decode_document, e
 from reelvault.vault.packs import MAX_SLOTS, LocalPacks, is_pack_sequence, pack_ids
 from reelvault.vault.stores.base import BlobStore
 from reelvault.vault.stores.local import LocalBlobStore
-from reelvault.vault.stores.s3 import S3BlobStore
 
 
 @dataclass(frozen=True)
@@ -117,6 +116,11 @@ class Vault:
 
     def __repr__(self) -> str:
         return f"Vault(blobs={self._blobs!r}, keys={self._keys!r}, keyring={self._keyring!r})"
+
+    @property
+    def blobs(self) -> BlobStore:
+        """Where the ciphertext lives (audits look at an S3 bucket through it)."""
+        return self._blobs
 
     @property
     def keyring(self) -> Keyring:
@@ -346,13 +350,6 @@ class Vault:
                     yield path, handle.read(size)
         if self._packs is not None:
             yield from self._packs.ciphertext_heads(size)
-
-    def bucket_heads(self, size: int) -> Iterator[tuple[str, bytes]]:
-        """(key, first ``size`` bytes) of every object under an S3 store's prefix, for
-        audits: named like a vault object or not. Nothing with a local store."""
-        if isinstance(self._blobs, S3BlobStore):
-            for key in self._blobs.object_keys():
-                yield key, self._blobs.head_of(key, size)
 
     def orphans(self) -> OrphanReport:
         # A pack slot holds its key and ciphertext together: packed objects are never orphans.

@@ -98,7 +98,7 @@ def test_streamed_object_in_parts(vault: Vault, store: S3BlobStore, tmp_path: Pa
     assert store.unfinished_uploads() == []
 
 
-def test_orphans_and_audit_heads(vault: Vault, store: S3BlobStore, engine: Engine) -> None:
+def test_orphans_and_strays(vault: Vault, store: S3BlobStore, engine: Engine) -> None:
     whole = vault.put_bytes(b"whole")
     blob_only = vault.put_bytes(b"key lost")
     key_only = vault.put_bytes(b"blob lost")
@@ -109,9 +109,11 @@ def test_orphans_and_audit_heads(vault: Vault, store: S3BlobStore, engine: Engin
     report = vault.orphans()
     assert report.blobs_without_key == (blob_only.object_id,)
     assert report.keys_without_blob == (key_only.object_id,)
-    heads = dict(vault.bucket_heads(8))
-    assert heads["vault/stray.txt"] == b"plain te"
-    assert heads[f"vault/{whole.object_id}"].startswith(MAGIC[:8])
+    assert vault.blobs is store
+    assert store.head_of("vault/stray.txt", 8) == b"plain te"
+    assert store.head_of(f"vault/{whole.object_id}", 8).startswith(MAGIC)
+    with store.open_key("vault/stray.txt") as handle:
+        assert handle.read() == b"plain text"
 
 
 def test_key_write_joins_an_open_sqlite_write_transaction(
@@ -220,3 +222,13 @@ def test_key_rows_outside_a_transaction(engine: Engine) -> None:
     assert rows.get_document(oid) == b"{}"
     assert rows.delete_ids([oid, new_object_id()]) == {oid}
     assert list(rows.ids()) == []
+
+
+def test_batch_put_stores_each_object_under_its_own_key(
+    vault: Vault, store: S3BlobStore, engine: Engine
+) -> None:
+    ids = vault.ids_for_batch(12)  # no packs with S3: separate objects
+    stored = vault.put_many_bytes([(oid, f"prompt {n}".encode()) for n, oid in enumerate(ids)])
+    assert [item.object_id for item in stored] == ids
+    assert sorted(store.ids()) == sorted(ids) == sorted(key_rows(engine))
+    assert vault.read_bytes(ids[7]) == b"prompt 7"

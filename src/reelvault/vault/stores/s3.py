@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import io
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import parse_qs, urlsplit
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 
 PART_SIZE = 8 * 1024 * 1024  # S3's minimum part is 5 MiB (except the last one)
 _NOT_FOUND = frozenset({"404", "NoSuchKey", "NotFound", "NoSuchUpload"})
+_PARALLEL_PUTS = 8  # botocore's default connection pool has 10
 _READ_RETRIES = 3  # reopenings of a ranged GET whose connection broke mid-body
 
 
@@ -283,15 +285,35 @@ class S3BlobStore:
             raise
 
     def write_many(self, blobs: Sequence[tuple[ObjectId, bytes]]) -> None:
-        for object_id, data in blobs:
-            with self.open_write(object_id) as sink:
-                sink.write(data)
+        """Several PUTs at once: a batch costs about one round trip, not one per blob."""
+
+        def put(blob: tuple[ObjectId, bytes]) -> None:
+            with self.open_write(blob[0]) as sink:
+                sink.write(blob[1])
+
+        if len(blobs) <= 1:
+            for blob in blobs:
+                put(blob)
+            return
+        with ThreadPoolExecutor(min(_PARALLEL_PUTS, len(blobs))) as pool:
+            for _ in pool.map(put, blobs):  # re-raises the first error
+                pass
+
+    @property
+    def location(self) -> str:
+        return f"s3://{self.bucket}/{self.prefix}"
 
     def open_read(self, object_id: ObjectId) -> BinaryIO:
         if not _fs.is_object_id(object_id):
             raise ObjectNotFoundError("no such object", param="object_id")
-        size = self.size(object_id)
-        reader = _RangedReader(self, self.key_for(object_id), size)
+        return self.open_key(self.key_for(object_id))
+
+    def open_key(self, key: str) -> BinaryIO:
+        """Any key under the prefix for reading (audits read strays too)."""
+        head = self._head(key)
+        if head is None:
+            raise ObjectNotFoundError("no such blob")
+        reader = _RangedReader(self, key, int(head["ContentLength"]))
         return io.BufferedReader(reader, buffer_size=256 * 1024)
 
     def get_range(self, key: str, start: int) -> Any:
@@ -337,11 +359,14 @@ class S3BlobStore:
         except _client_errors() as exc:
             raise _storage_error("list blobs", exc) from None
 
+    def names_an_object(self, key: str) -> bool:
+        """Whether ``key`` is where :meth:`key_for` puts an object (not a stray)."""
+        return key.startswith(self.prefix) and _fs.is_object_id(key[len(self.prefix) :])
+
     def ids(self) -> Iterator[ObjectId]:
         for key in self.object_keys():
-            name = key[len(self.prefix) :]
-            if _fs.is_object_id(name):
-                yield ObjectId(name)
+            if self.names_an_object(key):
+                yield ObjectId(key[len(self.prefix) :])
 
     def size(self, object_id: ObjectId) -> int:
         if not _fs.is_object_id(object_id):
@@ -350,6 +375,11 @@ class S3BlobStore:
         if head is None:
             raise ObjectNotFoundError(f"no blob for object {object_id}")
         return int(head["ContentLength"])
+
+    def size_of(self, key: str) -> int:
+        """Stored size of any key under the prefix; 0 when it is gone."""
+        head = self._head(key)
+        return int(head["ContentLength"]) if head is not None else 0
 
     def head_of(self, key: str, size: int) -> bytes:
         """The first ``size`` bytes of any key under the prefix (for audits)."""

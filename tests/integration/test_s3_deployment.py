@@ -1,0 +1,147 @@
+"""A real job through the API with the vault in S3 (a private moto_server), on SQLite and
+on PostgreSQL: submit with an upload, run, download, delete.
+
+The bucket receives ciphertext only: after the run every object in it is scanned for the
+prompt and the upload's bytes; each object has its key row in the database; deleting the
+job shreds objects and key rows alike; ``privacy audit`` checks the bucket too.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from reelvault.app.compose import open_runtime
+from reelvault.app.factory import create_app
+from reelvault.db.vault_keys import VaultKey
+from reelvault.privacy.privacy_audit import run_audit
+from reelvault.runtime import Runtime
+from reelvault.testing import registry_with_fake, settings_for
+from reelvault.vault.aead import MAGIC
+from reelvault.vault.stores.s3 import S3BlobStore
+from tests.s3_server import S3Server, s3_server  # noqa: F401  (the fixture)
+
+DATA = Path(__file__).parents[1] / "data"
+PHOTO = (DATA / "fullbody_yoga_beach.jpg").read_bytes()
+PROMPT = "Zanzibar lighthouse keeper Wilhelmina counting gulls at dusk"
+MEDIA = [b"ftypisom", b"ftypmp42", b"\x89PNG\r\n\x1a\n", b"WEBPVP8", b"JFIF", b"x264 - core"]
+
+pytestmark = pytest.mark.parametrize("database_backend", ["sqlite", "postgresql"], indirect=True)
+
+
+@pytest.fixture
+def deployment(
+    s3_server: S3Server,  # noqa: F811
+    tmp_path: Path,
+    database_backend: str,
+) -> Iterator[tuple[TestClient, Runtime]]:
+    bucket = s3_server.new_bucket()
+    settings = settings_for(
+        tmp_path, policy="standard", **s3_server.settings_overrides(bucket, prefix="rv/media")
+    )
+    runtime = open_runtime(settings, registry=registry_with_fake(settings))
+    client = TestClient(create_app(settings, runtime=runtime, worker_mode="thread"))
+    with client:
+        yield client, runtime
+    runtime.close()
+
+
+def wait_for(client: TestClient, job_id: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        job: dict[str, Any] = client.get(f"/api/v1/jobs/{job_id}").json()
+        if job["status"] in ("completed", "failed", "cancelled", "expired"):
+            return job
+        time.sleep(0.05)
+    raise AssertionError(f"job {job_id} did not finish")
+
+
+def bucket(runtime: Runtime) -> dict[str, bytes]:
+    store = runtime.vault.blobs
+    assert isinstance(store, S3BlobStore)
+    return {
+        key: store.client.get_object(Bucket=store.bucket, Key=key)["Body"].read()
+        for key in store.object_keys()
+    }
+
+
+def key_rows(runtime: Runtime) -> set[str]:
+    with runtime.session() as session:
+        return set(session.scalars(select(VaultKey.id)))
+
+
+def test_a_job_runs_with_its_vault_in_s3(deployment: tuple[TestClient, Runtime]) -> None:
+    client, runtime = deployment
+    answer = client.post(
+        "/api/v1/jobs",
+        data={
+            "engine": "fake",
+            "prompt": PROMPT,
+            "size": "64x48",
+            "fps": "8",
+            "seconds": "1",
+            "task": "image_to_video",
+        },
+        files={"image": ("me.jpg", PHOTO, "image/jpeg")},
+    )
+    assert answer.status_code == 201, answer.text
+    job = wait_for(client, answer.json()["id"])
+    assert job["status"] == "completed", job
+    video = client.get(f"/api/v1/jobs/{job['id']}/content")
+    assert video.status_code == 200 and b"ftyp" in video.content[:16]
+    part = client.get(f"/api/v1/jobs/{job['id']}/content", headers={"range": "bytes=4-11"})
+    assert part.status_code == 206 and part.content == video.content[4:12]
+
+    # Nothing plaintext in the bucket: no prompt, no upload bytes, no media signature.
+    objects = bucket(runtime)
+    assert len(objects) >= 4  # prompt, upload (kept by "standard"), video, thumbnail...
+    needles = [PROMPT.encode(), b"Wilhelmina", PHOTO[1000:1064], PHOTO[-64:], *MEDIA]
+    for key, blob in objects.items():
+        assert blob.startswith(MAGIC), key
+        assert [needle for needle in needles if needle in blob] == [], key
+    # Each object has its key row; no key is on the local disk, no blob either.
+    store = runtime.vault.blobs
+    assert isinstance(store, S3BlobStore)
+    assert key_rows(runtime) == set(store.ids())
+    vault_dir = runtime.settings.vault_dir
+    assert [path for path in vault_dir.rglob("*") if path.is_file()] == []
+    audit = run_audit(runtime, grace=timedelta(0))
+    counts = audit.counts()
+    assert counts["unencrypted_media"] == counts["prompt_text"] == counts["orphan"] == 0, (
+        audit.findings
+    )
+    assert audit.vault_objects == len(objects)
+
+    # Deleting the job shreds its objects: neither the objects nor their key rows remain.
+    assert client.delete(f"/api/v1/jobs/{job['id']}").status_code == 200
+    assert bucket(runtime) == {}
+    assert key_rows(runtime) == set()
+
+
+def test_the_audit_reports_what_should_not_be_in_the_bucket(
+    deployment: tuple[TestClient, Runtime],
+) -> None:
+    _client, runtime = deployment
+    store = runtime.vault.blobs
+    assert isinstance(store, S3BlobStore)
+    kept = runtime.vault.put_bytes(b"an object whose key row is lost")
+    with runtime.session() as session:
+        session.execute(VaultKey.__table__.delete().where(VaultKey.id == kept.object_id))
+    store.client.put_object(Bucket=store.bucket, Key=f"{store.prefix}notes.txt", Body=PROMPT)
+    store.client.create_multipart_upload(Bucket=store.bucket, Key=f"{store.prefix}half")
+    audit = run_audit(runtime, grace=timedelta(0), markers=["Wilhelmina"])
+    found = {(finding.kind, finding.detail) for finding in audit.findings}
+    assert ("unencrypted_media", "an object in the bucket not encrypted") in found
+    assert ("marker", "marker 1") in found
+    assert ("orphan", "ciphertext whose key is gone") in found
+    assert ("orphan", "an unfinished upload in the bucket (parts kept)") in found
+    assert all("notes" not in finding.where for finding in audit.findings)
+    with runtime.session() as session:
+        assert session.scalar(select(func.count()).select_from(VaultKey)) == 0
