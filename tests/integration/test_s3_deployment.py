@@ -8,6 +8,7 @@ job shreds objects and key rows alike; ``privacy audit`` checks the bucket too.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -26,6 +27,8 @@ from reelvault.runtime import Runtime
 from reelvault.testing import registry_with_fake, settings_for
 from reelvault.vault.aead import MAGIC
 from reelvault.vault.stores.s3 import S3BlobStore
+from tests.cli_helpers import run_cli
+from tests.s3_faults import FaultProxy
 from tests.s3_server import S3Server, s3_server  # noqa: F401  (the fixture)
 
 DATA = Path(__file__).parents[1] / "data"
@@ -145,3 +148,69 @@ def test_the_audit_reports_what_should_not_be_in_the_bucket(
     assert all("notes" not in finding.where for finding in audit.findings)
     with runtime.session() as session:
         assert session.scalar(select(func.count()).select_from(VaultKey)) == 0
+
+
+def test_the_cli_takes_the_s3_store_from_the_environment(
+    s3_server: S3Server,  # noqa: F811
+    tmp_path: Path,
+    database_backend: str,
+) -> None:
+    """`reelvault generate` in a subprocess, configured by environment variables only."""
+    bucket_name = s3_server.new_bucket()
+    env = {
+        f"REELVAULT_{name.upper()}": str(value)
+        for name, value in s3_server.settings_overrides(bucket_name).items()
+    }
+    if database_backend == "postgresql":
+        env["REELVAULT_DATABASE_URL"] = os.environ["REELVAULT_DATABASE_URL"]
+    target = tmp_path / "wanted.mp4"
+    # "standard" keeps the video (and the prompt) for a while: they must be in the bucket.
+    args = ["--policy", "standard", "generate", PROMPT, "-o", str(target), "--seconds", "1"]
+    args += ["--size", "160x90"]
+    result = run_cli(*args, "--fps", "12", data_dir=tmp_path / "data", env=env)
+    assert result.returncode == 0, result.stderr
+    assert b"ftyp" in target.read_bytes()[:16]
+    client = s3_server.client()
+    listed = client.list_objects_v2(Bucket=bucket_name).get("Contents", [])
+    assert len(listed) >= 3  # the video, its thumbnail and its spritesheet at least
+    for entry in listed:
+        blob = client.get_object(Bucket=bucket_name, Key=entry["Key"])["Body"].read()
+        assert blob.startswith(MAGIC) and b"Wilhelmina" not in blob
+    vault_dir = tmp_path / "data" / "vault"
+    assert [path for path in vault_dir.rglob("*") if path.is_file()] == []
+    assert "Wilhelmina" not in result.stderr + result.stdout
+
+
+def test_a_job_fails_cleanly_when_the_bucket_keeps_failing(
+    s3_server: S3Server,  # noqa: F811
+    tmp_path: Path,
+    database_backend: str,
+) -> None:
+    """Outputs that cannot be stored (every PUT answered 500, past the retries): the job
+    fails with storage_error, and neither an object, an unfinished upload nor a key row
+    of its outputs remains."""
+    proxy = FaultProxy(s3_server.endpoint_url)
+    bucket_name = s3_server.new_bucket()
+    overrides = s3_server.settings_overrides(bucket_name, s3_max_attempts=2)
+    overrides["blob_store"] = f"s3://{bucket_name}/vault?endpoint_url={proxy.endpoint_url}"
+    settings = settings_for(tmp_path, **overrides)
+    runtime = open_runtime(settings, registry=registry_with_fake(settings))
+    try:
+        with TestClient(create_app(settings, runtime=runtime, worker_mode="thread")) as client:
+            body = {"engine": "fake", "prompt": PROMPT, "size": "64x48", "fps": 8, "seconds": 1}
+            # The engine takes a second to render: the bucket breaks while it runs.
+            answer = client.post("/api/v1/jobs", json={**body, "params": {"delay": 0.125}})
+            assert answer.status_code == 201, answer.text
+            proxy.fail(500, times=None, when=lambda method, _path: method == "PUT")
+            job = wait_for(client, answer.json()["id"])
+            assert job["status"] == "failed", job
+            assert job["error"]["code"] == "storage_error", job
+            proxy.clear()
+            store = runtime.vault.blobs
+            assert isinstance(store, S3BlobStore)
+            assert store.unfinished_uploads() == []
+            assert set(store.ids()) == key_rows(runtime)
+            assert 500 in set(proxy.statuses())
+    finally:
+        runtime.close()
+        proxy.close()
