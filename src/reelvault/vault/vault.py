@@ -365,6 +365,22 @@ class Vault:
 
     # -- deletion and rotation -----------------------------------------------------------
 
+    def remove_keyless_blobs(self, stored_before: float) -> int:
+        """Delete ciphertext whose key is gone, written before ``stored_before``.
+
+        Such a blob is unreadable (a crash between the blob and its key, or a key row
+        rolled back with the transaction that wrote it), but it still takes space, and
+        in a bucket the provider keeps it. The age limit spares a write in flight, whose
+        key is on its way. Returns how many were deleted.
+        """
+        removed = 0
+        for oid in self.orphans().blobs_without_key:
+            stored = self._blobs.stored_at(oid)
+            if stored is None or stored > stored_before or self._keys.exists(oid):
+                continue
+            removed += self._blobs.delete(oid)
+        return removed
+
     def shred(self, object_id: ObjectId) -> bool:
         """Crypto-shred: destroy the wrapped key first, then the ciphertext. Idempotent.
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -123,3 +124,12 @@ def test_large_blob_in_parts(s3_server: S3Server, tmp_path: Path) -> None:
         assert handle.read() == data
     assert store.unfinished_uploads() == []
     assert isinstance(store, S3BlobStore)
+
+
+def test_stored_at(store: BlobStore) -> None:
+    oid = new_object_id()
+    assert store.stored_at(oid) is None
+    with store.open_write(oid) as sink:
+        sink.write(b"x")
+    stored = store.stored_at(oid)
+    assert stored is not None and abs(stored - time.time()) < 60

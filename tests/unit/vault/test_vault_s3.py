@@ -232,3 +232,13 @@ def test_batch_put_stores_each_object_under_its_own_key(
     assert [item.object_id for item in stored] == ids
     assert sorted(store.ids()) == sorted(ids) == sorted(key_rows(engine))
     assert vault.read_bytes(ids[7]) == b"prompt 7"
+
+
+def test_keyless_blobs_go_once_old_enough(vault: Vault, store: S3BlobStore) -> None:
+    kept = vault.put_bytes(b"whole")
+    keyless = new_object_id()
+    with store.open_write(keyless) as sink:
+        sink.write(b"ciphertext whose key row was rolled back")
+    assert vault.remove_keyless_blobs(stored_before=time.time() - 3600) == 0  # young
+    assert vault.remove_keyless_blobs(stored_before=time.time() + 5) == 1
+    assert list(store.ids()) == [kept.object_id]

@@ -47,5 +47,9 @@ class BlobStore(Protocol):
         """Stored (ciphertext) size in bytes; ``ObjectNotFoundError`` when absent."""
         ...
 
+    def stored_at(self, object_id: ObjectId) -> float | None:
+        """When the blob was last written (Unix time); None when absent."""
+        ...
+
 
 __all__ = ["BlobSink", "BlobStore"]

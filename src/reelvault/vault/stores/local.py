@@ -94,5 +94,13 @@ class LocalBlobStore:
         except FileNotFoundError:
             raise ObjectNotFoundError(f"no blob for object {object_id}") from None
 
+    def stored_at(self, object_id: ObjectId) -> float | None:
+        if not _fs.is_object_id(object_id):
+            return None
+        try:
+            return self.path_for(object_id).stat().st_mtime
+        except FileNotFoundError:
+            return None
+
 
 __all__ = ["LocalBlobStore"]

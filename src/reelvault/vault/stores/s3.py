@@ -381,6 +381,12 @@ class S3BlobStore:
         head = self._head(key)
         return int(head["ContentLength"]) if head is not None else 0
 
+    def stored_at(self, object_id: ObjectId) -> float | None:
+        if not _fs.is_object_id(object_id):
+            return None
+        head = self._head(self.key_for(object_id))
+        return head["LastModified"].timestamp() if head is not None else None
+
     def head_of(self, key: str, size: int) -> bytes:
         """The first ``size`` bytes of any key under the prefix (for audits)."""
         try:
