@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -36,6 +37,9 @@ if TYPE_CHECKING:
 
 PART_SIZE = 8 * 1024 * 1024  # S3's minimum part is 5 MiB (except the last one)
 _NOT_FOUND = frozenset({"404", "NoSuchKey", "NotFound", "NoSuchUpload"})
+_SESSION_LOCK = threading.Lock()
+# One boto3 session per process: loading the S3 service model takes a few tenths of a second.
+_SESSIONS: dict[str, Any] = {}
 _PARALLEL_PUTS = 8  # botocore's default connection pool has 10
 _READ_RETRIES = 3  # reopenings of a ranged GET whose connection broke mid-body
 
@@ -245,22 +249,26 @@ class S3BlobStore:
                 param="blob_store",
             ) from None
         secret = settings.s3_secret_access_key
-        client = boto3.session.Session().client(
-            "s3",
-            endpoint_url=location.endpoint_url,
-            region_name=location.region or settings.s3_region,
-            aws_access_key_id=settings.s3_access_key_id,
-            aws_secret_access_key=secret.get_secret_value() if secret is not None else None,
-            config=Config(
-                retries={"mode": "standard", "total_max_attempts": settings.s3_max_attempts},
-                connect_timeout=settings.s3_connect_timeout_seconds,
-                read_timeout=settings.s3_read_timeout_seconds,
-                s3={"addressing_style": settings.s3_addressing_style},
-                # R2 and B2 reject the newer default checksum headers on some calls.
-                request_checksum_calculation="when_required",
-                response_checksum_validation="when_required",
-            ),
-        )
+        with _SESSION_LOCK:  # a session is not thread-safe; its loaded models are reused
+            if "default" not in _SESSIONS:
+                _SESSIONS["default"] = boto3.session.Session()
+            session = _SESSIONS["default"]
+            client = session.client(
+                "s3",
+                endpoint_url=location.endpoint_url,
+                region_name=location.region or settings.s3_region,
+                aws_access_key_id=settings.s3_access_key_id,
+                aws_secret_access_key=secret.get_secret_value() if secret is not None else None,
+                config=Config(
+                    retries={"mode": "standard", "total_max_attempts": settings.s3_max_attempts},
+                    connect_timeout=settings.s3_connect_timeout_seconds,
+                    read_timeout=settings.s3_read_timeout_seconds,
+                    s3={"addressing_style": settings.s3_addressing_style},
+                    # R2 and B2 reject the newer default checksum headers on some calls.
+                    request_checksum_calculation="when_required",
+                    response_checksum_validation="when_required",
+                ),
+            )
         return cls(client, location.bucket, location.prefix)
 
     def __repr__(self) -> str:
