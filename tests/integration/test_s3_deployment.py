@@ -9,12 +9,15 @@ job shreds objects and key rows alike; ``privacy audit`` checks the bucket too.
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
 import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -24,12 +27,13 @@ from reelvault.app.factory import create_app
 from reelvault.db.vault_keys import VaultKey
 from reelvault.privacy.privacy_audit import run_audit
 from reelvault.runtime import Runtime
-from reelvault.testing import registry_with_fake, settings_for
+from reelvault.testing import TEST_MASTER_KEY, registry_with_fake, settings_for
 from reelvault.vault.aead import MAGIC
 from reelvault.vault.stores.s3 import S3BlobStore
-from tests.cli_helpers import run_cli
+from tests.cli_helpers import CLI, run_cli
 from tests.s3_faults import FaultProxy
 from tests.s3_server import S3Server, s3_server  # noqa: F401  (the fixture)
+from tests.services import free_port
 
 DATA = Path(__file__).parents[1] / "data"
 PHOTO = (DATA / "fullbody_yoga_beach.jpg").read_bytes()
@@ -214,3 +218,75 @@ def test_a_job_fails_cleanly_when_the_bucket_keeps_failing(
     finally:
         runtime.close()
         proxy.close()
+
+
+def test_api_and_worker_processes_share_the_bucket_and_the_keys(
+    s3_server: S3Server,  # noqa: F811
+    tmp_path: Path,
+    database_backend: str,
+) -> None:
+    """Two roles as two processes, as on two machines: `serve --no-workers` stores the
+    prompt (bucket + key row), `worker` reads it back, renders and stores the video,
+    and the API node streams the video out. Nothing but the bucket and the database is
+    shared (each process gets a data folder of its own)."""
+    bucket_name = s3_server.new_bucket()
+    shared = {
+        f"REELVAULT_{name.upper()}": str(value)
+        for name, value in s3_server.settings_overrides(bucket_name).items()
+    }
+    shared["REELVAULT_POLL_SECONDS"] = "0.1"
+    shared["REELVAULT_MASTER_KEY"] = TEST_MASTER_KEY
+    if database_backend == "postgresql":
+        shared["REELVAULT_DATABASE_URL"] = os.environ["REELVAULT_DATABASE_URL"]
+    else:  # one SQLite file both processes open (the API node's data folder)
+        shared["REELVAULT_DATABASE_URL"] = f"sqlite:///{tmp_path / 'api' / 'reelvault.db'}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REELVAULT_")}
+    env.update(shared)
+    port = free_port()
+    api = subprocess.Popen(
+        [*CLI, "serve", "--no-workers", "--port", str(port)],
+        env={**env, "REELVAULT_DATA_DIR": str(tmp_path / "api")},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    worker = subprocess.Popen(
+        [*CLI, "worker"],
+        env={**env, "REELVAULT_DATA_DIR": str(tmp_path / "worker")},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            assert api.poll() is None and worker.poll() is None
+            try:
+                if httpx.get(f"{base}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        body = {"prompt": PROMPT, "size": "320x180", "seconds": 1}
+        job = httpx.post(f"{base}/api/v1/jobs", json=body, timeout=30).json()
+        status = "queued"
+        while time.monotonic() < deadline and status not in ("completed", "failed"):
+            time.sleep(0.2)
+            status = httpx.get(f"{base}/api/v1/jobs/{job['id']}").json()["status"]
+        assert status == "completed"
+        video = httpx.get(f"{base}/api/v1/jobs/{job['id']}/content", timeout=30)
+        assert video.content[4:8] == b"ftyp"
+        client = s3_server.client()
+        listed = client.list_objects_v2(Bucket=bucket_name).get("Contents", [])
+        assert len(listed) >= 3
+        for entry in listed:
+            blob = client.get_object(Bucket=bucket_name, Key=entry["Key"])["Body"].read()
+            assert blob.startswith(MAGIC) and b"Wilhelmina" not in blob
+        for folder in ("api", "worker"):
+            vault_dir = tmp_path / folder / "vault"
+            assert [path for path in vault_dir.rglob("*") if path.is_file()] == []
+    finally:
+        for process in (worker, api):
+            process.send_signal(signal.SIGTERM)
+        errors = [process.communicate(timeout=60)[1] for process in (worker, api)]
+    assert all("Wilhelmina" not in text for text in errors)
