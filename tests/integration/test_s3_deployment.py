@@ -32,7 +32,7 @@ from reelvault.vault.aead import MAGIC
 from reelvault.vault.stores.s3 import S3BlobStore
 from tests.cli_helpers import CLI, run_cli
 from tests.s3_faults import FaultProxy
-from tests.s3_server import S3Server, s3_server  # noqa: F401  (the fixture)
+from tests.s3_server import S3Server
 from tests.services import free_port
 
 DATA = Path(__file__).parents[1] / "data"
@@ -45,7 +45,7 @@ pytestmark = pytest.mark.parametrize("database_backend", ["sqlite", "postgresql"
 
 @pytest.fixture
 def deployment(
-    s3_server: S3Server,  # noqa: F811
+    s3_server: S3Server,
     tmp_path: Path,
     database_backend: str,
 ) -> Iterator[tuple[TestClient, Runtime]]:
@@ -155,7 +155,7 @@ def test_the_audit_reports_what_should_not_be_in_the_bucket(
 
 
 def test_the_cli_takes_the_s3_store_from_the_environment(
-    s3_server: S3Server,  # noqa: F811
+    s3_server: S3Server,
     tmp_path: Path,
     database_backend: str,
 ) -> None:
@@ -186,7 +186,7 @@ def test_the_cli_takes_the_s3_store_from_the_environment(
 
 
 def test_a_job_fails_cleanly_when_the_bucket_keeps_failing(
-    s3_server: S3Server,  # noqa: F811
+    s3_server: S3Server,
     tmp_path: Path,
     database_backend: str,
 ) -> None:
@@ -221,7 +221,7 @@ def test_a_job_fails_cleanly_when_the_bucket_keeps_failing(
 
 
 def test_api_and_worker_processes_share_the_bucket_and_the_keys(
-    s3_server: S3Server,  # noqa: F811
+    s3_server: S3Server,
     tmp_path: Path,
     database_backend: str,
 ) -> None:

@@ -30,7 +30,3 @@ def make_vault() -> VaultFactory:
 @pytest.fixture
 def vault(tmp_path: Path) -> Vault:
     return _make_vault(tmp_path)
-
-
-# The private S3 endpoint (moto_server), started once per session when a test asks.
-from tests.s3_server import s3_server  # noqa: E402, F401
