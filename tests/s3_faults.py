@@ -2,8 +2,9 @@
 
 ``FaultProxy.fail(status, times=N, when=...)`` answers the next N matching requests with
 ``status`` instead of forwarding them (``times=None``: every one, until :meth:`clear`);
-``delay(seconds, times=N)`` holds them before forwarding. Everything else is passed
-through unchanged, so the store under test talks to a real S3 implementation.
+``delay(seconds, times=N)`` holds them before forwarding; ``truncate(times=N)`` forwards
+them but breaks the connection halfway through the answer's body. Everything else is
+passed through unchanged, so the store under test talks to a real S3 implementation.
 """
 
 from __future__ import annotations
@@ -28,12 +29,17 @@ def uploading_parts(method: str, path: str) -> bool:
     return method in ("PUT", "POST") and "uploadId=" in path
 
 
+def reading(method: str, _path: str) -> bool:
+    return method == "GET"
+
+
 @dataclass
 class _Fault:
     status: int | None
     delay: float
     remaining: int | None
     when: Match
+    truncate: bool = False
 
 
 class FaultProxy:
@@ -59,12 +65,13 @@ class FaultProxy:
                     time.sleep(fault.delay)
                 if fault is not None and fault.status is not None:
                     payload = b"<Error><Code>InternalError</Code><Message>x</Message></Error>"
+                    # Recorded before answering: the client may look as soon as it has read.
+                    proxy.requests.append((self.command, self.path, fault.status))
                     self.send_response(fault.status)
                     self.send_header("Content-Length", str(len(payload)))
                     self.end_headers()
                     if self.command != "HEAD":  # a HEAD answer has no body
                         self.wfile.write(payload)
-                    proxy.requests.append((self.command, self.path, fault.status))
                     return
                 connection = http.client.HTTPConnection(*proxy._upstream, timeout=30)
                 try:
@@ -72,6 +79,10 @@ class FaultProxy:
                     connection.request(self.command, self.path, body=body, headers=headers)
                     answer = connection.getresponse()
                     data = answer.read()
+                    broken = fault is not None and fault.truncate and len(data) > 1
+                    proxy.requests.append(
+                        (self.command, self.path, -1 if broken else answer.status)
+                    )
                     self.send_response(answer.status)
                     dropped = {"transfer-encoding", "connection"}
                     if self.command != "HEAD":  # a HEAD answer keeps the object's length
@@ -81,9 +92,13 @@ class FaultProxy:
                         if key.lower() not in dropped:
                             self.send_header(key, value)
                     self.end_headers()
+                    if broken:
+                        self.wfile.write(data[: len(data) // 2])
+                        self.wfile.flush()
+                        self.close_connection = True  # the rest never comes
+                        return
                     if self.command != "HEAD":
                         self.wfile.write(data)
-                    proxy.requests.append((self.command, self.path, answer.status))
                 finally:
                     connection.close()
 
@@ -112,6 +127,10 @@ class FaultProxy:
         with self._lock:
             self._faults.append(_Fault(None, seconds, times, when))
 
+    def truncate(self, *, times: int | None = 1, when: Match = reading) -> None:
+        with self._lock:
+            self._faults.append(_Fault(None, 0.0, times, when, truncate=True))
+
     def clear(self) -> None:
         with self._lock:
             self._faults.clear()
@@ -124,4 +143,4 @@ class FaultProxy:
         self._server.server_close()
 
 
-__all__ = ["FaultProxy", "every", "uploading_parts"]
+__all__ = ["FaultProxy", "every", "reading", "uploading_parts"]

@@ -242,3 +242,16 @@ def test_keyless_blobs_go_once_old_enough(vault: Vault, store: S3BlobStore) -> N
     assert vault.remove_keyless_blobs(stored_before=time.time() - 3600) == 0  # young
     assert vault.remove_keyless_blobs(stored_before=time.time() + 5) == 1
     assert list(store.ids()) == [kept.object_id]
+
+
+def test_a_read_broken_mid_body_resumes_where_it_stopped(
+    s3_server: S3Server, proxy: FaultProxy, engine: Engine, tmp_path: Path
+) -> None:
+    store = faulty_store(s3_server, proxy, tmp_path)
+    vault = s3_vault(store, engine, tmp_path)
+    data = os.urandom(300_000)
+    stored = vault.put_bytes(data)
+    proxy.truncate(times=2)  # two GETs in a row break halfway
+    assert vault.read_bytes(stored.object_id) == data
+    ranges = [path for method, path, status in proxy.requests if method == "GET"]
+    assert len(ranges) == 3 and -1 in set(proxy.statuses())
