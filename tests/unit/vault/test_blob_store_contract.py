@@ -133,3 +133,12 @@ def test_stored_at(store: BlobStore) -> None:
         sink.write(b"x")
     stored = store.stored_at(oid)
     assert stored is not None and abs(stored - time.time()) < 60
+
+
+def test_delete_many(store: BlobStore) -> None:
+    blobs = [(new_object_id(), os.urandom(10)) for _ in range(5)]
+    store.write_many(blobs)
+    gone = [oid for oid, _ in blobs[:3]]
+    assert set(gone) <= store.delete_many([*gone, "not-an-id"])  # type: ignore[list-item]
+    assert sorted(store.ids()) == sorted(oid for oid, _ in blobs[3:])
+    store.delete_many(gone)  # idempotent

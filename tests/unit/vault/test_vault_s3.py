@@ -20,6 +20,7 @@ from reelvault.errors import KeyNotFoundError, StorageError
 from reelvault.types import new_object_id
 from reelvault.vault import Vault
 from reelvault.vault.aead import MAGIC
+from reelvault.vault.stores import s3 as s3_module
 from reelvault.vault.stores.s3 import PART_SIZE, S3BlobStore
 from tests.s3_faults import FaultProxy, uploading_parts
 from tests.s3_server import S3Server
@@ -255,3 +256,14 @@ def test_a_read_broken_mid_body_resumes_where_it_stopped(
     assert vault.read_bytes(stored.object_id) == data
     ranges = [path for method, path, status in proxy.requests if method == "GET"]
     assert len(ranges) == 3 and -1 in set(proxy.statuses())
+
+
+def test_shred_many_deletes_in_batches(
+    vault: Vault, store: S3BlobStore, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(s3_module, "_DELETE_BATCH", 2)  # 5 objects: 3 requests
+    ids = [vault.put_bytes(bytes([n])).object_id for n in range(5)]
+    kept = vault.put_bytes(b"kept")
+    assert vault.shred_many(ids) == 5
+    assert list(store.ids()) == [kept.object_id]
+    assert key_rows(engine) == [kept.object_id]

@@ -37,6 +37,11 @@ class BlobStore(Protocol):
         """Remove the blob; True when it existed."""
         ...
 
+    def delete_many(self, object_ids: Sequence[ObjectId]) -> set[ObjectId]:
+        """Remove several blobs at once; the ids that existed. A store that cannot tell
+        cheaply (S3's batch delete) returns every id given."""
+        ...
+
     def exists(self, object_id: ObjectId) -> bool: ...
 
     def ids(self) -> Iterator[ObjectId]:

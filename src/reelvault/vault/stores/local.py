@@ -80,6 +80,9 @@ class LocalBlobStore:
         _fs.fsync_dir(path.parent)
         return True
 
+    def delete_many(self, object_ids: Sequence[ObjectId]) -> set[ObjectId]:
+        return {object_id for object_id in object_ids if self.delete(object_id)}
+
     def exists(self, object_id: ObjectId) -> bool:
         return _fs.is_object_id(object_id) and self.path_for(object_id).is_file()
 
