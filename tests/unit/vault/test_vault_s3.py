@@ -115,6 +115,8 @@ def test_orphans_and_strays(vault: Vault, store: S3BlobStore, engine: Engine) ->
     assert store.head_of(f"vault/{whole.object_id}", 8).startswith(MAGIC)
     with store.open_key("vault/stray.txt") as handle:
         assert handle.read() == b"plain text"
+    store.client.put_object(Bucket=store.bucket, Key="vault/empty", Body=b"")
+    assert store.head_of("vault/empty", 8) == b""
 
 
 def test_key_write_joins_an_open_sqlite_write_transaction(

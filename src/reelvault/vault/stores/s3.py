@@ -423,8 +423,8 @@ class S3BlobStore:
             )
             return bytes(answer["Body"].read())
         except _client_errors() as exc:
-            if _is_not_found(exc):
-                return b""
+            if _is_not_found(exc) or _error_code(exc) in ("InvalidRange", "416"):
+                return b""  # gone meanwhile, or empty (no byte 0 to start a range at)
             raise _storage_error("read a blob", exc) from None
 
     def unfinished_uploads(self) -> list[str]:
