@@ -290,3 +290,26 @@ def test_api_and_worker_processes_share_the_bucket_and_the_keys(
             process.send_signal(signal.SIGTERM)
         errors = [process.communicate(timeout=60)[1] for process in (worker, api)]
     assert all("Wilhelmina" not in text for text in errors)
+
+
+def test_readyz_says_not_ready_while_the_bucket_does_not_answer(
+    s3_server: S3Server, tmp_path: Path, database_backend: str
+) -> None:
+    proxy = FaultProxy(s3_server.endpoint_url)
+    bucket_name = s3_server.new_bucket()
+    overrides = s3_server.settings_overrides(bucket_name)
+    overrides["blob_store"] = f"s3://{bucket_name}/vault?endpoint_url={proxy.endpoint_url}"
+    settings = settings_for(tmp_path, **overrides)
+    runtime = open_runtime(settings, registry=registry_with_fake(settings))
+    try:
+        with TestClient(create_app(settings, runtime=runtime, worker_mode="thread")) as client:
+            assert client.get("/readyz").status_code == 200
+            proxy.fail(503, times=None)
+            started = time.monotonic()
+            assert client.get("/readyz").status_code == 503
+            assert time.monotonic() - started < 5  # one quick try, not every retry
+            proxy.clear()
+            assert client.get("/readyz").status_code == 200
+    finally:
+        runtime.close()
+        proxy.close()

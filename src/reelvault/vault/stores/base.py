@@ -48,6 +48,10 @@ class BlobStore(Protocol):
         """Every stored object id."""
         ...
 
+    def reachable(self) -> bool:
+        """Whether the store answers now, for readiness probes: quick, never raises."""
+        ...
+
     def size(self, object_id: ObjectId) -> int:
         """Stored (ciphertext) size in bytes; ``ObjectNotFoundError`` when absent."""
         ...

@@ -89,6 +89,9 @@ class LocalBlobStore:
     def ids(self) -> Iterator[ObjectId]:
         return _fs.sharded_ids(self.root)
 
+    def reachable(self) -> bool:
+        return True  # a local disk's trouble shows as a StorageError where it happens
+
     def size(self, object_id: ObjectId) -> int:
         if not _fs.is_object_id(object_id):
             raise ObjectNotFoundError("no such object", param="object_id")

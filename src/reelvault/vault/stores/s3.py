@@ -40,6 +40,7 @@ _NOT_FOUND = frozenset({"404", "NoSuchKey", "NotFound", "NoSuchUpload"})
 _SESSION_LOCK = threading.Lock()
 # One boto3 session per process: loading the S3 service model takes a few tenths of a second.
 _SESSIONS: dict[str, Any] = {}
+_PROBE_TIMEOUT = 2.0  # seconds a readiness probe waits for the bucket
 _DELETE_BATCH = 1000  # the most keys one DeleteObjects request takes
 _PARALLEL_PUTS = 8  # botocore's default connection pool has 10
 _READ_RETRIES = 3  # reopenings of a ranged GET whose connection broke mid-body
@@ -229,12 +230,21 @@ class S3BlobStore:
     """Blobs as objects ``<prefix><id>`` in an S3-compatible bucket."""
 
     def __init__(
-        self, client: Any, bucket: str, prefix: str = "", *, part_size: int = PART_SIZE
+        self,
+        client: Any,
+        bucket: str,
+        prefix: str = "",
+        *,
+        part_size: int = PART_SIZE,
+        probe_client: Any = None,
     ) -> None:
         self.client = client
         self.bucket = bucket
         self.prefix = prefix
         self.part_size = part_size
+        # Readiness probes ask once, briefly: a store that is down must not hold them
+        # through every retry of the normal client.
+        self.probe_client = probe_client if probe_client is not None else client
 
     @classmethod
     def from_settings(cls, settings: Settings) -> S3BlobStore:
@@ -250,27 +260,33 @@ class S3BlobStore:
                 param="blob_store",
             ) from None
         secret = settings.s3_secret_access_key
-        with _SESSION_LOCK:  # a session is not thread-safe; its loaded models are reused
-            if "default" not in _SESSIONS:
-                _SESSIONS["default"] = boto3.session.Session()
-            session = _SESSIONS["default"]
-            client = session.client(
+
+        def client(attempts: int, connect: float, read: float) -> Any:
+            return session.client(
                 "s3",
                 endpoint_url=location.endpoint_url,
                 region_name=location.region or settings.s3_region,
                 aws_access_key_id=settings.s3_access_key_id,
                 aws_secret_access_key=secret.get_secret_value() if secret is not None else None,
                 config=Config(
-                    retries={"mode": "standard", "total_max_attempts": settings.s3_max_attempts},
-                    connect_timeout=settings.s3_connect_timeout_seconds,
-                    read_timeout=settings.s3_read_timeout_seconds,
+                    retries={"mode": "standard", "total_max_attempts": attempts},
+                    connect_timeout=connect,
+                    read_timeout=read,
                     s3={"addressing_style": settings.s3_addressing_style},
                     # R2 and B2 reject the newer default checksum headers on some calls.
                     request_checksum_calculation="when_required",
                     response_checksum_validation="when_required",
                 ),
             )
-        return cls(client, location.bucket, location.prefix)
+
+        with _SESSION_LOCK:  # a session is not thread-safe; its loaded models are reused
+            if "default" not in _SESSIONS:
+                _SESSIONS["default"] = boto3.session.Session()
+            session = _SESSIONS["default"]
+            connect, read = settings.s3_connect_timeout_seconds, settings.s3_read_timeout_seconds
+            main = client(settings.s3_max_attempts, connect, read)
+            probe = client(1, min(connect, _PROBE_TIMEOUT), min(read, _PROBE_TIMEOUT))
+        return cls(main, location.bucket, location.prefix, probe_client=probe)
 
     def __repr__(self) -> str:
         return f"S3BlobStore(bucket={self.bucket!r}, prefix={self.prefix!r})"
@@ -373,6 +389,13 @@ class S3BlobStore:
                 code = str(errors[0].get("Code", "unknown"))
                 raise StorageError(f"S3: could not delete {len(errors)} blob(s) ({code})")
         return set(ids)
+
+    def reachable(self) -> bool:
+        try:
+            self.probe_client.head_bucket(Bucket=self.bucket)
+        except _client_errors():
+            return False
+        return True
 
     def exists(self, object_id: ObjectId) -> bool:
         return _fs.is_object_id(object_id) and self._head(self.key_for(object_id)) is not None
