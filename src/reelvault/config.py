@@ -396,14 +396,6 @@ class Settings(BaseSettings):
     def _expand(cls, value: Path | None) -> Path | None:
         return value.expanduser() if value is not None else None
 
-    @field_validator("allowed_hosts", mode="after")
-    @classmethod
-    def _host_names(cls, value: list[str]) -> list[str]:
-        for entry in value:
-            if not entry.strip() or any(char in entry for char in "/@ "):
-                raise ValueError("give host names (video.example.com, *.example.com), not URLs")
-        return value
-
     @field_validator("blob_store", mode="after")
     @classmethod
     def _blob_store_url(cls, value: str | None) -> str | None:
@@ -415,6 +407,14 @@ class Settings(BaseSettings):
         if "@" in value:
             # Credentials in a URL end up in logs and `config show`: they have settings.
             raise ValueError("put credentials in s3_access_key_id/s3_secret_access_key")
+        return value
+
+    @field_validator("allowed_hosts", mode="after")
+    @classmethod
+    def _host_names(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            if not entry.strip() or any(char in entry for char in "/@ "):
+                raise ValueError("give host names (video.example.com, *.example.com), not URLs")
         return value
 
     @property
@@ -457,13 +457,13 @@ class Settings(BaseSettings):
         """Settings safe to print: secrets replaced, nothing else hidden."""
         values = self.model_dump(mode="json")
         for secret in (
+            "s3_secret_access_key",
             "master_key",
             "watermark_secret",
             "smtp_password",
             "metrics_token",
             "fal_key",
             "replicate_api_token",
-            "s3_secret_access_key",
         ):
             if values.get(secret) is not None:
                 values[secret] = "**********"
