@@ -68,7 +68,10 @@ def writes_through(transaction: Connection | Session) -> Iterator[None]:
     try:
         yield
     finally:
-        _ambient.reset(token)
+        try:
+            _ambient.reset(token)
+        except ValueError:  # left in another context (a generator resumed elsewhere)
+            _ambient.set(None)
 
 
 class DatabaseKeyRows:

@@ -269,3 +269,14 @@ def test_shred_many_deletes_in_batches(
     assert vault.shred_many(ids) == 5
     assert list(store.ids()) == [kept.object_id]
     assert key_rows(engine) == [kept.object_id]
+
+
+def test_a_transaction_left_in_another_context_forgets_itself(engine: Engine) -> None:
+    """A ``with`` held across a generator's yields may end in another context (Starlette
+    resumes sync iterators in copies of the context): ending it there must not fail."""
+    import contextvars
+
+    with engine.begin() as connection:
+        block = writes_through(connection)
+        contextvars.copy_context().run(block.__enter__)
+        contextvars.copy_context().run(block.__exit__, None, None, None)
