@@ -24,7 +24,10 @@ from sqlalchemy import func, select
 
 from reelvault.app.compose import open_runtime
 from reelvault.app.factory import create_app
+from reelvault.db.models import Job, Owner, StoredObject
+from reelvault.db.privacy_models import PrivacySecret
 from reelvault.db.vault_keys import VaultKey
+from reelvault.privacy.erase import erase_owner
 from reelvault.privacy.privacy_audit import run_audit
 from reelvault.runtime import Runtime
 from reelvault.testing import TEST_MASTER_KEY, registry_with_fake, settings_for
@@ -34,6 +37,7 @@ from tests.cli_helpers import CLI, run_cli
 from tests.s3_faults import FaultProxy
 from tests.s3_server import S3Server
 from tests.services import free_port
+from tests.unit.jobs.helpers import fake_request, run_to_end
 
 DATA = Path(__file__).parents[1] / "data"
 PHOTO = (DATA / "fullbody_yoga_beach.jpg").read_bytes()
@@ -313,3 +317,43 @@ def test_readyz_says_not_ready_while_the_bucket_does_not_answer(
     finally:
         runtime.close()
         proxy.close()
+
+
+def test_erasing_an_owner_removes_their_objects_and_key_rows_only(
+    s3_server: S3Server, tmp_path: Path, database_backend: str
+) -> None:
+    """Art. 17 with the vault in S3: everything of the person leaves the bucket and the
+    key table (shredded in the erasure's own transactions); another owner keeps theirs."""
+    bucket_name = s3_server.new_bucket()
+    settings = settings_for(tmp_path, policy="library", **s3_server.settings_overrides(bucket_name))
+    runtime = open_runtime(settings, registry=registry_with_fake(settings))
+    try:
+        for owner in ("own_leaving", "own_leaving", "own_staying"):
+            job = run_to_end(runtime, fake_request(owner_id=owner, prompt=PROMPT))
+            assert job.status.value == "completed"
+        with runtime.session() as session:
+            leaving = set(
+                session.scalars(
+                    select(StoredObject.id)
+                    .join(Job, StoredObject.job_id == Job.id)
+                    .where(Job.owner_id == "own_leaving")
+                )
+            )
+            secret = session.scalar(
+                select(Owner.webhook_secret_object).where(Owner.id == "own_leaving")
+            )
+        leaving |= {secret} if secret else set()
+        store = runtime.vault.blobs
+        assert isinstance(store, S3BlobStore)
+        before = set(store.ids())
+        assert len(leaving) >= 6 and leaving < before and before == key_rows(runtime)
+        erase_owner(runtime, "own_leaving")
+        after = set(store.ids())
+        assert not after & leaving and before - leaving <= after
+        assert after == key_rows(runtime)
+        with runtime.session() as session:  # new: the deployment's own secrets, if any
+            secrets = set(session.scalars(select(PrivacySecret.object_id)))
+        assert after - before <= secrets
+        assert erase_owner(runtime, "own_leaving").objects_shredded == 0  # idempotent
+    finally:
+        runtime.close()
