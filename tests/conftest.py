@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.s3_server import s3_server
 from tests.storage_backends import database_backend, parametrize_storage_tests, postgres_databases
 
 pytest_plugins = ["reelvault.testing"]
@@ -22,4 +23,4 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     parametrize_storage_tests(metafunc)
 
 
-__all__ = ["database_backend", "postgres_databases"]
+__all__ = ["database_backend", "postgres_databases", "s3_server"]

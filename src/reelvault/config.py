@@ -14,6 +14,7 @@ import tempfile
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import platformdirs
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -118,6 +119,43 @@ class Settings(BaseSettings):
             "frames); default: a RAM-backed folder (/dev/shm) where one exists, else the "
             "system temp folder, so plaintext never reaches the disk that backups copy."
         ),
+    )
+    blob_store: str | None = Field(
+        default=None,
+        description=(
+            "Where vault ciphertext lives; default: files under <data_dir>/vault. "
+            "S3-compatible: s3://BUCKET/PREFIX?endpoint_url=http://minio:9000 (install "
+            "reelvault[scale]); data keys then live in the database. See docs/storage-s3.md."
+        ),
+    )
+    s3_region: str | None = Field(
+        default=None,
+        max_length=64,
+        description='S3 region (R2: "auto"); default: the AWS configuration\'s.',
+    )
+    s3_access_key_id: str | None = Field(
+        default=None,
+        max_length=256,
+        description="S3 access key id; default: the AWS credential chain (env, role).",
+    )
+    s3_secret_access_key: SecretStr | None = Field(
+        default=None, description="S3 secret access key (with s3_access_key_id)."
+    )
+    s3_addressing_style: Literal["auto", "path", "virtual"] = Field(
+        default="auto",
+        description="S3 bucket addressing: path (MinIO), virtual (AWS, R2, B2) or auto.",
+    )
+    s3_max_attempts: int = Field(
+        default=5,
+        ge=1,
+        le=20,
+        description="Tries per S3 request (first one included), with exponential backoff.",
+    )
+    s3_connect_timeout_seconds: float = Field(
+        default=5.0, gt=0, le=300, description="S3: seconds to wait for a connection."
+    )
+    s3_read_timeout_seconds: float = Field(
+        default=30.0, gt=0, le=3600, description="S3: seconds to wait for response bytes."
     )
     vault_segment_size: int = Field(
         default=1024 * 1024,
@@ -422,6 +460,19 @@ class Settings(BaseSettings):
     def _expand(cls, value: Path | None) -> Path | None:
         return value.expanduser() if value is not None else None
 
+    @field_validator("blob_store", mode="after")
+    @classmethod
+    def _blob_store_url(cls, value: str | None) -> str | None:
+        if not value or value in ("local", "file"):
+            return None
+        parts = urlsplit(value)
+        if parts.scheme != "s3" or not parts.hostname:
+            raise ValueError("give s3://BUCKET/PREFIX?endpoint_url=... (or leave unset)")
+        if "@" in value:
+            # Credentials in a URL end up in logs and `config show`: they have settings.
+            raise ValueError("put credentials in s3_access_key_id/s3_secret_access_key")
+        return value
+
     @field_validator("allowed_hosts", mode="after")
     @classmethod
     def _host_names(cls, value: list[str]) -> list[str]:
@@ -483,6 +534,7 @@ class Settings(BaseSettings):
         """Settings safe to print: secrets replaced, nothing else hidden."""
         values = self.model_dump(mode="json")
         for secret in (
+            "s3_secret_access_key",
             "master_key",
             "watermark_secret",
             "smtp_password",

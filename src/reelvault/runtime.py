@@ -23,13 +23,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from reelvault.config import Settings
 from reelvault.db.session import make_db_engine, make_session_factory, migrate
+from reelvault.db.vault_keys import DatabaseKeyRows, writes_through
 from reelvault.engines.registry import EngineRegistry, load_registry
 from reelvault.errors import StorageError
 from reelvault.metrics import JobMetrics
 from reelvault.policy import Policy, load_policy
 from reelvault.private_files import ensure_private_dir
 from reelvault.types import Clock, utc_now
-from reelvault.vault import Vault
+from reelvault.vault import Vault, keyring_from_settings
+from reelvault.vault.keystore import DocumentKeyStore
+from reelvault.vault.stores.s3 import S3BlobStore
 
 
 def ensure_scratch_root(settings: Settings) -> Path:
@@ -55,6 +58,22 @@ def ensure_scratch_root(settings: Settings) -> Path:
                 "owner, or open to others): remove it or set scratch_root"
             )
     return path
+
+
+def open_vault(settings: Settings, db: Engine, turns: threading.RLock | None = None) -> Vault:
+    """The vault ``settings`` ask for: local files by default, or blobs in an S3 bucket
+    with their data keys in the database (``db``), which every machine shares.
+
+    ``turns``: SQLite's writer lock of this process (see :attr:`Runtime._sqlite_turns`).
+    """
+    if not settings.blob_store:
+        return Vault.from_settings(settings)
+    return Vault(
+        blobs=S3BlobStore.from_settings(settings),
+        keys=DocumentKeyStore(DatabaseKeyRows(db, (lambda: turns) if turns else None)),
+        keyring=keyring_from_settings(settings),
+        segment_size=settings.vault_segment_size,
+    )
 
 
 class JobGate(Protocol):
@@ -131,7 +150,7 @@ class Runtime:
     _recent_answers: dict[str, tuple[float, bool]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
-        if self.db.url.get_backend_name() == "sqlite":
+        if self._sqlite_turns is None and self.db.url.get_backend_name() == "sqlite":
             self._sqlite_turns = threading.RLock()
 
     @classmethod
@@ -147,12 +166,13 @@ class Runtime:
         ensure_private_dir(settings.data_dir)
         ensure_scratch_root(settings)
         policy = load_policy(settings.policy)
-        vault = Vault.from_settings(settings)
         db = make_db_engine(
             settings.resolved_database_url,
             pool_size=settings.database_pool_size,
             max_overflow=settings.database_max_overflow,
         )
+        turns = threading.RLock() if db.url.get_backend_name() == "sqlite" else None
+        vault = open_vault(settings, db, turns)
         if run_migrations:
             migrate(db)
         return cls(
@@ -160,6 +180,7 @@ class Runtime:
             policy=policy,
             vault=vault,
             db=db,
+            _sqlite_turns=turns,
             sessions=make_session_factory(db),
             registry=registry if registry is not None else load_registry(settings),
             hooks=hooks,
@@ -170,7 +191,7 @@ class Runtime:
     def session(self) -> Iterator[Session]:
         """A session that commits on success and rolls back on error."""
         turns = self._sqlite_turns if self._sqlite_turns is not None else contextlib.nullcontext()
-        with turns, self.sessions() as session, session.begin():
+        with turns, self.sessions() as session, session.begin(), writes_through(session):
             yield session
 
     @contextlib.contextmanager
@@ -180,7 +201,7 @@ class Runtime:
         For bulk inserts on hot paths, where setting up a session costs more than the work.
         """
         turns = self._sqlite_turns if self._sqlite_turns is not None else contextlib.nullcontext()
-        with turns, self.db.begin() as connection:
+        with turns, self.db.begin() as connection, writes_through(connection):
             yield connection
 
     def recent_answer(self, name: str, max_age_s: float) -> bool | None:
@@ -211,4 +232,5 @@ __all__ = [
     "Runtime",
     "RuntimeFactory",
     "ensure_scratch_root",
+    "open_vault",
 ]

@@ -65,3 +65,30 @@ def test_master_key_is_hidden_in_the_censored_view(tmp_path: Path) -> None:
     settings = load_settings(None, data_dir=tmp_path, master_key="c2VjcmV0")
     assert settings.censored()["master_key"] == "**********"
     assert "c2VjcmV0" not in repr(settings)
+
+
+def test_s3_blob_store_settings(tmp_path: Path) -> None:
+    settings = load_settings(
+        None,
+        data_dir=tmp_path,
+        blob_store="s3://media/prefix?endpoint_url=http://minio:9000",
+        s3_secret_access_key="very-secret",
+    )
+    assert settings.censored()["s3_secret_access_key"] == "**********"
+    assert "very-secret" not in repr(settings)
+    assert load_settings(None, data_dir=tmp_path, blob_store="local").blob_store is None
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://minio:9000/media",
+        "s3://",
+        "s3://key:secret@media/x",
+        "s3://m?endpoint_url=http://k:s@h",
+    ],
+)
+def test_s3_blob_store_url_is_checked(tmp_path: Path, url: str) -> None:
+    with pytest.raises(ConfigError, match="invalid setting blob_store") as caught:
+        load_settings(None, data_dir=tmp_path, blob_store=url)
+    assert "pw123" not in str(caught.value)

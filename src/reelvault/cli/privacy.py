@@ -230,7 +230,8 @@ def privacy_audit_command(
 
     The database is read raw (main file with its free pages, WAL, shared memory) and
     through SQL; stored prompts and --marker texts are searched for in full, in every
-    file. Exit status 0 only when clean.
+    file. With the vault in S3 (blob_store) every object in the bucket is checked too:
+    encrypted, named like a vault object, with its key row. Exit status 0 only when clean.
     """
     state = state_of(ctx)
     runtime = state.runtime

@@ -1,9 +1,10 @@
 """``reelvault privacy audit``: prove on a live deployment that the policy is kept.
 
 Scans the database (its raw files: main file with its free pages, WAL and shared memory;
-and every text column through SQL), the vault, scratch space, log directories, the models
-and provenance folders and any extra file or folder the operator names (an stderr capture
-of the service), and reports:
+and every text column through SQL), the vault (with ``blob_store = s3://...``, every
+object under the bucket's prefix and its unfinished uploads too), scratch space, log
+directories, the models and provenance folders and any extra file or folder the operator
+names (an stderr capture of the service), and reports:
 
 ========================  ================================================================
 ``raw_ip``                an IPv4/IPv6 address in plaintext (database, logs, scratch)
@@ -15,7 +16,8 @@ of the service), and reports:
                           (MP4, JPEG, PNG, WebP, x264) in plaintext, stale scratch folders
 ``expired``               rows or objects past ``expires_at`` (beyond a grace period)
 ``orphan``                ciphertext without key, key without ciphertext, vault objects no
-                          row refers to, object rows whose object is gone
+                          row refers to, object rows whose object is gone; in a bucket:
+                          objects not named like a vault object, unfinished uploads
 ``biometric``             persisted landmarks, keypoints or embeddings (``.npy``/``.npz``
                           files, JSON with such keys, suspicious database columns)
 ``audit_chain``           a break in the hash-chained audit log
@@ -52,9 +54,16 @@ from reelvault.errors import VaultError
 from reelvault.jobs import objects
 from reelvault.privacy import audit_log
 from reelvault.privacy.restrict import not_held_by_restriction, restricted_owner_ids
-from reelvault.privacy.text_search import Needles, chunks, search_file, search_values
+from reelvault.privacy.text_search import (
+    Needles,
+    chunks,
+    search_file,
+    search_stream,
+    search_values,
+)
 from reelvault.runtime import Runtime
 from reelvault.types import TERMINAL_STATUSES, JobStatus, ObjectId
+from reelvault.vault.stores.s3 import S3BlobStore
 
 KINDS = (
     "raw_ip",
@@ -346,6 +355,7 @@ class _Auditor:
             self.result.files_scanned += 1
             self.scan_file(path, needles)
         self.scan_text_only(needles)
+        self.scan_bucket(needles)
         self.scan_columns(needles)
 
     def scan_text_only(self, needles: Needles) -> None:
@@ -427,6 +437,31 @@ class _Auditor:
             suspicious = path.is_file() and path.suffix.lower() in BIOMETRIC_SUFFIXES
             if suspicious and _is_within(path, vault_dir):
                 self.add("biometric", self.where(path), "a NumPy array file in the vault")
+
+    def scan_bucket(self, needles: Needles) -> None:
+        """An S3 blob store: every object under the prefix is ciphertext named like a vault
+        object (whose key row :meth:`check_orphans` checks), holds none of the texts,
+        and no upload was left unfinished (the provider keeps the parts of those)."""
+        store = self.runtime.vault.blobs
+        if not isinstance(store, S3BlobStore):
+            return
+        for key in store.object_keys():
+            name = key[len(store.prefix) :]
+            where = f"{store.location}{name[:2]}"
+            self.result.vault_objects += 1
+            head = store.head_of(key, 64)
+            if not head.startswith(VAULT_MAGIC):
+                self.add("unencrypted_media", where, "an object in the bucket not encrypted")
+            elif not store.names_an_object(key):
+                self.add("orphan", where, "an object in the bucket that is no vault object")
+            if needles:
+                with store.open_key(key) as handle:
+                    found = search_stream(handle, needles)
+                self.result.bytes_scanned += store.size_of(key)
+                self.report_texts(where, found)
+        for key in store.unfinished_uploads():
+            where = f"{store.location}{key[len(store.prefix) :][:2]}"
+            self.add("orphan", where, "an unfinished upload in the bucket (parts kept)")
 
     def check_orphans(self) -> None:
         vault = self.runtime.vault

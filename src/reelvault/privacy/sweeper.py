@@ -297,6 +297,9 @@ def _sweep(runtime: Runtime) -> SweepReport:
         _sweep_job_scoped_leftovers(runtime, report, shred)
         _sweep_expired_jobs(runtime, report, shred)
         report.orphans_shredded = _sweep_orphans(runtime, shred)
+        # Ciphertext whose key never committed (a crash, a rolled-back transaction).
+        cutoff = time.time() - runtime.settings.orphan_grace_seconds
+        report.orphans_shredded += runtime.vault.remove_keyless_blobs(cutoff)
     finally:
         shred.close()
     report.scratch_removed = clean_stale_scratch(runtime)

@@ -1,4 +1,6 @@
-"""Where wrapped data keys live: one small JSON file per object, ``<root>/ab/<id>.key``.
+"""Where wrapped data keys live: by default one small JSON file per object,
+``<root>/ab/<id>.key`` (:class:`LocalKeyStore`); with blobs in a shared bucket, rows in
+the database (:class:`DocumentKeyStore` over the database's key rows).
 
 Files are written atomically (temp file, fsync, rename, fsync of the directory) with mode
 0600. Deleting a key overwrites the file with zeros and fsyncs before unlinking: best effort
@@ -12,7 +14,7 @@ import binascii
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from reelvault.errors import IntegrityError, KeyNotFoundError, ValidationError
 from reelvault.private_files import storage_error
@@ -50,6 +52,96 @@ def decode_document(object_id: ObjectId, raw: bytes) -> WrappedKey:
         )
     except (ValueError, KeyError, TypeError, binascii.Error):
         raise IntegrityError(f"stored data key of object {object_id} is malformed") from None
+
+
+class KeyStore(Protocol):
+    """What the vault needs from a place that keeps wrapped data keys."""
+
+    def put(self, object_id: ObjectId, wrapped: WrappedKey) -> None: ...
+
+    def put_many(self, keys: Sequence[tuple[ObjectId, WrappedKey]]) -> None:
+        """Store several keys; when it returns, all are stored."""
+        ...
+
+    def get(self, object_id: ObjectId) -> WrappedKey:
+        """:class:`KeyNotFoundError` when shredded or never stored."""
+        ...
+
+    def exists(self, object_id: ObjectId) -> bool: ...
+
+    def delete(self, object_id: ObjectId) -> bool: ...
+
+    def delete_many(self, object_ids: Iterable[ObjectId]) -> set[ObjectId]:
+        """The ids whose key was removed; when it returns, every removal is durable."""
+        ...
+
+    def ids(self) -> Iterator[ObjectId]:
+        """Every object id with a stored key, sorted."""
+        ...
+
+    def stored_at(self, object_id: ObjectId) -> float | None:
+        """When the key was stored (Unix time); None when there is none."""
+        ...
+
+
+class KeyDocuments(Protocol):
+    """Key documents (:func:`encode_document`) by object id: a database table, say."""
+
+    def put_documents(self, documents: Sequence[tuple[str, bytes]]) -> None: ...
+
+    def get_document(self, object_id: str) -> bytes | None: ...
+
+    def stored_at(self, object_id: str) -> float | None: ...
+
+    def delete_ids(self, object_ids: Iterable[str]) -> set[str]: ...
+
+    def ids(self) -> Iterator[str]: ...
+
+
+class DocumentKeyStore:
+    """A :class:`KeyStore` over :class:`KeyDocuments` (the database's ``vault_keys``)."""
+
+    def __init__(self, documents: KeyDocuments) -> None:
+        self.documents = documents
+
+    def __repr__(self) -> str:
+        return f"DocumentKeyStore({self.documents!r})"
+
+    def put(self, object_id: ObjectId, wrapped: WrappedKey) -> None:
+        self.put_many([(object_id, wrapped)])
+
+    def put_many(self, keys: Sequence[tuple[ObjectId, WrappedKey]]) -> None:
+        for object_id, _ in keys:
+            if not _fs.is_object_id(object_id):
+                raise ValidationError("invalid object id", param="object_id")
+        self.documents.put_documents(
+            [(object_id, encode_document(wrapped)) for object_id, wrapped in keys]
+        )
+
+    def get(self, object_id: ObjectId) -> WrappedKey:
+        raw = self.documents.get_document(object_id) if _fs.is_object_id(object_id) else None
+        if raw is None:
+            raise KeyNotFoundError(
+                f"no data key for object {object_id} (shredded or never stored)",
+                param="object_id",
+            )
+        return decode_document(object_id, raw)
+
+    def exists(self, object_id: ObjectId) -> bool:
+        return _fs.is_object_id(object_id) and self.documents.get_document(object_id) is not None
+
+    def delete(self, object_id: ObjectId) -> bool:
+        return bool(self.delete_many([object_id]))
+
+    def delete_many(self, object_ids: Iterable[ObjectId]) -> set[ObjectId]:
+        wanted = [oid for oid in object_ids if _fs.is_object_id(oid)]
+        return {ObjectId(oid) for oid in self.documents.delete_ids(wanted)}
+
+    def ids(self) -> Iterator[ObjectId]:
+        return (ObjectId(oid) for oid in self.documents.ids())
+
+    def stored_at(self, object_id: ObjectId) -> float | None:
+        return self.documents.stored_at(object_id) if _fs.is_object_id(object_id) else None
 
 
 class LocalKeyStore:
@@ -125,5 +217,21 @@ class LocalKeyStore:
         """Every object id with a stored key, sorted."""
         return _fs.sharded_ids(self.root, SUFFIX)
 
+    def stored_at(self, object_id: ObjectId) -> float | None:
+        """The key file's mtime; None when there is none."""
+        if not _fs.is_object_id(object_id):
+            return None
+        try:
+            return self.path_for(object_id).stat().st_mtime
+        except FileNotFoundError:
+            return None
 
-__all__ = ["LocalKeyStore", "decode_document", "encode_document"]
+
+__all__ = [
+    "DocumentKeyStore",
+    "KeyDocuments",
+    "KeyStore",
+    "LocalKeyStore",
+    "decode_document",
+    "encode_document",
+]

@@ -33,7 +33,7 @@ from reelvault.types import ObjectId, new_object_id
 from reelvault.vault import _fs, aead
 from reelvault.vault.aead import DecryptedStream
 from reelvault.vault.keys import Keyring, keyring_from_settings
-from reelvault.vault.keystore import LocalKeyStore, decode_document, encode_document
+from reelvault.vault.keystore import KeyStore, LocalKeyStore, decode_document, encode_document
 from reelvault.vault.packs import MAX_SLOTS, LocalPacks, is_pack_sequence, pack_ids
 from reelvault.vault.stores.base import BlobStore
 from reelvault.vault.stores.local import LocalBlobStore
@@ -89,7 +89,7 @@ class Vault:
         self,
         *,
         blobs: BlobStore,
-        keys: LocalKeyStore,
+        keys: KeyStore,
         keyring: Keyring,
         segment_size: int = aead.DEFAULT_SEGMENT_SIZE,
         packs: LocalPacks | None = None,
@@ -116,6 +116,11 @@ class Vault:
 
     def __repr__(self) -> str:
         return f"Vault(blobs={self._blobs!r}, keys={self._keys!r}, keyring={self._keyring!r})"
+
+    @property
+    def blobs(self) -> BlobStore:
+        """Where the ciphertext lives (audits look at an S3 bucket through it)."""
+        return self._blobs
 
     @property
     def keyring(self) -> Keyring:
@@ -202,7 +207,7 @@ class Vault:
             return self._stored(objects, sealed)
         try:
             blobs = list(zip(ids, sealed, strict=True))
-            if isinstance(self._blobs, LocalBlobStore):
+            if isinstance(self._blobs, LocalBlobStore) and isinstance(self._keys, LocalKeyStore):
                 blob_files = [(self._blobs.path_for(oid), blob) for oid, blob in blobs]
                 _fs.atomic_write_many(blob_files + self._keys.files_for(keys), what="object")
             else:
@@ -312,7 +317,13 @@ class Vault:
 
     def object_ids(self) -> Iterator[ObjectId]:
         """Ids of complete objects (key and ciphertext), sorted."""
-        separate = (oid for oid in self._keys.ids() if self._blobs.exists(oid))
+        if isinstance(self._blobs, LocalBlobStore):
+            separate: Iterator[ObjectId] = (
+                oid for oid in self._keys.ids() if self._blobs.exists(oid)
+            )
+        else:  # one listing instead of a request per object
+            blobs = set(self._blobs.ids())
+            separate = (oid for oid in self._keys.ids() if oid in blobs)
         packed = self._packs.ids() if self._packs is not None else iter(())
         yield from heapq.merge(separate, packed)
 
@@ -320,10 +331,10 @@ class Vault:
         """When the object was stored (its key's or pack's mtime); None when it is not."""
         if not _fs.is_object_id(object_id):
             return None
-        try:
-            return self._keys.path_for(object_id).stat().st_mtime
-        except FileNotFoundError:
-            return self._packs.stored_at(object_id) if self._packs is not None else None
+        stored = self._keys.stored_at(object_id)
+        if stored is not None:
+            return stored
+        return self._packs.stored_at(object_id) if self._packs is not None else None
 
     def ciphertext_heads(self, size: int) -> Iterator[tuple[Path, bytes]]:
         """(file, first ``size`` bytes) of every ciphertext on the local disk, for audits.
@@ -353,6 +364,22 @@ class Vault:
         )
 
     # -- deletion and rotation -----------------------------------------------------------
+
+    def remove_keyless_blobs(self, stored_before: float) -> int:
+        """Delete ciphertext whose key is gone, written before ``stored_before``.
+
+        Such a blob is unreadable (a crash between the blob and its key, or a key row
+        rolled back with the transaction that wrote it), but it still takes space, and
+        in a bucket the provider keeps it. The age limit spares a write in flight, whose
+        key is on its way. Returns how many were deleted.
+        """
+        removed = 0
+        for oid in self.orphans().blobs_without_key:
+            stored = self._blobs.stored_at(oid)
+            if stored is None or stored > stored_before or self._keys.exists(oid):
+                continue
+            removed += self._blobs.delete(oid)
+        return removed
 
     def shred(self, object_id: ObjectId) -> bool:
         """Crypto-shred: destroy the wrapped key first, then the ciphertext. Idempotent.
@@ -387,10 +414,8 @@ class Vault:
                     dirs.add(path.rpartition("/")[0])
             for directory in dirs:
                 _fs.fsync_dir(directory)
-        else:
-            for oid in ids:
-                if self._blobs.delete(oid):
-                    removed.add(oid)
+        else:  # a remote store: batched requests (S3: 1,000 objects per request)
+            removed |= self._blobs.delete_many(ids)
         return len(removed)
 
     def rotate(self) -> RotationReport:

@@ -22,7 +22,7 @@ from reelvault.privacy.restrict import set_restricted
 from reelvault.privacy.sweeper import sweep
 from reelvault.runtime import Runtime
 from reelvault.testing import FakeClock, registry_with_fake, settings_for
-from reelvault.types import LOCAL_OWNER, JobStatus
+from reelvault.types import LOCAL_OWNER, JobStatus, new_object_id
 
 from ..jobs.helpers import fake_request, run_to_end
 
@@ -142,6 +142,31 @@ def test_orphaned_upload_is_shredded_after_the_grace_period(
         assert set(_held(runtime)) == kept  # everything a row names stays
         assert read_prompt(runtime, job.id) == "kept until deleted"
         assert webhook_secret(runtime, LOCAL_OWNER) == secret
+    finally:
+        runtime.close()
+
+
+def test_ciphertext_whose_key_never_committed_is_removed_after_the_grace_period(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A crash (or a rolled-back transaction) between a blob and its key leaves
+    unreadable ciphertext that takes space for ever: once old enough it goes."""
+    runtime = _open(tmp_path, "library", FakeClock())
+    try:
+        job = run_to_end(runtime, fake_request(prompt="kept until deleted"))
+        keyless = new_object_id()
+        with runtime.vault.blobs.open_write(keyless) as sink:
+            sink.write(b"RVLT ciphertext whose key was never stored")
+        assert runtime.vault.orphans().blobs_without_key == (keyless,)
+        sweep(runtime)
+        assert runtime.vault.blobs.exists(keyless)  # young: its key may be on its way
+
+        later = time.time() + runtime.settings.orphan_grace_seconds + 1
+        monkeypatch.setattr(time, "time", lambda: later)
+        sweep(runtime)
+        assert not runtime.vault.blobs.exists(keyless)
+        assert runtime.vault.orphans().clean
+        assert read_prompt(runtime, job.id) == "kept until deleted"  # whole objects stay
     finally:
         runtime.close()
 

@@ -27,7 +27,8 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz", responses={503: {"description": "Not ready: see the failing checks."}})
 def readyz(request: Request, ctx: Ctx) -> JSONResponse:
-    """Ready to take jobs: the database answers, the vault has its key, workers run.
+    """Ready to take jobs: the database answers, the vault has its key and its blob store
+    answers (an S3 bucket: one quick request), workers run.
 
     The checks are listed for the operator (metrics token, loopback, or keyless mode).
     """
@@ -39,7 +40,8 @@ def readyz(request: Request, ctx: Ctx) -> JSONResponse:
     except Exception:
         checks["database"] = False
     try:
-        checks["vault"] = bool(ctx.runtime.vault.keyring.active_id)
+        vault = ctx.runtime.vault
+        checks["vault"] = bool(vault.keyring.active_id) and vault.blobs.reachable()
     except Exception:
         checks["vault"] = False
     checks["workers"] = ctx.workers_alive() >= ctx.workers_expected

@@ -37,14 +37,27 @@ class BlobStore(Protocol):
         """Remove the blob; True when it existed."""
         ...
 
+    def delete_many(self, object_ids: Sequence[ObjectId]) -> set[ObjectId]:
+        """Remove several blobs at once; the ids that existed. A store that cannot tell
+        cheaply (S3's batch delete) returns every id given."""
+        ...
+
     def exists(self, object_id: ObjectId) -> bool: ...
 
     def ids(self) -> Iterator[ObjectId]:
         """Every stored object id."""
         ...
 
+    def reachable(self) -> bool:
+        """Whether the store answers now, for readiness probes: quick, never raises."""
+        ...
+
     def size(self, object_id: ObjectId) -> int:
         """Stored (ciphertext) size in bytes; ``ObjectNotFoundError`` when absent."""
+        ...
+
+    def stored_at(self, object_id: ObjectId) -> float | None:
+        """When the blob was last written (Unix time); None when absent."""
         ...
 
 

@@ -80,11 +80,17 @@ class LocalBlobStore:
         _fs.fsync_dir(path.parent)
         return True
 
+    def delete_many(self, object_ids: Sequence[ObjectId]) -> set[ObjectId]:
+        return {object_id for object_id in object_ids if self.delete(object_id)}
+
     def exists(self, object_id: ObjectId) -> bool:
         return _fs.is_object_id(object_id) and self.path_for(object_id).is_file()
 
     def ids(self) -> Iterator[ObjectId]:
         return _fs.sharded_ids(self.root)
+
+    def reachable(self) -> bool:
+        return True  # a local disk's trouble shows as a StorageError where it happens
 
     def size(self, object_id: ObjectId) -> int:
         if not _fs.is_object_id(object_id):
@@ -93,6 +99,14 @@ class LocalBlobStore:
             return self.path_for(object_id).stat().st_size
         except FileNotFoundError:
             raise ObjectNotFoundError(f"no blob for object {object_id}") from None
+
+    def stored_at(self, object_id: ObjectId) -> float | None:
+        if not _fs.is_object_id(object_id):
+            return None
+        try:
+            return self.path_for(object_id).stat().st_mtime
+        except FileNotFoundError:
+            return None
 
 
 __all__ = ["LocalBlobStore"]
