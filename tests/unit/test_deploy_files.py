@@ -44,17 +44,6 @@ COMPOSE_SCHEMA = ROOT / "tests" / "data" / "compose-spec" / "compose-spec.json"
 # distributions when this was written.
 K8S_VERSION = "1.33.0"
 
-# Settings the scale-out files use that other branches of issue #17 are adding to
-# src/reelvault/config.py (S3 blob store, Celery queue). Remove each one here once it
-# is a Settings field: test_pending_settings_are_still_pending says when.
-PENDING_SETTINGS = frozenset(
-    {
-        "blob_store",
-        "s3_access_key_id",
-        "s3_secret_access_key",
-        "s3_region",
-    }
-)
 # Settings that carry credentials: only ever in a Secret or an env file, never in a
 # ConfigMap (the SecretStr fields are added below).
 CREDENTIAL_SETTINGS = frozenset(
@@ -332,7 +321,7 @@ def _settings_used() -> dict[str, set[str]]:
 def test_every_reelvault_variable_is_a_setting() -> None:
     used = _settings_used()
     assert {"database_url", "master_key"} <= set(used), "the reader found nothing"
-    known = set(Settings.model_fields) | PENDING_SETTINGS
+    known = set(Settings.model_fields)
     known.add(CONFIG_FILE_ENV.removeprefix("REELVAULT_").lower())
     unknown = {f"REELVAULT_{name.upper()}": sorted(used[name]) for name in set(used) - known}
     assert not unknown, f"not settings (src/reelvault/config.py): {unknown}"
@@ -341,11 +330,6 @@ def test_every_reelvault_variable_is_a_setting() -> None:
         for name in SETTING_NAME.findall(DEPLOY_DOC.read_text())
     }
     assert not in_doc - known, f"docs/deploy.md names unknown settings: {in_doc - known}"
-
-
-def test_pending_settings_are_still_pending() -> None:
-    landed = PENDING_SETTINGS & set(Settings.model_fields)
-    assert not landed, f"now real settings: remove {sorted(landed)} from PENDING_SETTINGS"
 
 
 def test_every_setting_the_deployment_uses_is_documented() -> None:
@@ -656,8 +640,7 @@ def test_example_values_are_valid_settings(
     for key in [key for key in os.environ if key.upper().startswith("REELVAULT_")]:
         monkeypatch.delenv(key)
     for key, value in values.items():
-        if key.removeprefix("REELVAULT_").lower() not in PENDING_SETTINGS:
-            monkeypatch.setenv(key, value)
+        monkeypatch.setenv(key, value)
     try:
         settings = load_settings()
     except ConfigError as exc:
