@@ -16,7 +16,8 @@ Three measurements, each against a reference or a goal in the same run:
   backend) and prints its jobs/s against the in-process queue's (goal >= 0.8x).
 * **claims**: ``--claimers`` processes claim ``--claim-jobs`` queued jobs concurrently
   through :class:`reelvault.jobs.queue.DatabaseQueue` on PostgreSQL (``FOR UPDATE SKIP
-  LOCKED``); each claim is timed around ``claim()``. Goal: p99 < 50 ms.
+  LOCKED``); each claim is timed around ``claim()``. Goal: p99 < 50 ms. The reference
+  is one claimer alone (no other claimer competing for this machine's cores).
 * **drain**: ``--drain-jobs`` queued jobs drained by ``--claimers`` processes. The run
   after each claim is a cheap fake (one row into a ``bench_runs`` table, the job marked
   completed), not an engine: this measures the queue, not rendering. Afterwards every job
@@ -320,6 +321,12 @@ def _percentile(values: list[float], q: int) -> float:
 
 def bench_claims(args: argparse.Namespace, settings: Settings, verdicts: Verdicts) -> None:
     print(f"\n[claims] {args.claimers} concurrent claimers, {args.claim_jobs:,} queued jobs")
+    # Reference: one claimer alone, the cost of a claim without contention for the CPU.
+    alone = _drain(settings, max(100, args.claim_jobs // 4), 1).latencies
+    print(
+        f"  reference, 1 claimer: p50 {_percentile(alone, 50) * 1000:.1f} ms, "
+        f"p99 {_percentile(alone, 99) * 1000:.1f} ms ({len(alone):,} claims)"
+    )
     drain = _drain(settings, args.claim_jobs, args.claimers)
     p50 = _percentile(drain.latencies, 50) * 1000
     p99 = _percentile(drain.latencies, 99) * 1000
