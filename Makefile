@@ -46,9 +46,18 @@ lint: $(STAMP)
 	$(BIN)/ruff check --fix src tests bench
 	$(BIN)/mypy
 
+# The PostgreSQL server of the scale-out figures (each bench creates and drops a scratch
+# database on it); `make bench BENCH_POSTGRES=` measures SQLite only.
+BENCH_POSTGRES ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+BENCH_PG_FLAG  := $(if $(BENCH_POSTGRES),--database-url $(BENCH_POSTGRES))
+RETENTION_SIZES := 100000,1000000
+
 bench: $(STAMP)
 	$(BIN)/python bench/vault.py
-	$(BIN)/python bench/api.py
+	$(BIN)/python bench/api.py $(BENCH_PG_FLAG)
+	$(BIN)/python bench/retention.py --sizes $(RETENTION_SIZES)
+	$(if $(BENCH_POSTGRES),$(BIN)/python bench/retention.py --sizes $(RETENTION_SIZES) $(BENCH_PG_FLAG))
+	$(BIN)/python bench/scale.py $(if $(BENCH_POSTGRES),$(BENCH_PG_FLAG),--only throughput)
 	$(BIN)/python bench/engines.py
 	$(BIN)/python bench/provenance.py
 	$(BIN)/python bench/diffusers_overhead.py
