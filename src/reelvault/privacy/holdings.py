@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from reelvault.db.dsr_models import DataSubjectRequest, OwnerContact, OwnerPrivacy
-from reelvault.db.models import ApiKey, BrowserSession, Job, Owner, StoredObject
+from reelvault.db.models import Account, ApiKey, BrowserSession, Job, Owner, StoredObject
 from reelvault.db.privacy_models import ConsentRecord, NotifySubscription
 from reelvault.errors import KeyNotFoundError, ObjectNotFoundError
 from reelvault.jobs import objects
@@ -68,6 +68,7 @@ def access_summary(runtime: Runtime, owner_id: str) -> dict[str, Any]:
             .select_from(BrowserSession)
             .where(BrowserSession.owner_id == owner_id)
         )
+        account_id = session.scalar(select(Account.id).where(Account.owner_id == owner_id))
         owner = session.get(Owner, owner_id)
         flags = session.get(OwnerPrivacy, owner_id)
         webhook_secret = bool(owner is not None and owner.webhook_secret_object)
@@ -82,6 +83,8 @@ def access_summary(runtime: Runtime, owner_id: str) -> dict[str, Any]:
         held[DataClass.CONTACT.value] = {"addresses": int(contacts)}
     if requests:
         held[DataClass.DATA_SUBJECT_REQUEST.value] = {"requests": int(requests)}
+    if account_id is not None:  # the e-mail address and password hash of a sign-in account
+        held[DataClass.ACCOUNT.value] = {"accounts": 1}
     for entry_name, entry in held.items():
         rule = policy.rule(DataClass(entry_name))
         entry["retention"] = rule.retention.describe()
@@ -90,6 +93,7 @@ def access_summary(runtime: Runtime, owner_id: str) -> dict[str, Any]:
     identity = {
         "owner_id": owner_id,
         "kind": owner.kind if owner is not None else None,
+        "account_id": account_id,
         "api_keys": int(keys or 0),
         "browser_sessions": int(sessions or 0),
         "webhook_secret": webhook_secret,
@@ -183,6 +187,8 @@ def owner_record(runtime: Runtime, owner_id: str) -> dict[str, Any]:
         requests = session.scalars(
             select(DataSubjectRequest).where(DataSubjectRequest.owner_id == owner_id)
         ).all()
+        account = session.scalar(select(Account).where(Account.owner_id == owner_id))
+        account_record = None if account is None else _account_record(runtime, account)
         flags = session.get(OwnerPrivacy, owner_id)
         privacy_flags = {
             "age_declared": bool(flags and flags.age_declared),
@@ -220,12 +226,27 @@ def owner_record(runtime: Runtime, owner_id: str) -> dict[str, Any]:
                 for item in history
             ],
         },
+        "account": account_record,
         "api_keys": key_records,
         "contacts": contact_records,
         "requests": request_records,
         "privacy_flags": privacy_flags,
         "subscription_status": None,
         "billing_status": BILLING_NOTE,
+    }
+
+
+def _account_record(runtime: Runtime, account: Account) -> dict[str, Any]:
+    """The sign-in account, address decrypted; never the password hash (not the person's
+    data to take away, and a copy of it would only help someone guess the password)."""
+    return {
+        "id": account.id,
+        "email": _read_address(runtime, account.email_object),
+        "role": account.role,
+        "created_at": _iso(account.created_at),
+        "age_confirmed_at": _iso(account.age_confirmed_at),
+        "email_verified_at": _iso(account.email_verified_at),
+        "disabled_at": _iso(account.disabled_at),
     }
 
 

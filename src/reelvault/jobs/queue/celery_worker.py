@@ -112,8 +112,9 @@ def run_celery_worker(
 
     def _our_logging(**_kwargs: object) -> None:
         # Celery leaves logging alone when someone answers this signal: our handler and
-        # the guard that keeps personal data out of third-party records stay in place.
-        configure_logging(settings.log_level)
+        # the guard that keeps personal data out of third-party records stay in place, and
+        # so does log_format (a JSON deployment must not get text lines from its nodes).
+        configure_logging(settings.log_level, settings.log_format)
 
     signals.setup_logging.connect(_our_logging, weak=False)
     app.conf.worker_redirect_stdouts = False
