@@ -280,3 +280,20 @@ def test_a_transaction_left_in_another_context_forgets_itself(engine: Engine) ->
         block = writes_through(connection)
         contextvars.copy_context().run(block.__enter__)
         contextvars.copy_context().run(block.__exit__, None, None, None)
+
+
+def test_a_key_row_commits_or_rolls_back_with_its_transaction(
+    vault: Vault, store: S3BlobStore, engine: Engine
+) -> None:
+    """Keys written through an open transaction share its fate: a rolled-back one leaves
+    only unreadable ciphertext, which goes once it is older than the grace period."""
+    with pytest.raises(RuntimeError), engine.begin() as connection, writes_through(connection):
+        lost = vault.put_bytes(b"written in a transaction that fails")
+        assert vault.read_bytes(lost.object_id) == b"written in a transaction that fails"
+        raise RuntimeError("the rest of the transaction failed")
+    assert key_rows(engine) == []
+    with pytest.raises(KeyNotFoundError):
+        vault.read_bytes(lost.object_id)
+    assert vault.orphans().blobs_without_key == (lost.object_id,)
+    assert vault.remove_keyless_blobs(stored_before=time.time() + 5) == 1
+    assert list(store.ids()) == []
