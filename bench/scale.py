@@ -12,8 +12,8 @@ Three measurements, each against a reference or a goal in the same run:
   1 s at 320x180). The pool is started and warmed up first; the clock runs from
   submitting ``--jobs`` jobs in one batch until the last one is completed. Goal: 2
   workers >= 1.6x one. ``--queue NAME`` also measures another queue backend with the
-  same job and processes (see ``QUEUE_RUNNERS``; the Celery one is added with the Celery
-  backend) and prints its jobs/s against the in-process queue's (goal >= 0.8x).
+  same job and processes (``QUEUE_RUNNERS``: ``celery`` runs a ``reelvault worker`` node
+  on ``BENCH_BROKER_URL``, Redis by default) and prints its jobs/s against the in-process queue's (goal >= 0.8x).
 * **claims**: ``--claimers`` processes claim ``--claim-jobs`` queued jobs concurrently
   through :class:`reelvault.jobs.queue.DatabaseQueue` on PostgreSQL (``FOR UPDATE SKIP
   LOCKED``); each claim is timed around ``claim()``. Goal: p99 < 50 ms. The reference
@@ -84,11 +84,12 @@ class Verdicts:
 # --- throughput: jobs/s through a queue with N worker processes ----------------------
 
 
-def _settings(data_dir: Path, database_url: str | None = None) -> Settings:
+def _settings(data_dir: Path, database_url: str | None = None, **overrides: Any) -> Settings:
     return load_settings(
         None,
         data_dir=data_dir,
         database_url=database_url,
+        **overrides,
         lease_seconds=60.0,
         heartbeat_seconds=1.0,
         poll_seconds=0.02,  # an idle worker finds a new job within 20 ms
@@ -144,11 +145,65 @@ def database_queue_jobs_per_s(root: Path, processes: int, jobs: int) -> float:
         pool.stop()
 
 
+BROKER_URL = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/0")
+
+
+def celery_queue_jobs_per_s(root: Path, processes: int, jobs: int) -> float:
+    """The Celery backend on ``BENCH_BROKER_URL`` (Redis by default): a worker node
+    (``reelvault worker --concurrency N``, a subprocess as in production) consuming the
+    procedural engine's queue; jobs are published on submit, as the API does."""
+    import secrets
+    import signal
+    import subprocess
+
+    settings = _settings(
+        root / f"celery-{processes}",
+        queue="celery",
+        broker_url=BROKER_URL,
+        celery_queue_prefix="rvbench-" + secrets.token_hex(4),
+    )
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REELVAULT_")}
+    env.update(
+        REELVAULT_DATA_DIR=str(settings.data_dir),
+        REELVAULT_QUEUE="celery",
+        REELVAULT_BROKER_URL=BROKER_URL,
+        REELVAULT_CELERY_QUEUE_PREFIX=settings.celery_queue_prefix,
+        REELVAULT_POLL_SECONDS="0.02",
+        REELVAULT_LOG_LEVEL="ERROR",
+    )
+    open_runtime(settings).close()  # migrate before the node starts
+    node = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "reelvault.cli.main",
+            "worker",
+            "--engines",
+            "procedural",
+            "--concurrency",
+            str(processes),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        _submit_and_wait(settings, processes * 2, first=10_000)  # warm-up: node, encoder
+        return jobs / _submit_and_wait(settings, jobs, first=0)
+    finally:
+        os.killpg(node.pid, signal.SIGTERM)
+        try:
+            node.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(node.pid, signal.SIGKILL)
+
+
 # Queue backends measured with the same job against the in-process database queue.
-# ``--queue celery``: the Celery backend's runner goes here (same signature: start N
-# worker processes for that queue, warm up, return jobs/s for ``jobs`` jobs).
 QUEUE_RUNNERS: dict[str, Callable[[Path, int, int], float]] = {
     "database": database_queue_jobs_per_s,
+    "celery": celery_queue_jobs_per_s,
 }
 
 
