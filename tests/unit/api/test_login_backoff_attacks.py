@@ -54,3 +54,17 @@ def test_addresses_of_one_ipv6_64_share_a_count(frozen: TestClient) -> None:
     assert _login(frozen, "q@example.org", "guess guess", ip="2001:db8:1:2:ffff::9") == 429
     # Another /64 (another subscriber) is not held up by it.
     assert _login(frozen, "q@example.org", "guess guess", ip="2001:db8:1:3::1") == 401
+
+
+def test_an_idna_2008_domain_is_its_own_and_has_one_spelling(locked: TestClient) -> None:  # noqa: F811
+    """faß.de is a registrable domain of its own (IDNA 2008), not another spelling of
+    fass.de as IDNA 2003 had it: folding them would give the fass.de address's account
+    to whoever signs up with faß.de first, and send its mail to the wrong domain."""
+    _signup(locked, email="anna@faß.de")
+    locked.cookies.clear()
+    # The same domain in its A-label form is the same account ...
+    assert _login(locked, "anna@xn--fa-hia.de", PASSWORD, ip="192.0.2.1") == 200
+    locked.cookies.clear()
+    # ... and fass.de is not it: it can have its own account.
+    assert _login(locked, "anna@fass.de", PASSWORD, ip="192.0.2.1") == 401
+    _signup(locked, email="anna@fass.de")
