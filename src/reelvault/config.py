@@ -22,6 +22,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from reelvault.errors import ConfigError
 
+BROKER_SCHEMES = ("redis", "rediss", "amqp", "amqps", "pyamqp", "sentinel")
+"""The Celery broker transports broker_url may name (Redis and RabbitMQ, with TLS)."""
+
 ENV_PREFIX = "REELVAULT_"
 CONFIG_FILE_ENV = "REELVAULT_CONFIG"
 
@@ -471,6 +474,23 @@ class Settings(BaseSettings):
         if "@" in value:
             # Credentials in a URL end up in logs and `config show`: they have settings.
             raise ValueError("put credentials in s3_access_key_id/s3_secret_access_key")
+        return value
+
+    @field_validator("broker_url", mode="after")
+    @classmethod
+    def _broker_url_form(cls, value: SecretStr | None) -> SecretStr | None:
+        # Kombu reads a value it cannot parse (no scheme, "redis:/" for "redis://") as a
+        # RabbitMQ host name and prints it, password and all, in the worker's banner.
+        # Refused here, without echoing the value.
+        if value is None:
+            return value
+        scheme, separator, rest = value.get_secret_value().partition("://")
+        if not separator or scheme not in BROKER_SCHEMES or not rest.strip("/"):
+            raise ValueError(
+                "broker_url must be a URL starting with "
+                + ", ".join(f"{name}://" for name in BROKER_SCHEMES)
+                + " (the value is not shown: it may hold a password)"
+            )
         return value
 
     @field_validator("allowed_hosts", mode="after")

@@ -7,7 +7,8 @@ messages quote inputs. Reviewing each library is a losing game, so the rule is
 structural and applies to every record whatever handler receives it: a record whose
 logger is not ours (``reelvault.*``) keeps its logger name and level but its text is
 replaced by a fixed sentence, its traceback keeps the frames but not the exception's
-message, and below ERROR it is demoted to DEBUG (on the terminal at the default level a
+message (so does a traceback our own code logs: an exception's message is not ours),
+and below ERROR it is demoted to DEBUG (on the terminal at the default level a
 library's warnings are noise; at DEBUG an operator still sees that something happened
 and where). The rule lives in the log record factory, not in a handler filter, so it
 also covers handlers that libraries or test tools attach themselves.
@@ -26,6 +27,7 @@ code that runs inside someone else's process (the app factory). Both are idempot
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import json
 import logging
 import os
@@ -102,6 +104,11 @@ def withhold_third_party_text(record: logging.LogRecord) -> logging.LogRecord:
     if is_own(record.name) or (
         isinstance(record.msg, str) and (record.name, record.msg) in SAFE_THIRD_PARTY
     ):
+        # Our text is as written, but an exception's message is not ours even when our
+        # code logs it (a library quoting the prompt it refused): frames and type only.
+        if record.exc_info:
+            record.exc_text = _traceback_without_messages(record.exc_info)
+            record.exc_info = None
         return record
     high = isinstance(record.levelno, int) and record.levelno >= logging.ERROR
     what = "message" if high else str(record.levelname)
@@ -158,6 +165,14 @@ _SAFE_VALUE_TYPES = (int, float, bool)
 _IDENTIFIER = re.compile(r"[A-Za-z0-9_.:-]{1,80}")
 
 
+def _is_ip_address(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time, level, logger, message, and only safe fields.
 
@@ -176,7 +191,9 @@ class JsonFormatter(logging.Formatter):
         for name in sorted(SAFE_FIELDS):
             value = record.__dict__.get(name)
             if isinstance(value, _SAFE_VALUE_TYPES) or (
-                isinstance(value, str) and _IDENTIFIER.fullmatch(value)
+                isinstance(value, str)
+                and _IDENTIFIER.fullmatch(value)
+                and not _is_ip_address(value)  # looks like an identifier, but is personal
             ):
                 line[name] = value
         if record.exc_info:

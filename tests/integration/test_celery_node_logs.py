@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration.celery_nodes import celery_settings, node_env
-from tests.services import free_port
+from tests.services import AMQP_URL, free_port, require_tcp
 
 pytest.importorskip("celery")
 
@@ -68,3 +68,31 @@ def test_a_celery_node_writes_json_log_lines_without_the_broker_password(
             # starts with a level name is a log record written as text.
             assert not line.startswith(("DEBUG ", "INFO ", "WARNING ", "ERROR ", "CRITICAL ")), line
     assert any(str(record.get("logger", "")).startswith("celery.") for record in records), output
+
+
+@pytest.mark.slow
+def test_a_node_the_broker_refuses_exits_with_a_failure_status(tmp_path: Path) -> None:
+    """RabbitMQ refuses a wrong password: Celery gives up, and the node's exit status
+    must say so (a supervisor restarting failures only would otherwise leave it down)."""
+    require_tcp("RabbitMQ", AMQP_URL, 5672)
+    wrong = AMQP_URL.replace("guest:guest@", f"guest:{PASSWORD}@")
+    assert wrong != AMQP_URL
+    settings = celery_settings(tmp_path, wrong)
+    log = tmp_path / "node.log"
+    with log.open("wb") as output:
+        node = subprocess.Popen(
+            [sys.executable, "-m", "reelvault.cli.main", "worker", "--engines", "procedural"],
+            env=node_env(settings),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            status = node.wait(45)
+        finally:
+            if node.poll() is None:
+                os.killpg(node.pid, signal.SIGKILL)
+                node.wait(10)
+    output_text = log.read_text(errors="replace")
+    assert status != 0, output_text
+    assert PASSWORD not in output_text

@@ -11,6 +11,8 @@ import hashlib
 import hmac
 import re
 
+import idna
+
 from reelvault.errors import ValidationError
 
 MAX_EMAIL_LENGTH = 254  # RFC 5321's limit on a forward path
@@ -23,15 +25,17 @@ def normalise_email(address: str) -> str:
 
     Case is folded on both sides: no provider in practice treats ``Ann@`` and ``ann@``
     as two mailboxes, and treating them as two accounts would let a second account be
-    made for the same person. Internationalised domains are stored in IDNA form.
+    made for the same person. Internationalised domains are stored in IDNA 2008 form
+    (UTS 46 mapping, not transitional): ``faß.de`` stays itself (``xn--fa-hia.de``) and is
+    not folded into ``fass.de``, a domain someone else may own, as IDNA 2003 would.
     """
     address = address.strip()
     local, at, domain = address.rpartition("@")
     if not at or len(address) > MAX_EMAIL_LENGTH or not _LOCAL.match(local):
         raise ValidationError("not an e-mail address", param="email")
     try:
-        ascii_domain = domain.encode("idna").decode("ascii").lower()
-    except UnicodeError:
+        ascii_domain = idna.encode(domain, uts46=True).decode("ascii").lower()
+    except (idna.IDNAError, UnicodeError):  # its message quotes the label: not echoed
         raise ValidationError("not an e-mail address", param="email") from None
     labels = ascii_domain.split(".")
     if len(labels) < 2 or not all(_LABEL.match(label) for label in labels):

@@ -6,10 +6,13 @@ per hour, and job submissions per address per minute, are counted too. The addre
 never kept: it is reduced at once to :func:`~reelvault.privacy.pseudonyms.ip_pseudonym`,
 a keyed hash under a salt destroyed each day, and only that names a bucket (in memory).
 Behind reverse proxies listed in ``trusted_proxies``, ``X-Forwarded-For`` names the client.
+An IPv6 client is counted by its /64: a host is given a whole /64 and may pick any
+address in it, so counting single addresses would give it 2^64 fresh buckets.
 """
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 
 from starlette.requests import HTTPConnection
@@ -18,6 +21,7 @@ from reelvault.config import Settings
 from reelvault.errors import ValidationError
 from reelvault.http.ratelimit import RateLimiter
 from reelvault.privacy.pseudonyms import (
+    IPAddress,
     IPNetwork,
     client_ip,
     ip_pseudonym,
@@ -27,6 +31,15 @@ from reelvault.runtime import Runtime
 
 UNKNOWN_ADDRESS = "ip_unknown"
 """The one bucket shared by peers whose address is not an IP (a Unix socket, a test client)."""
+IPV6_PREFIX = 64
+"""An IPv6 client is counted by this prefix: the /64 a subscriber's network is given."""
+
+
+def counted_address(address: IPAddress) -> IPAddress:
+    """The address a limit counts: an IPv4 client's own, an IPv6 client's /64."""
+    if isinstance(address, ipaddress.IPv6Address):
+        return ipaddress.IPv6Network((address, IPV6_PREFIX), strict=False).network_address
+    return address
 
 
 @dataclass
@@ -50,7 +63,8 @@ class AddressLimits:
             return UNKNOWN_ADDRESS
         forwarded = request.headers.getlist("x-forwarded-for") or None
         try:
-            return ip_pseudonym(runtime, client_ip(peer, forwarded, self.proxies))
+            client = client_ip(peer, forwarded, self.proxies)
+            return ip_pseudonym(runtime, counted_address(client))
         except ValidationError:
             return UNKNOWN_ADDRESS
 
@@ -65,4 +79,4 @@ class AddressLimits:
             self.jobs.check(self.pseudonym(request, runtime))
 
 
-__all__ = ["UNKNOWN_ADDRESS", "AddressLimits"]
+__all__ = ["IPV6_PREFIX", "UNKNOWN_ADDRESS", "AddressLimits", "counted_address"]

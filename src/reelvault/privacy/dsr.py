@@ -9,8 +9,9 @@ Two channels:
   the request; a one-time token goes to the address, and nothing is returned, changed or
   erased until the token comes back (``reelvault privacy requests verify TOKEN``), which proves the
   requester controls the address. What an address links to: the notify-me signup made
-  with it, and owners (sessions, API keys) that signed up with it through the API, or
-  that the operator links with ``--owner`` after checking the person holds them.
+  with it, the sign-in account made with it, and owners (sessions, API keys) that signed
+  up with it through the API, or that the operator links with ``--owner`` after checking
+  the person holds them.
 
 Each request is due ``options.request_response_days`` after it arrives
 (``reelvault privacy requests --overdue`` lists the late ones). The address is kept
@@ -33,15 +34,24 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from reelvault.accounts.accounts import EMAIL_LOOKUP_SECRET, find_account
 from reelvault.db.dsr_models import DataSubjectRequest, OwnerContact
 from reelvault.db.privacy_models import NotifySubscription
-from reelvault.errors import ConfigError, GoneError, NotFoundError, ValidationError
+from reelvault.errors import (
+    ConfigError,
+    GoneError,
+    KeyNotFoundError,
+    NotFoundError,
+    ObjectNotFoundError,
+    ValidationError,
+)
 from reelvault.privacy import audit_log, notify
 from reelvault.privacy.erase import erase_owner
 from reelvault.privacy.expiry import delete_expired_rows
 from reelvault.privacy.holdings import access_summary
 from reelvault.privacy.notify import SmtpSettings
 from reelvault.privacy.restrict import object_to_processing, set_restricted
+from reelvault.privacy.secret_store import get_secret
 from reelvault.runtime import Runtime
 from reelvault.types import DataClass, ObjectId, new_object_id
 
@@ -232,10 +242,23 @@ class Outcome:
     data: dict[str, Any] | None = None
 
 
+def _account_owner(runtime: Runtime, address_object: str | None) -> str | None:
+    """The owner of the sign-in account made with the request's (verified) address."""
+    if not address_object:
+        return None
+    try:
+        address = runtime.vault.read_bytes(ObjectId(address_object)).decode("utf-8")
+        account = find_account(runtime, get_secret(runtime, EMAIL_LOOKUP_SECRET), address)
+    except (KeyNotFoundError, ObjectNotFoundError, ValidationError):
+        return None
+    return None if account is None else account.owner_id
+
+
 def _linked(
     runtime: Runtime, address_hash: str | None, owner_id: str | None
 ) -> tuple[list[str], list[str]]:
-    """(owner ids, notify subscription ids) linked to the request's address."""
+    """(owner ids, notify subscription ids) linked to the request's address (the
+    account made with it is added by the caller, see :func:`_account_owner`)."""
     with runtime.session() as session:
         subscriptions = list(
             session.scalars(
@@ -306,9 +329,13 @@ def verify(runtime: Runtime, token: str, *, new_address: str | None = None) -> O
         row.verified_at = now
         request_id, kind = row.id, RequestKind(row.kind)
         address_hash, linked_owner = row.address_hash, row.owner_id
+        address_object = row.address_object
         # Unlinked before acting, so erasing the owner leaves this request's record.
         row.owner_id = None
     owners, subscriptions = _linked(runtime, address_hash, linked_owner)
+    account_owner = _account_owner(runtime, address_object)
+    if account_owner is not None and account_owner not in owners:
+        owners = sorted([*owners, account_owner])
     counts: dict[str, int] = {"owners": len(owners), "contacts": len(subscriptions)}
     data: dict[str, Any] | None = None
     if kind is RequestKind.ACCESS:

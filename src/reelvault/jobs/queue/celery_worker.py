@@ -116,9 +116,26 @@ def run_celery_worker(
         # so does log_format (a JSON deployment must not get text lines from its nodes).
         configure_logging(settings.log_level, settings.log_format)
 
+    nodes: list[object] = []
+    stop_signals: list[object] = []
+
+    def _note_node(instance: object = None, **_kwargs: object) -> None:
+        nodes.append(instance)
+
+    def _note_stop_signal(sig: object = None, **_kwargs: object) -> None:
+        stop_signals.append(sig)
+
     signals.setup_logging.connect(_our_logging, weak=False)
+    signals.celeryd_init.connect(_note_node, weak=False)
+    signals.worker_shutting_down.connect(_note_stop_signal, weak=False)
     app.conf.worker_redirect_stdouts = False
     app.worker_main(worker_argv(settings, engines, concurrency))
+    # worker_main drops the node's exit status: a node that gave up by itself (the
+    # broker refused its password) exited 0, and a supervisor that restarts failures
+    # only left it down. Stopped by SIGTERM/SIGINT, the node ends with 0, as before.
+    status = getattr(nodes[-1], "exitcode", 0) if nodes else 0
+    if status and not stop_signals:
+        raise SystemExit(status)
 
 
 __all__ = ["register_task", "run_celery_worker", "worker_argv"]
