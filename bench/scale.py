@@ -13,7 +13,8 @@ Three measurements, each against a reference or a goal in the same run:
   submitting ``--jobs`` jobs in one batch until the last one is completed. Goal: 2
   workers >= 1.6x one. ``--queue NAME`` also measures another queue backend with the
   same job and processes (``QUEUE_RUNNERS``: ``celery`` runs a ``reelvault worker`` node
-  on ``BENCH_BROKER_URL``, Redis by default) and prints its jobs/s against the in-process queue's (goal >= 0.8x).
+  on ``BENCH_BROKER_URL``, Redis by default) and prints its jobs/s against the
+  in-process queue's (goal >= 0.8x).
 * **claims**: ``--claimers`` processes claim ``--claim-jobs`` queued jobs concurrently
   through :class:`reelvault.jobs.queue.DatabaseQueue` on PostgreSQL (``FOR UPDATE SKIP
   LOCKED``); each claim is timed around ``claim()``. Goal: p99 < 50 ms. The reference
