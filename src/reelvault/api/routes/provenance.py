@@ -18,8 +18,9 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from python_multipart.multipart import MultipartParser, parse_options_header
 
+from reelvault.accounts.scopes import VIDEOS_READ
 from reelvault.errors import PayloadTooLargeError, ReelvaultError, ValidationError
-from reelvault.http.deps import Ctx, Owner
+from reelvault.http.deps import Ctx, Owner, require_scope
 from reelvault.http.error_schema import ErrorOut
 from reelvault.media.provenance import verify_file
 from reelvault.private_files import ensure_private_dir
@@ -143,6 +144,7 @@ async def _receive(request: Request, path: Path, max_bytes: int) -> None:
 
 @router.post(
     "/verify",
+    dependencies=[require_scope(VIDEOS_READ)],
     responses=ERRORS,
     openapi_extra=VERIFY_BODY,
     summary="Verify a file's content credentials (C2PA) and invisible watermark",
