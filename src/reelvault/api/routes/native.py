@@ -48,7 +48,7 @@ READ = require_scope(VIDEOS_READ)
 WRITE = require_scope(VIDEOS_WRITE)
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorOut} for status in (400, 401, 404, 409, 410, 413, 415, 422, 429)
+    status: {"model": ErrorOut} for status in (400, 401, 403, 404, 409, 410, 413, 415, 422, 429)
 }
 MAX_JSON_BYTES = 1024 * 1024
 _JSON_SCHEMA = JobCreate.model_json_schema(ref_template="#/components/schemas/{model}")

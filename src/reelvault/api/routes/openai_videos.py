@@ -41,7 +41,7 @@ READ = require_scope(VIDEOS_READ)
 WRITE = require_scope(VIDEOS_WRITE)
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": OpenAIError} for status in (400, 401, 404, 409, 410, 413, 415, 429)
+    status: {"model": OpenAIError} for status in (400, 401, 403, 404, 409, 410, 413, 415, 429)
 }
 POLL_AFTER_MS = "500"
 

@@ -32,7 +32,7 @@ router = APIRouter(prefix="/api/v1/provenance", tags=["provenance"])
 
 FILE_FIELD = "file"
 ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorOut} for status in (401, 404, 413, 415, 422)
+    status: {"model": ErrorOut} for status in (401, 403, 404, 413, 415, 422)
 }
 VERIFY_BODY = {
     "requestBody": {
