@@ -26,8 +26,8 @@ scopes existed were given (migration 0011), and what a user's session acts with.
 SCOPE_HELP = {
     VIDEOS_READ: "list and read jobs and videos, their content and progress events",
     VIDEOS_WRITE: "create, cancel, delete and remix jobs and videos; the webhook secret",
-    PRIVACY: "the privacy self-service (/api/v1/privacy/*) and the account itself",
-    ADMIN: "the operator's routes (only for keys of admin accounts or made by the CLI)",
+    PRIVACY: "the privacy self-service under /api/v1/privacy, and the account itself",
+    ADMIN: "the operator's routes; only on keys of admin accounts or made by the CLI",
 }
 
 

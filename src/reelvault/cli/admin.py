@@ -35,6 +35,7 @@ def create_key(
         list[str] | None,
         typer.Option(
             "--scope",
+            metavar="SCOPE",
             help="What the key may do; repeat for several: "
             + "; ".join(f"{each} ({text})" for each, text in SCOPE_HELP.items())
             + ". Default: every scope but admin.",
@@ -43,6 +44,7 @@ def create_key(
     account: Annotated[
         str | None,
         typer.Option(
+            metavar="ACCOUNT_ID",
             help="The account (acc_...) the key belongs to; default: a new owner of its own.",
         ),
     ] = None,
