@@ -21,7 +21,7 @@ ADMIN = "admin"
 ALL_SCOPES: tuple[str, ...] = (VIDEOS_READ, VIDEOS_WRITE, PRIVACY, ADMIN)
 USER_SCOPES: frozenset[str] = frozenset({VIDEOS_READ, VIDEOS_WRITE, PRIVACY})
 """Every scope but ``admin``: what a key gets when none are named, what keys made before
-scopes existed were given (migration 0011), and what a user's session acts with."""
+scopes existed were given (migration ..._key_scopes), and what a user's session acts with."""
 
 SCOPE_HELP = {
     VIDEOS_READ: "list and read jobs and videos, their content and progress events",

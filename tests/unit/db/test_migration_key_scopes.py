@@ -1,4 +1,4 @@
-"""Migration 0011: keys made before scopes existed keep working (every non-admin scope)."""
+"""Migration key_scopes: keys made before scopes existed keep working (every non-admin scope)."""
 
 from __future__ import annotations
 
