@@ -21,6 +21,7 @@ Messages never contain personal data (no prompt text, no e-mail, no file content
     ├── RateLimitedError            too many requests; retry_after seconds  (429)
     ├── ForbiddenError              not allowed (e.g. under the minimum age) (403)
     │   ├── ConsentRequiredError    a third-party provider needs opt-in     (403)
+    │   ├── InsufficientScopeError  the API key lacks the route's scope     (403)
     │   └── AgeRequiredError        answer the age question first           (403)
     ├── NotFoundError               unknown job / engine                    (404)
     ├── ConflictError               wrong state for the operation           (409)
@@ -143,6 +144,16 @@ class AgeRequiredError(ForbiddenError):
         self.minimum_age = minimum_age
 
 
+class InsufficientScopeError(ForbiddenError):
+    """The credential is valid but its scopes do not include the one the route needs."""
+
+    code = "insufficient_scope"
+
+    def __init__(self, message: str, *, scope: str) -> None:
+        super().__init__(message, param="scope")
+        self.scope = scope
+
+
 class NotFoundError(ReelvaultError):
     code = "not_found"
     http_status = 404
@@ -189,6 +200,7 @@ __all__ = [
     "EngineNotFoundError",
     "ForbiddenError",
     "GoneError",
+    "InsufficientScopeError",
     "IntegrityError",
     "JobCancelledError",
     "KeyNotFoundError",

@@ -146,6 +146,14 @@ def find_account(runtime: Runtime, lookup_key: bytes, email: str) -> AccountInfo
         return None if row is None else _info(row)
 
 
+def get_account(runtime: Runtime, account_id: str) -> AccountInfo:
+    with runtime.session() as session:
+        row = session.get(Account, account_id)
+        if row is None:
+            raise NotFoundError(f"no account {account_id}", param="account")
+        return _info(row)
+
+
 def list_accounts(runtime: Runtime) -> list[AccountInfo]:
     with runtime.session() as session:
         return [_info(row) for row in session.scalars(select(Account).order_by(Account.created_at))]
@@ -199,6 +207,7 @@ __all__ = [
     "create_account",
     "find_account",
     "forget_account",
+    "get_account",
     "list_accounts",
     "set_disabled",
     "set_role",

@@ -1,4 +1,9 @@
-"""API keys (stored hashed), the keyless single-user mode, and checking a key.
+"""API keys (stored hashed, scoped), the keyless single-user mode, and checking a key.
+
+A key belongs to an owner (an account's, or a new one of its own when the CLI makes it)
+and carries scopes (:mod:`reelvault.accounts.scopes`); ``admin`` only on a key of an
+admin account or one made by the CLI. The day a key was last used is kept, never the
+time (one write per key per day at most).
 
 Keyless single-user mode (anonymous callers are the CLI's local owner) is a state a
 deployment starts in and leaves for good: it holds while no API key has *ever* been
@@ -13,13 +18,20 @@ import logging
 import math
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from reelvault.accounts.owners import new_owner, secret_digest
-from reelvault.db.models import ApiKey, BrowserSession, DeploymentFlag
+from reelvault.accounts.scopes import (
+    ADMIN,
+    USER_SCOPES,
+    loaded_scopes,
+    parse_scopes,
+    stored_scopes,
+)
+from reelvault.db.models import Account, ApiKey, BrowserSession, DeploymentFlag
 from reelvault.errors import NotFoundError, ValidationError
 from reelvault.runtime import Runtime
 
@@ -35,6 +47,9 @@ class CreatedKey:
     name: str
     owner_id: str
     secret: str  # shown once, never stored
+    scopes: frozenset[str]
+    prefix: str
+    created_at: datetime
 
 
 @dataclass(frozen=True)
@@ -45,12 +60,35 @@ class KeyInfo:
     owner_id: str
     created_at: datetime
     revoked_at: datetime | None
+    scopes: frozenset[str] = USER_SCOPES
+    last_used_on: date | None = None
 
 
-def create_api_key(runtime: Runtime, *, name: str, owner_id: str | None = None) -> CreatedKey:
+def _admin_role(session: Session, owner_id: str) -> bool | None:
+    """The owner's account's role is admin (True), user (False), or no account (None)."""
+    role = session.scalar(select(Account.role).where(Account.owner_id == owner_id))
+    return None if role is None else role == "admin"
+
+
+def create_api_key(
+    runtime: Runtime,
+    *,
+    name: str,
+    owner_id: str | None = None,
+    scopes: frozenset[str] | None = None,
+) -> CreatedKey:
+    """A new key for ``owner_id`` (None: a new owner of its own), every non-admin scope
+    unless ``scopes`` names others. ``admin`` is refused for an account that is not admin."""
     name = name.strip()
     if not name or len(name) > 100:
         raise ValidationError("a key needs a name of 1-100 characters", param="name")
+    scopes = USER_SCOPES if scopes is None else parse_scopes(scopes)
+    if ADMIN in scopes and owner_id is not None:
+        with runtime.session() as session:
+            if _admin_role(session, owner_id) is False:
+                raise ValidationError(
+                    "the admin scope is only for keys of admin accounts", param="scopes"
+                )
     if owner_id is None:
         owner_id = new_owner(runtime, "api_key")
     secret = KEY_PREFIX + secrets.token_urlsafe(32)
@@ -61,27 +99,54 @@ def create_api_key(runtime: Runtime, *, name: str, owner_id: str | None = None) 
         prefix=secret[:10],
         secret_hash=secret_digest(secret),
         created_at=runtime.clock(),
+        scopes=stored_scopes(scopes),
     )
     with runtime.session() as session:
         session.add(key)
         _record_key_has_existed(session, key.created_at)
     runtime.remember_answer(KEYS_HAVE_EXISTED, True)
-    return CreatedKey(id=key.id, name=name, owner_id=owner_id, secret=secret)
+    return CreatedKey(
+        id=key.id,
+        name=name,
+        owner_id=owner_id,
+        secret=secret,
+        scopes=scopes,
+        prefix=key.prefix,
+        created_at=key.created_at,
+    )
 
 
-def list_api_keys(runtime: Runtime) -> list[KeyInfo]:
+def _key_info(key: ApiKey) -> KeyInfo:
+    return KeyInfo(
+        id=key.id,
+        name=key.name,
+        prefix=key.prefix,
+        owner_id=key.owner_id,
+        created_at=key.created_at,
+        revoked_at=key.revoked_at,
+        scopes=loaded_scopes(key.scopes),
+        last_used_on=key.last_used_on,
+    )
+
+
+def list_api_keys(runtime: Runtime, *, owner_id: str | None = None) -> list[KeyInfo]:
+    """Every key (the operator's view), or only ``owner_id``'s."""
+    query = select(ApiKey).order_by(ApiKey.created_at, ApiKey.id)
+    if owner_id is not None:
+        query = query.where(ApiKey.owner_id == owner_id)
     with runtime.session() as session:
-        keys = session.scalars(select(ApiKey).order_by(ApiKey.created_at)).all()
-        return [
-            KeyInfo(k.id, k.name, k.prefix, k.owner_id, k.created_at, k.revoked_at) for k in keys
-        ]
+        return [_key_info(key) for key in session.scalars(query)]
 
 
-def revoke_api_key(runtime: Runtime, key_id: str) -> None:
-    """Revoke a key; the studio sessions opened with it end at once."""
+def revoke_api_key(runtime: Runtime, key_id: str, *, owner_id: str | None = None) -> None:
+    """Revoke a key; the studio sessions opened with it end at once.
+
+    With ``owner_id``, only a key of that owner: another owner's key is "not found", the
+    same as one that does not exist (ids do not leak).
+    """
     with runtime.session() as session:
         key = session.get(ApiKey, key_id)
-        if key is None:
+        if key is None or (owner_id is not None and key.owner_id != owner_id):
             raise NotFoundError(f"no API key {key_id}", param="key_id")
         key.revoked_at = key.revoked_at or runtime.clock()
         session.execute(delete(BrowserSession).where(BrowserSession.key_id == key_id))
@@ -169,6 +234,22 @@ def warn_if_locked(runtime: Runtime) -> bool:
 class ActiveKey:
     id: str
     owner_id: str
+    scopes: frozenset[str] = USER_SCOPES
+
+
+def key_in_use(runtime: Runtime, session: Session, key: ApiKey) -> ActiveKey:
+    """A key that was just used: note the day (once a day) and say what it may do now.
+
+    ``admin`` counts only while the key's account is still an admin (a key keeps its
+    scopes when its account's role is taken away, but no longer acts on ``admin``).
+    """
+    today = runtime.clock().date()
+    if key.last_used_on != today:
+        key.last_used_on = today
+    scopes = loaded_scopes(key.scopes)
+    if ADMIN in scopes and _admin_role(session, key.owner_id) is False:
+        scopes = scopes - {ADMIN}
+    return ActiveKey(id=key.id, owner_id=key.owner_id, scopes=scopes)
 
 
 def key_for_secret(runtime: Runtime, secret: str) -> ActiveKey | None:
@@ -180,7 +261,7 @@ def key_for_secret(runtime: Runtime, secret: str) -> ActiveKey | None:
             return None
         if not hmac.compare_digest(key.secret_hash, digest):
             return None
-        return ActiveKey(id=key.id, owner_id=key.owner_id)
+        return key_in_use(runtime, session, key)
 
 
 def owner_for_key(runtime: Runtime, secret: str) -> str | None:
@@ -199,6 +280,7 @@ __all__ = [
     "anonymous_sessions_allowed",
     "create_api_key",
     "key_for_secret",
+    "key_in_use",
     "keyless_mode",
     "keyless_mode_recently",
     "keys_have_existed",

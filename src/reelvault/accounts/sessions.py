@@ -10,8 +10,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete
 
 from reelvault.accounts.accounts import AccountInfo
-from reelvault.accounts.keys import ActiveKey
+from reelvault.accounts.keys import ActiveKey, key_in_use
 from reelvault.accounts.owners import new_owner, secret_digest
+from reelvault.accounts.scopes import ADMIN, USER_SCOPES
 from reelvault.db.models import Account, ApiKey, BrowserSession
 from reelvault.runtime import Runtime
 
@@ -35,6 +36,9 @@ class SessionInfo:
     owner_id: str
     key_id: str | None  # the API key it was opened with
     account_id: str | None = None  # the account signed in with it
+    # What it may do: a key's session its key's scopes; an account's every scope of a
+    # user (admin too for an admin account); an anonymous one every scope of a user.
+    scopes: frozenset[str] = USER_SCOPES
 
     @property
     def anonymous(self) -> bool:
@@ -89,19 +93,24 @@ def session_for_token(runtime: Runtime, token: str) -> SessionInfo | None:
         now = runtime.clock()
         if row is None or row.expires_at <= now:
             return None
+        scopes = USER_SCOPES
         if row.key_id is not None:
             key = session.get(ApiKey, row.key_id)
             if key is None or key.revoked_at is not None:
                 return None
+            scopes = key_in_use(runtime, session, key).scopes
         if row.account_id is not None:
             account = session.get(Account, row.account_id)
             if account is None or account.disabled_at is not None:
                 return None
+            scopes = USER_SCOPES | {ADMIN} if account.role == "admin" else USER_SCOPES
         # Idle timeout: each use moves the end to now + idle (never past the lifetime).
         deadline = _deadline(runtime, row.created_at, now)
         if deadline - row.expires_at >= IDLE_SLIDE_STEP:
             row.expires_at = deadline
-        return SessionInfo(owner_id=row.owner_id, key_id=row.key_id, account_id=row.account_id)
+        return SessionInfo(
+            owner_id=row.owner_id, key_id=row.key_id, account_id=row.account_id, scopes=scopes
+        )
 
 
 def end_session(runtime: Runtime, token: str) -> None:

@@ -11,7 +11,9 @@ from typing import Annotated
 import typer
 
 from reelvault import metrics
+from reelvault.accounts.accounts import get_account
 from reelvault.accounts.keys import create_api_key, list_api_keys, revoke_api_key
+from reelvault.accounts.scopes import SCOPE_HELP, ordered, parse_scopes
 from reelvault.app.compose import open_runtime
 from reelvault.cli.format import param_kind
 from reelvault.cli.node_metrics import parse_listen, serve_node_metrics
@@ -32,24 +34,55 @@ config_app = typer.Typer(help="Inspect the configuration.")
 def create_key(
     ctx: typer.Context,
     name: Annotated[str, typer.Option(help="A label for the key, e.g. who or what uses it.")],
+    scope: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--scope",
+            metavar="SCOPE",
+            help="What the key may do; repeat for several: "
+            + "; ".join(f"{each} ({text})" for each, text in SCOPE_HELP.items())
+            + ". Default: every scope but admin.",
+        ),
+    ] = None,
+    account: Annotated[
+        str | None,
+        typer.Option(
+            metavar="ACCOUNT_ID",
+            help="The account (acc_...) the key belongs to; default: a new owner of its own.",
+        ),
+    ] = None,
 ) -> None:
-    """Create an API key for a new owner. The secret is shown once and stored only hashed."""
+    """Create an API key. The secret is shown once and stored only hashed.
+
+    Without --account the key is a new owner of its own (its jobs are its own); with it,
+    the key acts as that account. The admin scope needs an admin account, or no --account.
+    """
     state = state_of(ctx)
-    created = create_api_key(state.runtime, name=name)
-    state.console.print(f"API key {created.id} ({created.name}) for owner {created.owner_id}:")
+    runtime = state.runtime
+    owner_id = get_account(runtime, account).owner_id if account else None
+    scopes = parse_scopes(scope) if scope else None
+    created = create_api_key(runtime, name=name, owner_id=owner_id, scopes=scopes)
+    whose = f"account {account}" if account else f"owner {created.owner_id}"
+    state.console.print(
+        f"API key {created.id} ({created.name}) for {whose}, "
+        f"scopes {' '.join(ordered(created.scopes))}:",
+        markup=False,
+    )
     typer.echo(created.secret)
     state.errors.print("Store it now: it cannot be shown again.")
 
 
 @keys_app.command("list")
 def list_keys(ctx: typer.Context) -> None:
-    """List API keys (never their secrets)."""
+    """List API keys with their scopes and the day each was last used (never secrets)."""
     state = state_of(ctx)
     for key in list_api_keys(state.runtime):
         revoked = f" revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else ""
+        used = f"last used {key.last_used_on:%Y-%m-%d}" if key.last_used_on else "never used"
         state.console.print(
             f"{key.id}  {key.prefix}…  {key.name}  owner {key.owner_id}  "
-            f"created {key.created_at:%Y-%m-%d}{revoked}",
+            f"scopes {','.join(ordered(key.scopes))}  "
+            f"created {key.created_at:%Y-%m-%d}  {used}{revoked}",
             markup=False,
         )
 

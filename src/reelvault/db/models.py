@@ -6,10 +6,10 @@ plaintext: personal content lives encrypted in the vault and rows point at it.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from reelvault.db.base import Base, UTCDateTime
@@ -127,6 +127,11 @@ class ApiKey(Base):
     secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Space-separated scope names (reelvault.accounts.scopes), e.g. "privacy videos:read".
+    scopes: Mapped[str] = mapped_column(String(200))
+    # The day (UTC) the key was last used, never a time of day: a timestamp per request
+    # would be a log of the person's activity. Written at most once a day per key.
+    last_used_on: Mapped[date | None] = mapped_column(Date, nullable=True)
 
 
 class BrowserSession(Base):

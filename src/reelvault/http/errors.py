@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from reelvault.errors import (
     AgeRequiredError,
     ConsentRequiredError,
+    InsufficientScopeError,
     RateLimitedError,
     ReelvaultError,
     ValidationError,
@@ -99,6 +100,12 @@ def install_error_handlers(app: FastAPI) -> None:
             extra = {"provider": exc.provider, "sends": exc.sends}
         elif isinstance(exc, AgeRequiredError):
             extra = {"age_endpoint": AGE_ENDPOINT, "minimum_age": exc.minimum_age}
+        elif isinstance(exc, InsufficientScopeError):
+            extra = {"required_scope": exc.scope}
+            # RFC 6750 section 3: the scope a bearer token would need.
+            headers = {
+                "WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{exc.scope}"'
+            }
         return error_response(
             request,
             status=status,

@@ -164,7 +164,9 @@ def owner_record(runtime: Runtime, owner_id: str) -> dict[str, Any]:
                 "id": key.id,
                 "name": key.name,
                 "prefix": key.prefix,
+                "scopes": key.scopes.split(),
                 "created_at": _iso(key.created_at),
+                "last_used_on": key.last_used_on.isoformat() if key.last_used_on else None,
                 "revoked_at": _iso(key.revoked_at),
             }
             for key in keys

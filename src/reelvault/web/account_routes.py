@@ -25,10 +25,11 @@ from reelvault.accounts.accounts import (
 )
 from reelvault.accounts.emails import MAX_EMAIL_LENGTH, attempt_lookup
 from reelvault.accounts.passwords import MAX_PASSWORD_LENGTH
+from reelvault.accounts.scopes import PRIVACY
 from reelvault.accounts.sessions import end_session, end_sessions_of, session_for_token
 from reelvault.errors import NotFoundError, UnauthorizedError
 from reelvault.http.cookies import session_token
-from reelvault.http.deps import Ctx, Owner, RuntimeDep
+from reelvault.http.deps import Ctx, Owner, RuntimeDep, require_scope
 from reelvault.http.error_schema import ErrorOut
 from reelvault.privacy.erase import erase_owner
 from reelvault.privacy.secret_store import get_secret
@@ -159,14 +160,19 @@ async def _my_account(runtime: Runtime, owner: str) -> AccountInfo:
     return account
 
 
-@router.get("", response_model=AccountOut, responses=_errors(401, 404))
+@router.get(
+    "",
+    dependencies=[require_scope(PRIVACY)],
+    response_model=AccountOut,
+    responses=_errors(401, 403, 404),
+)
 async def me(runtime: RuntimeDep, owner: Owner) -> AccountOut:
-    """The signed-in account (with a session cookie or one of its API keys)."""
+    """The signed-in account (with a session cookie or one of its keys with `privacy`)."""
     account = await _my_account(runtime, owner)
     return await run_in_threadpool(_out, runtime, account)
 
 
-@router.delete("", responses=_errors(401, 404))
+@router.delete("", dependencies=[require_scope(PRIVACY)], responses=_errors(401, 403, 404))
 async def delete_my_account(request: Request, runtime: RuntimeDep, owner: Owner) -> Response:
     """Delete the account and erase everything of it (jobs, media, keys, sessions).
 

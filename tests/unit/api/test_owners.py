@@ -75,3 +75,19 @@ def test_lists_show_only_your_own(
     # a cursor naming another owner's job does not leak it either
     leaked = api.get("/api/v1/jobs", params={"after": job_id}, headers=bob)
     assert leaked.status_code == 422
+
+
+@pytest.mark.parametrize(("method", "path"), MATRIX)
+def test_anonymous_callers_get_401_and_an_admin_only_key_403(
+    api: TestClient, two_owners: tuple[dict[str, str], dict[str, str], str], method: str, path: str
+) -> None:
+    """The rest of the matrix: no credential, and a key whose only scope is admin (the
+    scope-by-endpoint matrix is in test_scopes.py)."""
+    alice, _bob, job_id = two_owners
+    runtime = api.runtime  # type: ignore[attr-defined]
+    admin = create_api_key(runtime, name="ops", scopes=frozenset({"admin"})).secret
+    url = path.format(id=job_id)
+    assert api.request(method, url).status_code == 401
+    refused = api.request(method, url, headers={"Authorization": f"Bearer {admin}"})
+    assert refused.status_code == 403, refused.text
+    assert api.get(f"/api/v1/jobs/{job_id}", headers=alice).json()["status"] == "completed"

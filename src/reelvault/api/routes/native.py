@@ -13,6 +13,7 @@ from pydantic import ValidationError as PydanticValidationError
 from starlette.responses import Response, StreamingResponse
 
 from reelvault.accounts.owners import webhook_secret
+from reelvault.accounts.scopes import VIDEOS_READ, VIDEOS_WRITE
 from reelvault.api.accept import accept_job
 from reelvault.api.content import content_response
 from reelvault.api.json_input import load_client_json
@@ -27,7 +28,14 @@ from reelvault.api.schemas.native import (
     WebhookSecret,
 )
 from reelvault.errors import ValidationError
-from reelvault.http.deps import Ctx, OwnedJob, Owner, RuntimeDep, check_submission_limits
+from reelvault.http.deps import (
+    Ctx,
+    OwnedJob,
+    Owner,
+    RuntimeDep,
+    check_submission_limits,
+    require_scope,
+)
 from reelvault.http.error_schema import ErrorOut
 from reelvault.jobs.lifecycle import cancel_job, delete_job
 from reelvault.jobs.queries import get_job, list_jobs_page
@@ -36,9 +44,11 @@ from reelvault.jobs.uploads import UploadedInput, discard_uploads
 from reelvault.media.sizes import parse_size
 
 router = APIRouter(prefix="/api/v1", tags=["native"])
+READ = require_scope(VIDEOS_READ)
+WRITE = require_scope(VIDEOS_WRITE)
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorOut} for status in (400, 401, 404, 409, 410, 413, 415, 422, 429)
+    status: {"model": ErrorOut} for status in (400, 401, 403, 404, 409, 410, 413, 415, 422, 429)
 }
 MAX_JSON_BYTES = 1024 * 1024
 _JSON_SCHEMA = JobCreate.model_json_schema(ref_template="#/components/schemas/{model}")
@@ -95,6 +105,7 @@ def validated(model: type[JobCreate], data: dict[str, Any]) -> JobCreate:
 
 @router.post(
     "/jobs",
+    dependencies=[WRITE],
     status_code=201,
     response_model=JobOut,
     responses=ERRORS,
@@ -151,7 +162,7 @@ async def create_job(request: Request, ctx: Ctx, owner: Owner) -> JobOut:
     return JobOut.of(view)
 
 
-@router.get("/jobs", response_model=JobList, responses=ERRORS)
+@router.get("/jobs", dependencies=[READ], response_model=JobList, responses=ERRORS)
 def list_jobs_route(
     runtime: RuntimeDep,
     owner: Owner,
@@ -166,17 +177,17 @@ def list_jobs_route(
     )
 
 
-@router.get("/jobs/{job_id}", response_model=JobOut, responses=ERRORS)
+@router.get("/jobs/{job_id}", dependencies=[READ], response_model=JobOut, responses=ERRORS)
 def get_job_route(job: OwnedJob) -> JobOut:
     return JobOut.of(job)
 
 
-@router.post("/jobs/{job_id}/cancel", response_model=JobOut, responses=ERRORS)
+@router.post("/jobs/{job_id}/cancel", dependencies=[WRITE], response_model=JobOut, responses=ERRORS)
 def cancel_job_route(job: OwnedJob, runtime: RuntimeDep, owner: Owner) -> JobOut:
     return JobOut.of(cancel_job(runtime, job.id, owner_id=owner))
 
 
-@router.delete("/jobs/{job_id}", response_model=Deleted, responses=ERRORS)
+@router.delete("/jobs/{job_id}", dependencies=[WRITE], response_model=Deleted, responses=ERRORS)
 def delete_job_route(job: OwnedJob, runtime: RuntimeDep, owner: Owner) -> Deleted:
     delete_job(runtime, job.id, owner_id=owner)
     return Deleted(id=job.id, deleted=True)
@@ -184,6 +195,7 @@ def delete_job_route(job: OwnedJob, runtime: RuntimeDep, owner: Owner) -> Delete
 
 @router.get(
     "/jobs/{job_id}/content",
+    dependencies=[READ],
     responses={
         **ERRORS,
         200: {"content": {"video/mp4": {}, "image/webp": {}}, "description": "The file."},
@@ -210,6 +222,7 @@ def _event(name: str, data: dict[str, Any]) -> str:
 
 @router.get(
     "/jobs/{job_id}/events",
+    dependencies=[READ],
     responses={**ERRORS, 200: {"content": {"text/event-stream": {}}}},
     response_class=StreamingResponse,
 )
@@ -268,7 +281,9 @@ def list_engines(runtime: RuntimeDep) -> EngineList:
     )
 
 
-@router.post("/webhook-secret", response_model=WebhookSecret, tags=["webhooks"])
+@router.post(
+    "/webhook-secret", dependencies=[WRITE], response_model=WebhookSecret, tags=["webhooks"]
+)
 def get_webhook_secret(
     runtime: RuntimeDep, owner: Owner, rotate: Annotated[bool, Query()] = False
 ) -> WebhookSecret:

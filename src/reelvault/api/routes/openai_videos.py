@@ -14,13 +14,21 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 from starlette.responses import Response
 
+from reelvault.accounts.scopes import VIDEOS_READ, VIDEOS_WRITE
 from reelvault.api.accept import accept_job
 from reelvault.api.content import content_response
 from reelvault.api.multipart import parse_form
 from reelvault.api.routes.native import form_values, read_json_body
 from reelvault.api.schemas.openai import OpenAIError, Video, VideoDeleted, VideoList
 from reelvault.errors import ValidationError
-from reelvault.http.deps import Ctx, OwnedVideo, Owner, RuntimeDep, check_submission_limits
+from reelvault.http.deps import (
+    Ctx,
+    OwnedVideo,
+    Owner,
+    RuntimeDep,
+    check_submission_limits,
+    require_scope,
+)
 from reelvault.jobs.lifecycle import delete_job
 from reelvault.jobs.queries import list_jobs_page
 from reelvault.jobs.request import JobRequest
@@ -29,9 +37,11 @@ from reelvault.media.sizes import parse_size
 from reelvault.types import Task
 
 router = APIRouter(prefix="/v1", tags=["openai"])
+READ = require_scope(VIDEOS_READ)
+WRITE = require_scope(VIDEOS_WRITE)
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": OpenAIError} for status in (400, 401, 404, 409, 410, 413, 415, 429)
+    status: {"model": OpenAIError} for status in (400, 401, 403, 404, 409, 410, 413, 415, 429)
 }
 POLL_AFTER_MS = "500"
 
@@ -81,6 +91,7 @@ def _seconds(value: str | int | float) -> float:
 
 @router.post(
     "/videos",
+    dependencies=[WRITE],
     response_model=Video,
     responses=ERRORS,
     openapi_extra=CREATE_BODY,
@@ -131,7 +142,7 @@ async def create_video(request: Request, ctx: Ctx, owner: Owner) -> Video:
     return Video.of(view, model=body.model)
 
 
-@router.get("/videos", response_model=VideoList, responses=ERRORS)
+@router.get("/videos", dependencies=[READ], response_model=VideoList, responses=ERRORS)
 def list_videos(
     runtime: RuntimeDep,
     owner: Owner,
@@ -151,13 +162,15 @@ def list_videos(
     )
 
 
-@router.get("/videos/{video_id}", response_model=Video, responses=ERRORS)
+@router.get("/videos/{video_id}", dependencies=[READ], response_model=Video, responses=ERRORS)
 def retrieve_video(job: OwnedVideo, response: Response) -> Video:
     response.headers["openai-poll-after-ms"] = POLL_AFTER_MS
     return Video.of(job)
 
 
-@router.delete("/videos/{video_id}", response_model=VideoDeleted, responses=ERRORS)
+@router.delete(
+    "/videos/{video_id}", dependencies=[WRITE], response_model=VideoDeleted, responses=ERRORS
+)
 def delete_video(job: OwnedVideo, runtime: RuntimeDep, owner: Owner) -> VideoDeleted:
     delete_job(runtime, job.id, owner_id=owner)
     return VideoDeleted(id=job.id, deleted=True)
@@ -165,6 +178,7 @@ def delete_video(job: OwnedVideo, runtime: RuntimeDep, owner: Owner) -> VideoDel
 
 @router.get(
     "/videos/{video_id}/content",
+    dependencies=[READ],
     responses={**ERRORS, 200: {"content": {"video/mp4": {}, "image/webp": {}}}},
     response_class=Response,
 )
@@ -180,7 +194,9 @@ def download_video(
     )
 
 
-@router.post("/videos/{video_id}/remix", response_model=Video, responses=ERRORS)
+@router.post(
+    "/videos/{video_id}/remix", dependencies=[WRITE], response_model=Video, responses=ERRORS
+)
 def remix_video(job: OwnedVideo) -> Video:
     """No installed engine can remix an existing video yet: a clear 400."""
     raise ValidationError(

@@ -16,8 +16,9 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response, StreamingResponse
 
+from reelvault.accounts.scopes import PRIVACY
 from reelvault.errors import ConflictError
-from reelvault.http.deps import Ctx, Owner, RuntimeDep, check_submission_limits
+from reelvault.http.deps import Ctx, Owner, RuntimeDep, check_submission_limits, require_scope
 from reelvault.http.error_schema import ErrorOut
 from reelvault.policy.render import LEGAL_BASIS_TEXT, PURPOSE_TEXT
 from reelvault.privacy import adults, age, consent, dsr, erase, export, holdings, notify, restrict
@@ -32,6 +33,8 @@ from reelvault.types import LegalBasis, Purpose
 
 router = APIRouter(tags=["privacy"])
 PREFIX = "/api/v1/privacy"
+# Every route here that acts for a caller; the e-mailed notify links carry their own token.
+SCOPE = require_scope(PRIVACY)
 ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorOut} for status in (401, 403, 404, 409, 410, 422, 429)
 }
@@ -130,7 +133,9 @@ def _purposes(runtime: Runtime) -> list[str]:
     return [name for name in names if consent.is_offered(runtime.policy, name)]
 
 
-@router.get(f"{PREFIX}/consents", response_model=ConsentList, responses=ERRORS)
+@router.get(
+    f"{PREFIX}/consents", dependencies=[SCOPE], response_model=ConsentList, responses=ERRORS
+)
 def list_consents(request: Request, runtime: RuntimeDep, owner: Owner) -> ConsentList:
     """Each purpose you can decide on, its legal basis, and your current decision."""
     return ConsentList(
@@ -138,7 +143,12 @@ def list_consents(request: Request, runtime: RuntimeDep, owner: Owner) -> Consen
     )
 
 
-@router.put(f"{PREFIX}/consents/{{purpose}}", response_model=ConsentEntry, responses=ERRORS)
+@router.put(
+    f"{PREFIX}/consents/{{purpose}}",
+    dependencies=[SCOPE],
+    response_model=ConsentEntry,
+    responses=ERRORS,
+)
 def change_consent(
     purpose: str, body: ConsentChange, request: Request, runtime: RuntimeDep, owner: Owner
 ) -> ConsentEntry:
@@ -158,7 +168,7 @@ def change_consent(
 # -- rights ---------------------------------------------------------------------------------
 
 
-@router.get(f"{PREFIX}/access", responses=ERRORS)
+@router.get(f"{PREFIX}/access", dependencies=[SCOPE], responses=ERRORS)
 def access(runtime: RuntimeDep, owner: Owner) -> dict[str, Any]:
     """What we hold about you (counts, retention), or an honest "nothing"."""
     summary = holdings.access_summary(runtime, owner)
@@ -168,6 +178,7 @@ def access(runtime: RuntimeDep, owner: Owner) -> dict[str, Any]:
 
 @router.get(
     f"{PREFIX}/export",
+    dependencies=[SCOPE],
     responses={**ERRORS, 200: {"content": {export.MEDIA_TYPE: {}}, "description": "A ZIP."}},
     response_class=StreamingResponse,
 )
@@ -185,7 +196,7 @@ def export_route(runtime: RuntimeDep, owner: Owner) -> Response:
     )
 
 
-@router.post(f"{PREFIX}/erase", responses=ERRORS)
+@router.post(f"{PREFIX}/erase", dependencies=[SCOPE], responses=ERRORS)
 async def erase_route(runtime: RuntimeDep, owner: Owner) -> dict[str, Any]:
     """Crypto-shred everything of yours now, your API keys and session included."""
     report = await run_in_threadpool(erase.erase_owner, runtime, owner)
@@ -197,7 +208,7 @@ async def erase_route(runtime: RuntimeDep, owner: Owner) -> dict[str, Any]:
     return {"erased": response}
 
 
-@router.post(f"{PREFIX}/restrict", responses=ERRORS)
+@router.post(f"{PREFIX}/restrict", dependencies=[SCOPE], responses=ERRORS)
 def restrict_route(
     runtime: RuntimeDep, owner: Owner, body: Annotated[RestrictBody | None, Body()] = None
 ) -> dict[str, Any]:
@@ -208,7 +219,7 @@ def restrict_route(
     return {"restricted": state.restricted, "held_jobs": state.held_jobs}
 
 
-@router.post(f"{PREFIX}/object", responses=ERRORS)
+@router.post(f"{PREFIX}/object", dependencies=[SCOPE], responses=ERRORS)
 def object_route(request: Request, runtime: RuntimeDep, owner: Owner) -> dict[str, Any]:
     """Object to analytics and marketing: both stop at once."""
     withdrawn = restrict.object_to_processing(runtime, owner)
@@ -219,7 +230,7 @@ def object_route(request: Request, runtime: RuntimeDep, owner: Owner) -> dict[st
     }
 
 
-@router.post(f"{PREFIX}/age", responses=ERRORS)
+@router.post(f"{PREFIX}/age", dependencies=[SCOPE], responses=ERRORS)
 def age_route(body: AgeBody, runtime: RuntimeDep, owner: Owner) -> dict[str, Any]:
     """Your answer to the age question; under the minimum age nothing personal is kept.
 
@@ -238,7 +249,7 @@ def age_route(body: AgeBody, runtime: RuntimeDep, owner: Owner) -> dict[str, Any
 # -- notify-me ------------------------------------------------------------------------------
 
 
-@router.post(f"{PREFIX}/notify", status_code=202, responses=ERRORS)
+@router.post(f"{PREFIX}/notify", dependencies=[SCOPE], status_code=202, responses=ERRORS)
 async def notify_signup(
     request: Request, body: NotifyBody, ctx: Ctx, owner: Owner
 ) -> dict[str, str]:

@@ -18,8 +18,9 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from python_multipart.multipart import MultipartParser, parse_options_header
 
+from reelvault.accounts.scopes import VIDEOS_READ
 from reelvault.errors import PayloadTooLargeError, ReelvaultError, ValidationError
-from reelvault.http.deps import Ctx, Owner
+from reelvault.http.deps import Ctx, Owner, require_scope
 from reelvault.http.error_schema import ErrorOut
 from reelvault.media.provenance import verify_file
 from reelvault.private_files import ensure_private_dir
@@ -31,7 +32,7 @@ router = APIRouter(prefix="/api/v1/provenance", tags=["provenance"])
 
 FILE_FIELD = "file"
 ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorOut} for status in (401, 404, 413, 415, 422)
+    status: {"model": ErrorOut} for status in (401, 403, 404, 413, 415, 422)
 }
 VERIFY_BODY = {
     "requestBody": {
@@ -143,6 +144,7 @@ async def _receive(request: Request, path: Path, max_bytes: int) -> None:
 
 @router.post(
     "/verify",
+    dependencies=[require_scope(VIDEOS_READ)],
     responses=ERRORS,
     openapi_extra=VERIFY_BODY,
     summary="Verify a file's content credentials (C2PA) and invisible watermark",
