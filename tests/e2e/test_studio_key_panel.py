@@ -32,7 +32,14 @@ def keyed_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KeyedServ
     app = create_app(settings, runtime=runtime, worker_mode="none")
     port = _free_port()
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            access_log=False,
+            log_config=None,  # uvicorn's default config would detach its loggers from ours
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from tests.privacy.matrix import ROOT, Row, load
+from tests.storage_backends import is_storage_test
 
 pytestmark = pytest.mark.privacy_proof
 
@@ -33,6 +34,19 @@ def _selected_rows() -> list[Row]:
         ids = {int(part) for part in wanted.split(",") if part.strip()}
         rows = [row for row in rows if row.id in ids]
     return rows
+
+
+def _proved_by(row: Row) -> list[str]:
+    """The row's proving tests as collected in the mutation run (on SQLite only): a storage
+    test's parameters start with its database backend, ``test_x[sqlite-standard]``."""
+    nodes = []
+    for node in row.proved_by:
+        path, _, name = node.partition("::")
+        if "[" in name and is_storage_test(ROOT / path, ROOT):
+            function, _, params = name.partition("[")
+            node = f"{path}::{function}[sqlite-{params}"
+        nodes.append(node)
+    return nodes
 
 
 def _case_id(row: Row, index: int) -> str:
@@ -49,14 +63,14 @@ def mutation_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             "case_id": _case_id(row, index),
             "target": enforcement.target,
             "mutation": enforcement.mutation,
-            "tests": list(row.proved_by),
+            "tests": _proved_by(row),
         }
         for row in rows
         for index, enforcement in enumerate(row.enforced_by)
     ]
     plan = work / "plan.json"
     plan.write_text(json.dumps({"cases": cases, "report": str(report)}))
-    nodes = sorted({node for row in rows for node in row.proved_by})
+    nodes = sorted({node for row in rows for node in _proved_by(row)})
     # The mutations are checked on the embedded database: on both, the run would double.
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "REELVAULT_TEST_DATABASES": "sqlite"}
     completed = subprocess.run(
@@ -114,7 +128,7 @@ def test_the_row_fails_without_its_enforcement(row: Row, mutation_runs: dict[str
     grouped = _by_case(mutation_runs)
     baseline = {run["test"]: run for run in grouped[None]}
     problems: list[str] = []
-    for node in row.proved_by:
+    for node in _proved_by(row):
         matching = [run for test, run in baseline.items() if _same_test(test, node)]
         if not matching:
             problems.append(f"{node}: not collected")
@@ -133,7 +147,7 @@ def test_the_row_fails_without_its_enforcement(row: Row, mutation_runs: dict[str
             )
         for run in killers:
             failed_by[run["test"]].add(case)
-    for node in row.proved_by:
+    for node in _proved_by(row):
         if not failed_by.get(node):
             problems.append(f"{node}: passes under every mutation of this row")
     assert not problems, f"row {row.id}:\n" + "\n".join(problems)
