@@ -18,8 +18,9 @@ from urllib.parse import urlsplit
 
 import platformdirs
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
+from reelvault.config_accounts import AccountSettings
 from reelvault.errors import ConfigError
 
 BROKER_SCHEMES = ("redis", "rediss", "amqp", "amqps", "pyamqp", "sentinel")
@@ -66,7 +67,7 @@ def default_scratch_root(data_dir: Path) -> Path:
     return base / f"reelvault-{user}" / deployment
 
 
-class Settings(BaseSettings):
+class Settings(AccountSettings):
     """Every knob of a deployment. Each field is ``REELVAULT_<NAME>`` in the environment."""
 
     model_config = SettingsConfigDict(
@@ -288,28 +289,6 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(
         default=60, ge=0, description="Job submissions per owner per minute (0: no limit)."
     )
-    session_lifetime_days: int = Field(
-        default=30,
-        ge=1,
-        le=400,
-        description="A studio session ends this many days after it began, used or not.",
-    )
-    session_idle_hours: int = Field(
-        default=168,
-        ge=1,
-        description="A studio session not used for this many hours ends (sign in again).",
-    )
-    login_failures_before_backoff: int = Field(
-        default=5,
-        ge=1,
-        description=(
-            "Wrong passwords allowed per account and per network address before sign-in "
-            "waits (429 with Retry-After), doubling with each further failure."
-        ),
-    )
-    login_backoff_max_seconds: int = Field(
-        default=900, ge=1, description="The longest wait sign-in backoff imposes."
-    )
     anonymous_sessions: bool = Field(
         default=False,
         description=(
@@ -343,28 +322,6 @@ class Settings(BaseSettings):
     public_base_url: str | None = Field(
         default=None,
         description="Public https URL of this deployment; links in e-mails point here.",
-    )
-    smtp_host: str | None = Field(
-        default=None, description="SMTP server for notify-me e-mail; unset: notify-me is off."
-    )
-    smtp_port: int = Field(default=587, ge=1, le=65535, description="SMTP server port.")
-    smtp_from: str | None = Field(default=None, description="From address of notify-me e-mail.")
-    smtp_starttls: bool = Field(
-        default=True, description="Upgrade the SMTP connection with STARTTLS."
-    )
-    smtp_username: str | None = Field(default=None, description="SMTP login (optional).")
-    smtp_password: SecretStr | None = Field(default=None, description="SMTP password (optional).")
-    email_budget_per_hour: int = Field(
-        default=100,
-        ge=0,
-        description="Confirmation e-mails the whole deployment sends per hour (0: no limit); "
-        "past it, sign-ups get 429 and nothing is sent.",
-    )
-    email_budget_per_address_per_hour: int = Field(
-        default=3,
-        ge=0,
-        description="Confirmation e-mails one address receives per hour (0: no limit); "
-        "counted by a keyed hash of the address, never the address.",
     )
     notify_send_per_minute: int = Field(
         default=60,

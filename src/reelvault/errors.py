@@ -164,6 +164,13 @@ class ConflictError(ReelvaultError):
     http_status = 409
 
 
+class UnavailableError(ReelvaultError):
+    """Something this request needs is not set up or not reachable here (no e-mail, say)."""
+
+    code = "unavailable"
+    http_status = 503
+
+
 class GoneError(ReelvaultError):
     code = "gone"
     http_status = 410
@@ -213,6 +220,7 @@ __all__ = [
     "ReelvaultError",
     "StorageError",
     "UnauthorizedError",
+    "UnavailableError",
     "UnsupportedMediaError",
     "ValidationError",
     "VaultError",

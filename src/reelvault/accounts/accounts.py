@@ -174,6 +174,24 @@ def set_disabled(runtime: Runtime, account_id: str, disabled: bool) -> AccountIn
         return _info(row)
 
 
+def mark_email_verified(runtime: Runtime, account_id: str) -> None:
+    with runtime.session() as session:
+        row = session.get(Account, account_id)
+        if row is not None and row.email_verified_at is None:
+            row.email_verified_at = runtime.clock()
+
+
+def set_password(runtime: Runtime, account_id: str, password: str) -> None:
+    """A new password; every session of the account ends (sign in again everywhere)."""
+    password_hash = hash_password(password)
+    with runtime.session() as session:
+        row = session.get(Account, account_id)
+        if row is None:
+            raise NotFoundError("no such account")
+        row.password_hash = password_hash
+        session.execute(delete(BrowserSession).where(BrowserSession.account_id == account_id))
+
+
 def set_role(runtime: Runtime, account_id: str, role: str) -> AccountInfo:
     if role not in ROLES:
         raise ValidationError(f"role must be one of {', '.join(ROLES)}", param="role")
@@ -209,6 +227,8 @@ __all__ = [
     "forget_account",
     "get_account",
     "list_accounts",
+    "mark_email_verified",
     "set_disabled",
+    "set_password",
     "set_role",
 ]

@@ -31,6 +31,7 @@ from reelvault.jobs.worker import Worker
 from reelvault.logs import guard_log_records
 from reelvault.privacy.sweeper import PeriodicSweeper
 from reelvault.runtime import Runtime
+from reelvault.web.account_email import router as account_email_router
 from reelvault.web.account_keys import router as account_keys_router
 from reelvault.web.account_routes import router as account_router
 from reelvault.web.csrf import csrf_protect
@@ -188,6 +189,7 @@ def create_app(
     app.include_router(web_router)
     app.include_router(account_router)
     app.include_router(account_keys_router)
+    app.include_router(account_email_router)
     if settings.docs_enabled:
         app.include_router(docs_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -181,6 +181,23 @@ class Account(Base):
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
+class AccountToken(Base):
+    """A single-use link sent by e-mail (verify the address, reset the password).
+
+    Only the SHA-256 of the random token is kept; it works once, before ``expires_at``.
+    """
+
+    __tablename__ = "account_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[str] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    purpose: Mapped[str] = mapped_column(String(16))  # verify_email, password_reset
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
 class DeploymentFlag(Base):
     """A fact about this deployment that, once recorded, is never unrecorded.
 

@@ -34,6 +34,7 @@ from reelvault.http.error_schema import ErrorOut
 from reelvault.privacy.erase import erase_owner
 from reelvault.privacy.secret_store import get_secret
 from reelvault.runtime import Runtime
+from reelvault.web.account_email import send_verification_link
 from reelvault.web.headers import clear_session_cookies, issue_session
 
 router = APIRouter(prefix="/api/v1/account", tags=["account"])
@@ -110,6 +111,7 @@ def signup(body: SignupIn, request: Request, runtime: RuntimeDep) -> Response:
         password=body.password,
         age_confirmed=body.age_confirmed,
     )
+    send_verification_link(runtime, account.id)  # where this server sends mail
     return _signed_in(request, runtime, account, 201)
 
 

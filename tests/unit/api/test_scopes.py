@@ -58,6 +58,8 @@ NO_SCOPE = {
     ("POST", "/api/v1/account/keys"),
     ("GET", "/api/v1/account/keys"),
     ("DELETE", "/api/v1/account/keys/{key_id}"),
+    # A new confirmation link is mailed only to a browser signed in to the account.
+    ("POST", "/api/v1/account/verify-email/send"),
 }
 
 
