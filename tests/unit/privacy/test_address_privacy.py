@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,7 +24,7 @@ from reelvault.accounts.keys import create_api_key
 from reelvault.app.compose import open_runtime
 from reelvault.app.factory import create_app
 from reelvault.http.address_limits import counted_address
-from reelvault.privacy.pseudonyms import ip_pseudonym, parse_ip
+from reelvault.privacy.pseudonyms import PSEUDONYM_PREFIX, ip_pseudonym, parse_ip
 from reelvault.runtime import Runtime
 from reelvault.testing import registry_with_fake, settings_for
 from tests.storage_backends import database_holds
@@ -83,6 +84,10 @@ def test_an_address_read_over_http_is_kept_only_as_its_pseudonym(
         # by nothing else.
         expected = {ip_pseudonym(runtime, counted_address(parse_ip(a))) for a in CLIENTS}
         limits = client.app.state.ctx.address_limits  # type: ignore[attr-defined]
+        # Each bucket is named by a keyed digest: the prefix and 32 hex digits, no address.
+        for name in (*limits.sessions._buckets, *limits.jobs._buckets):
+            assert isinstance(name, str) and name.startswith(PSEUDONYM_PREFIX), name
+            assert re.fullmatch(r"[0-9a-f]{32}", name.removeprefix(PSEUDONYM_PREFIX)), name
         assert set(limits.sessions._buckets) == expected
         assert set(limits.jobs._buckets) == expected
         on_sqlite = runtime.db.dialect.name == "sqlite"
