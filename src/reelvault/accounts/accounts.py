@@ -14,6 +14,7 @@ from datetime import datetime
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError as DbIntegrityError
+from sqlalchemy.orm import Session
 
 from reelvault.accounts.emails import email_lookup, normalise_email
 from reelvault.accounts.owners import new_owner
@@ -123,6 +124,18 @@ def authenticate(
         return _info(row)
 
 
+def _existing(session: Session, account_id: str) -> Account:
+    """The account's row, or ``NotFoundError`` naming the id the caller gave."""
+    row = session.get(Account, account_id)
+    if row is None:
+        raise NotFoundError(f"no account {account_id}", param="account")
+    return row
+
+
+def _end_sessions(session: Session, account_id: str) -> None:
+    session.execute(delete(BrowserSession).where(BrowserSession.account_id == account_id))
+
+
 def account_for_owner(runtime: Runtime, owner_id: str) -> AccountInfo | None:
     with runtime.session() as session:
         row = session.scalar(select(Account).where(Account.owner_id == owner_id))
@@ -132,9 +145,7 @@ def account_for_owner(runtime: Runtime, owner_id: str) -> AccountInfo | None:
 def account_email(runtime: Runtime, account_id: str) -> str:
     """The account's address, decrypted (for showing to its owner and for sending mail)."""
     with runtime.session() as session:
-        row = session.get(Account, account_id)
-        if row is None:
-            raise NotFoundError("no such account")
+        row = _existing(session, account_id)
         object_id = row.email_object
     return runtime.vault.read_bytes(ObjectId(object_id)).decode()
 
@@ -148,9 +159,7 @@ def find_account(runtime: Runtime, lookup_key: bytes, email: str) -> AccountInfo
 
 def get_account(runtime: Runtime, account_id: str) -> AccountInfo:
     with runtime.session() as session:
-        row = session.get(Account, account_id)
-        if row is None:
-            raise NotFoundError(f"no account {account_id}", param="account")
+        row = _existing(session, account_id)
         return _info(row)
 
 
@@ -162,15 +171,10 @@ def list_accounts(runtime: Runtime) -> list[AccountInfo]:
 def set_disabled(runtime: Runtime, account_id: str, disabled: bool) -> AccountInfo:
     """Disable (or enable again) an account; disabling ends its sessions at once."""
     with runtime.session() as session:
-        row = session.get(Account, account_id)
-        if row is None:
-            raise NotFoundError("no such account")
+        row = _existing(session, account_id)
         row.disabled_at = runtime.clock() if disabled else None
         if disabled:
-            for browser in session.scalars(
-                select(BrowserSession).where(BrowserSession.account_id == account_id)
-            ):
-                session.delete(browser)
+            _end_sessions(session, account_id)
         return _info(row)
 
 
@@ -185,20 +189,16 @@ def set_password(runtime: Runtime, account_id: str, password: str) -> None:
     """A new password; every session of the account ends (sign in again everywhere)."""
     password_hash = hash_password(password)
     with runtime.session() as session:
-        row = session.get(Account, account_id)
-        if row is None:
-            raise NotFoundError("no such account")
+        row = _existing(session, account_id)
         row.password_hash = password_hash
-        session.execute(delete(BrowserSession).where(BrowserSession.account_id == account_id))
+        _end_sessions(session, account_id)
 
 
 def set_role(runtime: Runtime, account_id: str, role: str) -> AccountInfo:
     if role not in ROLES:
         raise ValidationError(f"role must be one of {', '.join(ROLES)}", param="role")
     with runtime.session() as session:
-        row = session.get(Account, account_id)
-        if row is None:
-            raise NotFoundError("no such account")
+        row = _existing(session, account_id)
         row.role = role
         return _info(row)
 

@@ -37,26 +37,28 @@ def _message(
     return message
 
 
+def _send(runtime: Runtime, smtp: SmtpSettings, to: str, subject: str, body: str) -> None:
+    with Mailer(smtp) as mailer:
+        mailer.send(_message(runtime, smtp, to, subject, body))
+
+
 def send_verification(runtime: Runtime, smtp: SmtpSettings, to: str, token: str) -> None:
-    link = smtp.link(VERIFY_PATH, token)
     body = (
         "Someone (we hope you) made an account with this address.\n\n"
-        f"To confirm it is yours, open this link within 2 days:\n{link}\n\n"
-        "If it was not you, ignore this e-mail: the address stays unconfirmed.\n"
+        f"To confirm it is yours, open this link within 2 days:\n{smtp.link(VERIFY_PATH, token)}"
+        "\n\nIf it was not you, ignore this e-mail: the address stays unconfirmed.\n"
     )
-    with Mailer(smtp) as mailer:
-        mailer.send(_message(runtime, smtp, to, "Confirm your e-mail address", body))
+    _send(runtime, smtp, to, "Confirm your e-mail address", body)
 
 
 def send_password_reset(runtime: Runtime, smtp: SmtpSettings, to: str, token: str) -> None:
-    link = smtp.link(RESET_PATH, token)
     body = (
         "Someone (we hope you) asked to reset the password of the account with this "
-        f"address.\n\nTo choose a new password, open this link within an hour:\n{link}\n\n"
+        "address.\n\nTo choose a new password, open this link within an hour:\n"
+        f"{smtp.link(RESET_PATH, token)}\n\n"
         "If it was not you, ignore this e-mail: your password stays as it is.\n"
     )
-    with Mailer(smtp) as mailer:
-        mailer.send(_message(runtime, smtp, to, "Reset your password", body))
+    _send(runtime, smtp, to, "Reset your password", body)
 
 
 __all__ = [
