@@ -163,8 +163,14 @@ def prepare_multiprocess_dir(data_dir: Path) -> Path:
     return path
 
 
-def remove_multiprocess_dir(path: Path) -> None:
-    shutil.rmtree(path, ignore_errors=True)
+def remove_multiprocess_dir(path: Path, attempts: int = 5) -> None:
+    """Remove a pool's folder; try again when a late writer (a worker's last counter, the
+    supervisor folding a dead worker's file) added a file while it was being removed."""
+    for _ in range(attempts):
+        shutil.rmtree(path, ignore_errors=True)
+        if not path.exists():
+            return
+        time.sleep(0.05)
 
 
 def join_multiprocess(path: Path) -> None:

@@ -101,14 +101,19 @@ def kill_node(node: subprocess.Popen[bytes]) -> None:
     node.wait(10)
 
 
-def stop_node(node: subprocess.Popen[bytes]) -> None:
+def stop_node(node: subprocess.Popen[bytes], seconds: float = 90.0) -> bool:
+    """SIGTERM the node's group as a service manager does; True when it ended by itself
+    (False: it was still running after ``seconds`` and was killed, skipping its clean-up).
+    The wait is long because a loaded CI machine is slow to wind a pool down."""
     if node.poll() is not None:
-        return
+        return True
     os.killpg(node.pid, signal.SIGTERM)
     try:
-        node.wait(30)
+        node.wait(seconds)
     except subprocess.TimeoutExpired:
         kill_node(node)
+        return False
+    return True
 
 
 def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:

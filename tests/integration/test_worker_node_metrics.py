@@ -63,9 +63,13 @@ def _run_jobs_on_a_node(settings: Settings, concurrency: int, count: int) -> Non
             assert "a red kite" not in text
             # The API node's own scrape does not count them: the node's endpoint is where.
     finally:
-        stop_node(node)
+        stopped = stop_node(node)
         runtime.close()
-    assert not list((settings.data_dir / "run").glob("prometheus-*")), "folder left behind"
+    log = (settings.data_dir.parent / "node.log").read_text(errors="replace")[-3000:]
+    assert stopped, f"the node did not end within 90 s of SIGTERM; its log:\n{log}"
+    left = list((settings.data_dir / "run").glob("prometheus-*"))
+    contents = [sorted(p.name for p in folder.iterdir()) for folder in left]
+    assert not left, f"folder left behind, holding {contents}; the node's log:\n{log}"
 
 
 @pytest.mark.parametrize("concurrency", [1, 2])

@@ -128,7 +128,9 @@ class WorkerPool:
     def stop(self, timeout: float = 30.0) -> None:
         self._stopping.set()
         if self._supervisor is not None:
-            self._supervisor.join(timeout=5)
+            # A pass in progress may be burying a worker (opening a runtime, folding its
+            # metrics file): let it end before the folder it writes into is removed.
+            self._supervisor.join(timeout=timeout)
             self._supervisor = None
         processes = self.processes
         for process in processes:
