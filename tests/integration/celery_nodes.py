@@ -61,6 +61,15 @@ def node_env(settings: Settings) -> dict[str, str]:
         env["REELVAULT_BROKER_URL"] = settings.broker_url.get_secret_value()
     if settings.scratch_root is not None:
         env["REELVAULT_SCRATCH_ROOT"] = str(settings.scratch_root)
+    if settings.blob_store is not None:  # the vault in a bucket: the node needs it too
+        env["REELVAULT_BLOB_STORE"] = settings.blob_store
+        env["REELVAULT_S3_ADDRESSING_STYLE"] = settings.s3_addressing_style
+        for name in ("s3_region", "s3_access_key_id"):
+            if getattr(settings, name) is not None:
+                env[f"REELVAULT_{name.upper()}"] = str(getattr(settings, name))
+        if settings.s3_secret_access_key is not None:
+            secret = settings.s3_secret_access_key.get_secret_value()
+            env["REELVAULT_S3_SECRET_ACCESS_KEY"] = secret
     return env
 
 

@@ -14,6 +14,7 @@ import secrets
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -72,10 +73,12 @@ def redis_url() -> str:
 class Deployment:
     """An API node (in this process, no workers) and the worker nodes a test starts."""
 
-    def __init__(self, tmp_path: Path, broker_url: str, database_url: str | None = None) -> None:
+    def __init__(
+        self, tmp_path: Path, broker_url: str, database_url: str | None = None, **overrides: Any
+    ) -> None:
         self.tmp_path = tmp_path
         extra = {"database_url": database_url} if database_url else {}
-        self.settings = celery_settings(tmp_path, broker_url, **extra)
+        self.settings = celery_settings(tmp_path, broker_url, **extra, **overrides)
         self.runtime: Runtime = open_runtime(self.settings)
         self.client = TestClient(create_app(self.settings, runtime=self.runtime))
         self.client.__enter__()
