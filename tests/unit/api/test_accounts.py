@@ -52,7 +52,7 @@ def locked(api: TestClient) -> TestClient:
     return api
 
 
-def test_signing_up_signs_in_and_me_shows_the_address(locked: TestClient) -> None:
+def test_signing_up_then_in_and_me_shows_the_address(locked: TestClient) -> None:
     assert locked.get("/api/v1/account").status_code == 401
     body = _signup(locked)
     assert body["email"] == "ada.lovelace@example.org"
