@@ -2,7 +2,8 @@
 
 Pages set their own Content-Security-Policy (the studio's, see ``web.headers``); every
 other response gets :data:`API_CSP`, which lets the answer load nothing and be framed by
-nobody: a JSON body or a download opened in a tab cannot run anything. A policy without
+nobody: a JSON body or a download opened in a tab cannot run anything (media get
+:data:`MEDIA_CSP`, which lets the browser's own viewer play them, and no more). A policy without
 ``frame-ancestors`` gets ``frame-ancestors 'none'`` added, so no response can be framed
 (clickjacking). ``Strict-Transport-Security`` is sent only when the request came over
 TLS (or ``public_base_url`` is https, behind a proxy): over plain HTTP browsers ignore
@@ -24,6 +25,10 @@ from reelvault.http.cookies import is_https
 
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
 """The policy of every response that does not bring its own (JSON, files, errors)."""
+MEDIA_CSP = "default-src 'none'; img-src 'self'; media-src 'self'; frame-ancestors 'none'"
+"""For a video, image or sound opened in a tab: the browser shows it in a document of its
+own that loads the same URL again, which ``default-src 'none'`` would block."""
+MEDIA_TYPES = ("video/", "image/", "audio/")
 HSTS = "max-age=31536000"
 """One year; no ``includeSubDomains``: other names under the domain are not ours to pin."""
 
@@ -57,9 +62,10 @@ class SecurityHeaders:
                 for name, value in COMMON_HEADERS.items():
                     headers.setdefault(name, value)
                 policy = headers.get("content-security-policy")
-                headers["Content-Security-Policy"] = (
-                    API_CSP if policy is None else _with_frame_ancestors(policy)
-                )
+                if policy is None:
+                    media = headers.get("content-type", "").startswith(MEDIA_TYPES)
+                    policy = MEDIA_CSP if media else API_CSP
+                headers["Content-Security-Policy"] = _with_frame_ancestors(policy)
                 if https:
                     headers["Strict-Transport-Security"] = HSTS
             await send(message)
@@ -67,4 +73,4 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-__all__ = ["API_CSP", "COMMON_HEADERS", "HSTS", "SecurityHeaders"]
+__all__ = ["API_CSP", "COMMON_HEADERS", "HSTS", "MEDIA_CSP", "SecurityHeaders"]

@@ -66,6 +66,15 @@ def test_api_answers_and_errors_carry_the_headers(
     assert "strict-transport-security" not in answer.headers  # plain HTTP: never pinned
 
 
+def test_media_may_load_themselves_and_nothing_else(api: TestClient) -> None:
+    icon = api.get("/static/icon.svg")
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/")
+    _hardened(icon)
+    policy = icon.headers["content-security-policy"]
+    assert policy.startswith("default-src 'none'") and "media-src 'self'" in policy
+    assert "script" not in policy
+
+
 def test_a_refusal_made_before_routing_carries_them_too(api: TestClient) -> None:
     rebound = api.get("/api/v1/jobs", headers={"Host": "evil.example"})
     assert rebound.status_code == 400
