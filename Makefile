@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 TORCH  := torch==2.13.0
 
-.PHONY: run demo test privacy-proof privacy-matrix lint bench clean
+.PHONY: run demo test audit privacy-proof privacy-matrix lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,11 @@ test: $(STAMP)
 	# No block of 11+ identical lines in src/ (one copy of each helper).
 	$(BIN)/pylint --disable=all --enable=duplicate-code --min-similarity-lines=11 src/reelvault
 	$(BIN)/pytest -q; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
+
+# Dependency audit (pip-audit) where its vulnerability service answers; says so plainly and
+# exits 0 where it does not. Findings fail only with REELVAULT_AUDIT_STRICT=1.
+audit: $(STAMP)
+	$(BIN)/python .ci/audit.py
 
 # The privacy matrix checked by removing each row's enforcement (also part of `make test`).
 privacy-proof: $(STAMP)

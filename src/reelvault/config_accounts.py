@@ -6,7 +6,9 @@ own module so that each stays small; read them through ``Settings`` like any oth
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings
 
 
@@ -33,6 +35,23 @@ class AccountSettings(BaseSettings):
     login_backoff_max_seconds: int = Field(
         default=900, ge=1, description="The longest wait sign-in backoff imposes."
     )
+    signups_per_address_per_hour: int = Field(
+        default=10,
+        ge=0,
+        description=(
+            "Sign-ups one network address may make per hour (0: no limit), counted by "
+            "today's address pseudonym (an IPv6 client by its /64); past it, 429 with "
+            "Retry-After."
+        ),
+    )
+    cors_allow_origins: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Other web origins (scheme://host[:port]) whose pages may call this API from "
+            "a browser, with credentials. Empty (the default): same origin only, and "
+            "preflight requests are refused."
+        ),
+    )
     smtp_host: str | None = Field(
         default=None, description="SMTP server for notify-me e-mail; unset: notify-me is off."
     )
@@ -55,6 +74,26 @@ class AccountSettings(BaseSettings):
         description="Confirmation e-mails one address receives per hour (0: no limit); "
         "counted by a keyed hash of the address, never the address.",
     )
+
+    @field_validator("cors_allow_origins", mode="after")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        # Exact origins only: a browser sends "scheme://host[:port]", nothing more, and
+        # "*" with credentials would let every site act as a signed-in user.
+        for entry in value:
+            parts = urlsplit(entry)
+            if (
+                parts.scheme not in ("http", "https")
+                or not parts.hostname
+                or "*" in entry
+                or entry.rstrip("/") != f"{parts.scheme}://{parts.netloc}"
+                or parts.username is not None
+            ):
+                raise ValueError(
+                    "cors_allow_origins takes origins like https://app.example.com "
+                    "(scheme, host and optional port; no path, no wildcard)"
+                )
+        return [entry.rstrip("/") for entry in value]
 
 
 __all__ = ["AccountSettings"]

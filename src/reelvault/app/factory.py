@@ -19,11 +19,14 @@ from reelvault.api.slow_clients import BodyDeadline
 from reelvault.app.compose import open_runtime
 from reelvault.config import Settings
 from reelvault.http.address_limits import AddressLimits
+from reelvault.http.body_cap import ACCOUNT_PREFIX, MAX_ACCOUNT_BODY_BYTES, BodyCap
+from reelvault.http.cors import OriginAllowList
 from reelvault.http.deps import ApiContext
 from reelvault.http.errors import install_error_handlers
 from reelvault.http.hosts import HostAllowList, HostCheck
 from reelvault.http.login_throttle import LoginThrottle
 from reelvault.http.ratelimit import RateLimiter
+from reelvault.http.security_headers import SecurityHeaders
 from reelvault.jobs.intake import JobIntake
 from reelvault.jobs.pool import WorkerPool
 from reelvault.jobs.webhooks import WebhookDispatcher
@@ -194,15 +197,21 @@ def create_app(
         app.include_router(docs_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
+    # Inside the body deadline, so a trickled account body is still cut at its deadline.
+    app.add_middleware(BodyCap, prefix=ACCOUNT_PREFIX, max_bytes=MAX_ACCOUNT_BODY_BYTES)
     app.add_middleware(
         BodyDeadline,
         timeout_seconds=settings.body_timeout_seconds,
         min_bytes_per_second=settings.body_min_bytes_per_second,
     )
     app.add_middleware(AccessLog)
-    # Added last, so outermost: a request for a name this server does not own (DNS
-    # rebinding) is refused before anything else sees it.
+    # A request for a name this server does not own (DNS rebinding) is refused before
+    # anything but the security headers sees it.
+    if settings.cors_allow_origins:  # none listed: same origin only, no CORS headers at all
+        app.add_middleware(OriginAllowList, origins=settings.cors_allow_origins)
     app.add_middleware(HostCheck, allow_list=app.state.host_allow_list)
+    # Outermost: every answer, the Host check's refusals included, carries the headers.
+    app.add_middleware(SecurityHeaders, settings=settings)
     return app
 
 

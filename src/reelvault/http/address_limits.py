@@ -1,4 +1,4 @@
-"""Limits per network address for anonymous studio sessions on a server with API keys.
+"""Limits per network address: anonymous studio sessions, their jobs, account sign-ups.
 
 Where a deployment lets browsers without a key have a session (``anonymous_sessions``),
 minting fresh sessions must not escape the per-owner limits: so new sessions per address
@@ -46,6 +46,7 @@ def counted_address(address: IPAddress) -> IPAddress:
 class AddressLimits:
     sessions: RateLimiter
     jobs: RateLimiter
+    signups: RateLimiter
     proxies: tuple[IPNetwork, ...]
 
     @classmethod
@@ -53,6 +54,7 @@ class AddressLimits:
         return cls(
             sessions=RateLimiter.per_hour(settings.anonymous_sessions_per_hour),
             jobs=RateLimiter(settings.anonymous_jobs_per_minute),
+            signups=RateLimiter.per_hour(settings.signups_per_address_per_hour),
             proxies=parse_trusted_proxies(settings.trusted_proxies),
         )
 
@@ -77,6 +79,11 @@ class AddressLimits:
         """Count one submission from an anonymous session at this address, or raise 429."""
         if self.jobs.per_minute > 0:
             self.jobs.check(self.pseudonym(request, runtime))
+
+    def check_signup(self, request: HTTPConnection, runtime: Runtime) -> None:
+        """Count one account sign-up from this address, or raise 429 (does I/O)."""
+        if self.signups.per_minute > 0:
+            self.signups.check(self.pseudonym(request, runtime))
 
 
 __all__ = ["IPV6_PREFIX", "UNKNOWN_ADDRESS", "AddressLimits", "counted_address"]

@@ -1,8 +1,9 @@
 """E-mail links of accounts: confirm the address, reset a forgotten password.
 
 ``POST /api/v1/account/password-reset`` answers the same whether or not the address has
-an account (nothing tells who has one); a link goes out only when it does. A reset ends
-every session of the account. Tokens are single-use and expire (``accounts.tokens``).
+an account (nothing tells who has one); a link goes out only when it does, after the
+answer (a background task), so the time the answer takes does not tell either. A reset
+ends every session of the account. Tokens are single-use and expire (``accounts.tokens``).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, BackgroundTasks
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import JSONResponse, Response
@@ -42,6 +43,7 @@ from reelvault.web.account_mail import (
     ACCOUNT_MAIL,
     mail_settings,
     send_password_reset,
+    send_signup_attempt,
     send_verification,
 )
 
@@ -92,6 +94,33 @@ def send_verification_link(runtime: Runtime, account_id: str) -> bool:
     return True
 
 
+def tell_owner_of_signup_attempt(runtime: Runtime, address: str) -> bool:
+    """Mail the owner of ``address`` that someone tried to sign up with it again; False
+    when no mail is set up or it could not be sent (logged without the address)."""
+    smtp = mail_settings(runtime)
+    if smtp is None:
+        return False
+    try:
+        mail_budget.reserve(runtime, address, kind=ACCOUNT_MAIL)
+        send_signup_attempt(runtime, smtp, address)
+    except (ConfigError, RateLimitedError) as exc:
+        log.warning("sign-up attempt e-mail not sent: %s", type(exc).__name__)
+        return False
+    return True
+
+
+def _send_reset_link(runtime: Runtime, address: str, account_id: str) -> None:
+    smtp = mail_settings(runtime)
+    if smtp is None:
+        return
+    try:
+        send_password_reset(
+            runtime, smtp, address, issue_token(runtime, account_id, PASSWORD_RESET)
+        )
+    except ConfigError as exc:
+        log.warning("password reset e-mail not sent: %s", type(exc).__name__)
+
+
 @router.post("/verify-email/send", responses=_errors(401, 403, 503))
 async def resend_verification(runtime: RuntimeDep, caller: AccountCaller) -> Response:
     """Mail the signed-in account a new link to confirm its address (the old one stops working)."""
@@ -115,7 +144,9 @@ def verify_email(body: TokenIn, runtime: RuntimeDep) -> Response:
 
 
 @router.post("/password-reset", status_code=202, responses=_errors(422, 429, 503))
-def request_password_reset(body: ResetRequestIn, runtime: RuntimeDep) -> Response:
+def request_password_reset(
+    body: ResetRequestIn, runtime: RuntimeDep, background: BackgroundTasks
+) -> Response:
     """Ask for a link to reset the password. The answer is the same whether or not an
     account has this address; the e-mail goes out only when one does."""
     smtp = mail_settings(runtime)
@@ -131,12 +162,8 @@ def request_password_reset(body: ResetRequestIn, runtime: RuntimeDep) -> Respons
     mail_budget.reserve(runtime, address, kind=ACCOUNT_MAIL)
     account = find_account(runtime, get_secret(runtime, EMAIL_LOOKUP_SECRET), address)
     if account is not None and not account.disabled:
-        try:
-            send_password_reset(
-                runtime, smtp, address, issue_token(runtime, account.id, PASSWORD_RESET)
-            )
-        except ConfigError as exc:
-            log.warning("password reset e-mail not sent: %s", type(exc).__name__)
+        # After the answer: the SMTP round trip must not make known addresses slower.
+        background.add_task(_send_reset_link, runtime, address, account.id)
     return JSONResponse(RESET_ANSWER, status_code=202)
 
 
@@ -153,4 +180,4 @@ def confirm_password_reset(body: ResetConfirmIn, runtime: RuntimeDep) -> Respons
     return Response(status_code=204)
 
 
-__all__ = ["router", "send_verification_link"]
+__all__ = ["router", "send_verification_link", "tell_owner_of_signup_attempt"]

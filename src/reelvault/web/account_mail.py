@@ -51,6 +51,17 @@ def send_verification(runtime: Runtime, smtp: SmtpSettings, to: str, token: str)
     _send(runtime, smtp, to, "Confirm your e-mail address", body)
 
 
+def send_signup_attempt(runtime: Runtime, smtp: SmtpSettings, to: str) -> None:
+    body = (
+        "Someone tried to make a new account with this address, which already has one. "
+        "Nothing was changed.\n\n"
+        "If it was you: sign in instead, or ask for a password reset there if you "
+        f"forgot it: {smtp.public_base_url.rstrip('/')}/\n\n"
+        "If it was not you, ignore this e-mail: your account stays as it is.\n"
+    )
+    _send(runtime, smtp, to, "Someone tried to sign up with your address", body)
+
+
 def send_password_reset(runtime: Runtime, smtp: SmtpSettings, to: str, token: str) -> None:
     body = (
         "Someone (we hope you) asked to reset the password of the account with this "
@@ -67,5 +78,6 @@ __all__ = [
     "VERIFY_PATH",
     "mail_settings",
     "send_password_reset",
+    "send_signup_attempt",
     "send_verification",
 ]

@@ -2,7 +2,11 @@
 
 Signing in gives the browser a new session (a new id, never one it brought: session
 fixation) acting as the account's owner. A wrong password, an unknown address and a
-disabled account all get the same answer, so the answer does not tell who has an account.
+disabled account all get the same answer, so the answer does not tell who has an account;
+an unknown address still costs one argon2 verification (against a dummy hash), so the
+time does not tell either. Signing up answers the same 202 whether or not the address
+has an account: a new one is made and mailed a confirmation link, the owner of an
+existing one is mailed that someone tried (neither where the server sends no mail).
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import JSONResponse, Response
@@ -23,23 +27,33 @@ from reelvault.accounts.accounts import (
     authenticate,
     create_account,
 )
-from reelvault.accounts.emails import MAX_EMAIL_LENGTH, attempt_lookup
+from reelvault.accounts.emails import MAX_EMAIL_LENGTH, attempt_lookup, normalise_email
 from reelvault.accounts.passwords import MAX_PASSWORD_LENGTH
 from reelvault.accounts.scopes import PRIVACY
 from reelvault.accounts.sessions import end_session, end_sessions_of, session_for_token
-from reelvault.errors import NotFoundError, UnauthorizedError
+from reelvault.errors import ConflictError, NotFoundError, UnauthorizedError
 from reelvault.http.cookies import session_token
 from reelvault.http.deps import Ctx, Owner, RuntimeDep, require_scope
 from reelvault.http.error_schema import ErrorOut
 from reelvault.privacy.erase import erase_owner
 from reelvault.privacy.secret_store import get_secret
 from reelvault.runtime import Runtime
-from reelvault.web.account_email import send_verification_link
+from reelvault.web.account_email import send_verification_link, tell_owner_of_signup_attempt
+from reelvault.web.account_mail import mail_settings
 from reelvault.web.headers import clear_session_cookies, issue_session
 
 router = APIRouter(prefix="/api/v1/account", tags=["account"])
 
 WRONG_CREDENTIALS = "the e-mail address or the password is wrong"
+SIGNUP_ANSWER = {
+    "status": "accepted",
+    "message": "if this address can have a new account, it has one now: confirm it with "
+    "the link e-mailed to it, then sign in",
+}
+SIGNUP_ANSWER_NO_MAIL = {
+    "status": "accepted",
+    "message": "if this address can have a new account, it has one now: sign in",
+}
 
 
 class SignupIn(BaseModel):
@@ -97,22 +111,41 @@ def _signed_in(
     return response
 
 
-@router.post("/signup", status_code=201, response_model=AccountOut, responses=_errors(409, 422))
-def signup(body: SignupIn, request: Request, runtime: RuntimeDep) -> Response:
-    """Create an account and sign this browser in to it.
+class SignupOut(BaseModel):
+    status: str
+    message: str
+
+
+@router.post("/signup", status_code=202, response_model=SignupOut, responses=_errors(413, 422, 429))
+def signup(body: SignupIn, request: Request, ctx: Ctx, background: BackgroundTasks) -> Response:
+    """Create an account; then sign in with `POST /api/v1/account/login`.
 
     The password needs at least 10 characters. `age_confirmed` must be true: accounts are
-    for people of at least the policy's minimum age.
+    for people of at least the policy's minimum age. The answer is the same 202 whether
+    or not the address already has an account (nothing tells who has one): where the
+    server sends mail, a new address gets a link to confirm it, and the owner of an
+    existing one is told that someone tried. Sign-ups per network address are limited
+    (`signups_per_address_per_hour`; past it 429 with `Retry-After`).
     """
-    account = create_account(
-        runtime,
-        _lookup_key(runtime),
-        email=body.email,
-        password=body.password,
-        age_confirmed=body.age_confirmed,
-    )
-    send_verification_link(runtime, account.id)  # where this server sends mail
-    return _signed_in(request, runtime, account, 201)
+    runtime = ctx.runtime
+    ctx.address_limits.check_signup(request, runtime)
+    try:
+        # Refusals (age, password rules, a malformed address) come before the address is
+        # looked up, and the password is hashed either way: the same time for both.
+        account = create_account(
+            runtime,
+            _lookup_key(runtime),
+            email=body.email,
+            password=body.password,
+            age_confirmed=body.age_confirmed,
+        )
+    except ConflictError:
+        # Mail after the answer, so SMTP's round trip shows in neither branch's timing.
+        background.add_task(tell_owner_of_signup_attempt, runtime, normalise_email(body.email))
+    else:
+        background.add_task(send_verification_link, runtime, account.id)
+    answer = SIGNUP_ANSWER if mail_settings(runtime) is not None else SIGNUP_ANSWER_NO_MAIL
+    return JSONResponse(answer, status_code=202, headers={"Cache-Control": "no-store"})
 
 
 @router.post("/login", response_model=AccountOut, responses=_errors(401, 422, 429))

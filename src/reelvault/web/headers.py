@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hmac
+
 from fastapi import Request
 from starlette.responses import Response
 
@@ -107,7 +109,8 @@ def ensure_browser_session(request: Request, response: Response, ctx: ApiContext
     allowed = anonymous_sessions_allowed(runtime)
     if token and found is not None and (not found.anonymous or allowed):
         expected = csrf_token_for(csrf_key(runtime), token)
-        if request.cookies.get(csrf_cookie_name(request, runtime.settings)) != expected:
+        held = request.cookies.get(csrf_cookie_name(request, runtime.settings), "")
+        if not hmac.compare_digest(held.encode(), expected.encode()):
             _set_csrf_cookie(request, response, runtime, token)
         return True
     if not allowed:

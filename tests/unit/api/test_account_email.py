@@ -76,7 +76,9 @@ def _signup(client: TestClient) -> None:
         "/api/v1/account/signup",
         {"email": EMAIL, "password": PASSWORD, "age_confirmed": True},
     )
-    assert made.status_code == 201, made.text
+    assert made.status_code == 202, made.text
+    login = _post(client, "/api/v1/account/login", {"email": EMAIL, "password": PASSWORD})
+    assert login.status_code == 200, login.text
 
 
 def _verified(client: TestClient) -> bool:

@@ -39,8 +39,10 @@ def _signup(client: TestClient, email: str) -> dict[str, Any]:
         "/api/v1/account/signup",
         json={"email": email, "password": PASSWORD, "age_confirmed": True},
     )
-    assert answer.status_code == 201, answer.text
-    body: dict[str, Any] = answer.json()
+    assert answer.status_code == 202, answer.text
+    signed_in = client.post("/api/v1/account/login", json={"email": email, "password": PASSWORD})
+    assert signed_in.status_code == 200, signed_in.text
+    body: dict[str, Any] = signed_in.json()
     return body
 
 
