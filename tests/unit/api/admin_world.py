@@ -16,7 +16,6 @@ from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
 import reelvault.accounts.passwords as passwords
-
 from reelvault.accounts.accounts import (
     EMAIL_LOOKUP_SECRET,
     AccountInfo,

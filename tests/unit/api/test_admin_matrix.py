@@ -1,4 +1,4 @@
-"""The IDOR matrix of the admin routes: every endpoint × every kind of caller.
+"""The IDOR matrix of the admin routes: every endpoint by every kind of caller.
 
 Only an administrator gets in: a credential with the ``admin`` scope whose owner's
 account has the admin role (and is not disabled), or a browser signed in to such an
