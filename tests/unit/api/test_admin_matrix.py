@@ -106,6 +106,16 @@ def test_unknown_ids_are_404_for_admins_and_403_for_everyone_else(
         == 404
     )
     assert admin.call(api, "POST", "/api/v1/admin/requests/dsr_nope/resolve").status_code == 404
+    # Ids no database can hold (a NUL byte: PostgreSQL refuses it) are refused before
+    # any query (422), and only after the caller was found to be an admin.
+    for method, url in (
+        ("GET", "/api/v1/admin/users/acc_%00"),
+        ("PATCH", "/api/v1/admin/users/acc_%00"),
+        ("GET", "/api/v1/admin/users?after=acc_%00"),
+        ("POST", "/api/v1/admin/requests/dsr_%00/resolve"),
+    ):
+        assert admin.call(api, method, url, {"role": "user"}).status_code == 422, url
+        assert world.callers["other_user"].call(api, method, url).status_code == 403, url
 
 
 def test_the_local_operator_in_keyless_mode_is_the_administrator(api: TestClient) -> None:

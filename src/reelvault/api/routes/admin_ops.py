@@ -77,7 +77,9 @@ async def list_requests(
     "/requests/{request_id}/resolve", response_model=RequestOut, responses=_errors(404, 409)
 )
 async def resolve_request(
-    request_id: Annotated[str, Path(max_length=40)], runtime: RuntimeDep, admin: AdminDep
+    request_id: Annotated[str, Path(max_length=40, pattern=r"^[A-Za-z0-9_]+$")],
+    runtime: RuntimeDep,
+    admin: AdminDep,
 ) -> RequestOut:
     """Mark a request answered (handled another way, or refused as unfounded); audit-logged.
 

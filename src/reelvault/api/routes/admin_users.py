@@ -23,7 +23,12 @@ from reelvault.http.error_schema import ErrorOut
 from reelvault.privacy import admin_actions
 
 router = APIRouter(prefix="/api/v1/admin/users", tags=["admin"], dependencies=[REQUIRE_ADMIN])
-AccountId = Annotated[str, Path(max_length=40, description="The account's id (acc_...).")]
+# Ids are letters, digits and "_": anything else (a NUL byte, which PostgreSQL refuses
+# outright) is a 422 before any query, not a 500 from the database.
+ID_PATTERN = r"^[A-Za-z0-9_]+$"
+AccountId = Annotated[
+    str, Path(max_length=40, pattern=ID_PATTERN, description="The account's id (acc_...).")
+]
 
 
 def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -105,7 +110,9 @@ def _out(account: AccountInfo) -> UserOut:
 async def list_users(
     runtime: RuntimeDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    after: Annotated[str | None, Query(max_length=40, description="A `next_cursor`.")] = None,
+    after: Annotated[
+        str | None, Query(max_length=40, pattern=ID_PATTERN, description="A `next_cursor`.")
+    ] = None,
 ) -> UserList:
     """Accounts, oldest first, without their addresses."""
     page = await run_in_threadpool(lambda: list_accounts_page(runtime, limit=limit, after=after))
