@@ -36,6 +36,7 @@ class AccountInfo:
     created_at: datetime
     email_verified: bool
     disabled: bool
+    kind: str = "person"  # or "operator" (reelvault.accounts.operator)
 
 
 def _info(row: Account) -> AccountInfo:
@@ -46,6 +47,7 @@ def _info(row: Account) -> AccountInfo:
         created_at=row.created_at,
         email_verified=row.email_verified_at is not None,
         disabled=row.disabled_at is not None,
+        kind=row.kind or "person",
     )
 
 
@@ -142,11 +144,14 @@ def account_for_owner(runtime: Runtime, owner_id: str) -> AccountInfo | None:
         return None if row is None else _info(row)
 
 
-def account_email(runtime: Runtime, account_id: str) -> str:
-    """The account's address, decrypted (for showing to its owner and for sending mail)."""
+def account_email(runtime: Runtime, account_id: str) -> str | None:
+    """The account's address, decrypted (for showing to its owner and for sending mail);
+    None for the local operator account, which has none."""
     with runtime.session() as session:
         row = _existing(session, account_id)
         object_id = row.email_object
+    if object_id is None:
+        return None
     return runtime.vault.read_bytes(ObjectId(object_id)).decode()
 
 
@@ -165,7 +170,31 @@ def get_account(runtime: Runtime, account_id: str) -> AccountInfo:
 
 def list_accounts(runtime: Runtime) -> list[AccountInfo]:
     with runtime.session() as session:
-        return [_info(row) for row in session.scalars(select(Account).order_by(Account.created_at))]
+        query = select(Account).order_by(Account.created_at, Account.id)
+        return [_info(row) for row in session.scalars(query)]
+
+
+@dataclass(frozen=True)
+class AccountPage:
+    items: list[AccountInfo]
+    has_more: bool
+
+
+def list_accounts_page(runtime: Runtime, *, limit: int, after: str | None = None) -> AccountPage:
+    """Accounts oldest first, ``limit`` at a time after the account ``after`` (a cursor:
+    an account id from the page before; ``ValidationError`` if there is none such)."""
+    query = select(Account).order_by(Account.created_at, Account.id)
+    with runtime.session() as session:
+        if after is not None:
+            cursor = session.get(Account, after)
+            if cursor is None:
+                raise ValidationError(f"unknown cursor {after!r}", param="after")
+            query = query.where(
+                (Account.created_at > cursor.created_at)
+                | ((Account.created_at == cursor.created_at) & (Account.id > cursor.id))
+            )
+        rows = session.scalars(query.limit(limit + 1)).all()
+        return AccountPage(items=[_info(row) for row in rows[:limit]], has_more=len(rows) > limit)
 
 
 def set_disabled(runtime: Runtime, account_id: str, disabled: bool) -> AccountInfo:
@@ -211,7 +240,8 @@ def forget_account(runtime: Runtime, owner_id: str) -> int:
             return 0
         object_id = row.email_object
         session.delete(row)
-    runtime.vault.shred(ObjectId(object_id))
+    if object_id is not None:
+        runtime.vault.shred(ObjectId(object_id))
     return 1
 
 
@@ -219,6 +249,7 @@ __all__ = [
     "EMAIL_LOOKUP_SECRET",
     "ROLES",
     "AccountInfo",
+    "AccountPage",
     "account_email",
     "account_for_owner",
     "authenticate",
@@ -227,6 +258,7 @@ __all__ = [
     "forget_account",
     "get_account",
     "list_accounts",
+    "list_accounts_page",
     "mark_email_verified",
     "set_disabled",
     "set_password",

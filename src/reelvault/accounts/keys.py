@@ -237,17 +237,23 @@ class ActiveKey:
     scopes: frozenset[str] = USER_SCOPES
 
 
-def key_in_use(runtime: Runtime, session: Session, key: ApiKey) -> ActiveKey:
+def key_in_use(runtime: Runtime, session: Session, key: ApiKey) -> ActiveKey | None:
     """A key that was just used: note the day (once a day) and say what it may do now.
 
     ``admin`` counts only while the key's account is still an admin (a key keeps its
-    scopes when its account's role is taken away, but no longer acts on ``admin``).
+    scopes when its account's role is taken away, but no longer acts on ``admin``). The
+    key of a disabled account opens nothing (None) until the account is enabled again.
     """
+    account = session.execute(
+        select(Account.role, Account.disabled_at).where(Account.owner_id == key.owner_id)
+    ).first()
+    if account is not None and account.disabled_at is not None:
+        return None
     today = runtime.clock().date()
     if key.last_used_on != today:
         key.last_used_on = today
     scopes = loaded_scopes(key.scopes)
-    if ADMIN in scopes and _admin_role(session, key.owner_id) is False:
+    if ADMIN in scopes and account is not None and account.role != "admin":
         scopes = scopes - {ADMIN}
     return ActiveKey(id=key.id, owner_id=key.owner_id, scopes=scopes)
 

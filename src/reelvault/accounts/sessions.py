@@ -98,7 +98,10 @@ def session_for_token(runtime: Runtime, token: str) -> SessionInfo | None:
             key = session.get(ApiKey, row.key_id)
             if key is None or key.revoked_at is not None:
                 return None
-            scopes = key_in_use(runtime, session, key).scopes
+            active = key_in_use(runtime, session, key)
+            if active is None:  # the key's account is disabled
+                return None
+            scopes = active.scopes
         if row.account_id is not None:
             account = session.get(Account, row.account_id)
             if account is None or account.disabled_at is not None:

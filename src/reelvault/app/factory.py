@@ -14,7 +14,15 @@ from starlette.staticfiles import StaticFiles
 from reelvault import __version__
 from reelvault.api.access_log import AccessLog
 from reelvault.api.metrics_export import app_registry
-from reelvault.api.routes import native, openai_videos, ops, privacy, provenance
+from reelvault.api.routes import (
+    admin_ops,
+    admin_users,
+    native,
+    openai_videos,
+    ops,
+    privacy,
+    provenance,
+)
 from reelvault.api.slow_clients import BodyDeadline
 from reelvault.app.compose import open_runtime
 from reelvault.config import Settings
@@ -189,6 +197,8 @@ def create_app(
     app.include_router(openai_videos.router)
     app.include_router(privacy.router)
     app.include_router(provenance.router)
+    app.include_router(admin_users.router)
+    app.include_router(admin_ops.router)
     app.include_router(web_router)
     app.include_router(account_router)
     app.include_router(account_keys_router)

@@ -13,7 +13,8 @@ import typer
 from reelvault import metrics
 from reelvault.accounts.accounts import get_account
 from reelvault.accounts.keys import create_api_key, list_api_keys, revoke_api_key
-from reelvault.accounts.scopes import SCOPE_HELP, ordered, parse_scopes
+from reelvault.accounts.operator import operator_account
+from reelvault.accounts.scopes import ADMIN, SCOPE_HELP, ordered, parse_scopes
 from reelvault.app.compose import open_runtime
 from reelvault.cli.format import param_kind
 from reelvault.cli.node_metrics import parse_listen, serve_node_metrics
@@ -48,21 +49,46 @@ def create_key(
         str | None,
         typer.Option(
             metavar="ACCOUNT_ID",
-            help="The account (acc_...) the key belongs to; default: a new owner of its own.",
+            help="The account (acc_...) the key belongs to; default: the local operator "
+            "account (this machine's owner, role admin).",
         ),
     ] = None,
+    own_owner: Annotated[
+        bool,
+        typer.Option(
+            "--own-owner",
+            help="Make the key a new owner of its own, with no account: its jobs are its "
+            "own (for a client that must not see the operator's); never admin.",
+        ),
+    ] = False,
 ) -> None:
     """Create an API key. The secret is shown once and stored only hashed.
 
-    Without --account the key is a new owner of its own (its jobs are its own); with it,
-    the key acts as that account. The admin scope needs an admin account, or no --account.
+    By default the key belongs to the local operator account: it acts as this machine's
+    owner (the same jobs as the CLI and the keyless server) and, with --scope admin,
+    reaches the admin routes. With --account it acts as that account (admin only for an
+    admin account); with --own-owner it is a new owner of its own.
     """
     state = state_of(ctx)
     runtime = state.runtime
-    owner_id = get_account(runtime, account).owner_id if account else None
     scopes = parse_scopes(scope) if scope else None
+    if account and own_owner:
+        raise ValidationError("--account and --own-owner exclude each other", param="account")
+    if own_owner and scopes is not None and ADMIN in scopes:
+        raise ValidationError(
+            "the admin scope is only for keys of admin accounts, not --own-owner keys",
+            param="scopes",
+        )
+    if account:
+        owner_id: str | None = get_account(runtime, account).owner_id
+        whose = f"account {account}"
+    elif own_owner:
+        owner_id, whose = None, ""
+    else:
+        operator = operator_account(runtime)
+        owner_id, whose = operator.owner_id, f"the local operator account {operator.id}"
     created = create_api_key(runtime, name=name, owner_id=owner_id, scopes=scopes)
-    whose = f"account {account}" if account else f"owner {created.owner_id}"
+    whose = whose or f"owner {created.owner_id}"
     state.console.print(
         f"API key {created.id} ({created.name}) for {whose}, "
         f"scopes {' '.join(ordered(created.scopes))}:",

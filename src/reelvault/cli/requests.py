@@ -16,11 +16,11 @@ from rich.table import Table
 from reelvault.cli.files import write_private
 from reelvault.cli.format import when
 from reelvault.cli.state import state_of
-from reelvault.privacy import dsr, export, notify
+from reelvault.privacy import admin_actions, dsr, export, notify
 
 requests_app = typer.Typer(
     help="Data-subject requests received by e-mail: record one, list them, act on a "
-    "verified one. Without a command: the list.",
+    "verified one, mark one resolved. Without a command: the list.",
     invoke_without_command=True,
 )
 
@@ -112,6 +112,20 @@ def requests_command(
         raise typer.Exit(1)
 
 
+@requests_app.command("resolve")
+def resolve_command(
+    ctx: typer.Context,
+    request_id: Annotated[str, typer.Argument(help="The request's id (from the list).")],
+) -> None:
+    """Mark a request answered without acting on it (handled another way, or refused as
+    unfounded); written to the audit log. Use `verify` to act on a verified one."""
+    state = state_of(ctx)
+    info = admin_actions.close_request(
+        state.runtime, request_id, actor=admin_actions.OPERATOR_ACTOR
+    )
+    state.console.print(f"request {info.id} ({info.kind}) resolved")
+
+
 @requests_app.callback()
 def requests_default(
     ctx: typer.Context,
@@ -123,4 +137,10 @@ def requests_default(
         requests_command(ctx, overdue=overdue, as_json=as_json)
 
 
-__all__ = ["request_command", "requests_app", "requests_command", "verify_command"]
+__all__ = [
+    "request_command",
+    "requests_app",
+    "requests_command",
+    "resolve_command",
+    "verify_command",
+]

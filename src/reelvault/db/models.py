@@ -170,10 +170,17 @@ class Account(Base):
     owner_id: Mapped[str] = mapped_column(
         ForeignKey("owners.id", ondelete="CASCADE"), unique=True, index=True
     )
-    email_lookup: Mapped[str] = mapped_column(String(64), unique=True)
-    email_object: Mapped[str] = mapped_column(String(32))
-    password_hash: Mapped[str] = mapped_column(String(200))
+    # None only for the local operator account (``kind`` "operator"): it signs in nowhere.
+    email_lookup: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    email_object: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    password_hash: Mapped[str | None] = mapped_column(String(200), nullable=True)
     role: Mapped[str] = mapped_column(String(16), default="user")  # user, admin
+    # "person" (signs in with e-mail and password) or "operator": the one account, made
+    # on first need, that owns the keys ``reelvault keys create`` makes (role admin).
+    kind: Mapped[str] = mapped_column(String(16), default="person", server_default="person")
+    # Per-account limit overrides set by an admin ({"video_seconds_per_month": 600, ...};
+    # reelvault.accounts.quotas), None: the plan's. Counts only, no personal data.
+    quota: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # The person confirmed at sign-up that they are at least the policy's minimum age.
     age_confirmed_at: Mapped[datetime] = mapped_column(UTCDateTime)

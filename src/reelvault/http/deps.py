@@ -181,6 +181,11 @@ def _lacks(caller: Caller, scope: str) -> str:
     )
 
 
+def insufficient_scope(caller: Caller, scope: str) -> InsufficientScopeError:
+    """The 403 for a caller whose credential lacks ``scope``, saying how to get it."""
+    return InsufficientScopeError(_lacks(caller, scope), scope=scope)
+
+
 def require_scope(scope: str) -> Any:
     """A route dependency: the caller's credential must carry ``scope`` (else 403).
 
@@ -191,7 +196,7 @@ def require_scope(scope: str) -> Any:
 
     async def check(caller: Annotated[Caller, Depends(current_caller)]) -> None:
         if scope not in caller.scopes:
-            raise InsufficientScopeError(_lacks(caller, scope), scope=scope)
+            raise insufficient_scope(caller, scope)
 
     check.required_scope = scope  # type: ignore[attr-defined]  # read by the route audit test
     return Depends(check)
@@ -238,6 +243,7 @@ __all__ = [
     "current_caller",
     "current_owner",
     "get_ctx",
+    "insufficient_scope",
     "owned_job",
     "require_scope",
 ]

@@ -378,6 +378,15 @@ def resolve(runtime: Runtime, request_id: str, counts: dict[str, int] | None = N
     audit_log.record(runtime, "privacy.request_resolved", request=request_id)
 
 
+def get_request(runtime: Runtime, request_id: str) -> RequestInfo:
+    """One request as the operator sees it (``NotFoundError`` if there is none such)."""
+    with runtime.session() as session:
+        row = session.get(DataSubjectRequest, request_id)
+        if row is None:
+            raise NotFoundError(f"no request {request_id}", param="request_id")
+        return _info(row, runtime.clock())
+
+
 def list_requests(runtime: Runtime, *, overdue_only: bool = False) -> list[RequestInfo]:
     now = runtime.clock()
     with runtime.session() as session:
@@ -410,6 +419,7 @@ __all__ = [
     "RequestStatus",
     "create_request",
     "delete_expired",
+    "get_request",
     "list_requests",
     "record_self_service",
     "resolve",

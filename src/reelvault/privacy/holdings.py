@@ -252,7 +252,9 @@ def _account_record(runtime: Runtime, account: Account) -> dict[str, Any]:
     }
 
 
-def _read_address(runtime: Runtime, object_id: str) -> str | None:
+def _read_address(runtime: Runtime, object_id: str | None) -> str | None:
+    if object_id is None:  # the local operator account has no address
+        return None
     try:
         return runtime.vault.read_bytes(ObjectId(object_id)).decode("utf-8")
     except (KeyNotFoundError, ObjectNotFoundError):

@@ -85,6 +85,8 @@ def send_verification_link(runtime: Runtime, account_id: str) -> bool:
     if smtp is None:
         return False
     address = account_email(runtime, account_id)
+    if address is None:  # the local operator account has no address
+        return False
     try:
         mail_budget.reserve(runtime, address, kind=ACCOUNT_MAIL)
         send_verification(runtime, smtp, address, issue_token(runtime, account_id, VERIFY_EMAIL))

@@ -75,7 +75,7 @@ class LoginIn(BaseModel):
 
 class AccountOut(BaseModel):
     id: str
-    email: str
+    email: str | None = Field(description="None only for the local operator account.")
     role: str
     created_at: datetime
     email_verified: bool

@@ -18,6 +18,7 @@ from reelvault.accounts.scopes import ALL_SCOPES, PRIVACY, VIDEOS_READ, VIDEOS_W
 from reelvault.http.deps import current_owner
 from reelvault.runtime import Runtime
 
+from .admin_world import ADMIN_ENDPOINTS
 from .conftest import FAKE_JOB, wait_for
 
 READ, WRITE = VIDEOS_READ, VIDEOS_WRITE
@@ -113,6 +114,13 @@ def test_every_route_that_acts_for_a_caller_names_its_scope(api: TestClient) -> 
     found = _route_scopes(api.app)  # type: ignore[arg-type]
     expected = {(method, _template(path)): {scope} for method, path, _b, scope, _s in ENDPOINTS}
     expected |= {route: set() for route in NO_SCOPE}
+    # The admin routes need the admin scope and an admin account: test_admin_matrix.py.
+    expected |= {
+        (method, path.replace("{account}", "{account_id}").replace("{request}", "{request_id}")): {
+            "admin"
+        }
+        for method, path, _b, _s in ADMIN_ENDPOINTS
+    }
     assert found == expected
 
 
