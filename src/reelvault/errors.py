@@ -118,6 +118,31 @@ class RateLimitedError(ReelvaultError):
         self.retry_after = retry_after
 
 
+class ConcurrentJobsError(RateLimitedError):
+    """The owner's plan allows no more jobs queued or running at once (429, Retry-After)."""
+
+    code = "too_many_concurrent_jobs"
+
+
+class PaymentRequiredError(ReelvaultError):
+    """The owner's plan does not cover this request; a bigger plan would (402)."""
+
+    code = "payment_required"
+    http_status = 402
+
+
+class QuotaExceededError(PaymentRequiredError):
+    """This month's video seconds of the owner's plan are used up."""
+
+    code = "quota_exceeded"
+
+
+class PlanResolutionError(PaymentRequiredError):
+    """The frame asked for is larger than the owner's plan allows."""
+
+    code = "resolution_not_in_plan"
+
+
 class ForbiddenError(ReelvaultError):
     code = "forbidden"
     http_status = 403
@@ -200,6 +225,7 @@ class LeaseLostError(ReelvaultError):
 
 __all__ = [
     "AgeRequiredError",
+    "ConcurrentJobsError",
     "ConfigError",
     "ConflictError",
     "EngineError",
@@ -215,7 +241,10 @@ __all__ = [
     "NotFoundError",
     "ObjectNotFoundError",
     "PayloadTooLargeError",
+    "PaymentRequiredError",
+    "PlanResolutionError",
     "PolicyError",
+    "QuotaExceededError",
     "RateLimitedError",
     "ReelvaultError",
     "StorageError",
