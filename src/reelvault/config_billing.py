@@ -29,7 +29,9 @@ class Plan(BaseModel):
 
     title: str = Field(default="", max_length=80, description="The plan's name shown to people.")
     video_seconds_per_month: float | None = Field(
-        default=None, ge=0, description="Seconds of video an owner may ask for per calendar month (UTC)."
+        default=None,
+        ge=0,
+        description="Seconds of video an owner may ask for per calendar month (UTC).",
     )
     concurrent_jobs: int | None = Field(
         default=None, ge=1, description="Jobs an owner may have queued or running at once."

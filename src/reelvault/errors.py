@@ -143,6 +143,13 @@ class PlanResolutionError(PaymentRequiredError):
     code = "resolution_not_in_plan"
 
 
+class BadSignatureError(ReelvaultError):
+    """A signed request (a payment processor's webhook) whose signature does not verify."""
+
+    code = "invalid_signature"
+    http_status = 400
+
+
 class ForbiddenError(ReelvaultError):
     code = "forbidden"
     http_status = 403
@@ -225,6 +232,7 @@ class LeaseLostError(ReelvaultError):
 
 __all__ = [
     "AgeRequiredError",
+    "BadSignatureError",
     "ConcurrentJobsError",
     "ConfigError",
     "ConflictError",

@@ -14,7 +14,7 @@ from starlette.staticfiles import StaticFiles
 from reelvault import __version__
 from reelvault.api.access_log import AccessLog
 from reelvault.api.metrics_export import app_registry
-from reelvault.api.routes import native, openai_videos, ops, privacy, provenance
+from reelvault.api.routes import billing, native, openai_videos, ops, privacy, provenance
 from reelvault.api.slow_clients import BodyDeadline
 from reelvault.app.compose import open_runtime
 from reelvault.config import Settings
@@ -186,6 +186,7 @@ def create_app(
     app.include_router(openai_videos.router)
     app.include_router(privacy.router)
     app.include_router(provenance.router)
+    app.include_router(billing.router)
     app.include_router(web_router)
     app.include_router(account_router)
     app.include_router(account_keys_router)
