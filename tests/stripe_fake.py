@@ -22,7 +22,7 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-SECRET_KEY = "sk_test_reelvault_fake"  # noqa: S105 (a test credential)
+SECRET_KEY = "sk_test_reelvault_fake"
 
 
 @dataclass
@@ -75,7 +75,7 @@ def _handler(state: FakeStripe) -> type[BaseHTTPRequestHandler]:
                 error["param"] = param
             self._answer(status, {"error": error})
 
-        def do_POST(self) -> None:  # noqa: N802 (the http.server name)
+        def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length).decode()
             form = dict(parse_qsl(body, keep_blank_values=True))

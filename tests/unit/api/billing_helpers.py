@@ -18,7 +18,7 @@ from reelvault.runtime import Runtime
 from reelvault.testing import registry_with_fake, settings_for
 from tests.stripe_fake import SECRET_KEY
 
-WEBHOOK_SECRET = "whsec_test_" + "a1b2c3d4" * 4  # noqa: S105 (a test credential)
+WEBHOOK_SECRET = "whsec_test_" + "a1b2c3d4" * 4
 WEBHOOK = "/api/v1/billing/stripe/webhook"
 PASSWORD = "correct horse battery"
 PLANS: dict[str, dict[str, Any]] = {
