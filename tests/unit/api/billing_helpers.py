@@ -44,6 +44,7 @@ def billing_client(
     *,
     stripe_url: str = "http://127.0.0.1:9",
     worker_mode: WorkerMode = "thread",
+    operator_key: bool = True,
     **overrides: Any,
 ) -> tuple[TestClient, Runtime]:
     values: dict[str, Any] = {
@@ -57,8 +58,8 @@ def billing_client(
     values.update(overrides)
     settings = settings_for(tmp_path, **values)
     runtime = open_runtime(settings, registry=registry_with_fake(settings))
-    # An operator key exists: keyless single-user mode (never limited) is over.
-    create_api_key(runtime, name="operator")
+    if operator_key:  # keyless single-user mode (never limited) is over
+        create_api_key(runtime, name="operator")
     app = create_app(settings, runtime=runtime, worker_mode=worker_mode)
     return TestClient(app), runtime
 
