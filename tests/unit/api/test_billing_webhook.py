@@ -210,3 +210,35 @@ def test_deleting_the_account_erases_its_billing_status_and_usage(
         assert session.scalars(select(BillingAccount)).all() == []
         assert session.scalars(select(BillingUsage)).all() == []
     assert not database_holds(runtime.db, b"cus_ada")
+
+
+def test_access_and_export_show_the_billing_status_held(
+    app: tuple[TestClient, Runtime],
+) -> None:
+    import io
+    import json
+    import zipfile
+
+    client, runtime = app
+    _customer_for(client, runtime, "ada@example.org", "cus_ada")
+    send(client, event("customer.subscription.created", subscription("cus_ada")))
+    made = client.post(
+        "/api/v1/jobs",
+        json={"engine": "fake", "prompt": "a kite", "size": "64x48", "seconds": 1, "fps": 8},
+        headers=csrf(client),
+    )
+    assert made.status_code == 201, made.text
+    access = client.get("/api/v1/privacy/access")
+    assert access.status_code == 200, access.text
+    summary = access.json()
+    assert summary["held"]["billing_status"]["subscriptions"] == 1
+    assert summary["held"]["billing_status"]["usage_months"] == 1
+    assert summary["billing_status"].startswith("held:")
+    export = client.get("/api/v1/privacy/export")
+    assert export.status_code == 200, export.text
+    data = json.loads(zipfile.ZipFile(io.BytesIO(export.content)).read("data.json"))
+    (record,) = data["owners"]
+    assert record["subscription_status"] == "active"
+    assert record["billing"]["customer_id"] == "cus_ada"
+    assert record["billing"]["plan"] == "pro"
+    assert record["billing"]["usage"][0]["video_seconds"] == 1.0
