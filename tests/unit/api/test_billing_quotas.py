@@ -191,3 +191,14 @@ def test_without_plans_nothing_is_limited_beyond_todays_rate_limits(tmp_path: Pa
         plans = client.get("/api/v1/billing/plans").json()
         assert plans == {"billing": False, "data": []}
     runtime.close()
+
+
+def test_a_job_refused_after_the_plan_check_takes_no_seconds(
+    app: tuple[TestClient, Runtime],
+) -> None:
+    client, _runtime = app
+    sign_up(client, "ada@example.org")
+    unknown = {**job(seconds=3), "engine": "no-such-engine"}
+    assert client.post(JOBS, json=unknown, headers=csrf(client)).status_code == 400
+    assert _usage(client)["video_seconds_used"] == 0
+    assert client.post(JOBS, json=job(seconds=3), headers=csrf(client)).status_code == 201
