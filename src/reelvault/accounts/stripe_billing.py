@@ -139,7 +139,10 @@ def verify_event(settings: Settings, payload: bytes, signature: str | None) -> V
     """
     if settings.stripe_webhook_secret is None:
         raise UnavailableError("Stripe webhooks are not set up on this server")
-    import stripe
+    try:
+        import stripe
+    except ModuleNotFoundError:
+        raise UnavailableError(NOT_CONFIGURED + ": install reelvault[billing]") from None
 
     try:
         event = stripe.Webhook.construct_event(
