@@ -10,6 +10,7 @@ import pytest
 
 from tests.s3_server import s3_server
 from tests.storage_backends import database_backend, parametrize_storage_tests, postgres_databases
+from tests.stripe_fake import fake_stripe
 
 pytest_plugins = ["reelvault.testing"]
 
@@ -23,4 +24,4 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     parametrize_storage_tests(metafunc)
 
 
-__all__ = ["database_backend", "postgres_databases", "s3_server"]
+__all__ = ["database_backend", "fake_stripe", "postgres_databases", "s3_server"]

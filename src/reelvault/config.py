@@ -21,6 +21,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import SettingsConfigDict
 
 from reelvault.config_accounts import AccountSettings
+from reelvault.config_billing import BillingSettings
 from reelvault.errors import ConfigError
 
 BROKER_SCHEMES = ("redis", "rediss", "amqp", "amqps", "pyamqp", "sentinel")
@@ -67,7 +68,7 @@ def default_scratch_root(data_dir: Path) -> Path:
     return base / f"reelvault-{user}" / deployment
 
 
-class Settings(AccountSettings):
+class Settings(AccountSettings, BillingSettings):
     """Every knob of a deployment. Each field is ``REELVAULT_<NAME>`` in the environment."""
 
     model_config = SettingsConfigDict(

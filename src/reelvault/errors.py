@@ -118,6 +118,38 @@ class RateLimitedError(ReelvaultError):
         self.retry_after = retry_after
 
 
+class ConcurrentJobsError(RateLimitedError):
+    """The owner's plan allows no more jobs queued or running at once (429, Retry-After)."""
+
+    code = "too_many_concurrent_jobs"
+
+
+class PaymentRequiredError(ReelvaultError):
+    """The owner's plan does not cover this request; a bigger plan would (402)."""
+
+    code = "payment_required"
+    http_status = 402
+
+
+class QuotaExceededError(PaymentRequiredError):
+    """This month's video seconds of the owner's plan are used up."""
+
+    code = "quota_exceeded"
+
+
+class PlanResolutionError(PaymentRequiredError):
+    """The frame asked for is larger than the owner's plan allows."""
+
+    code = "resolution_not_in_plan"
+
+
+class BadSignatureError(ReelvaultError):
+    """A signed request (a payment processor's webhook) whose signature does not verify."""
+
+    code = "invalid_signature"
+    http_status = 400
+
+
 class ForbiddenError(ReelvaultError):
     code = "forbidden"
     http_status = 403
@@ -200,6 +232,8 @@ class LeaseLostError(ReelvaultError):
 
 __all__ = [
     "AgeRequiredError",
+    "BadSignatureError",
+    "ConcurrentJobsError",
     "ConfigError",
     "ConflictError",
     "EngineError",
@@ -215,7 +249,10 @@ __all__ = [
     "NotFoundError",
     "ObjectNotFoundError",
     "PayloadTooLargeError",
+    "PaymentRequiredError",
+    "PlanResolutionError",
     "PolicyError",
+    "QuotaExceededError",
     "RateLimitedError",
     "ReelvaultError",
     "StorageError",

@@ -35,7 +35,17 @@ def _app():  # type: ignore[no-untyped-def]
     # Built at import (schemathesis needs the schema to generate tests); cleaned at exit.
     folder = Path(tempfile.mkdtemp(prefix="reelvault-schemathesis-"))
     atexit.register(shutil.rmtree, folder, True)
-    app_settings = settings_for(folder, rate_limit_per_minute=0)
+    app_settings = settings_for(
+        folder,
+        rate_limit_per_minute=0,
+        # Plans and a Stripe webhook secret, so the billing routes check what they get
+        # (no Stripe key: checkout and portal are refused before any call out).
+        billing_plans={
+            "free": {"video_seconds_per_month": 10_000},
+            "pro": {"stripe_price_id": "p"},
+        },
+        stripe_webhook_secret="whsec_contract_test",
+    )
     runtime = open_runtime(app_settings, registry=registry_with_fake(app_settings))
     return create_app(app_settings, runtime=runtime, worker_mode="none")
 

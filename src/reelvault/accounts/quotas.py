@@ -1,74 +1,261 @@
-"""Per-account limit overrides, set by an admin: a hook for the quotas and plans.
+"""Plans and their limits, checked when a job is submitted.
 
-An override replaces the plan's value for one account; a missing key (or None) means
-"the plan's". Only counts are stored (no personal data). Enforcement belongs to the
-quota checks at submit; this module only keeps the numbers and reads them back, so
-that both the admin API and the CLI write them the same checked way.
+Which plan an owner is on: an account's is the one its subscription bought (kept by
+:mod:`reelvault.accounts.billing`), or ``billing_default_plan``; an owner that is not an
+account (an API key made by the CLI, an anonymous studio session) is on
+``billing_guest_plan``; the local single user (keyless mode, the CLI) is never limited,
+and nobody is when no plans are configured (the embedded default).
+
+Seconds are counted when a job is accepted, with an update that adds them only while
+the month's total stays within the plan, so two submissions at once cannot both take
+the last seconds; a job that never ran (it failed, or was cancelled before it started)
+gives its seconds back. Concurrent jobs are counted from the job table.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
+from sqlalchemy import case, func, select, update
+from sqlalchemy.exc import IntegrityError as DbIntegrityError
 from sqlalchemy.orm import Session
 
-from reelvault.db.models import Account
-from reelvault.errors import NotFoundError, ValidationError
+from reelvault.config import Settings
+from reelvault.config_billing import Plan, parse_resolution
+from reelvault.db.billing_models import BillingAccount, BillingUsage
+from reelvault.db.models import Account, Job
+from reelvault.errors import ConcurrentJobsError, PlanResolutionError, QuotaExceededError
 from reelvault.runtime import Runtime
+from reelvault.types import LOCAL_OWNER, JobStatus
 
-QUOTA_FIELDS: dict[str, str] = {
-    "video_seconds_per_month": "seconds of video the account may generate per calendar month",
-    "concurrent_jobs": "jobs the account may have queued or running at once",
-    "max_resolution": "the largest side of a video, in pixels",
-}
-MAX_QUOTA_VALUE = 10_000_000
+ACTIVE = (JobStatus.QUEUED.value, JobStatus.IN_PROGRESS.value)
+CONCURRENT_RETRY_AFTER_S = 10
+"""What Retry-After says when too many jobs run: a guess, as jobs take seconds to minutes."""
+UPGRADE_HINT = (
+    "see the plans at GET /api/v1/billing/plans and upgrade with POST /api/v1/billing/checkout"
+)
+SIGN_UP_HINT = "sign up for an account (POST /api/v1/account/signup) to choose a bigger plan"
 
 
-def checked_quota(values: Mapping[str, object]) -> dict[str, int]:
-    """The overrides that are set, checked: known names, whole numbers 0..10,000,000."""
-    checked: dict[str, int] = {}
-    for name, value in values.items():
-        if name not in QUOTA_FIELDS:
-            raise ValidationError(
-                f"unknown quota {name!r}: the quotas are {', '.join(QUOTA_FIELDS)}", param=name
+@dataclass(frozen=True)
+class OwnerPlan:
+    name: str
+    plan: Plan
+    is_account: bool
+    subscription_status: str | None = None
+
+    @property
+    def hint(self) -> str:
+        return UPGRADE_HINT if self.is_account else SIGN_UP_HINT
+
+    @property
+    def label(self) -> str:
+        return self.plan.title or self.name
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """Seconds taken from an owner's month; :func:`release` gives them back."""
+
+    owner_id: str
+    month: str
+    seconds: float
+
+
+def billing_enabled(settings: Settings) -> bool:
+    return bool(settings.billing_plans)
+
+
+def month_of(when: datetime) -> str:
+    return when.astimezone(UTC).strftime("%Y-%m")
+
+
+def _month_after_next(when: datetime) -> datetime:
+    month = when.month + 2
+    return datetime(when.year + (month - 1) // 12, (month - 1) % 12 + 1, 1, tzinfo=UTC)
+
+
+def plan_of(runtime: Runtime, owner_id: str) -> OwnerPlan | None:
+    """The owner's plan, or None where nothing limits them."""
+    settings = runtime.settings
+    if not billing_enabled(settings) or owner_id == LOCAL_OWNER:
+        return None
+    with runtime.session() as session:
+        account = session.scalar(select(Account).where(Account.owner_id == owner_id))
+        account_id = account.id if account is not None else None
+        overrides = dict(account.quota or {}) if account is not None else {}
+        row = session.get(BillingAccount, account_id) if account_id else None
+        status = row.subscription_status if row is not None else None
+        bought = row.plan if row is not None else None
+    if account_id is None:
+        name = settings.billing_guest_plan or settings.billing_default_plan
+    elif bought in settings.billing_plans:
+        name = bought
+    else:  # no subscription, or the operator has since removed the plan
+        name = settings.billing_default_plan
+    plan = _with_overrides(settings.billing_plans[name], overrides)
+    return OwnerPlan(name, plan, account_id is not None, status)
+
+
+def _with_overrides(plan: Plan, overrides: dict[str, int]) -> Plan:
+    """The plan with an admin's per-account overrides (:mod:`.quota_overrides`) in place:
+    a number replaces the plan's limit; ``max_resolution`` there is the longest side."""
+    if not overrides:
+        return plan
+    changed: dict[str, object] = {
+        name: overrides[name]
+        for name in ("video_seconds_per_month", "concurrent_jobs")
+        if name in overrides
+    }
+    if "max_resolution" in overrides:
+        side = overrides["max_resolution"]
+        changed["max_resolution"] = f"{side}x{side}"
+    return plan.model_copy(update=changed)
+
+
+def _check_resolution(owner: OwnerPlan, width: int, height: int) -> None:
+    if owner.plan.max_resolution is None:
+        return
+    most_w, most_h = parse_resolution(owner.plan.max_resolution)
+    if width * height > most_w * most_h or max(width, height) > max(most_w, most_h):
+        raise PlanResolutionError(
+            f"{width}x{height} is larger than the {owner.label} plan allows "
+            f"({owner.plan.max_resolution}): ask for a smaller size, or {owner.hint}",
+            param="size",
+        )
+
+
+def active_jobs(session: Session, owner_id: str) -> int:
+    found = session.scalar(
+        select(func.count()).where(Job.owner_id == owner_id, Job.status.in_(ACTIVE))
+    )
+    return int(found or 0)
+
+
+def _check_concurrency(session: Session, owner: OwnerPlan, owner_id: str) -> None:
+    limit = owner.plan.concurrent_jobs
+    if limit is not None and active_jobs(session, owner_id) >= limit:
+        raise ConcurrentJobsError(
+            f"the {owner.label} plan runs {limit} job(s) at a time: wait for one to finish "
+            f"(retry in {CONCURRENT_RETRY_AFTER_S} s), or {owner.hint}",
+            retry_after=CONCURRENT_RETRY_AFTER_S,
+        )
+
+
+def _take_seconds(
+    session: Session, owner: OwnerPlan, owner_id: str, month: str, seconds: float, now: datetime
+) -> None:
+    where = (BillingUsage.owner_id == owner_id, BillingUsage.month == month)
+    if session.get(BillingUsage, (owner_id, month)) is None:
+        try:
+            with session.begin_nested():
+                session.add(
+                    BillingUsage(
+                        owner_id=owner_id,
+                        month=month,
+                        video_seconds=0.0,
+                        expires_at=_month_after_next(now),
+                    )
+                )
+        except DbIntegrityError:  # another request made the month's row first
+            pass
+    limit = owner.plan.video_seconds_per_month
+    statement = update(BillingUsage).where(*where)
+    if limit is not None:
+        statement = statement.where(BillingUsage.video_seconds + seconds <= limit)
+    result = session.execute(statement.values(video_seconds=BillingUsage.video_seconds + seconds))
+    if limit is not None and not getattr(result, "rowcount", 0):
+        used = session.scalar(select(BillingUsage.video_seconds).where(*where)) or 0.0
+        left = max(0.0, limit - used)
+        raise QuotaExceededError(
+            f"the {owner.label} plan includes {_fmt(limit)} s of video a month and "
+            f"{_fmt(left)} s are left this month, fewer than the {_fmt(seconds)} s asked "
+            f"for: ask for a shorter video, wait for next month, or {owner.hint}",
+            param="seconds",
+        )
+
+
+def _fmt(seconds: float) -> str:
+    return str(int(seconds)) if seconds == math.floor(seconds) else f"{seconds:.1f}"
+
+
+def admit(
+    runtime: Runtime, owner_id: str, *, width: int, height: int, seconds: float
+) -> Reservation | None:
+    """Check a job against the owner's plan and take its seconds from this month.
+
+    Raises :class:`PlanResolutionError` (402), :class:`ConcurrentJobsError` (429) or
+    :class:`QuotaExceededError` (402). None where no plan limits the owner.
+    """
+    owner = plan_of(runtime, owner_id)
+    if owner is None:
+        return None
+    _check_resolution(owner, width, height)
+    now = runtime.clock()
+    month = month_of(now)
+    with runtime.session() as session:
+        _check_concurrency(session, owner, owner_id)
+        _take_seconds(session, owner, owner_id, month, float(seconds), now)
+    return Reservation(owner_id, month, float(seconds))
+
+
+def release(runtime: Runtime, reservation: Reservation | None) -> None:
+    """Give a reservation's seconds back (the job was not stored after all)."""
+    if reservation is None:
+        return
+    with runtime.session() as session:
+        _give_back(session, reservation.owner_id, reservation.month, reservation.seconds)
+
+
+def _give_back(session: Session, owner_id: str, month: str, seconds: float) -> None:
+    # One statement, so a refund racing a submission loses neither.
+    left = BillingUsage.video_seconds - seconds
+    session.execute(
+        update(BillingUsage)
+        .where(BillingUsage.owner_id == owner_id, BillingUsage.month == month)
+        .values(video_seconds=case((left < 0, 0.0), else_=left))
+    )
+
+
+def refund_unrun_job(runtime: Runtime, session: Session, job: Job) -> None:
+    """A job-end hook: a job that failed, or was cancelled before it started, gives its
+    seconds back to the month it was submitted in (a finished video keeps them)."""
+    if not billing_enabled(runtime.settings) or job.owner_id == LOCAL_OWNER:
+        return
+    unrun = job.status == JobStatus.FAILED.value or (
+        job.status == JobStatus.CANCELLED.value and job.started_at is None
+    )
+    if unrun:
+        _give_back(session, job.owner_id, month_of(job.created_at), float(job.seconds))
+
+
+def seconds_used(runtime: Runtime, owner_id: str, month: str) -> float:
+    with runtime.session() as session:
+        used = session.scalar(
+            select(BillingUsage.video_seconds).where(
+                BillingUsage.owner_id == owner_id, BillingUsage.month == month
             )
-        if value is None:
-            continue
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ValidationError(f"{name} must be a whole number or null", param=name)
-        if not 0 <= value <= MAX_QUOTA_VALUE:
-            raise ValidationError(f"{name} must be 0..{MAX_QUOTA_VALUE}", param=name)
-        checked[name] = value
-    return checked
+        )
+    return float(used or 0.0)
 
 
-def _row(session: Session, account_id: str) -> Account:
-    row = session.get(Account, account_id)
-    if row is None:
-        raise NotFoundError(f"no account {account_id}", param="account")
-    return row
-
-
-def quota_override(runtime: Runtime, account_id: str) -> dict[str, int]:
-    """The account's overrides (empty: the plan's limits throughout)."""
+def count_active_jobs(runtime: Runtime, owner_id: str) -> int:
     with runtime.session() as session:
-        return dict(_row(session, account_id).quota or {})
-
-
-def set_quota_override(
-    runtime: Runtime, account_id: str, values: Mapping[str, object]
-) -> dict[str, int]:
-    """Replace the account's overrides with ``values`` (None values: back to the plan's)."""
-    checked = checked_quota(values)
-    with runtime.session() as session:
-        _row(session, account_id).quota = checked or None
-    return checked
+        return active_jobs(session, owner_id)
 
 
 __all__ = [
-    "MAX_QUOTA_VALUE",
-    "QUOTA_FIELDS",
-    "checked_quota",
-    "quota_override",
-    "set_quota_override",
+    "CONCURRENT_RETRY_AFTER_S",
+    "OwnerPlan",
+    "Reservation",
+    "admit",
+    "billing_enabled",
+    "count_active_jobs",
+    "month_of",
+    "plan_of",
+    "refund_unrun_job",
+    "release",
+    "seconds_used",
 ]

@@ -15,6 +15,7 @@ from dataclasses import replace
 
 from starlette.concurrency import run_in_threadpool
 
+from reelvault.accounts.quotas import admit, billing_enabled, release
 from reelvault.engines.model_refs import refuse_server_path
 from reelvault.jobs.intake import JobIntake
 from reelvault.jobs.request import JobRequest, preparing_waits, resolve_engine, resolving_waits
@@ -39,9 +40,45 @@ async def accept_job(
     OpenAI-compatible create routes); its engine and the params the model adds are
     filled in here, once resolved.
 
+    Where plans are configured, the owner's plan is checked first and the job's seconds
+    taken from the month (:mod:`reelvault.accounts.quotas`), given back if the job is
+    then refused.
+
     A ``model`` (top-level or in ``params``) must be an id: a client never names a
     folder on this server (:mod:`reelvault.engines.model_refs`).
     """
+    reservation = None
+    if billing_enabled(runtime.settings):
+        # The owner's plan first: a refused job costs no engine lookup and stores nothing.
+        try:
+            reservation = await run_in_threadpool(
+                admit,
+                runtime,
+                asked.owner_id,
+                width=asked.width,
+                height=asked.height,
+                seconds=asked.seconds,
+            )
+        except BaseException:
+            await run_in_threadpool(discard_uploads, runtime, uploads)
+            raise
+    try:
+        return await _accept(intake, runtime, asked, engine=engine, model=model, uploads=uploads)
+    except BaseException:
+        if reservation is not None:  # the job was not stored: its seconds were not used
+            await run_in_threadpool(release, runtime, reservation)
+        raise
+
+
+async def _accept(
+    intake: JobIntake,
+    runtime: Runtime,
+    asked: JobRequest,
+    *,
+    engine: str | None,
+    model: str | None,
+    uploads: Sequence[UploadedInput],
+) -> JobView:
     if uploads or resolving_waits(runtime, engine=engine, model=model):
         prepared = await run_in_threadpool(
             _prepare, runtime, asked, engine=engine, model=model, uploads=uploads

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from reelvault.accounts.quotas import refund_unrun_job
 from reelvault.config import Settings
 from reelvault.engines.registry import EngineRegistry
 from reelvault.privacy.job_gate import privacy_job_hooks
@@ -24,7 +25,9 @@ def open_runtime(
 ) -> Runtime:
     """Open the database, vault and engines for ``settings``, with the privacy hooks (and,
     for ``queue=celery``, the broker that stored jobs are published to)."""
+    # A job that never ran gives its seconds back to the owner's plan (where plans exist).
     hooks = privacy_job_hooks()
+    hooks = dataclasses.replace(hooks, end_hooks=(*hooks.end_hooks, refund_unrun_job))
     if settings.queue == "celery":
         # Late: Celery is an optional dependency (reelvault[scale]).
         from reelvault.jobs.queue.celery_queue import CeleryDispatch

@@ -17,6 +17,7 @@ from reelvault.api.metrics_export import app_registry
 from reelvault.api.routes import (
     admin_ops,
     admin_users,
+    billing,
     native,
     openai_videos,
     ops,
@@ -199,6 +200,7 @@ def create_app(
     app.include_router(provenance.router)
     app.include_router(admin_users.router)
     app.include_router(admin_ops.router)
+    app.include_router(billing.router)
     app.include_router(web_router)
     app.include_router(account_router)
     app.include_router(account_keys_router)

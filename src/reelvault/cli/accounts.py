@@ -15,7 +15,7 @@ from reelvault.accounts.accounts import (
     get_account,
     list_accounts,
 )
-from reelvault.accounts.quotas import QUOTA_FIELDS, quota_override
+from reelvault.accounts.quota_overrides import QUOTA_FIELDS, quota_override
 from reelvault.cli.state import state_of
 from reelvault.errors import ValidationError
 from reelvault.privacy.admin_actions import (

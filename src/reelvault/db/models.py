@@ -179,7 +179,7 @@ class Account(Base):
     # on first need, that owns the keys ``reelvault keys create`` makes (role admin).
     kind: Mapped[str] = mapped_column(String(16), default="person", server_default="person")
     # Per-account limit overrides set by an admin ({"video_seconds_per_month": 600, ...};
-    # reelvault.accounts.quotas), None: the plan's. Counts only, no personal data.
+    # reelvault.accounts.quota_overrides), None: the plan's. Counts only, no personal data.
     quota: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # The person confirmed at sign-up that they are at least the policy's minimum age.
@@ -237,7 +237,7 @@ class WebhookDelivery(Base):
 
 
 # The privacy tables live in their own module; importing it registers them on Base.
-from reelvault.db import dsr_models, privacy_models, vault_keys  # noqa: E402, F401
+from reelvault.db import billing_models, dsr_models, privacy_models, vault_keys  # noqa: E402, F401
 
 __all__ = [
     "ApiKey",

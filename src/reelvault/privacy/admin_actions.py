@@ -22,7 +22,7 @@ from reelvault.accounts.accounts import (
     set_role,
 )
 from reelvault.accounts.operator import OPERATOR_KIND
-from reelvault.accounts.quotas import set_quota_override
+from reelvault.accounts.quota_overrides import set_quota_override
 from reelvault.errors import ConflictError
 from reelvault.privacy import audit_log, dsr
 from reelvault.runtime import Runtime

@@ -3,8 +3,9 @@
 What goes: every job (prompts, uploads, outputs: keys destroyed, then ciphertext; then
 the rows and their webhook deliveries), the owner's webhook secret, consent records,
 notify-me addresses signed up through the API, earlier privacy requests, privacy flags,
-and, unless the identity is kept, the API keys, browser sessions and the owner row
-itself, so the pseudonym links to nothing afterwards.
+and, unless the identity is kept, the billing status (the payment customer id) and plan
+usage, the API keys, browser sessions and the owner row itself, so the pseudonym links
+to nothing afterwards.
 
 What stays: anonymous usage counters (they never held the owner), and a minimal record
 that an erasure happened, made by the caller (a ``data_subject_request`` row with counts
@@ -21,6 +22,7 @@ from typing import Any
 from sqlalchemy import delete, select
 
 from reelvault.accounts.accounts import forget_account
+from reelvault.accounts.billing import forget_billing
 from reelvault.accounts.keys import warn_if_locked
 from reelvault.db.dsr_models import DataSubjectRequest, OwnerContact, OwnerPrivacy
 from reelvault.db.models import ApiKey, BrowserSession, Job, Owner
@@ -48,6 +50,7 @@ class ErasureReport:
     api_keys: int = 0
     sessions: int = 0
     accounts: int = 0
+    billing_records: int = 0
     owner_records: int = 0
     scratch_removed: int = 0
 
@@ -120,6 +123,8 @@ def erase_owner(
     _erase_contacts(runtime, owner_id, report)
     _erase_requests(runtime, owner_id, report)
     if not keep_identity:  # its own transaction: it shreds the address object
+        # Billing first: it finds the account by owner (the customer id is personal data).
+        report.billing_records = forget_billing(runtime, owner_id)
         report.accounts = forget_account(runtime, owner_id)
     with runtime.session() as session:
         report.consent_records = _rowcount(

@@ -12,7 +12,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
+from reelvault.db.billing_models import BillingAccount, BillingUsage
 from reelvault.db.dsr_models import DataSubjectRequest, OwnerContact, OwnerPrivacy
 from reelvault.db.models import Account, ApiKey, BrowserSession, Job, Owner, StoredObject
 from reelvault.db.privacy_models import ConsentRecord, NotifySubscription
@@ -27,7 +29,20 @@ BILLING_NOTE = (
     "not held: this service keeps no payment or subscription data; payments, where "
     "enabled, go through the payment processor"
 )
+BILLING_HELD = (
+    "held: the payment processor's customer id, your plan and subscription status, and "
+    "the seconds of video used per month; never card data (payments go through the "
+    "processor only)"
+)
 NOTHING = "We hold no personal data linked to you."
+
+
+def _billing_counts(session: Session, owner_id: str, account_id: str | None) -> dict[str, int]:
+    status = session.get(BillingAccount, account_id) if account_id else None
+    months = session.scalar(
+        select(func.count()).select_from(BillingUsage).where(BillingUsage.owner_id == owner_id)
+    )
+    return {"subscriptions": int(status is not None), "usage_months": int(months or 0)}
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -72,6 +87,7 @@ def access_summary(runtime: Runtime, owner_id: str) -> dict[str, Any]:
         owner = session.get(Owner, owner_id)
         flags = session.get(OwnerPrivacy, owner_id)
         webhook_secret = bool(owner is not None and owner.webhook_secret_object)
+        billing = _billing_counts(session, owner_id, account_id)
     held: dict[str, Any] = {}
     if statuses:
         held[DataClass.JOB_METADATA.value] = {"jobs": sum(statuses.values()), **statuses}
@@ -85,6 +101,8 @@ def access_summary(runtime: Runtime, owner_id: str) -> dict[str, Any]:
         held[DataClass.DATA_SUBJECT_REQUEST.value] = {"requests": int(requests)}
     if account_id is not None:  # the e-mail address and password hash of a sign-in account
         held[DataClass.ACCOUNT.value] = {"accounts": 1}
+    if any(billing.values()):
+        held[DataClass.BILLING_STATUS.value] = billing
     for entry_name, entry in held.items():
         rule = policy.rule(DataClass(entry_name))
         entry["retention"] = rule.retention.describe()
@@ -110,7 +128,7 @@ def access_summary(runtime: Runtime, owner_id: str) -> dict[str, Any]:
         "identity": identity,
         "held": held,
         "restricted": bool(flags and flags.restricted),
-        "billing_status": BILLING_NOTE,
+        "billing_status": BILLING_HELD if any(billing.values()) else BILLING_NOTE,
         "policy_version": policy.version_hash,
         "generated_at": runtime.clock().isoformat(),
     }
@@ -191,6 +209,18 @@ def owner_record(runtime: Runtime, owner_id: str) -> dict[str, Any]:
         ).all()
         account = session.scalar(select(Account).where(Account.owner_id == owner_id))
         account_record = None if account is None else _account_record(runtime, account)
+        billing_row = None if account is None else session.get(BillingAccount, account.id)
+        usage_rows = session.scalars(
+            select(BillingUsage).where(BillingUsage.owner_id == owner_id)
+        ).all()
+        billing_record = {
+            "customer_id": billing_row.customer_id if billing_row else None,
+            "plan": billing_row.plan if billing_row else None,
+            "subscription_status": billing_row.subscription_status if billing_row else None,
+            "usage": [
+                {"month": row.month, "video_seconds": row.video_seconds} for row in usage_rows
+            ],
+        }
         flags = session.get(OwnerPrivacy, owner_id)
         privacy_flags = {
             "age_declared": bool(flags and flags.age_declared),
@@ -233,8 +263,9 @@ def owner_record(runtime: Runtime, owner_id: str) -> dict[str, Any]:
         "contacts": contact_records,
         "requests": request_records,
         "privacy_flags": privacy_flags,
-        "subscription_status": None,
-        "billing_status": BILLING_NOTE,
+        "subscription_status": billing_record["subscription_status"],
+        "billing": billing_record,
+        "billing_status": BILLING_HELD if billing_row or usage_rows else BILLING_NOTE,
     }
 
 
@@ -261,4 +292,11 @@ def _read_address(runtime: Runtime, object_id: str | None) -> str | None:
         return None
 
 
-__all__ = ["BILLING_NOTE", "NOTHING", "access_summary", "job_record", "owner_record"]
+__all__ = [
+    "BILLING_HELD",
+    "BILLING_NOTE",
+    "NOTHING",
+    "access_summary",
+    "job_record",
+    "owner_record",
+]

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from reelvault.accounts.accounts import get_account
 from reelvault.accounts.keys import create_api_key
-from reelvault.accounts.quotas import quota_override
+from reelvault.accounts.quota_overrides import quota_override
 from reelvault.privacy import audit_log, dsr
 
 from .admin_world import ADMIN_ENDPOINTS, World, build_world, cheap_passwords, open_request

@@ -51,6 +51,7 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any] | None, str, int]] = [
     ("POST", "/api/v1/privacy/notify", {"email": "a@example.org"}, PRIVACY, 409),  # no SMTP
     ("GET", "/api/v1/account", None, PRIVACY, 404),  # the key's owner has no account
     ("DELETE", "/api/v1/account", None, PRIVACY, 404),
+    ("GET", "/api/v1/account/usage", None, READ, 200),  # plans and usage go with videos
 ]
 
 # Routes that act for a caller but take no scope, and why.
@@ -61,6 +62,9 @@ NO_SCOPE = {
     ("DELETE", "/api/v1/account/keys/{key_id}"),
     # A new confirmation link is mailed only to a browser signed in to the account.
     ("POST", "/api/v1/account/verify-email/send"),
+    # Plans are bought and managed only from a browser signed in to the account.
+    ("POST", "/api/v1/billing/checkout"),
+    ("POST", "/api/v1/billing/portal"),
 }
 
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from reelvault.accounts import billing
+from reelvault.db.billing_models import BillingUsage
 from reelvault.privacy import analytics, audit_log, consent, mail_budget
 from reelvault.privacy.housekeeping import sweep_privacy_records
 from reelvault.privacy.pseudonyms import ip_pseudonym
@@ -24,6 +28,16 @@ def test_everything_expired_is_removed_and_counted(
     audit_log.record(runtime, "retention.sweep", objects_shredded=1)
     ip_pseudonym(runtime, "198.51.100.4")
     mail_budget.reserve(runtime, "someone@example.org")
+    billing.record_event(runtime, "evt_1", clock(), None)  # a handled Stripe event's id
+    with runtime.session() as session:  # a month of plan usage
+        session.add(
+            BillingUsage(
+                owner_id="own_1",
+                month="2026-01",
+                video_seconds=4.0,
+                expires_at=clock() + timedelta(days=60),
+            )
+        )
     assert sweep_privacy_records(runtime).total == 0
 
     clock.advance(days=800)  # past every retention in the standard profile
@@ -35,6 +49,7 @@ def test_everything_expired_is_removed_and_counted(
         "audit_entries_pruned": 1,
         "secrets_destroyed": 1,
         "mail_budget_deleted": 1,
+        "billing_records_deleted": 2,
     }
     assert secret_names(runtime, "ip-salt/") == []
     assert audit_log.verify(runtime).ok

@@ -16,7 +16,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from reelvault.accounts.accounts import AccountInfo, get_account, list_accounts_page
-from reelvault.accounts.quotas import QUOTA_FIELDS, quota_override
+from reelvault.accounts.quota_overrides import QUOTA_FIELDS, quota_override
 from reelvault.api.admin_access import REQUIRE_ADMIN, AdminDep
 from reelvault.http.deps import RuntimeDep
 from reelvault.http.error_schema import ErrorOut
