@@ -74,8 +74,10 @@ def sign_up(client: TestClient, email: str) -> dict[str, Any]:
         "/api/v1/account/signup",
         json={"email": email, "password": PASSWORD, "age_confirmed": True},
     )
-    assert answer.status_code == 201, answer.text
-    body: dict[str, Any] = answer.json()
+    assert answer.status_code == 202, answer.text  # alike for every address: no sign-in
+    signed_in = client.post("/api/v1/account/login", json={"email": email, "password": PASSWORD})
+    assert signed_in.status_code == 200, signed_in.text
+    body: dict[str, Any] = client.get("/api/v1/account").json()
     return body
 
 
