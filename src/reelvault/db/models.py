@@ -230,7 +230,7 @@ class WebhookDelivery(Base):
 
 
 # The privacy tables live in their own module; importing it registers them on Base.
-from reelvault.db import dsr_models, privacy_models, vault_keys  # noqa: E402, F401
+from reelvault.db import dsr_models, oidc_models, privacy_models, vault_keys  # noqa: E402, F401
 
 __all__ = [
     "ApiKey",
