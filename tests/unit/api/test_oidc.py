@@ -147,19 +147,24 @@ def test_a_missing_or_unknown_state_is_refused(
     assert not _signed_in(web) and _count(web, Account) == 0
 
 
-def test_a_state_works_once(web: TestClient) -> None:
-    path = _at_provider(_start(web))
+def test_a_state_works_once(web: TestClient, provider: LocalProvider) -> None:
+    start = _start(web)
+    path = _at_provider(start)
     assert _callback(web, path).status_code == 303
+    calls = provider.token_calls
     web.cookies.clear()
-    web.cookies.set("rv_oidc", "whatever")
+    web.cookies.set("rv_oidc", start.cookies["rv_oidc"])  # even with the binding cookie
     again = _callback(web, path)
     assert again.status_code == 400
+    assert "already used" in again.json()["error"]["message"]
+    assert provider.token_calls == calls  # refused before the code went anywhere
     assert not _signed_in(web)
 
 
 def test_a_state_from_another_browser_is_refused(web: TestClient) -> None:
     path = _at_provider(_start(web))
-    with TestClient(web.app) as other:  # no rv_oidc cookie: not the browser that began
+    with TestClient(web.app) as other:
+        _start(other)  # a sign-in of its own: it holds a binding cookie, not this one's
         answer = _callback(other, path)
         assert answer.status_code == 400
         assert other.cookies.get("rv_session") is None
