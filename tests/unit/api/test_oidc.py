@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -22,6 +23,7 @@ from reelvault.accounts.keys import create_api_key
 from reelvault.accounts.oidc.discovery import forget_cached
 from reelvault.db.models import Account
 from reelvault.db.oidc_models import OidcIdentity, OidcLogin
+from reelvault.privacy.sweeper import sweep
 from reelvault.runtime import Runtime
 from tests.oidc_provider import CLIENT_ID, CLIENT_SECRET, LocalProvider, running_provider
 from tests.storage_backends import database_holds
@@ -163,11 +165,11 @@ def test_a_state_works_once(web: TestClient, provider: LocalProvider) -> None:
 
 def test_a_state_from_another_browser_is_refused(web: TestClient) -> None:
     path = _at_provider(_start(web))
-    with TestClient(web.app) as other:
-        _start(other)  # a sign-in of its own: it holds a binding cookie, not this one's
-        answer = _callback(other, path)
-        assert answer.status_code == 400
-        assert other.cookies.get("rv_session") is None
+    other = TestClient(web.app)  # the same server (its lifespan is web's), another jar
+    _start(other)  # a sign-in of its own: it holds a binding cookie, not this one's
+    answer = _callback(other, path)
+    assert answer.status_code == 400
+    assert other.cookies.get("rv_session") is None
     assert _count(web, Account) == 0
 
 
@@ -283,6 +285,30 @@ def test_deleting_the_account_removes_its_links(web: TestClient) -> None:
 
 def test_logins_under_way_are_single_rows_that_go_when_used(web: TestClient) -> None:
     assert _sign_in(web).status_code == 303
+    with _runtime(web).session() as session:
+        assert session.scalar(select(func.count()).select_from(OidcLogin)) == 0
+
+
+def _age_logins(client: TestClient) -> None:
+    """Move every sign-in under way past its 10 minutes."""
+    runtime = _runtime(client)
+    with runtime.session() as session:
+        for row in session.scalars(select(OidcLogin)):
+            row.expires_at = runtime.clock() - timedelta(seconds=1)
+
+
+def test_a_sign_in_that_took_too_long_is_refused(web: TestClient, provider: LocalProvider) -> None:
+    path = _at_provider(_start(web))
+    _age_logins(web)
+    answer = _callback(web, path)
+    assert answer.status_code == 400 and provider.token_calls == 0
+    assert not _signed_in(web)
+
+
+def test_the_sweeper_removes_abandoned_sign_ins(web: TestClient) -> None:
+    _start(web)
+    _age_logins(web)
+    sweep(_runtime(web))
     with _runtime(web).session() as session:
         assert session.scalar(select(func.count()).select_from(OidcLogin)) == 0
 
