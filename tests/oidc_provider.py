@@ -107,6 +107,7 @@ class LocalProvider:
         }
         self.tamper: dict[str, Any] = {}
         self.sign_with: RSAKey | None = None  # a key its JWKS does not hold (a forgery)
+        self.discovery_extra: dict[str, Any] = {}  # fields over those of the document
         self.codes: dict[str, Code] = {}
         self.token_calls = 0
         self.client = Client(CLIENT_ID, CLIENT_SECRET)
@@ -124,6 +125,7 @@ class LocalProvider:
             "id_token_signing_alg_values_supported": ["RS256"],
             "token_endpoint_auth_methods_supported": list(self.client.auth_methods),
             "code_challenge_methods_supported": ["S256"],
+            **self.discovery_extra,
         }
 
     def _app(self) -> Flask:

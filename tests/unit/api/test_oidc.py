@@ -313,6 +313,36 @@ def test_the_sweeper_removes_abandoned_sign_ins(web: TestClient) -> None:
         assert session.scalar(select(func.count()).select_from(OidcLogin)) == 0
 
 
+@pytest.mark.parametrize(
+    "extra",
+    [{"issuer": "http://127.0.0.1:9/someone-else"}, {"padding": "x" * 300_000}],
+    ids=["another-issuer", "too-big"],
+)
+def test_a_discovery_document_that_does_not_fit_is_refused(
+    web: TestClient, provider: LocalProvider, extra: dict[str, str]
+) -> None:
+    provider.discovery_extra = extra
+    answer = web.get(f"/auth/oidc/{NAME}/login", follow_redirects=False)
+    assert answer.status_code == 503
+    assert "did not answer as expected" in answer.json()["error"]["message"]
+
+
+def test_an_unreachable_provider_is_503(tmp_path: Path) -> None:
+    forget_cached()
+    dead = {
+        "issuer": "http://127.0.0.1:9",  # the discard port: nothing listens
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+        "display_name": "Gone",
+    }
+    client, runtime = make_client(tmp_path, oidc_providers={"gone": dead})
+    with client:
+        started = time.monotonic()
+        answer = client.get("/auth/oidc/gone/login", follow_redirects=False)
+        assert answer.status_code == 503 and time.monotonic() - started < 10
+    runtime.close()
+
+
 def test_an_unknown_provider_is_404(web: TestClient) -> None:
     assert web.get("/auth/oidc/nope/login", follow_redirects=False).status_code == 404
     assert web.get("/auth/oidc/nope/callback?state=x&code=y").status_code == 404
