@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from starlette.responses import RedirectResponse, Response
 
 from reelvault.accounts.accounts import EMAIL_LOOKUP_SECRET
+from reelvault.accounts.oidc.discovery import provider_metadata
 from reelvault.accounts.oidc.flow import authorization_url, redeem_code
 from reelvault.accounts.oidc.identities import SUBJECT_KEY_SECRET, sign_in_identity
 from reelvault.accounts.oidc.logins import LOGIN_LIFETIME, begin_login, take_login
@@ -101,6 +102,7 @@ def oidc_login(
     for 10 minutes in this browser (an HttpOnly cookie binds them to it).
     """
     settings = _provider(runtime, provider)
+    provider_metadata(settings.issuer)  # first: an unreachable provider leaves no row
     pending = begin_login(runtime, provider, age_confirmed=age_confirmed)
     target = authorization_url(settings, pending, _redirect_uri(request, runtime, provider))
     response = RedirectResponse(target, status_code=302, headers={"Cache-Control": "no-store"})

@@ -337,6 +337,8 @@ def test_a_discovery_document_that_does_not_fit_is_refused(
     answer = web.get(f"/auth/oidc/{NAME}/login", follow_redirects=False)
     assert answer.status_code == 503
     assert "did not answer as expected" in answer.json()["error"]["message"]
+    with _runtime(web).session() as session:  # nothing was begun
+        assert session.scalar(select(func.count()).select_from(OidcLogin)) == 0
 
 
 def test_an_unreachable_provider_is_503(tmp_path: Path) -> None:
