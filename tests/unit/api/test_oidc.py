@@ -118,6 +118,7 @@ def test_full_sign_in_makes_a_verified_account_and_signs_in(
     me = web.get("/api/v1/account")
     assert me.status_code == 200, me.text
     assert me.json()["email"] == EMAIL and me.json()["email_verified"] is True
+    assert me.json()["sign_in_providers"] == [NAME]
     # The subject is kept only as a keyed hash: the database never holds it.
     assert not database_holds(_runtime(web).db, provider.user["sub"].encode())
     # Signing in again finds the same account through its link (no second account).
@@ -263,7 +264,8 @@ def test_an_unverified_local_account_is_not_linked(web: TestClient) -> None:
 def test_verified_on_both_sides_links_to_the_existing_account(web: TestClient) -> None:
     account_id = _password_account(web, verified=True)
     assert _sign_in(web).status_code == 303
-    assert web.get("/api/v1/account").json()["id"] == account_id
+    me = web.get("/api/v1/account").json()
+    assert me["id"] == account_id and me["sign_in_providers"] == [NAME]
     assert _count(web, Account) == 1 and _count(web, OidcIdentity) == 1
 
 

@@ -81,6 +81,15 @@ def _account_for_address(
         raise
 
 
+def linked_providers(runtime: Runtime, account_id: str) -> list[str]:
+    """The names of the providers this account signs in with (for its owner to see)."""
+    with runtime.session() as session:
+        names = session.scalars(
+            select(OidcIdentity.provider).where(OidcIdentity.account_id == account_id)
+        )
+        return sorted(set(names))
+
+
 def sign_in_identity(
     runtime: Runtime,
     *,
@@ -107,4 +116,4 @@ def sign_in_identity(
     return account
 
 
-__all__ = ["SUBJECT_KEY_SECRET", "sign_in_identity", "subject_hash"]
+__all__ = ["SUBJECT_KEY_SECRET", "linked_providers", "sign_in_identity", "subject_hash"]
