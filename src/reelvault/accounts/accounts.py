@@ -54,15 +54,6 @@ NO_PASSWORD = "!"  # noqa: S105 (marks an account without a password: nothing ve
 """The password hash of an account made by a sign-in provider (no argon2 hash matches)."""
 
 
-def _check_age(runtime: Runtime, age_confirmed: bool) -> None:
-    if not age_confirmed:
-        raise ValidationError(
-            f"accounts are for people aged {runtime.policy.minimum_age} or over: confirm "
-            "your age to sign up",
-            param="age_confirmed",
-        )
-
-
 def create_account(
     runtime: Runtime,
     lookup_key: bytes,
@@ -80,7 +71,12 @@ def create_account(
     through an OpenID Connect provider (until a password reset gives it one);
     ``email_verified``: the provider confirmed the address.
     """
-    _check_age(runtime, age_confirmed)
+    if not age_confirmed:
+        raise ValidationError(
+            f"accounts are for people aged {runtime.policy.minimum_age} or over: confirm "
+            "your age to sign up",
+            param="age_confirmed",
+        )
     if role not in ROLES:
         raise ValidationError(f"role must be one of {', '.join(ROLES)}", param="role")
     normalised = normalise_email(email)

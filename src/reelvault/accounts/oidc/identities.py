@@ -76,8 +76,11 @@ def _account_for_address(
             email_verified=True,
         )
     except ValidationError as exc:
-        if exc.param == "age_confirmed":  # a 400 for a browser, with the same words
-            raise BadRequestError(exc.message, param="age_confirmed") from None
+        if exc.param == "age_confirmed":  # a 400 for a browser, saying how to go on
+            raise BadRequestError(
+                exc.message + " (sign in again from a link with age_confirmed=true)",
+                param="age_confirmed",
+            ) from None
         raise
 
 
