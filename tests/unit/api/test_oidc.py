@@ -21,8 +21,10 @@ from sqlalchemy import func, select
 from reelvault.accounts.accounts import mark_email_verified
 from reelvault.accounts.keys import create_api_key
 from reelvault.accounts.oidc.discovery import forget_cached
+from reelvault.accounts.oidc.identities import link_identity
 from reelvault.db.models import Account
 from reelvault.db.oidc_models import OidcIdentity, OidcLogin
+from reelvault.errors import ConflictError
 from reelvault.privacy.sweeper import sweep
 from reelvault.runtime import Runtime
 from tests.oidc_provider import CLIENT_ID, CLIENT_SECRET, LocalProvider, running_provider
@@ -370,3 +372,16 @@ def test_the_providers_are_listed_for_the_studio(web: TestClient) -> None:
         {"id": NAME, "display_name": "Local provider", "login_url": f"/auth/oidc/{NAME}/login"}
     ]
     assert CLIENT_SECRET not in web.get("/auth/oidc/providers").text
+
+
+def test_a_link_made_twice_at_once_is_one_link(web: TestClient) -> None:
+    """Two browsers of one person finishing together: the second insert meets the first."""
+    assert _sign_in(web).status_code == 303
+    runtime = _runtime(web)
+    with runtime.session() as session:
+        row = session.scalars(select(OidcIdentity)).one()
+        digest, account_id = row.subject_hash, row.account_id
+    link_identity(runtime, digest, account_id, NAME, runtime.clock())  # the same account: fine
+    with pytest.raises(ConflictError):
+        link_identity(runtime, digest, "acc_someone_else", NAME, runtime.clock())
+    assert _count(web, OidcIdentity) == 1

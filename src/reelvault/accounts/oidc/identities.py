@@ -18,6 +18,7 @@ import hmac
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError as DbIntegrityError
 
 from reelvault.accounts.accounts import AccountInfo, create_account, find_account, get_account
 from reelvault.accounts.oidc.id_token import ProviderIdentity
@@ -49,13 +50,19 @@ def _linked(runtime: Runtime, digest: str) -> str | None:
         )
 
 
-def _link(runtime: Runtime, digest: str, account_id: str, provider: str, now: datetime) -> None:
-    with runtime.session() as session:
-        session.add(
-            OidcIdentity(
-                subject_hash=digest, account_id=account_id, provider=provider, created_at=now
+def link_identity(
+    runtime: Runtime, digest: str, account_id: str, provider: str, now: datetime
+) -> None:
+    try:
+        with runtime.session() as session:
+            session.add(
+                OidcIdentity(
+                    subject_hash=digest, account_id=account_id, provider=provider, created_at=now
+                )
             )
-        )
+    except DbIntegrityError:  # the same person's other tab linked it a moment ago
+        if _linked(runtime, digest) != account_id:
+            raise ConflictError("this sign-in is linked to another account") from None
 
 
 def _account_for_address(
@@ -115,8 +122,14 @@ def sign_in_identity(
     if account.disabled:
         raise ForbiddenError(DISABLED)
     if account_id is None:
-        _link(runtime, digest, account.id, provider, runtime.clock())
+        link_identity(runtime, digest, account.id, provider, runtime.clock())
     return account
 
 
-__all__ = ["SUBJECT_KEY_SECRET", "linked_providers", "sign_in_identity", "subject_hash"]
+__all__ = [
+    "SUBJECT_KEY_SECRET",
+    "link_identity",
+    "linked_providers",
+    "sign_in_identity",
+    "subject_hash",
+]
