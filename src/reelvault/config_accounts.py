@@ -6,10 +6,51 @@ own module so that each stays small; read them through ``Settings`` like any oth
 
 from __future__ import annotations
 
+import ipaddress
+from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints, field_validator
 from pydantic_settings import BaseSettings
+
+OIDC_PROVIDER_ID = r"^[a-z0-9][a-z0-9-]{0,31}$"
+"""A provider's name in the settings and in /auth/oidc/{provider}/... (a URL segment)."""
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class OidcProvider(BaseModel):
+    """One OpenID Connect provider, found by its issuer URL (discovery does the rest)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    issuer: str = Field(
+        max_length=300,
+        description="The issuer URL, exactly as the provider's ID tokens name it "
+        "(e.g. https://accounts.google.com).",
+    )
+    client_id: str = Field(min_length=1, max_length=300)
+    client_secret: SecretStr = Field(description="The client secret this server was given.")
+    display_name: str = Field(min_length=1, max_length=60, description="Shown on the button.")
+
+    @field_validator("issuer")
+    @classmethod
+    def _https_issuer(cls, value: str) -> str:
+        # ID tokens and codes travel over this: plain http only to this machine (a test
+        # or development provider), never across a network.
+        parts = urlsplit(value)
+        if parts.query or parts.fragment or not parts.hostname:
+            raise ValueError("an issuer is an https URL without query or fragment")
+        if parts.scheme != "https" and not (parts.scheme == "http" and _loopback(parts.hostname)):
+            raise ValueError("an issuer URL must use https (http only on localhost)")
+        return value
 
 
 class AccountSettings(BaseSettings):
@@ -74,6 +115,16 @@ class AccountSettings(BaseSettings):
         description="Confirmation e-mails one address receives per hour (0: no limit); "
         "counted by a keyed hash of the address, never the address.",
     )
+    oidc_providers: dict[
+        Annotated[str, StringConstraints(pattern=OIDC_PROVIDER_ID)], OidcProvider
+    ] = Field(
+        default_factory=dict,
+        description="OpenID Connect sign-in providers by name (lower-case letters, digits, "
+        "dashes): each an issuer URL, client id, client secret and display name. In the "
+        'environment one JSON object: REELVAULT_OIDC_PROVIDERS=\'{"google": {"issuer": '
+        '"https://accounts.google.com", "client_id": "...", "client_secret": "...", '
+        '"display_name": "Google"}}\'. See docs/accounts.md.',
+    )
 
     @field_validator("cors_allow_origins", mode="after")
     @classmethod
@@ -96,4 +147,4 @@ class AccountSettings(BaseSettings):
         return [entry.rstrip("/") for entry in value]
 
 
-__all__ = ["AccountSettings"]
+__all__ = ["OIDC_PROVIDER_ID", "AccountSettings", "OidcProvider"]

@@ -14,6 +14,7 @@ Messages never contain personal data (no prompt text, no e-mail, no file content
     │   ├── KeyNotFoundError        the object's data key is gone (shredded)     (410)
     │   └── ObjectNotFoundError     no such object in the blob store             (404)
     ├── StorageError                disk full, unwritable path              (507)
+    ├── BadRequestError             a request that cannot be carried out as sent (400)
     ├── ValidationError             bad input from a client                 (422)
     │   ├── UnsupportedMediaError   wrong file type (by content)            (415)
     │   └── PayloadTooLargeError    over a size limit                       (413)
@@ -87,6 +88,13 @@ class ObjectNotFoundError(VaultError):
 class StorageError(ReelvaultError):
     code = "storage_error"
     http_status = 507
+
+
+class BadRequestError(ReelvaultError):
+    """E.g. an OpenID Connect sign-in coming back with an unknown, used or expired state."""
+
+    code = "bad_request"
+    http_status = 400
 
 
 class ValidationError(ReelvaultError):

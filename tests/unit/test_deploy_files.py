@@ -47,7 +47,8 @@ K8S_VERSION = "1.33.0"
 # Settings that carry credentials: only ever in a Secret or an env file, never in a
 # ConfigMap (the SecretStr fields are added below).
 CREDENTIAL_SETTINGS = frozenset(
-    {"database_url", "broker_url", "s3_access_key_id", "s3_secret_access_key"}
+    # oidc_providers holds client secrets inside its JSON.
+    {"database_url", "broker_url", "s3_access_key_id", "s3_secret_access_key", "oidc_providers"}
 )
 
 SETTING_NAME = re.compile(r"\bREELVAULT_[A-Z][A-Z0-9_]*[A-Z0-9]\b")

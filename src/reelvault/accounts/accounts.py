@@ -20,6 +20,7 @@ from reelvault.accounts.emails import email_lookup, normalise_email
 from reelvault.accounts.owners import new_owner
 from reelvault.accounts.passwords import hash_password, verify_password
 from reelvault.db.models import Account, BrowserSession, Owner
+from reelvault.db.oidc_models import OidcIdentity
 from reelvault.errors import ConflictError, NotFoundError, ValidationError
 from reelvault.runtime import Runtime
 from reelvault.types import ObjectId
@@ -51,19 +52,26 @@ def _info(row: Account) -> AccountInfo:
     )
 
 
+NO_PASSWORD = "!"  # noqa: S105 (marks an account without a password: nothing verifies)
+"""The password hash of an account made by a sign-in provider (no argon2 hash matches)."""
+
+
 def create_account(
     runtime: Runtime,
     lookup_key: bytes,
     *,
     email: str,
-    password: str,
+    password: str | None,
     age_confirmed: bool,
     role: str = "user",
+    email_verified: bool = False,
 ) -> AccountInfo:
     """A new account with its own new owner. ``ConflictError`` when the address has one.
 
     ``age_confirmed``: the person said they are at least the policy's minimum age; an
-    account is not made without it.
+    account is not made without it. ``password`` None: an account that signs in only
+    through an OpenID Connect provider (until a password reset gives it one);
+    ``email_verified``: the provider confirmed the address.
     """
     if not age_confirmed:
         raise ValidationError(
@@ -75,7 +83,8 @@ def create_account(
         raise ValidationError(f"role must be one of {', '.join(ROLES)}", param="role")
     normalised = normalise_email(email)
     digest = email_lookup(lookup_key, normalised)
-    password_hash = hash_password(password)  # before any write: a refused password stores nothing
+    # Before any write: a refused password stores nothing.
+    password_hash = NO_PASSWORD if password is None else hash_password(password)
     with runtime.session() as session:
         if session.scalar(select(Account.id).where(Account.email_lookup == digest)):
             raise ConflictError("an account with this e-mail address exists: sign in instead")
@@ -91,6 +100,7 @@ def create_account(
         role=role,
         created_at=now,
         age_confirmed_at=now,
+        email_verified_at=now if email_verified else None,
     )
     try:
         with runtime.session() as session:
@@ -239,6 +249,9 @@ def forget_account(runtime: Runtime, owner_id: str) -> int:
         if row is None:
             return 0
         object_id = row.email_object
+        # Its sign-in links go with it (the foreign key cascades too; this does not rely
+        # on the database enforcing it).
+        session.execute(delete(OidcIdentity).where(OidcIdentity.account_id == row.id))
         session.delete(row)
     if object_id is not None:
         runtime.vault.shred(ObjectId(object_id))
@@ -247,6 +260,7 @@ def forget_account(runtime: Runtime, owner_id: str) -> int:
 
 __all__ = [
     "EMAIL_LOOKUP_SECRET",
+    "NO_PASSWORD",
     "ROLES",
     "AccountInfo",
     "AccountPage",

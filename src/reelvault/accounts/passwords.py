@@ -56,12 +56,15 @@ def hash_password(password: str) -> str:
 def verify_password(stored_hash: str | None, password: str) -> PasswordCheck:
     """Whether ``password`` matches ``stored_hash`` (None: no account, still costs a hash)."""
     too_long = len(password) > MAX_PASSWORD_LENGTH  # no stored password is: bounded cost
-    target = dummy_hash() if stored_hash is None or too_long else stored_hash
+    # An account made by a sign-in provider has no password (no argon2 hash): it costs
+    # the same as a wrong one, so timing does not tell such accounts apart.
+    usable = stored_hash is not None and stored_hash.startswith("$argon2")
+    target = stored_hash if usable and not too_long and stored_hash else dummy_hash()
     try:
         hasher().verify(target, password[:MAX_PASSWORD_LENGTH])
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return PasswordCheck(ok=False)
-    if stored_hash is None or too_long:
+    if stored_hash is None or not usable or too_long:
         return PasswordCheck(ok=False)
     rehash = hasher().hash(password) if hasher().check_needs_rehash(stored_hash) else None
     return PasswordCheck(ok=True, rehash=rehash)

@@ -49,6 +49,7 @@ from reelvault.web.account_routes import router as account_router
 from reelvault.web.csrf import csrf_protect
 from reelvault.web.docs import OPENAPI_URL
 from reelvault.web.docs import router as docs_router
+from reelvault.web.oidc_routes import router as oidc_router
 from reelvault.web.routes import STATIC_DIR
 from reelvault.web.routes import router as web_router
 
@@ -205,6 +206,7 @@ def create_app(
     app.include_router(account_router)
     app.include_router(account_keys_router)
     app.include_router(account_email_router)
+    app.include_router(oidc_router)
     if settings.docs_enabled:
         app.include_router(docs_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

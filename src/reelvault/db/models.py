@@ -237,7 +237,13 @@ class WebhookDelivery(Base):
 
 
 # The privacy tables live in their own module; importing it registers them on Base.
-from reelvault.db import billing_models, dsr_models, privacy_models, vault_keys  # noqa: E402, F401
+from reelvault.db import (  # noqa: E402, F401
+    billing_models,
+    dsr_models,
+    oidc_models,
+    privacy_models,
+    vault_keys,
+)
 
 __all__ = [
     "ApiKey",

@@ -33,6 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from reelvault.db.models import AccountToken, BrowserSession, Job, StoredObject
+from reelvault.db.oidc_models import OidcLogin
 from reelvault.db.references import vault_references
 from reelvault.db.session import truncate_wal
 from reelvault.jobs import objects
@@ -298,11 +299,13 @@ def _sweep_orphans(runtime: Runtime, shred: _Shredder) -> int:
 
 
 def _sweep_expired_sessions(runtime: Runtime) -> int:
-    """Browser sessions past their lifetime (the cookie no longer works) and e-mailed
-    account links past theirs (they no longer open anything): the rows go."""
+    """Browser sessions past their lifetime (the cookie no longer works), e-mailed
+    account links and OpenID sign-ins past theirs (they no longer open anything): the
+    rows go."""
     now = runtime.clock()
     with runtime.session() as session:
         session.execute(delete(AccountToken).where(AccountToken.expires_at <= now))
+        session.execute(delete(OidcLogin).where(OidcLogin.expires_at <= now))
         return _rowcount(
             session.execute(delete(BrowserSession).where(BrowserSession.expires_at <= now))
         )

@@ -28,6 +28,7 @@ from reelvault.accounts.accounts import (
     create_account,
 )
 from reelvault.accounts.emails import MAX_EMAIL_LENGTH, attempt_lookup, normalise_email
+from reelvault.accounts.oidc.identities import linked_providers
 from reelvault.accounts.passwords import MAX_PASSWORD_LENGTH
 from reelvault.accounts.scopes import PRIVACY
 from reelvault.accounts.sessions import end_session, end_sessions_of, session_for_token
@@ -79,6 +80,10 @@ class AccountOut(BaseModel):
     role: str
     created_at: datetime
     email_verified: bool
+    sign_in_providers: list[str] = Field(
+        default_factory=list,
+        description="The OpenID Connect providers (names in `oidc_providers`) linked to it.",
+    )
 
 
 def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -96,6 +101,7 @@ def _out(runtime: Runtime, account: AccountInfo) -> AccountOut:
         role=account.role,
         created_at=account.created_at,
         email_verified=account.email_verified,
+        sign_in_providers=linked_providers(runtime, account.id),
     )
 
 

@@ -57,6 +57,7 @@ def test_signing_up_then_in_and_me_shows_the_address(locked: TestClient) -> None
     body = _signup(locked)
     assert body["email"] == "ada.lovelace@example.org"
     assert body["role"] == "user" and body["email_verified"] is False
+    assert body["sign_in_providers"] == []  # no OpenID Connect provider linked
     me = locked.get("/api/v1/account")
     assert me.status_code == 200 and me.json()["id"] == body["id"]
     # The session acts as the account's owner: its jobs are the account's.
