@@ -38,6 +38,7 @@ from reelvault.privacy import mail_budget
 from reelvault.privacy.secret_store import get_secret
 from reelvault.runtime import Runtime
 from reelvault.web.account_keys import AccountCaller
+from reelvault.web.account_switch import ACCOUNTS_ON
 from reelvault.web.account_mail import (
     ACCOUNT_MAIL,
     mail_settings,
@@ -114,7 +115,12 @@ def verify_email(body: TokenIn, runtime: RuntimeDep) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/password-reset", status_code=202, responses=_errors(422, 429, 503))
+@router.post(
+    "/password-reset",
+    status_code=202,
+    dependencies=[ACCOUNTS_ON],
+    responses=_errors(404, 422, 429, 503),
+)
 def request_password_reset(body: ResetRequestIn, runtime: RuntimeDep) -> Response:
     """Ask for a link to reset the password. The answer is the same whether or not an
     account has this address; the e-mail goes out only when one does."""
@@ -140,7 +146,12 @@ def request_password_reset(body: ResetRequestIn, runtime: RuntimeDep) -> Respons
     return JSONResponse(RESET_ANSWER, status_code=202)
 
 
-@router.post("/password-reset/confirm", status_code=204, responses=_errors(410, 422))
+@router.post(
+    "/password-reset/confirm",
+    status_code=204,
+    dependencies=[ACCOUNTS_ON],
+    responses=_errors(404, 410, 422),
+)
 def confirm_password_reset(body: ResetConfirmIn, runtime: RuntimeDep) -> Response:
     """Set a new password with the token from the e-mail (once, within an hour). Every
     session of the account ends; the address counts as confirmed (the mail arrived)."""

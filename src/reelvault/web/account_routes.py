@@ -35,6 +35,7 @@ from reelvault.privacy.erase import erase_owner
 from reelvault.privacy.secret_store import get_secret
 from reelvault.runtime import Runtime
 from reelvault.web.account_email import send_verification_link
+from reelvault.web.account_switch import ACCOUNTS_ON
 from reelvault.web.headers import clear_session_cookies, issue_session
 
 router = APIRouter(prefix="/api/v1/account", tags=["account"])
@@ -97,7 +98,13 @@ def _signed_in(
     return response
 
 
-@router.post("/signup", status_code=201, response_model=AccountOut, responses=_errors(409, 422))
+@router.post(
+    "/signup",
+    status_code=201,
+    dependencies=[ACCOUNTS_ON],
+    response_model=AccountOut,
+    responses=_errors(404, 409, 422),
+)
 def signup(body: SignupIn, request: Request, runtime: RuntimeDep) -> Response:
     """Create an account and sign this browser in to it.
 
@@ -115,7 +122,12 @@ def signup(body: SignupIn, request: Request, runtime: RuntimeDep) -> Response:
     return _signed_in(request, runtime, account, 201)
 
 
-@router.post("/login", response_model=AccountOut, responses=_errors(401, 422, 429))
+@router.post(
+    "/login",
+    dependencies=[ACCOUNTS_ON],
+    response_model=AccountOut,
+    responses=_errors(401, 404, 422, 429),
+)
 def login(body: LoginIn, request: Request, ctx: Ctx) -> Response:
     """Sign in with e-mail and password: a new session cookie for this browser.
 

@@ -98,6 +98,12 @@ function askAge(age) {
   });
 }
 
+// The header's link to the account pages, where this server has accounts.
+export function showAccountLink(config) {
+  const link = document.getElementById("account-link");
+  if (link && config.accounts && config.accounts.enabled) link.hidden = false;
+}
+
 export function showPolicyBadge(config) {
   const badge = document.getElementById("policy-badge");
   if (!badge) return;

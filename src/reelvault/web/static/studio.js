@@ -1,7 +1,7 @@
 // The studio: pick a flow, check inputs in the browser, submit, watch, play, manage.
 
 import { ApiError, get, request } from "./api.js";
-import { consentBanner, loadConfig, loadConsents, setConsent, showPolicyBadge } from "./common.js";
+import { consentBanner, loadConfig, loadConsents, setConsent, showAccountLink, showPolicyBadge } from "./common.js";
 import { wireKeyPanel } from "./credential.js";
 import { TASK_NAMES, bytes, countdown, when } from "./format.js";
 import * as prefs from "./prefs.js";
@@ -651,6 +651,7 @@ async function start() {
   }
   const config = state.config;
   showPolicyBadge(config);
+  showAccountLink(config);
   consentBanner(config, state.consents);
   $("gallery-note").textContent = config.gallery_note;
   $("prompt").maxLength = config.max_prompt_chars;
