@@ -38,13 +38,13 @@ from reelvault.privacy import mail_budget
 from reelvault.privacy.secret_store import get_secret
 from reelvault.runtime import Runtime
 from reelvault.web.account_keys import AccountCaller
-from reelvault.web.account_switch import ACCOUNTS_ON
 from reelvault.web.account_mail import (
     ACCOUNT_MAIL,
     mail_settings,
     send_password_reset,
     send_verification,
 )
+from reelvault.web.account_switch import ACCOUNTS_ON
 
 log = logging.getLogger(__name__)
 
