@@ -101,6 +101,7 @@ def test_an_account_from_sign_up_to_deletion(new_page: Any, mail_server: MailSer
     _ready(page, "/account/signup")
     assert page.text_content("#signup-age-label") == "I am at least 13 years old"
     page.fill("#signup-email", EMAIL)
+    page.fill("#signup-name", "Grace")
     page.fill("#signup-password", PASSWORD)
     page.click("#signup-submit")
     assert "confirm your age" in page.text_content("#signup-error")
@@ -111,6 +112,11 @@ def test_an_account_from_sign_up_to_deletion(new_page: Any, mail_server: MailSer
     page.wait_for_selector("#signed-in:not([hidden])")
     assert page.text_content("#me-email") == EMAIL
     assert "Not yet" in page.text_content("#me-verified")
+    assert page.text_content("#account-title") == "Hello, Grace"
+    page.fill("#display-name", "Grace H.")
+    page.click("#name-save")
+    page.wait_for_function("() => document.getElementById('profile-status').textContent !== ''")
+    assert page.text_content("#account-title") == "Hello, Grace H."
 
     # The e-mailed link confirms the address; the token leaves the address bar.
     assert len(inbox.messages) == 1
@@ -119,6 +125,7 @@ def test_an_account_from_sign_up_to_deletion(new_page: Any, mail_server: MailSer
     assert "token" not in page.url
     _ready(page, "/account")
     assert page.text_content("#me-verified") == "Yes"
+    assert page.input_value("#display-name") == "Grace H."  # kept by the server
 
     # A key: its secret shown once, and it works until revoked.
     page.fill("#key-name", "laptop script")

@@ -172,6 +172,8 @@ class Account(Base):
     )
     email_lookup: Mapped[str] = mapped_column(String(64), unique=True)
     email_object: Mapped[str] = mapped_column(String(32))
+    # The name the person chose to be shown (optional), encrypted in the vault like the address.
+    display_name_object: Mapped[str | None] = mapped_column(String(32), nullable=True)
     password_hash: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(16), default="user")  # user, admin
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -17,11 +17,14 @@ from starlette.responses import JSONResponse, Response
 
 from reelvault.accounts.accounts import (
     EMAIL_LOOKUP_SECRET,
+    MAX_DISPLAY_NAME_LENGTH,
     AccountInfo,
+    account_display_name,
     account_email,
     account_for_owner,
     authenticate,
     create_account,
+    set_display_name,
 )
 from reelvault.accounts.emails import MAX_EMAIL_LENGTH, attempt_lookup
 from reelvault.accounts.passwords import MAX_PASSWORD_LENGTH
@@ -51,6 +54,11 @@ class SignupIn(BaseModel):
     age_confirmed: bool = Field(
         description="The person confirms being at least the policy's minimum age."
     )
+    display_name: str | None = Field(
+        default=None,
+        max_length=MAX_DISPLAY_NAME_LENGTH,
+        description="How the studio greets the person (optional; kept encrypted).",
+    )
 
 
 class LoginIn(BaseModel):
@@ -60,9 +68,18 @@ class LoginIn(BaseModel):
     password: str = Field(max_length=MAX_PASSWORD_LENGTH)
 
 
+class ProfileIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    display_name: str | None = Field(
+        max_length=MAX_DISPLAY_NAME_LENGTH, description="The new display name; null or empty: none."
+    )
+
+
 class AccountOut(BaseModel):
     id: str
     email: str
+    display_name: str | None
     role: str
     created_at: datetime
     email_verified: bool
@@ -80,6 +97,7 @@ def _out(runtime: Runtime, account: AccountInfo) -> AccountOut:
     return AccountOut(
         id=account.id,
         email=account_email(runtime, account.id),
+        display_name=account_display_name(runtime, account.id),
         role=account.role,
         created_at=account.created_at,
         email_verified=account.email_verified,
@@ -117,6 +135,7 @@ def signup(body: SignupIn, request: Request, runtime: RuntimeDep) -> Response:
         email=body.email,
         password=body.password,
         age_confirmed=body.age_confirmed,
+        display_name=body.display_name,
     )
     send_verification_link(runtime, account.id)  # where this server sends mail
     return _signed_in(request, runtime, account, 201)
@@ -183,6 +202,19 @@ async def _my_account(runtime: Runtime, owner: str) -> AccountInfo:
 async def me(runtime: RuntimeDep, owner: Owner) -> AccountOut:
     """The signed-in account (with a session cookie or one of its keys with `privacy`)."""
     account = await _my_account(runtime, owner)
+    return await run_in_threadpool(_out, runtime, account)
+
+
+@router.patch(
+    "",
+    dependencies=[require_scope(PRIVACY)],
+    response_model=AccountOut,
+    responses=_errors(401, 403, 404, 422),
+)
+async def update_my_account(body: ProfileIn, runtime: RuntimeDep, owner: Owner) -> AccountOut:
+    """Change the display name (the old one is shredded, not kept)."""
+    account = await _my_account(runtime, owner)
+    await run_in_threadpool(set_display_name, runtime, account.id, body.display_name)
     return await run_in_threadpool(_out, runtime, account)
 
 

@@ -2,7 +2,7 @@
 // sessions (sign out here or everywhere) and deleting the account.
 
 import { ApiError, get, request } from "./api.js";
-import { $, messageOf, ready, startAccountPage } from "./account-forms.js";
+import { $, busy, clearError, messageOf, ready, showError, startAccountPage } from "./account-forms.js";
 import { loadKeys, wireKeys } from "./account-keys.js";
 import { when } from "./format.js";
 
@@ -45,11 +45,37 @@ function renderPlan(me) {
   $("plan-section").hidden = false;
 }
 
+function greet(me) {
+  $("account-title").textContent = me.display_name ? `Hello, ${me.display_name}` : "Your account";
+}
+
 function renderProfile(me, mailAvailable) {
+  greet(me);
+  $("display-name").value = me.display_name || "";
   $("me-email").textContent = me.email;
   $("me-verified").textContent = me.email_verified ? "Yes" : "Not yet: open the link we e-mailed you";
   $("me-since").textContent = when(me.created_at);
   $("verify-block").hidden = me.email_verified || !mailAvailable;
+}
+
+function wireName() {
+  const form = $("name-form");
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearError(form, "name-error");
+    $("profile-status").textContent = "";
+    await busy($("name-save"), async () => {
+      try {
+        const display_name = $("display-name").value.trim() || null;
+        const me = await request("PATCH", ME, { json: { display_name } });
+        greet(me);
+        $("display-name").value = me.display_name || "";
+        $("profile-status").textContent = me.display_name ? "Your display name is saved." : "You have no display name now.";
+      } catch (error) {
+        showError("name-error", error, { display_name: "display-name" });
+      }
+    });
+  });
 }
 
 async function resendLink() {
@@ -118,6 +144,7 @@ async function init() {
     }
     renderProfile(me, config.notify_available);
     renderPlan(me);
+    wireName();
     wireKeys(config, me);
     await loadKeys();
     $("verify-send").addEventListener("click", resendLink);

@@ -3,7 +3,12 @@
 import { request } from "./api.js";
 import { $, busy, clearError, ready, refuse, showError, startAccountPage } from "./account-forms.js";
 
-const FIELDS = { email: "signup-email", password: "signup-password", age_confirmed: "signup-age" };
+const FIELDS = {
+  email: "signup-email",
+  password: "signup-password",
+  age_confirmed: "signup-age",
+  display_name: "signup-name",
+};
 
 async function init() {
   const config = await startAccountPage("signup-error");
@@ -30,7 +35,7 @@ async function init() {
     await busy($("signup-submit"), async () => {
       try {
         await request("POST", "/api/v1/account/signup", {
-          json: { email, password, age_confirmed: true },
+          json: { email, password, age_confirmed: true, display_name: $("signup-name").value.trim() || null },
         });
         window.location.assign("/account?welcome=1");
       } catch (error) {
