@@ -259,3 +259,34 @@ def test_without_accounts_the_pages_say_so_and_sign_up_is_refused(
             assert signup.status_code == 404
         finally:
             context.close()
+
+
+def test_plan_and_usage_show_only_where_the_account_reports_them(
+    new_page: Any, mail_server: MailServer
+) -> None:
+    page = new_page()
+    _ready(page, "/account/signup")
+    page.fill("#signup-email", "plans@example.org")
+    page.fill("#signup-password", PASSWORD)
+    page.check("#signup-age")
+    with page.expect_navigation():
+        page.click("#signup-submit")
+    page.wait_for_selector("#signed-in:not([hidden])")
+    assert page.is_hidden("#plan-section")  # this server has no billing
+
+    # A server with billing adds them to the account's answer; the page shows them.
+    def with_plan(route: Any) -> None:
+        if route.request.method != "GET":
+            route.continue_()
+            return
+        me = route.fetch().json()
+        me["plan"] = {"id": "pro", "name": "Pro"}
+        me["usage"] = {"video_seconds": {"used": 42, "limit": 600}, "jobs": 7}
+        route.fulfill(json=me)
+
+    page.route("**/api/v1/account", with_plan)
+    _ready(page, "/account")
+    assert page.is_visible("#plan-section")
+    facts = page.text_content("#plan-facts")
+    assert "Pro" in facts and "42 of 600" in facts and "Jobs" in facts
+    assert run_axe(page) == []

@@ -98,10 +98,14 @@ function askAge(age) {
   });
 }
 
-// The header's link to the account pages, where this server has accounts.
+// The header's link to the account pages, and the key panel's offer to sign in instead,
+// where this server has accounts.
 export function showAccountLink(config) {
-  const link = document.getElementById("account-link");
-  if (link && config.accounts && config.accounts.enabled) link.hidden = false;
+  if (!config.accounts || !config.accounts.enabled) return;
+  for (const id of ["account-link", "key-sign-in"]) {
+    const element = document.getElementById(id);
+    if (element) element.hidden = false;
+  }
 }
 
 export function showPolicyBadge(config) {

@@ -637,7 +637,13 @@ async function refreshGallery() {
 
 async function start() {
   try {
-    const [config, engines] = await Promise.all([loadConfig(), get("/api/v1/engines")]);
+    // The account link first: on a server with keys the engines need a credential, and
+    // the key panel then offers signing in instead.
+    const withLink = loadConfig().then((config) => {
+      showAccountLink(config);
+      return config;
+    });
+    const [config, engines] = await Promise.all([withLink, get("/api/v1/engines")]);
     state.config = config;
     state.engines = engines.data;
   } catch (err) {
@@ -651,7 +657,6 @@ async function start() {
   }
   const config = state.config;
   showPolicyBadge(config);
-  showAccountLink(config);
   consentBanner(config, state.consents);
   $("gallery-note").textContent = config.gallery_note;
   $("prompt").maxLength = config.max_prompt_chars;
