@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import DESKTOP, PHONE, SCREENSHOTS, open_studio, run_axe
+from tests.e2e.conftest import (
+    DESKTOP,
+    PHONE,
+    SCREENSHOTS,
+    LiveServer,
+    open_studio,
+    run_axe,
+    serving,
+)
 from tests.e2e.helpers import make_text_video
 
 
@@ -114,10 +123,19 @@ ACCOUNT_PAGES = [
 ]
 
 
+@pytest.fixture(scope="module")
+def account_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A server of its own: making an API key ends keyless mode, which the shared one keeps."""
+    with serving(tmp_path_factory.mktemp("account-screens"), workers=1) as server:
+        yield server
+
+
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_account_pages_are_accessible(browser: Any, live_server: Any, scheme: str) -> None:
+def test_account_pages_are_accessible(
+    browser: Any, account_server: LiveServer, scheme: str
+) -> None:
     context = browser.new_context(
-        base_url=live_server.url, viewport=DESKTOP, color_scheme=scheme, locale="en-GB"
+        base_url=account_server.url, viewport=DESKTOP, color_scheme=scheme, locale="en-GB"
     )
     page = context.new_page()
     try:
@@ -174,6 +192,8 @@ def test_keyboard_alone_signs_up(browser: Any, live_server: Any) -> None:
         page.focus("#signup-email")
         page.keyboard.type("keys@example.org")
         page.keyboard.press("Tab")
+        page.keyboard.type("Keys")  # the display name
+        page.keyboard.press("Tab")
         page.keyboard.type("four unrelated words here")
         page.keyboard.press("Tab")  # the age box comes right after the password
         assert page.evaluate("document.activeElement.id") == "signup-age"
@@ -182,5 +202,6 @@ def test_keyboard_alone_signs_up(browser: Any, live_server: Any) -> None:
             page.keyboard.press("Enter")
         page.wait_for_selector("#signed-in:not([hidden])")
         assert page.text_content("#me-email") == "keys@example.org"
+        assert page.text_content("#account-title") == "Hello, Keys"
     finally:
         context.close()
