@@ -54,6 +54,15 @@ class OidcProvider(BaseModel):
 
 
 class AccountSettings(BaseSettings):
+    accounts_enabled: bool = Field(
+        default=True,
+        description=(
+            "Let people sign up and sign in with an e-mail address and a password (the "
+            "studio shows its account pages). Off: sign-up, sign-in and password reset "
+            "answer 404 and the studio says accounts are off; API keys and pseudonymous "
+            "studio sessions work as before."
+        ),
+    )
     session_lifetime_days: int = Field(
         default=30,
         ge=1,

@@ -78,17 +78,16 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
 @contextmanager
 def serving(folder: Path, **overrides: Any) -> Iterator[LiveServer]:
     """A live server on a free port with thread workers; ``overrides`` for its settings."""
-    # An SMTP server that is never reached: the tests sign up no adult address, but its
-    # presence turns notify-me on.
-    settings = settings_for(
-        folder,
-        workers=2,
-        smtp_host="127.0.0.1",
-        smtp_port=_free_port(),
-        smtp_from="studio@example.org",
-        public_base_url="http://127.0.0.1",
-        **overrides,
-    )
+    # An SMTP server that is never reached (unless ``overrides`` name a real one): most
+    # tests send no mail, but its presence turns notify-me and account e-mails on.
+    defaults: dict[str, Any] = {
+        "workers": 2,
+        "smtp_host": "127.0.0.1",
+        "smtp_port": _free_port(),
+        "smtp_from": "studio@example.org",
+        "public_base_url": "http://127.0.0.1",
+    }
+    settings = settings_for(folder, **{**defaults, **overrides})
     runtime = open_runtime(settings)
     app = create_app(settings, runtime=runtime, worker_mode="thread")
     port = _free_port()

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import DESKTOP, PHONE, SCREENSHOTS, open_studio, run_axe
+from tests.e2e.conftest import (
+    DESKTOP,
+    PHONE,
+    SCREENSHOTS,
+    LiveServer,
+    open_studio,
+    run_axe,
+    serving,
+)
 from tests.e2e.helpers import make_text_video
 
 
@@ -103,3 +112,96 @@ def test_keyboard_alone_makes_a_video(page: Any) -> None:
     page.keyboard.press("Enter")
     page.wait_for_selector("#job-result:not([hidden])", timeout=60_000)
     assert outline != "none" or page.evaluate("document.activeElement.matches(':focus-visible')")
+
+
+ACCOUNT_PAGES = [
+    "/account/signup",
+    "/account/login",
+    "/account/password-reset",
+    "/account/verify-email",
+    "/account",
+]
+
+
+@pytest.fixture(scope="module")
+def account_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A server of its own: making an API key ends keyless mode, which the shared one keeps."""
+    with serving(tmp_path_factory.mktemp("account-screens"), workers=1) as server:
+        yield server
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_account_pages_are_accessible(
+    browser: Any, account_server: LiveServer, scheme: str
+) -> None:
+    context = browser.new_context(
+        base_url=account_server.url, viewport=DESKTOP, color_scheme=scheme, locale="en-GB"
+    )
+    page = context.new_page()
+    try:
+        for path in ACCOUNT_PAGES:  # signed out: each form, and the account page's invitation
+            page.goto(path)
+            page.wait_for_selector("body[data-ready=true]")
+            violations = run_axe(page)
+            assert violations == [], f"{path}: {_summary(violations)}"
+        # Errors shown: the sign-up form refused in the browser.
+        page.goto("/account/signup")
+        page.wait_for_selector("body[data-ready=true]")
+        page.click("#signup-submit")
+        violations = run_axe(page)
+        assert violations == [], _summary(violations)
+        # Signed in, with a new key's secret on screen and a revoked key in the list.
+        page.fill("#signup-email", f"axe-{scheme}@example.org")
+        page.fill("#signup-password", "four unrelated words here")
+        page.check("#signup-age")
+        with page.expect_navigation():
+            page.click("#signup-submit")
+        page.wait_for_selector("#signed-in:not([hidden])")
+        for name in ("old script", "laptop script"):
+            page.fill("#key-name", name)
+            page.click("#key-create")
+            page.wait_for_selector(f"#keys tr:has-text('{name}')")
+        page.click("button[aria-label='Revoke the key old script']")
+        page.wait_for_selector("#keys tr:has-text('old script') >> text=revoked")
+        page.click("#delete")  # the confirmation step open too
+        violations = run_axe(page)
+        assert violations == [], _summary(violations)
+        suffix = "" if scheme == "light" else "-dark"
+        _shoot(page, f"account-desktop{suffix}")
+        page.set_viewport_size(PHONE)
+        violations = run_axe(page)
+        assert violations == [], _summary(violations)
+        _shoot(page, f"account-phone{suffix}")
+    finally:
+        context.close()
+
+
+def test_keyboard_alone_signs_up(browser: Any, live_server: Any) -> None:
+    context = browser.new_context(base_url=live_server.url, viewport=DESKTOP, locale="en-GB")
+    page = context.new_page()
+    try:
+        open_studio(page)
+        page.focus("#account-link")  # the header leads to the account pages
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        page.wait_for_selector("body[data-ready=true]")
+        page.focus("#signed-out a[href='/account/signup']")
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        page.wait_for_selector("body[data-ready=true]")
+        page.focus("#signup-email")
+        page.keyboard.type("keys@example.org")
+        page.keyboard.press("Tab")
+        page.keyboard.type("Keys")  # the display name
+        page.keyboard.press("Tab")
+        page.keyboard.type("four unrelated words here")
+        page.keyboard.press("Tab")  # the age box comes right after the password
+        assert page.evaluate("document.activeElement.id") == "signup-age"
+        page.keyboard.press("Space")
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        page.wait_for_selector("#signed-in:not([hidden])")
+        assert page.text_content("#me-email") == "keys@example.org"
+        assert page.text_content("#account-title") == "Hello, Keys"
+    finally:
+        context.close()

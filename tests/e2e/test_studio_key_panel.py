@@ -67,6 +67,9 @@ def test_the_key_panel_asks_for_a_key_and_opens_a_session(
         assert page.evaluate("document.activeElement.id") == "api-key"
         assert not [c for c in context.cookies() if c["name"] == "rv_session"]
         assert run_axe(page) == []
+        # Where accounts are on, signing in is offered instead of a key.
+        page.wait_for_selector("#key-sign-in:not([hidden])")
+        assert page.get_attribute("#key-sign-in a", "href") == "/account/login"
         # A wrong key is refused, with the server's words, and nothing is set.
         page.fill("#api-key", "rv-not-the-key")
         page.click("#key-submit")

@@ -1,7 +1,8 @@
 """Accounts: create one, sign in with e-mail and password, find, list and disable them.
 
 An account is a way to sign in as an owner (see :mod:`reelvault.accounts.owners`); it
-adds an encrypted e-mail address and an argon2id password hash, nothing else personal.
+adds an encrypted e-mail address, an optional encrypted display name and an argon2id
+password hash, nothing else personal.
 Functions take the e-mail lookup key as an argument: it is a named server secret kept by
 the layer above (``privacy.secret_store``), see :func:`email_lookup`.
 """
@@ -27,6 +28,7 @@ from reelvault.types import ObjectId
 
 EMAIL_LOOKUP_SECRET = "accounts/email-lookup"  # noqa: S105 (the name of a secret)
 ROLES = ("user", "admin")
+MAX_DISPLAY_NAME_LENGTH = 80
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,7 @@ def create_account(
     age_confirmed: bool,
     role: str = "user",
     email_verified: bool = False,
+    display_name: str | None = None,
 ) -> AccountInfo:
     """A new account with its own new owner. ``ConflictError`` when the address has one.
 
@@ -82,6 +85,7 @@ def create_account(
     if role not in ROLES:
         raise ValidationError(f"role must be one of {', '.join(ROLES)}", param="role")
     normalised = normalise_email(email)
+    name = clean_display_name(display_name)
     digest = email_lookup(lookup_key, normalised)
     # Before any write: a refused password stores nothing.
     password_hash = NO_PASSWORD if password is None else hash_password(password)
@@ -90,12 +94,14 @@ def create_account(
             raise ConflictError("an account with this e-mail address exists: sign in instead")
     owner_id = new_owner(runtime, "account")
     stored = runtime.vault.put_bytes(normalised.encode())
+    name_object = None if name is None else runtime.vault.put_bytes(name.encode()).object_id
     now = runtime.clock()
     row = Account(
         id="acc_" + secrets.token_hex(12),
         owner_id=owner_id,
         email_lookup=digest,
         email_object=stored.object_id,
+        display_name_object=name_object,
         password_hash=password_hash,
         role=role,
         created_at=now,
@@ -107,6 +113,8 @@ def create_account(
             session.add(row)
     except DbIntegrityError:  # the same address signed up at the same moment elsewhere
         runtime.vault.shred(ObjectId(stored.object_id))
+        if name_object is not None:
+            runtime.vault.shred(ObjectId(name_object))
         with runtime.session() as session:
             session.execute(delete(Owner).where(Owner.id == owner_id))
         raise ConflictError("an account with this e-mail address exists: sign in instead") from None
@@ -163,6 +171,43 @@ def account_email(runtime: Runtime, account_id: str) -> str | None:
     if object_id is None:
         return None
     return runtime.vault.read_bytes(ObjectId(object_id)).decode()
+
+
+def clean_display_name(name: str | None) -> str | None:
+    """The name as it will be shown: trimmed, None when empty; refused when too long or
+    holding control characters (it is shown in pages and e-mails)."""
+    if name is None or not name.strip():
+        return None
+    cleaned = " ".join(name.split())
+    if len(cleaned) > MAX_DISPLAY_NAME_LENGTH:
+        raise ValidationError(
+            f"a display name has at most {MAX_DISPLAY_NAME_LENGTH} characters",
+            param="display_name",
+        )
+    if any(not char.isprintable() for char in cleaned):
+        raise ValidationError("a display name cannot hold control characters", param="display_name")
+    return cleaned
+
+
+def account_display_name(runtime: Runtime, account_id: str) -> str | None:
+    """The account's display name, decrypted, or None when it has none."""
+    with runtime.session() as session:
+        object_id = _existing(session, account_id).display_name_object
+    if object_id is None:
+        return None
+    return runtime.vault.read_bytes(ObjectId(object_id)).decode()
+
+
+def set_display_name(runtime: Runtime, account_id: str, name: str | None) -> None:
+    """A new display name (None or blank: none); the old one is shredded, not kept."""
+    cleaned = clean_display_name(name)
+    new_object = None if cleaned is None else runtime.vault.put_bytes(cleaned.encode()).object_id
+    with runtime.session() as session:
+        row = _existing(session, account_id)
+        old_object = row.display_name_object
+        row.display_name_object = new_object
+    if old_object is not None:
+        runtime.vault.shred(ObjectId(old_object))
 
 
 def find_account(runtime: Runtime, lookup_key: bytes, email: str) -> AccountInfo | None:
@@ -243,30 +288,34 @@ def set_role(runtime: Runtime, account_id: str, role: str) -> AccountInfo:
 
 
 def forget_account(runtime: Runtime, owner_id: str) -> int:
-    """Shred the owner's account (address object and row); the erasure calls this."""
+    """Shred the owner's account (address and name objects, and row); the erasure calls this."""
     with runtime.session() as session:
         row = session.scalar(select(Account).where(Account.owner_id == owner_id))
         if row is None:
             return 0
-        object_id = row.email_object
+        objects = [row.email_object, row.display_name_object]
         # Its sign-in links go with it (the foreign key cascades too; this does not rely
         # on the database enforcing it).
         session.execute(delete(OidcIdentity).where(OidcIdentity.account_id == row.id))
         session.delete(row)
-    if object_id is not None:
-        runtime.vault.shred(ObjectId(object_id))
+    for object_id in objects:
+        if object_id is not None:
+            runtime.vault.shred(ObjectId(object_id))
     return 1
 
 
 __all__ = [
     "EMAIL_LOOKUP_SECRET",
+    "MAX_DISPLAY_NAME_LENGTH",
     "NO_PASSWORD",
     "ROLES",
     "AccountInfo",
     "AccountPage",
+    "account_display_name",
     "account_email",
     "account_for_owner",
     "authenticate",
+    "clean_display_name",
     "create_account",
     "find_account",
     "forget_account",
@@ -275,6 +324,7 @@ __all__ = [
     "list_accounts_page",
     "mark_email_verified",
     "set_disabled",
+    "set_display_name",
     "set_password",
     "set_role",
 ]

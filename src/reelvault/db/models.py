@@ -174,6 +174,8 @@ class Account(Base):
     email_lookup: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
     email_object: Mapped[str | None] = mapped_column(String(32), nullable=True)
     password_hash: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # The name the person chose to be shown (optional), encrypted in the vault like the address.
+    display_name_object: Mapped[str | None] = mapped_column(String(32), nullable=True)
     role: Mapped[str] = mapped_column(String(16), default="user")  # user, admin
     # "person" (signs in with e-mail and password) or "operator": the one account, made
     # on first need, that owns the keys ``reelvault keys create`` makes (role admin).

@@ -275,6 +275,11 @@ def _account_record(runtime: Runtime, account: Account) -> dict[str, Any]:
     return {
         "id": account.id,
         "email": _read_address(runtime, account.email_object),
+        "display_name": (
+            None
+            if account.display_name_object is None
+            else _read_address(runtime, account.display_name_object)
+        ),
         "role": account.role,
         "created_at": _iso(account.created_at),
         "age_confirmed_at": _iso(account.age_confirmed_at),

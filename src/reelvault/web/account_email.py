@@ -46,6 +46,7 @@ from reelvault.web.account_mail import (
     send_signup_attempt,
     send_verification,
 )
+from reelvault.web.account_switch import ACCOUNTS_ON
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +146,12 @@ def verify_email(body: TokenIn, runtime: RuntimeDep) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/password-reset", status_code=202, responses=_errors(422, 429, 503))
+@router.post(
+    "/password-reset",
+    status_code=202,
+    dependencies=[ACCOUNTS_ON],
+    responses=_errors(404, 422, 429, 503),
+)
 def request_password_reset(
     body: ResetRequestIn, runtime: RuntimeDep, background: BackgroundTasks
 ) -> Response:
@@ -169,7 +175,12 @@ def request_password_reset(
     return JSONResponse(RESET_ANSWER, status_code=202)
 
 
-@router.post("/password-reset/confirm", status_code=204, responses=_errors(410, 422))
+@router.post(
+    "/password-reset/confirm",
+    status_code=204,
+    dependencies=[ACCOUNTS_ON],
+    responses=_errors(404, 410, 422),
+)
 def confirm_password_reset(body: ResetConfirmIn, runtime: RuntimeDep) -> Response:
     """Set a new password with the token from the e-mail (once, within an hour). Every
     session of the account ends; the address counts as confirmed (the mail arrived)."""

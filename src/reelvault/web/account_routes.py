@@ -21,11 +21,14 @@ from starlette.responses import JSONResponse, Response
 
 from reelvault.accounts.accounts import (
     EMAIL_LOOKUP_SECRET,
+    MAX_DISPLAY_NAME_LENGTH,
     AccountInfo,
+    account_display_name,
     account_email,
     account_for_owner,
     authenticate,
     create_account,
+    set_display_name,
 )
 from reelvault.accounts.emails import MAX_EMAIL_LENGTH, attempt_lookup, normalise_email
 from reelvault.accounts.oidc.identities import linked_providers
@@ -41,6 +44,7 @@ from reelvault.privacy.secret_store import get_secret
 from reelvault.runtime import Runtime
 from reelvault.web.account_email import send_verification_link, tell_owner_of_signup_attempt
 from reelvault.web.account_mail import mail_settings
+from reelvault.web.account_switch import ACCOUNTS_ON
 from reelvault.web.headers import clear_session_cookies, issue_session
 
 router = APIRouter(prefix="/api/v1/account", tags=["account"])
@@ -65,6 +69,11 @@ class SignupIn(BaseModel):
     age_confirmed: bool = Field(
         description="The person confirms being at least the policy's minimum age."
     )
+    display_name: str | None = Field(
+        default=None,
+        max_length=MAX_DISPLAY_NAME_LENGTH,
+        description="How the studio greets the person (optional; kept encrypted).",
+    )
 
 
 class LoginIn(BaseModel):
@@ -74,9 +83,18 @@ class LoginIn(BaseModel):
     password: str = Field(max_length=MAX_PASSWORD_LENGTH)
 
 
+class ProfileIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    display_name: str | None = Field(
+        max_length=MAX_DISPLAY_NAME_LENGTH, description="The new display name; null or empty: none."
+    )
+
+
 class AccountOut(BaseModel):
     id: str
     email: str | None = Field(description="None only for the local operator account.")
+    display_name: str | None
     role: str
     created_at: datetime
     email_verified: bool
@@ -98,6 +116,7 @@ def _out(runtime: Runtime, account: AccountInfo) -> AccountOut:
     return AccountOut(
         id=account.id,
         email=account_email(runtime, account.id),
+        display_name=account_display_name(runtime, account.id),
         role=account.role,
         created_at=account.created_at,
         email_verified=account.email_verified,
@@ -122,7 +141,13 @@ class SignupOut(BaseModel):
     message: str
 
 
-@router.post("/signup", status_code=202, response_model=SignupOut, responses=_errors(413, 422, 429))
+@router.post(
+    "/signup",
+    status_code=202,
+    dependencies=[ACCOUNTS_ON],
+    response_model=SignupOut,
+    responses=_errors(404, 413, 422, 429),
+)
 def signup(body: SignupIn, request: Request, ctx: Ctx, background: BackgroundTasks) -> Response:
     """Create an account; then sign in with `POST /api/v1/account/login`.
 
@@ -144,6 +169,7 @@ def signup(body: SignupIn, request: Request, ctx: Ctx, background: BackgroundTas
             email=body.email,
             password=body.password,
             age_confirmed=body.age_confirmed,
+            display_name=body.display_name,
         )
     except ConflictError:
         # Mail after the answer, so SMTP's round trip shows in neither branch's timing.
@@ -154,7 +180,12 @@ def signup(body: SignupIn, request: Request, ctx: Ctx, background: BackgroundTas
     return JSONResponse(answer, status_code=202, headers={"Cache-Control": "no-store"})
 
 
-@router.post("/login", response_model=AccountOut, responses=_errors(401, 422, 429))
+@router.post(
+    "/login",
+    dependencies=[ACCOUNTS_ON],
+    response_model=AccountOut,
+    responses=_errors(401, 404, 422, 429),
+)
 def login(body: LoginIn, request: Request, ctx: Ctx) -> Response:
     """Sign in with e-mail and password: a new session cookie for this browser.
 
@@ -210,6 +241,19 @@ async def _my_account(runtime: Runtime, owner: str) -> AccountInfo:
 async def me(runtime: RuntimeDep, owner: Owner) -> AccountOut:
     """The signed-in account (with a session cookie or one of its keys with `privacy`)."""
     account = await _my_account(runtime, owner)
+    return await run_in_threadpool(_out, runtime, account)
+
+
+@router.patch(
+    "",
+    dependencies=[require_scope(PRIVACY)],
+    response_model=AccountOut,
+    responses=_errors(401, 403, 404, 422),
+)
+async def update_my_account(body: ProfileIn, runtime: RuntimeDep, owner: Owner) -> AccountOut:
+    """Change the display name (the old one is shredded, not kept)."""
+    account = await _my_account(runtime, owner)
+    await run_in_threadpool(set_display_name, runtime, account.id, body.display_name)
     return await run_in_threadpool(_out, runtime, account)
 
 

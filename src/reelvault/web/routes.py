@@ -1,4 +1,4 @@
-"""The studio's pages (``/``, ``/privacy-centre``) and its JSON endpoint (config)."""
+"""The studio's pages (``/``, ``/privacy-centre``, ``/account/...``) and its JSON endpoints."""
 
 from __future__ import annotations
 
@@ -51,6 +51,34 @@ async def privacy_centre_page(request: Request, ctx: Ctx) -> Response:
     return await _serve(request, ctx, "privacy-centre.html")
 
 
+# The account pages. The e-mailed links open /account/verify-email and
+# /account/password-reset (reelvault.web.account_mail), with the token in the query.
+ACCOUNT_PAGES = {
+    "/account": "account.html",
+    "/account/signup": "signup.html",
+    "/account/login": "login.html",
+    "/account/password-reset": "password-reset.html",
+    "/account/verify-email": "verify-email.html",
+}
+
+
+def _account_page(name: str) -> Any:
+    async def serve(request: Request, ctx: Ctx) -> Response:
+        return await _serve(request, ctx, name)
+
+    return serve
+
+
+for _path, _name in ACCOUNT_PAGES.items():
+    router.add_api_route(
+        _path,
+        _account_page(_name),
+        methods=["GET"],
+        response_class=HTMLResponse,
+        include_in_schema=False,
+    )
+
+
 @router.get("/api/v1/studio/config", response_model=StudioConfig)
 def get_studio_config(runtime: RuntimeDep) -> StudioConfig:
     """The policy's plain words and the upload limits, for the studio's checks."""
@@ -97,4 +125,4 @@ def _open_session(request: Request, response: Response, ctx: Ctx) -> str:
     return "session"
 
 
-__all__ = ["PAGES_DIR", "STATIC_DIR", "router"]
+__all__ = ["ACCOUNT_PAGES", "PAGES_DIR", "STATIC_DIR", "router"]

@@ -1,4 +1,4 @@
-"""What the studio needs to know about this deployment: policy words and upload limits.
+"""What the studio needs to know about this deployment: policy words, upload limits, sign-in.
 
 Built from the live policy and settings, so the page says what the code does.
 """
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
+from reelvault.accounts.scopes import ADMIN, ALL_SCOPES, SCOPE_HELP
 from reelvault.config import Settings
 from reelvault.media.validate import MediaLimits
 from reelvault.policy import Policy
@@ -31,6 +32,27 @@ class UploadLimits(BaseModel):
     max_video_seconds: float
 
 
+class SignInProvider(BaseModel):
+    """An OpenID Connect provider: its button links to ``/auth/oidc/{name}/login``."""
+
+    name: str
+    title: str
+
+
+class ScopeChoice(BaseModel):
+    name: str
+    help: str
+    admin_only: bool
+
+
+class AccountsConfig(BaseModel):
+    """Whether people can have accounts here, and how they sign in."""
+
+    enabled: bool
+    providers: list[SignInProvider]
+    key_scopes: list[ScopeChoice]
+
+
 class StudioConfig(BaseModel):
     policy: str
     policy_title: str
@@ -45,6 +67,7 @@ class StudioConfig(BaseModel):
     consent_banner: bool
     notify_available: bool
     uploads: UploadLimits
+    accounts: AccountsConfig
 
 
 def _gallery_note(policy: Policy, ephemeral: bool) -> str:
@@ -60,6 +83,26 @@ def _gallery_note(policy: Policy, ephemeral: bool) -> str:
     return (
         f"Each video is deleted from the service {output.describe()} after it is made. "
         "Download what you want to keep."
+    )
+
+
+def sign_in_providers(settings: Settings) -> list[SignInProvider]:
+    """The OpenID Connect providers (``oidc_providers``) the sign-in page offers a button
+    for: names and display names only, never the client id or secret."""
+    return [
+        SignInProvider(name=name, title=provider.display_name)
+        for name, provider in sorted(settings.oidc_providers.items())
+    ]
+
+
+def accounts_config(settings: Settings) -> AccountsConfig:
+    return AccountsConfig(
+        enabled=settings.accounts_enabled,
+        providers=sign_in_providers(settings) if settings.accounts_enabled else [],
+        key_scopes=[
+            ScopeChoice(name=name, help=SCOPE_HELP[name], admin_only=name == ADMIN)
+            for name in ALL_SCOPES
+        ],
     )
 
 
@@ -96,7 +139,17 @@ def studio_config(policy: Policy, settings: Settings) -> StudioConfig:
             max_image_side=media.max_image_side,
             max_video_seconds=media.max_video_seconds,
         ),
+        accounts=accounts_config(settings),
     )
 
 
-__all__ = ["IMAGE_TYPES", "VIDEO_TYPES", "StudioConfig", "UploadLimits", "studio_config"]
+__all__ = [
+    "IMAGE_TYPES",
+    "VIDEO_TYPES",
+    "AccountsConfig",
+    "SignInProvider",
+    "StudioConfig",
+    "UploadLimits",
+    "sign_in_providers",
+    "studio_config",
+]

@@ -98,6 +98,16 @@ function askAge(age) {
   });
 }
 
+// The header's link to the account pages, and the key panel's offer to sign in instead,
+// where this server has accounts.
+export function showAccountLink(config) {
+  if (!config.accounts || !config.accounts.enabled) return;
+  for (const id of ["account-link", "key-sign-in"]) {
+    const element = document.getElementById(id);
+    if (element) element.hidden = false;
+  }
+}
+
 export function showPolicyBadge(config) {
   const badge = document.getElementById("policy-badge");
   if (!badge) return;

@@ -2,7 +2,7 @@
 // Each part appears only where this deployment has the endpoint behind it.
 
 import { ApiError, exists, request } from "./api.js";
-import { consentBanner, loadConfig, loadConsents, setConsent, showPolicyBadge } from "./common.js";
+import { consentBanner, loadConfig, loadConsents, setConsent, showAccountLink, showPolicyBadge } from "./common.js";
 import { wireKeyPanel } from "./credential.js";
 import * as prefs from "./prefs.js";
 
@@ -203,6 +203,7 @@ async function start() {
     return;
   }
   showPolicyBadge(config);
+  showAccountLink(config);
   $("fact-policy").textContent = `${config.policy}: ${config.policy_title}`;
   const kept = (text) => (/^\d/.test(text) ? `kept ${text}, then deleted` : text);
   $("fact-prompt").textContent = kept(config.prompt_retention_text);

@@ -1,7 +1,7 @@
 // The studio: pick a flow, check inputs in the browser, submit, watch, play, manage.
 
 import { ApiError, get, request } from "./api.js";
-import { consentBanner, loadConfig, loadConsents, setConsent, showPolicyBadge } from "./common.js";
+import { consentBanner, loadConfig, loadConsents, setConsent, showAccountLink, showPolicyBadge } from "./common.js";
 import { wireKeyPanel } from "./credential.js";
 import { TASK_NAMES, bytes, countdown, when } from "./format.js";
 import * as prefs from "./prefs.js";
@@ -637,7 +637,13 @@ async function refreshGallery() {
 
 async function start() {
   try {
-    const [config, engines] = await Promise.all([loadConfig(), get("/api/v1/engines")]);
+    // The account link first: on a server with keys the engines need a credential, and
+    // the key panel then offers signing in instead.
+    const withLink = loadConfig().then((config) => {
+      showAccountLink(config);
+      return config;
+    });
+    const [config, engines] = await Promise.all([withLink, get("/api/v1/engines")]);
     state.config = config;
     state.engines = engines.data;
   } catch (err) {
