@@ -22,8 +22,10 @@ NAME = "Countess Augusta"
 def _signup(client: TestClient, **extra: object) -> dict[str, object]:
     body = {"email": "ada@example.org", "password": PASSWORD, "age_confirmed": True, **extra}
     answer = client.post("/api/v1/account/signup", json=body)
-    assert answer.status_code == 201, answer.text
-    made: dict[str, object] = answer.json()
+    assert answer.status_code == 202, answer.text  # alike for every address: no sign-in
+    login = {"email": body["email"], "password": PASSWORD}
+    assert client.post("/api/v1/account/login", json=login).status_code == 200
+    made: dict[str, object] = client.get("/api/v1/account").json()
     return made
 
 
