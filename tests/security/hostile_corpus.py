@@ -354,6 +354,8 @@ def _mp4_samples() -> Iterator[tuple[str, bytes]]:
     yield "stco-count-huge", patch(mp4, f"{stbl}/stco", 4, big32)
     yield "stco-offset-past-end", patch(mp4, f"{stbl}/stco", 8, big32)
     yield "stsd-count-huge", patch(mp4, f"{stbl}/stsd", 4, big32)
+    # hdlr: version/flags(4) pre_defined(4) handler_type(4) reserved(12) name (C string)
+    yield "hdlr-name-not-utf8", patch(mp4, "moov/trak/mdia/hdlr", 24, b"\xff\xfe\xfd")
     yield "moov-zeroed", mp4[: moov_at + 8] + b"\x00" * (moov_size - 8)
     yield "moov-ones", mp4[: moov_at + 8] + b"\xff" * (moov_size - 8)
     yield "mdat-zeroed", mp4[: mdat_at + 8] + b"\x00" * (mdat_size - 8) + mp4[moov_at:]

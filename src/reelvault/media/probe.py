@@ -13,6 +13,7 @@ from pathlib import Path
 import av
 
 from reelvault.errors import UnsupportedMediaError
+from reelvault.media.containers import open_input
 
 # Demuxers that read single still images: a photo is not a video.
 _IMAGE_FORMATS = frozenset({"image2", "image2pipe"})
@@ -46,7 +47,7 @@ def probe_video(path: Path) -> VideoInfo:
     if not path.is_file():
         raise FileNotFoundError("no such video file")
     try:
-        container = av.open(str(path), mode="r")
+        container = open_input(path)
     except av.FFmpegError:
         raise UnsupportedMediaError("the file is not a video in a format we can read") from None
     try:

@@ -22,6 +22,7 @@ import numpy.typing as npt
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from reelvault.errors import PayloadTooLargeError, UnsupportedMediaError, ValidationError
+from reelvault.media.containers import open_input
 from reelvault.media.probe import probe_video
 from reelvault.media.sniff import SNIFF_BYTES, MediaType, sniff
 
@@ -220,7 +221,7 @@ def load_image(path: Path, limits: MediaLimits | None = None) -> ImageInfo:
 def _rotation_of(path: Path) -> int:
     """Clockwise display rotation of the first video stream, from its display matrix."""
     try:
-        with av.open(str(path)) as container:
+        with open_input(path) as container:
             stream = container.streams.video[0]
             frame = next(container.decode(stream), None)
             angle = float(getattr(frame, "rotation", 0) or 0) if frame is not None else 0.0
@@ -243,7 +244,7 @@ def validate_video(path: Path, limits: MediaLimits | None = None) -> ValidatedVi
     if media_type is None or media_type.kind != "video":
         raise UnsupportedMediaError("the file is not an MP4, MOV, WebM or MKV video")
     try:
-        with av.open(str(path)) as container:
+        with open_input(path) as container:
             names = set(container.format.name.split(","))
             streams = len(container.streams)
     except av.FFmpegError:
