@@ -147,7 +147,8 @@ def _image_frame(path: Path) -> list[np.ndarray[Any, np.dtype[np.uint8]]]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(path.read_bytes())) as image:
+            with Image.open(io.BytesIO(path.read_bytes())) as opened:
+                image: Image.Image = opened
                 width, height = image.size
                 if (
                     width * height > limits.max_image_pixels
