@@ -356,6 +356,8 @@ def _mp4_samples() -> Iterator[tuple[str, bytes]]:
     yield "stsd-count-huge", patch(mp4, f"{stbl}/stsd", 4, big32)
     # hdlr: version/flags(4) pre_defined(4) handler_type(4) reserved(12) name (C string)
     yield "hdlr-name-not-utf8", patch(mp4, "moov/trak/mdia/hdlr", 24, b"\xff\xfe\xfd")
+    entry_at, _ = find_box(mp4, stsd_entry)
+    yield "codec-unknown", mp4[: entry_at + 4] + b"zzzz" + mp4[entry_at + 8 :]
     yield "moov-zeroed", mp4[: moov_at + 8] + b"\x00" * (moov_size - 8)
     yield "moov-ones", mp4[: moov_at + 8] + b"\xff" * (moov_size - 8)
     yield "mdat-zeroed", mp4[: mdat_at + 8] + b"\x00" * (mdat_size - 8) + mp4[moov_at:]

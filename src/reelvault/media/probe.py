@@ -58,6 +58,8 @@ def probe_video(path: Path) -> VideoInfo:
             raise UnsupportedMediaError("the file has no video stream")
         stream = container.streams.video[0]
         context = stream.codec_context
+        if context is None:  # a codec FFmpeg has no decoder for (PyAV gives no context)
+            raise UnsupportedMediaError("the video's codec is not one we can decode")
         if not context.width or not context.height:
             raise UnsupportedMediaError("the video stream has no frame size")
         codec = context.name
