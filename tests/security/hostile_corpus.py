@@ -50,6 +50,13 @@ def _exif_gps() -> bytes:
     return exif.tobytes()
 
 
+def gps_ifd_bytes() -> bytes:
+    """The GPS part of the planted EXIF, as it appears in the files (to look for it)."""
+    data = _exif_gps()
+    start = data.index(b"N\x00")  # GPSLatitudeRef, the first GPS value
+    return data[start : start + 24]
+
+
 def _photo(width: int = 64, height: int = 48) -> Image.Image:
     y, x = np.mgrid[0:height, 0:width]
     pixels = np.stack([x * 4 % 256, y * 5 % 256, (x + y) % 256], axis=2).astype(np.uint8)
@@ -549,4 +556,4 @@ VALID = frozenset({"jpeg-valid-gps", "png-valid-gps", "webp-valid-gps", "mp4-val
 """The samples that are wholly valid uploads (with EXIF/udta GPS to strip)."""
 
 
-__all__ = ["GPS", "GPS_MARKER", "VALID", "Sample", "build_corpus", "encode_video"]
+__all__ = ["GPS", "GPS_MARKER", "VALID", "Sample", "build_corpus", "encode_video", "gps_ifd_bytes"]

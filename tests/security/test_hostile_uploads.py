@@ -17,6 +17,7 @@ process's peak memory grows by less than :data:`MEMORY_BOUND_MB`, per file and o
 
 from __future__ import annotations
 
+import io
 import json
 import resource
 import subprocess
@@ -30,14 +31,24 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
+from PIL import Image
 from sqlalchemy import func, select
 
 from reelvault.db.models import StoredObject
 from reelvault.runtime import Runtime
-from tests.security.hostile_corpus import VALID, Sample, base_jpeg, build_corpus
+from tests.security.hostile_corpus import (
+    GPS_MARKER,
+    VALID,
+    Sample,
+    base_jpeg,
+    build_corpus,
+    gps_ifd_bytes,
+)
 from tests.unit.api.conftest import FAKE_JOB, make_client
 
 MEMORY_BOUND_MB = 300
+_EXIF_GPS_IFD = gps_ifd_bytes()
+_FAIL_AT_ONCE = '{"fail": "engine_error"}'
 FIELDS = {k: str(v) for k, v in FAKE_JOB.items() if k != "prompt"} | {"prompt": "a fox"}
 CODES = {  # error codes an upload may be refused with
     "invalid_request",
@@ -63,20 +74,24 @@ def client(tmp_path: Path) -> Iterator[tuple[TestClient, Runtime]]:
 
 def _send(api: TestClient, route: str, sample: Sample) -> Response:
     upload = (sample.filename, sample.data, sample.content_type)
+    # The fake engine never reads the file: past the upload, only how the job ends
+    # matters (its upload shredded), so it fails at once instead of rendering, except
+    # for the valid files, whose outputs are checked for the location they carried.
+    fields = FIELDS if sample.name in VALID else {**FIELDS, "params": _FAIL_AT_ONCE}
     if route == "jobs-image":
         return api.post(
-            "/api/v1/jobs", data={**FIELDS, "task": "image_to_video"}, files={"image": upload}
+            "/api/v1/jobs", data={**fields, "task": "image_to_video"}, files={"image": upload}
         )
     if route == "jobs-portrait":
         return api.post(
             "/api/v1/jobs",
-            data={**FIELDS, "task": "dance"},
+            data={**fields, "task": "dance"},
             files={"image": upload, "reference_video": ("d.mp4", _DANCE, "video/mp4")},
         )
     if route == "jobs-dance":
         return api.post(
             "/api/v1/jobs",
-            data={**FIELDS, "task": "dance"},
+            data={**fields, "task": "dance"},
             files={"image": ("me.jpg", base_jpeg(), "image/jpeg"), "reference_video": upload},
         )
     if route == "openai":
@@ -206,6 +221,8 @@ def _run(
                 if job["status"] == "failed":
                     assert job["error"]["code"] and job["error"]["message"], f"{where}: {job}"
                     outcome[route] += ":" + job["error"]["code"]
+                if sample.name in VALID and job["status"] == "completed":
+                    _assert_no_location(api, job["id"], where)
                 # the job ended: its upload is shredded (row and vault object)
                 assert _inputs(runtime) == 0, f"{where}: the upload outlived its job"
             assert not _scratch_files(runtime), f"{where}: scratch files were left"
@@ -230,6 +247,21 @@ def _run(
             summary.setdefault(route, Counter())[result] += 1
     print(json.dumps({"samples": len(samples), "outcomes": summary}, indent=1))
     return outcomes
+
+
+def _assert_no_location(api: TestClient, job_id: str, where: str) -> None:
+    """The valid samples carry GPS (EXIF, or an MP4's location box) and a camera name:
+    none of it is in any output, nor in what the API says about the job."""
+    assert b"HostileCam" not in api.get(f"/api/v1/jobs/{job_id}").content, where
+    for variant in ("video", "thumbnail", "spritesheet"):
+        response = api.get(f"/api/v1/jobs/{job_id}/content", params={"variant": variant})
+        assert response.status_code == 200, f"{where}: {variant}"
+        content = response.content
+        for planted in (b"HostileCam", GPS_MARKER, b"52.3759", _EXIF_GPS_IFD):
+            assert planted not in content, f"{where}: {variant} carries {planted!r}"
+        if variant != "video":
+            with Image.open(io.BytesIO(content)) as image:
+                assert not image.getexif().get_ifd(0x8825), f"{where}: {variant} has GPS"
 
 
 def _wait_idle(runtime: Runtime) -> None:
