@@ -4,15 +4,22 @@ Every sample of :mod:`tests.security.hostile_corpus` (200+ files built at test t
 sent as a real multipart upload to each route that takes a file of its kind:
 
 * images: ``POST /api/v1/jobs`` (image→video ``image``), ``POST /v1/videos``
-  (``input_reference``), the portrait of a dance job;
+  (``input_reference``, with the real ``livephoto`` engine: its worker decodes the file
+  with the media validators), the portrait of a dance job;
 * videos: ``POST /api/v1/jobs`` (dance ``reference_video``);
-* everything: ``POST /api/v1/provenance/verify`` (``file``).
+* everything: ``POST /api/v1/provenance/verify`` (``file``, watermark check on).
+
+Uploads are typed by content when they arrive and decoded by the worker: a file that
+starts like a JPEG is stored (encrypted) and its job fails with a 4xx-class code if the
+rest is hostile. The fake engine never reads its inputs, so its jobs fail at once.
 
 What must hold for every one: no 5xx; a refusal is a 4xx with an error code and a
 message; a refused upload leaves nothing behind (no vault object, no ``stored_objects``
 row, no scratch file); an accepted one is shredded when its job ends and the job ends
 (completed, or failed with an error code); no upload's plaintext is ever on disk; the
-process's peak memory grows by less than :data:`MEMORY_BOUND_MB`, per file and overall.
+process's peak memory grows by less than :data:`MEMORY_BOUND_MB`, per file and overall;
+the outputs made from the valid files (which carry GPS in EXIF or an MP4 location box)
+carry none of it.
 """
 
 from __future__ import annotations
