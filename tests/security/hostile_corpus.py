@@ -357,6 +357,11 @@ def _mp4_samples() -> Iterator[tuple[str, bytes]]:
     # stsz: version/flags(4) sample_size(4) sample_count(4)
     yield "stsz-count-huge", patch(mp4, f"{stbl}/stsz", 8, big32)
     yield "stsz-size-huge", patch(mp4, f"{stbl}/stsz", 4, big32)
+    # a constant sample size and 67 million samples: FFmpeg indexes each (found by fuzzing)
+    yield (
+        "stsz-constant-67m-samples",
+        patch(mp4, f"{stbl}/stsz", 4, struct.pack(">II", 18, 0x04000002)),
+    )
     yield "stsc-count-huge", patch(mp4, f"{stbl}/stsc", 4, big32)
     yield "stco-count-huge", patch(mp4, f"{stbl}/stco", 4, big32)
     yield "stco-offset-past-end", patch(mp4, f"{stbl}/stco", 8, big32)

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from reelvault.errors import ReelvaultError
 from reelvault.media.decode import iter_video_frames
+from reelvault.media.mp4_tables import declared_counts
 from reelvault.media.probe import probe_video
 from reelvault.media.sniff import SNIFF_BYTES, sniff
 from reelvault.media.validate import load_image, validate_video
@@ -150,6 +151,7 @@ EXPECTED = {
     "mp4-no-mdat": 415,
     "mp4-recursive-moov-2000": 415,
     "mp4-codec-unknown": 415,
+    "mp4-stsz-constant-67m-samples": 413,
     # a claim in mvhd is not what is measured: the stream's own timing is
     "mp4-mvhd-duration-huge": 200,
     # an animation gives its first frame; extra compressed data is never inflated
@@ -170,3 +172,20 @@ def test_limits_are_judged_on_what_the_file_holds(name: str, tmp_path: Path) -> 
     except ReelvaultError as exc:
         status = exc.http_status
     assert status == EXPECTED[name]
+
+
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.binary(max_size=512), st.integers(0, 2**32 - 1))
+def test_the_sample_table_reader_reads_any_bytes(tmp_path: Path, tail: bytes, size: int) -> None:
+    mp4 = base_mp4()
+    moov_at, _ = find_box(mp4, "moov")
+    path = tmp_path / "any.mp4"
+    path.write_bytes(mp4[: moov_at + 8] + struct.pack(">I", size) + tail)
+    try:
+        counts = declared_counts(path)
+    except ReelvaultError as exc:
+        _refused_clearly(exc)
+    else:
+        assert all(0 <= count < 2**32 for count in counts)

@@ -55,6 +55,7 @@ from tests.unit.api.conftest import FAKE_JOB, make_client
 
 MEMORY_BOUND_MB = 300
 _EXIF_GPS_IFD = gps_ifd_bytes()
+CORPUS_BY_NAME = {sample.name: sample for sample in build_corpus()}
 _FAIL_AT_ONCE = '{"fail": "engine_error"}'
 FIELDS = {k: str(v) for k, v in FAKE_JOB.items() if k != "prompt"} | {"prompt": "a fox"}
 CODES = {  # error codes an upload may be refused with
@@ -367,3 +368,18 @@ def test_a_1_kb_jpeg_declaring_40_megapixels_stays_under_the_memory_bound(
         cwd=Path(__file__).resolve().parents[2],
     )
     assert int(result.stdout.strip()) < MEMORY_BOUND_MB, result.stdout
+
+
+def test_a_tiny_mp4_declaring_67_million_samples_is_refused_before_ffmpeg_indexes_it(
+    client: tuple[TestClient, Runtime],
+) -> None:
+    # Found by fuzzing (video harness, out-of-memory): FFmpeg builds an index entry per
+    # declared sample; this 2 KB file made /provenance/verify's watermark check (and a
+    # worker's validate_video) allocate ~860 MB.
+    api, _ = client
+    sample = CORPUS_BY_NAME["mp4-stsz-constant-67m-samples"]
+    before = peak_rss_mb()
+    response = _send(api, "verify", sample)
+    assert response.status_code == 413, response.text
+    assert "samples in one track" in _error_of(response)["message"]
+    assert peak_rss_mb() - before < 100

@@ -23,8 +23,9 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from reelvault.errors import PayloadTooLargeError, UnsupportedMediaError, ValidationError
 from reelvault.media.containers import open_input
+from reelvault.media.mp4_tables import check_sample_tables
 from reelvault.media.probe import probe_video
-from reelvault.media.sniff import SNIFF_BYTES, MediaType, sniff
+from reelvault.media.sniff import MP4, QUICKTIME, SNIFF_BYTES, MediaType, sniff
 
 Frame = npt.NDArray[np.uint8]
 
@@ -92,6 +93,16 @@ class ValidatedVideo:
     codec: str
     pix_fmt: str
     has_audio: bool
+
+
+_AUDIO_SAMPLES_PER_SECOND = 96_000
+"""Uncompressed audio in QuickTime counts every audio sample: 96 kHz for the longest
+video allowed is the most sample-table entries a real upload has."""
+
+
+def max_declared_samples(limits: MediaLimits) -> int:
+    """The most samples one track of an upload within ``limits`` can declare."""
+    return max(limits.max_video_frames, round(limits.max_video_seconds * _AUDIO_SAMPLES_PER_SECOND))
 
 
 def _read_head(path: Path, limits: MediaLimits) -> MediaType | None:
@@ -243,6 +254,8 @@ def validate_video(path: Path, limits: MediaLimits | None = None) -> ValidatedVi
     media_type = _read_head(path, limits)
     if media_type is None or media_type.kind != "video":
         raise UnsupportedMediaError("the file is not an MP4, MOV, WebM or MKV video")
+    if media_type in (MP4, QUICKTIME):
+        check_sample_tables(path, max_declared_samples(limits))
     try:
         with open_input(path) as container:
             names = set(container.format.name.split(","))
@@ -306,4 +319,11 @@ def validate_video(path: Path, limits: MediaLimits | None = None) -> ValidatedVi
     )
 
 
-__all__ = ["ImageInfo", "MediaLimits", "ValidatedVideo", "load_image", "validate_video"]
+__all__ = [
+    "ImageInfo",
+    "MediaLimits",
+    "ValidatedVideo",
+    "load_image",
+    "max_declared_samples",
+    "validate_video",
+]

@@ -18,10 +18,11 @@ from PIL import Image, UnidentifiedImageError
 
 from reelvault.config import Settings
 from reelvault.errors import NotFoundError, PayloadTooLargeError, UnsupportedMediaError
+from reelvault.media.mp4_tables import check_sample_tables
 from reelvault.media.provenance.keys import watermark_key
 from reelvault.media.provenance.manifest import IPTC, REELVAULT_ASSERTION
 from reelvault.media.provenance.watermark import detect_watermark
-from reelvault.media.validate import MediaLimits
+from reelvault.media.validate import MediaLimits, max_declared_samples
 
 ManifestState = Literal["absent", "valid", "invalid"]
 _UNTRUSTED = "signingCredential.untrusted"
@@ -201,6 +202,9 @@ def verify_file(
         if key is None:
             notes.append("no watermark key on this deployment: the watermark was not checked")
         else:
+            if mime == "video/mp4":
+                # FFmpeg trusts declared sample counts (see media.mp4_tables)
+                check_sample_tables(path, max_declared_samples(MediaLimits()))
             source = path if mime == "video/mp4" else _image_frame(path)
             try:
                 detection = detect_watermark(source, key)
