@@ -20,8 +20,8 @@ atheris is not a dependency of reelvault or of its tests. To run::
 
     pip install atheris                     # a wheel for CPython 3.11/3.12 on Linux x86-64
     python bench/fuzz.py seeds fuzz-corpus  # seed inputs from tests/security/hostile_corpus.py
-    python bench/fuzz.py image fuzz-corpus/image -max_total_time=3600 -timeout=10 \\
-        -rss_limit_mb=1024 -artifact_prefix=fuzz-crashes/
+    python bench/fuzz.py image fuzz-corpus/image -max_total_time=3600 -timeout=30 \\
+        -rss_limit_mb=800 -artifact_prefix=fuzz-crashes/
 
 Run from the repository root with ``PYTHONPATH=src:.``. See ``bench/fuzz.md`` for an
 hour-long run and what the runs so far found.
