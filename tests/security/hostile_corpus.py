@@ -381,11 +381,25 @@ def _mp4_samples() -> Iterator[tuple[str, bytes]]:
     yield "side-tiny", encode_video(2, size=(8, 8), codec="mpeg4")
 
 
+# Found by fuzzing (video harness, out of memory): 245 bytes of WebM whose VP8 key frame
+# declares 16160x16319 pixels; decoding its first frame took ~480 MB.
+_WEBM_HUGE_FRAME = bytes.fromhex(
+    "1a45dfa39f4286810142f7810142f2810442f381084282847765626d4287810242668102181549a9"
+    "66313032448988407f1654ae6bbeae0100000000000035d781018685565f56503883810123e38384"
+    "04001f43b67540bfe78100a3a4810800803002009d012a20bfbfbfbfbfbfbfbfbfbfbfbfbfbfbfbf"
+    "bfbfbfbfbfbfbfbfbfbfbfbfbfbfbfbfbfbfffffffffff0086a0bfbfbfbfbfbfbfbfbfbfbfbfbfbf"
+    "bfbfbfbfbfbfbfbfbfbfbfbfbfbfbfbfbfbfbfbfbfbfbfbfbfbfbfbfbfbfbfbfbfbfbfbfbfbfbfbf"
+    "bfbfbfbfbfbfbfbfbfbfbfbfbfbfbfbfbfbfbfbf0020000047088585f2f5000700262000238100a7"
+    "0000051000"
+)
+
+
 def _ebml_samples() -> Iterator[tuple[str, bytes]]:
     webm = encode_video(6, size=(32, 32), fmt="webm", codec="libvpx")
     yield "webm-valid", webm
     yield "webm-header-only", webm[:40]
     yield "webm-segment-size-huge", webm[:40] + b"\x18\x53\x80\x67\x01" + b"\xff" * 7 + b"\x00" * 64
+    yield "webm-vp8-declares-16160x16319", _WEBM_HUGE_FRAME
     yield "ebml-garbage", b"\x1a\x45\xdf\xa3" + b"\xff" * 200
     yield "ebml-size-max", b"\x1a\x45\xdf\xa3\x01" + b"\xff" * 7 + b"\x42\x82\x84webm"
     for fraction in (0.2, 0.5, 0.8, 0.95):

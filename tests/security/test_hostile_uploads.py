@@ -17,9 +17,9 @@ What must hold for every one: no 5xx; a refusal is a 4xx with an error code and 
 message; a refused upload leaves nothing behind (no vault object, no ``stored_objects``
 row, no scratch file); an accepted one is shredded when its job ends and the job ends
 (completed, or failed with an error code); no upload's plaintext is ever on disk; the
-process's peak memory grows by less than :data:`MEMORY_BOUND_MB`, per file and overall;
-the outputs made from the valid files (which carry GPS in EXIF or an MP4 location box)
-carry none of it.
+process's peak memory grows by less than :data:`MEMORY_BOUND_MB` per file (and
+:data:`OVERALL_BOUND_MB` over the corpus); the outputs made from the valid files (which
+carry GPS in EXIF or an MP4 location box) carry none of it.
 """
 
 from __future__ import annotations
@@ -54,6 +54,11 @@ from tests.security.hostile_corpus import (
 from tests.unit.api.conftest import FAKE_JOB, make_client
 
 MEMORY_BOUND_MB = 300
+"""Growth of the process's peak memory that one file may cause."""
+OVERALL_BOUND_MB = 400
+"""Over the whole corpus: one file's worth, plus what the allocator keeps for the worker
+and pool threads after the largest legitimate decode (a 40-megapixel image in a
+``livephoto`` worker: ~280 MB); measured 250-300 MB on the loaded build machine."""
 _EXIF_GPS_IFD = gps_ifd_bytes()
 CORPUS_BY_NAME = {sample.name: sample for sample in build_corpus()}
 _FAIL_AT_ONCE = '{"fail": "engine_error"}'
@@ -237,7 +242,7 @@ def _run(
             growth = peak_rss_mb() - peak_before
             assert growth < MEMORY_BOUND_MB, f"{where}: peak memory grew by {growth:.0f} MB"
     growth = peak_rss_mb() - baseline
-    assert growth < MEMORY_BOUND_MB, f"peak memory grew by {growth:.0f} MB over the corpus"
+    assert growth < OVERALL_BOUND_MB, f"peak memory grew by {growth:.0f} MB over the corpus"
 
     # No upload's plaintext on disk, accepted or refused: the vault holds ciphertext only.
     needles = {s.name: n for s in samples if (n := _needle(s.data)) is not None}

@@ -229,6 +229,12 @@ def load_image(path: Path, limits: MediaLimits | None = None) -> ImageInfo:
     )
 
 
+def _declared_size(container: av.container.InputContainer) -> tuple[int, int]:
+    """The first video stream's frame size as its header declares it ((0, 0): none)."""
+    context = container.streams.video[0].codec_context if container.streams.video else None
+    return (context.width or 0, context.height or 0) if context is not None else (0, 0)
+
+
 def _rotation_of(path: Path) -> int:
     """Clockwise display rotation of the first video stream, from its display matrix."""
     try:
@@ -260,8 +266,16 @@ def validate_video(path: Path, limits: MediaLimits | None = None) -> ValidatedVi
         with open_input(path) as container:
             names = set(container.format.name.split(","))
             streams = len(container.streams)
+            declared = _declared_size(container)
     except av.FFmpegError:
         raise UnsupportedMediaError("the video is corrupt or truncated") from None
+    if max(declared) > limits.max_video_side:
+        # Checked before the first frame is decoded: a decoder allocates frames of the
+        # size the stream declares (a 245-byte WebM declaring 16160x16319 took 480 MB).
+        raise PayloadTooLargeError(
+            f"the video is {declared[0]}x{declared[1]}; its longer side may be at most "
+            f"{limits.max_video_side} pixels"
+        )
     if not names & _VIDEO_DEMUXERS[media_type.mime]:
         raise UnsupportedMediaError("the video's content does not match its container type")
     if streams > limits.max_streams:
