@@ -14,6 +14,7 @@ import av
 import numpy as np
 
 from reelvault.errors import UnsupportedMediaError
+from reelvault.media.containers import open_input
 
 _MAX_RATE = 48000
 
@@ -43,7 +44,7 @@ class AudioTrack:
     def open(cls, path: Path, output: av.container.OutputContainer) -> AudioTrack | None:
         """The track of ``path``, or None when the file has no audio stream."""
         try:
-            source = av.open(str(path))
+            source = open_input(path)
         except av.FFmpegError:
             raise UnsupportedMediaError("the audio source is corrupt or truncated") from None
         if not source.streams.audio:

@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from reelvault.errors import UnsupportedMediaError
+from reelvault.media.containers import open_input
 
 Frame = npt.NDArray[np.uint8]
 
@@ -58,7 +59,7 @@ def iter_video_frames(
     if fps is not None and fps <= 0:
         raise ValueError("fps must be positive")
     try:
-        container = av.open(str(path))
+        container = open_input(path)
     except av.FFmpegError:
         raise UnsupportedMediaError("the video is corrupt or truncated") from None
     try:

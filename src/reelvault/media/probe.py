@@ -13,6 +13,7 @@ from pathlib import Path
 import av
 
 from reelvault.errors import UnsupportedMediaError
+from reelvault.media.containers import open_input
 
 # Demuxers that read single still images: a photo is not a video.
 _IMAGE_FORMATS = frozenset({"image2", "image2pipe"})
@@ -46,7 +47,7 @@ def probe_video(path: Path) -> VideoInfo:
     if not path.is_file():
         raise FileNotFoundError("no such video file")
     try:
-        container = av.open(str(path), mode="r")
+        container = open_input(path)
     except av.FFmpegError:
         raise UnsupportedMediaError("the file is not a video in a format we can read") from None
     try:
@@ -57,6 +58,8 @@ def probe_video(path: Path) -> VideoInfo:
             raise UnsupportedMediaError("the file has no video stream")
         stream = container.streams.video[0]
         context = stream.codec_context
+        if context is None:  # a codec FFmpeg has no decoder for (PyAV gives no context)
+            raise UnsupportedMediaError("the video's codec is not one we can decode")
         if not context.width or not context.height:
             raise UnsupportedMediaError("the video stream has no frame size")
         codec = context.name

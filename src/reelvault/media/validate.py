@@ -22,8 +22,10 @@ import numpy.typing as npt
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from reelvault.errors import PayloadTooLargeError, UnsupportedMediaError, ValidationError
+from reelvault.media.containers import open_input
+from reelvault.media.mp4_tables import check_sample_tables
 from reelvault.media.probe import probe_video
-from reelvault.media.sniff import SNIFF_BYTES, MediaType, sniff
+from reelvault.media.sniff import MP4, QUICKTIME, SNIFF_BYTES, MediaType, sniff
 
 Frame = npt.NDArray[np.uint8]
 
@@ -93,6 +95,16 @@ class ValidatedVideo:
     has_audio: bool
 
 
+_AUDIO_SAMPLES_PER_SECOND = 96_000
+"""Uncompressed audio in QuickTime counts every audio sample: 96 kHz for the longest
+video allowed is the most sample-table entries a real upload has."""
+
+
+def max_declared_samples(limits: MediaLimits) -> int:
+    """The most samples one track of an upload within ``limits`` can declare."""
+    return max(limits.max_video_frames, round(limits.max_video_seconds * _AUDIO_SAMPLES_PER_SECOND))
+
+
 def _read_head(path: Path, limits: MediaLimits) -> MediaType | None:
     path = Path(path)
     if not path.is_file():
@@ -106,6 +118,25 @@ def _read_head(path: Path, limits: MediaLimits) -> MediaType | None:
         )
     with path.open("rb") as handle:
         return sniff(handle.read(SNIFF_BYTES))
+
+
+_BAND_ROWS = 256
+
+
+def _rgb_in_bands(image: Image.Image) -> Frame:
+    """An RGB image as an array, copied a band of rows at a time.
+
+    ``np.asarray(image)`` goes through ``tobytes()``, which joins encoded chunks: two
+    whole-image byte strings at its peak on top of Pillow's own 4-bytes-a-pixel copy,
+    about 680 MB for a 40-megapixel photo (or a 1 KB JPEG that declares that size)
+    where this needs 280 MB.
+    """
+    width, height = image.size
+    pixels: Frame = np.empty((height, width, 3), dtype=np.uint8)
+    for top in range(0, height, _BAND_ROWS):
+        bottom = min(height, top + _BAND_ROWS)
+        pixels[top:bottom] = np.asarray(image.crop((0, top, width, bottom)), dtype=np.uint8)
+    return pixels
 
 
 def _to_rgb(image: Image.Image) -> Frame:
@@ -130,7 +161,9 @@ def _to_rgb(image: Image.Image) -> Frame:
         alpha = rgba[:, :, 3:4] / 255.0
         rgb = rgba[:, :, :3] * alpha + 128.0 * (1.0 - alpha)
         return np.ascontiguousarray(rgb.round().astype(np.uint8))
-    # CMYK, YCbCr, L, 1, P, LAB, HSV and RGB all have an RGB conversion in Pillow.
+    if mode == "RGB":
+        return _rgb_in_bands(image)
+    # CMYK, YCbCr, L, 1, P, LAB, HSV all have an RGB conversion in Pillow.
     return np.ascontiguousarray(np.asarray(image.convert("RGB"), dtype=np.uint8))
 
 
@@ -179,8 +212,10 @@ def load_image(path: Path, limits: MediaLimits | None = None) -> ImageInfo:
                 image.seek(0)
                 original_mode = image.mode
                 image.load()
-                upright = ImageOps.exif_transpose(image) or image
-                pixels = _to_rgb(upright)
+                # In place: a copy of the whole picture for nothing when it is upright
+                # (most photos), and each copy of a 40-megapixel image is 160 MB.
+                ImageOps.exif_transpose(image, in_place=True)
+                pixels = _to_rgb(image)
     except (PayloadTooLargeError, ValidationError):
         raise
     except Image.DecompressionBombError:
@@ -194,10 +229,16 @@ def load_image(path: Path, limits: MediaLimits | None = None) -> ImageInfo:
     )
 
 
+def _declared_size(container: av.container.InputContainer) -> tuple[int, int]:
+    """The first video stream's frame size as its header declares it ((0, 0): none)."""
+    context = container.streams.video[0].codec_context if container.streams.video else None
+    return (context.width or 0, context.height or 0) if context is not None else (0, 0)
+
+
 def _rotation_of(path: Path) -> int:
     """Clockwise display rotation of the first video stream, from its display matrix."""
     try:
-        with av.open(str(path)) as container:
+        with open_input(path) as container:
             stream = container.streams.video[0]
             frame = next(container.decode(stream), None)
             angle = float(getattr(frame, "rotation", 0) or 0) if frame is not None else 0.0
@@ -219,12 +260,22 @@ def validate_video(path: Path, limits: MediaLimits | None = None) -> ValidatedVi
     media_type = _read_head(path, limits)
     if media_type is None or media_type.kind != "video":
         raise UnsupportedMediaError("the file is not an MP4, MOV, WebM or MKV video")
+    if media_type in (MP4, QUICKTIME):
+        check_sample_tables(path, max_declared_samples(limits))
     try:
-        with av.open(str(path)) as container:
+        with open_input(path) as container:
             names = set(container.format.name.split(","))
             streams = len(container.streams)
+            declared = _declared_size(container)
     except av.FFmpegError:
         raise UnsupportedMediaError("the video is corrupt or truncated") from None
+    if max(declared) > limits.max_video_side:
+        # Checked before the first frame is decoded: a decoder allocates frames of the
+        # size the stream declares (a 245-byte WebM declaring 16160x16319 took 480 MB).
+        raise PayloadTooLargeError(
+            f"the video is {declared[0]}x{declared[1]}; its longer side may be at most "
+            f"{limits.max_video_side} pixels"
+        )
     if not names & _VIDEO_DEMUXERS[media_type.mime]:
         raise UnsupportedMediaError("the video's content does not match its container type")
     if streams > limits.max_streams:
@@ -282,4 +333,11 @@ def validate_video(path: Path, limits: MediaLimits | None = None) -> ValidatedVi
     )
 
 
-__all__ = ["ImageInfo", "MediaLimits", "ValidatedVideo", "load_image", "validate_video"]
+__all__ = [
+    "ImageInfo",
+    "MediaLimits",
+    "ValidatedVideo",
+    "load_image",
+    "max_declared_samples",
+    "validate_video",
+]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -16,10 +17,12 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from reelvault.config import Settings
-from reelvault.errors import NotFoundError, UnsupportedMediaError
+from reelvault.errors import NotFoundError, PayloadTooLargeError, UnsupportedMediaError
+from reelvault.media.mp4_tables import check_sample_tables
 from reelvault.media.provenance.keys import watermark_key
 from reelvault.media.provenance.manifest import IPTC, REELVAULT_ASSERTION
 from reelvault.media.provenance.watermark import detect_watermark
+from reelvault.media.validate import MediaLimits, max_declared_samples
 
 ManifestState = Literal["absent", "valid", "invalid"]
 _UNTRUSTED = "signingCredential.untrusted"
@@ -129,11 +132,51 @@ def _read_manifest(path: Path, mime: str) -> dict[str, Any]:
     return result
 
 
+_CHECK_SIDE = 2048
+"""Larger than the detector's window (the watermark module's ``MAX_DETECT_SIDE`` at its
+largest scale, plus the detrending margin) and than any picture reelvault makes."""
+
+
 def _image_frame(path: Path) -> list[np.ndarray[Any, np.dtype[np.uint8]]]:
+    """The image's pixels for the watermark check; none when they cannot be decoded.
+
+    The size its header declares is checked against the upload limits before a pixel
+    is decoded: a few hundred bytes can declare billions of pixels (a decompression
+    bomb), which Pillow would refuse with an exception of its own, or decode.
+    """
+    limits = MediaLimits()
     try:
-        with Image.open(io.BytesIO(path.read_bytes())) as image:
-            return [np.asarray(image.convert("RGB"))]
-    except (UnidentifiedImageError, OSError):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(path.read_bytes())) as opened:
+                image: Image.Image = opened
+                width, height = image.size
+                if (
+                    width * height > limits.max_image_pixels
+                    or max(width, height) > limits.max_image_side
+                ):
+                    raise PayloadTooLargeError(
+                        f"the image is {width}x{height}; at most {limits.max_image_pixels} "
+                        f"pixels and {limits.max_image_side} on the longer side can be checked",
+                        param="file",
+                    )
+                if max(width, height) > _CHECK_SIDE:
+                    # The detector reads a centred window (a crop is a shift to it): only
+                    # that part goes on, not copies of the whole picture.
+                    left, top = (
+                        max(0, (width - _CHECK_SIDE) // 2),
+                        max(0, (height - _CHECK_SIDE) // 2),
+                    )
+                    image = image.crop(
+                        (left, top, min(width, left + _CHECK_SIDE), min(height, top + _CHECK_SIDE))
+                    )
+                return [np.asarray(image if image.mode == "RGB" else image.convert("RGB"))]
+    except Image.DecompressionBombError:
+        raise PayloadTooLargeError(
+            "the image has more pixels than the limit", param="file"
+        ) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
+        # Corrupt, truncated, or a metadata chunk past Pillow's limits (ValueError).
         return []
 
 
@@ -159,6 +202,9 @@ def verify_file(
         if key is None:
             notes.append("no watermark key on this deployment: the watermark was not checked")
         else:
+            if mime == "video/mp4":
+                # FFmpeg trusts declared sample counts (see media.mp4_tables)
+                check_sample_tables(path, max_declared_samples(MediaLimits()))
             source = path if mime == "video/mp4" else _image_frame(path)
             try:
                 detection = detect_watermark(source, key)

@@ -47,12 +47,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import av
 import cv2
 import numpy as np
 import numpy.typing as npt
 
 from reelvault.errors import ValidationError
+from reelvault.media.containers import open_input
 
 Frame = npt.NDArray[np.uint8]
 FloatImage = npt.NDArray[np.float32]
@@ -246,7 +246,7 @@ def _luma(frame: Frame) -> FloatImage:
 
 def _mean_luma_of_file(path: Path, limit: int) -> tuple[FloatImage | None, int]:
     total_frames = 0
-    with av.open(str(path)) as container:
+    with open_input(path) as container:
         stream = container.streams.video[0]
         total_frames = stream.frames or 0
         step = max(1, -(-total_frames // limit)) if total_frames else 1
