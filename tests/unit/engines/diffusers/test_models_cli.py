@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+from rich.console import Console
 from typer.testing import CliRunner
 
 from reelvault.cli.models import app
@@ -17,10 +18,10 @@ from reelvault.errors import EngineError, ValidationError
 
 
 def _invoke(settings: Settings, *args: str) -> object:
-    runner = CliRunner()
-    return runner.invoke(
-        app, list(args), obj=CliState(data_dir=settings.data_dir), env={"COLUMNS": "200"}
-    )
+    # The console is made here, outside the runner's environment: its width is given,
+    # so that no terminal (or none, under a parallel test worker) truncates the table.
+    state = CliState(data_dir=settings.data_dir, console=Console(width=200))
+    return CliRunner().invoke(app, list(args), obj=state, env={"COLUMNS": "200"})
 
 
 def test_list_shows_installed_models_with_size_and_licence(tiny_settings: Settings) -> None:
