@@ -24,6 +24,10 @@ demo: $(STAMP)
 	$(BIN)/reelvault generate "a red balloon drifting over a calm sea at sunset" \
 		-o out/balloon.mp4 --seconds 4 --size 640x360 --fps 24 --seed 7
 
+# Two test processes: most tests wait on subprocesses, services and the browser, so a
+# 2-core machine finishes the suite in about half the time (PYTEST_WORKERS=0: one process).
+PYTEST_WORKERS ?= 2
+
 test: $(STAMP)
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/ruff check src tests bench
@@ -31,7 +35,7 @@ test: $(STAMP)
 	$(BIN)/lint-imports
 	# No block of 11+ identical lines in src/ (one copy of each helper).
 	$(BIN)/pylint --disable=all --enable=duplicate-code --min-similarity-lines=11 src/reelvault
-	$(BIN)/pytest -q; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS); rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
 
 # Dependency audit (pip-audit) where its vulnerability service answers; says so plainly and
 # exits 0 where it does not. Findings fail only with REELVAULT_AUDIT_STRICT=1.
