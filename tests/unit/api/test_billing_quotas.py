@@ -202,3 +202,33 @@ def test_a_job_refused_after_the_plan_check_takes_no_seconds(
     assert client.post(JOBS, json=unknown, headers=csrf(client)).status_code == 400
     assert _usage(client)["video_seconds_used"] == 0
     assert client.post(JOBS, json=job(seconds=3), headers=csrf(client)).status_code == 201
+
+
+def test_an_admins_override_replaces_the_plans_limit_for_that_account_only(
+    app: tuple[TestClient, Runtime],
+) -> None:
+    """`reelvault accounts quota` / `PUT /api/v1/admin/users/{id}/quota` reach the checks
+    at submit: more seconds and a bigger frame for one account, the plan for the rest."""
+    from reelvault.accounts.quota_overrides import set_quota_override
+
+    client, runtime = app
+    account = sign_up(client, "ada@example.org")
+    set_quota_override(
+        runtime,
+        str(account["id"]),
+        {"video_seconds_per_month": 10, "max_resolution": 128, "concurrent_jobs": 5},
+    )
+    assert (
+        client.post(JOBS, json=job(seconds=4, size="128x96"), headers=csrf(client)).status_code
+        == 201
+    )
+    assert client.post(JOBS, json=job(seconds=4), headers=csrf(client)).status_code == 201
+    _error(client.post(JOBS, json=job(seconds=4), headers=csrf(client)), 402, "quota_exceeded")
+    _error(
+        client.post(JOBS, json=job(size="160x96"), headers=csrf(client)),
+        402,
+        "resolution_not_in_plan",
+    )
+    sign_up(client, "bea@example.org")  # the plan's limits, untouched
+    assert client.post(JOBS, json=job(seconds=2), headers=csrf(client)).status_code == 201
+    _error(client.post(JOBS, json=job(seconds=4), headers=csrf(client)), 402, "quota_exceeded")
