@@ -26,9 +26,10 @@ After the sweep deletes expired jobs first (their objects by job id, PostgreSQL 
 before the shred threads (same machine, 2026-12-06 06:09-06:15, load average 1.3-4.4):
 SQLite 100k 3.1 s, 1M 26.6 s, ratio 8.6; PostgreSQL 15 100k 4.2 s, 1M 26.4 s, ratio
 6.3. At a like load (average 4.6-7.6) the code before and after, 1M: SQLite 46.0 s ->
-31.3 s, PostgreSQL 45.5 s -> 25.7 s (SQLite just misses 30 s under that load). Where the PostgreSQL time goes: ``EXPLAIN ANALYZE`` of one batch's
-``DELETE FROM jobs`` spends 83 % in the two ON DELETE CASCADE triggers (stored objects,
-webhook deliveries), which run once per job row.
+31.3 s, PostgreSQL 45.5 s -> 25.7 s (SQLite just misses 30 s under that load). Where
+the PostgreSQL time goes: ``EXPLAIN ANALYZE`` of one batch's ``DELETE FROM jobs`` spends
+83 % in the two ON DELETE CASCADE triggers (stored objects, webhook deliveries), which
+run once per job row.
 """
 
 from __future__ import annotations
