@@ -206,6 +206,29 @@ def shred_job_scoped(
     return shred_rows(vault, session, session.scalars(query))
 
 
+def recorded_outputs(vault: Vault, job: Job) -> list[StoredObject] | None:
+    """The job's outputs when an attempt stored and recorded all of them, else None.
+
+    Recorded means the worker wrote the job's output facts (``output_frames``) after the
+    bytes were stored; each object must still be in the vault.
+    """
+    if job.output_frames is None:
+        return None
+    rows = [row for row in job.objects if row.kind in OUTPUT_KINDS]
+    if {row.kind for row in rows} != OUTPUT_KINDS or len(rows) != len(OUTPUT_KINDS):
+        return None
+    if not all(vault.exists(ObjectId(row.id)) for row in rows):
+        return None
+    return rows
+
+
+def discard_outputs(vault: Vault, session: Session, job: Job) -> int:
+    """Shred the outputs of an attempt that did not finish, and forget their facts."""
+    job.output_width = job.output_height = job.output_frames = job.output_bytes = None
+    job.output_seconds = None
+    return shred_job_scoped(vault, session, job.id, kinds=OUTPUT_KINDS)
+
+
 __all__ = [
     "JOB_PROMPT",
     "OUTPUT_KINDS",
@@ -216,11 +239,13 @@ __all__ = [
     "WEBHOOK_URL",
     "apply_retention",
     "date_uploads_at_job_end",
+    "discard_outputs",
     "has_webhook",
     "new_object_row",
     "parse_prompt_document",
     "prompt_document",
     "read_prompt_document",
+    "recorded_outputs",
     "redact_texts",
     "retention",
     "retention_at_submission",

@@ -90,7 +90,7 @@ def _load_spec(runtime: Runtime, job_id: str) -> _Spec:
         if job is None:
             raise JobCancelledError("the job was deleted")
         # Outputs half-written by a dead attempt are never finished: shred them.
-        objects.shred_job_scoped(runtime.vault, session, job_id, kinds=objects.OUTPUT_KINDS)
+        objects.discard_outputs(runtime.vault, session, job)
         prompt_row = job.object_of_kind(objects.JOB_PROMPT)
         return _Spec(
             task=Task(job.task),
@@ -229,7 +229,9 @@ def _render_and_encode(
     )
 
 
-def _store_outputs(runtime: Runtime, job_id: str, outputs: Outputs) -> list[StoredObject]:
+def _store_outputs(
+    runtime: Runtime, job_id: str, worker_id: str, outputs: Outputs
+) -> list[StoredObject]:
     now = runtime.clock()
     parts = [
         (objects.OUTPUT_VIDEO, outputs.video_type),
@@ -249,35 +251,63 @@ def _store_outputs(runtime: Runtime, job_id: str, outputs: Outputs) -> list[Stor
     objects.store_file(runtime.vault, rows[0], outputs.video)
     objects.store_bytes(runtime.vault, rows[1], outputs.thumbnail)
     objects.store_bytes(runtime.vault, rows[2], outputs.spritesheet)
+    _record_outputs(runtime, job_id, worker_id, rows, outputs)
     return rows
 
 
-def _complete(
+def _record_outputs(
     runtime: Runtime, job_id: str, worker_id: str, rows: list[StoredObject], outputs: Outputs
-) -> bool:
+) -> None:
+    """Write down that every output is stored, with what completing the job needs.
+
+    From this commit on, the job's outputs are whole: a worker that dies before it marks
+    the job completed leaves them for the next attempt, which completes the job from them
+    instead of rendering again (:func:`_recorded_outputs`).
+    """
+    sizes = {row.id: row.plaintext_size for row in rows}
     with runtime.session() as session:
         job = session.get(Job, job_id)
         if job is None or job.lease_owner != worker_id or job.status != "in_progress":
-            return False
-        if job.cancel_requested:
-            raise JobCancelledError("the job was cancelled")
-        now = runtime.clock()
-        for stored in session.scalars(
-            select(StoredObject).where(StoredObject.id.in_([row.id for row in rows]))
-        ):
-            source = next(row for row in rows if row.id == stored.id)
-            stored.plaintext_size = source.plaintext_size
-            objects.apply_retention(stored, policy=runtime.policy, now=now)
+            return  # taken over or gone: _complete says so
+        for stored in session.scalars(select(StoredObject).where(StoredObject.id.in_(sizes))):
+            stored.plaintext_size = sizes[stored.id]
         # Engines may decide these (a dance follows its reference's length and rate).
         job.output_width = outputs.width
         job.output_height = outputs.height
         job.output_frames = outputs.frames
         job.output_seconds = outputs.frames / outputs.fps
         job.output_bytes = rows[0].plaintext_size
+
+
+def _complete(runtime: Runtime, job_id: str, worker_id: str) -> bool:
+    """Mark the job completed from its recorded outputs; False when it is not ours now."""
+    with runtime.session() as session:
+        job = session.get(Job, job_id)
+        if job is None or job.lease_owner != worker_id or job.status != "in_progress":
+            return False
+        if job.cancel_requested:
+            raise JobCancelledError("the job was cancelled")
+        if objects.recorded_outputs(runtime.vault, job) is None:
+            return False  # lost between storing and now (a takeover shredded them)
+        now = runtime.clock()
+        for stored in job.objects:
+            if stored.kind in objects.OUTPUT_KINDS:
+                objects.apply_retention(stored, policy=runtime.policy, now=now)
         session.flush()
         session.refresh(job)
         finish_job(runtime, session, job, JobStatus.COMPLETED, stage="completed", now=now)
     return True
+
+
+def _recorded_outputs(runtime: Runtime, job_id: str) -> bool:
+    """Whether an earlier attempt stored and recorded every output of this job.
+
+    A redelivered job (its worker died after storing the output, before marking the job
+    completed) is then completed from them: rendering again would cost the whole job.
+    """
+    with runtime.session() as session:
+        job = session.get(Job, job_id)
+        return job is not None and objects.recorded_outputs(runtime.vault, job) is not None
 
 
 def _finish_unless_taken(
@@ -312,11 +342,15 @@ def run_job(runtime: Runtime, job_id: str, *, worker_id: str, progress: JobProgr
     written: list[StoredObject] = []
     outcome = "lost"
     try:
-        spec = _load_spec(runtime, job_id)
-        outputs = _render_and_encode(runtime, spec, scratch, progress)
-        progress.report(97, "storing", force=True)
-        written = _store_outputs(runtime, job_id, outputs)
-        if _complete(runtime, job_id, worker_id, written, outputs):
+        if _recorded_outputs(runtime, job_id):
+            progress.report(97, "storing", force=True)
+            log.info("job %s: outputs of an earlier attempt are stored; not rendering", job_id)
+        else:
+            spec = _load_spec(runtime, job_id)
+            outputs = _render_and_encode(runtime, spec, scratch, progress)
+            progress.report(97, "storing", force=True)
+            written = _store_outputs(runtime, job_id, worker_id, outputs)
+        if _complete(runtime, job_id, worker_id):
             outcome = "completed"
     except JobCancelledError:
         if _finish_unless_taken(runtime, job_id, worker_id, JobStatus.CANCELLED):

@@ -144,7 +144,10 @@ class _Shredder:
         self.pool: ThreadPoolExecutor | None = None
 
     def __call__(self, object_ids: Sequence[str]) -> None:
-        ids = [ObjectId(object_id) for object_id in object_ids]
+        # Ids with nothing on disk are dropped here, in this thread: a backlog after an
+        # outage is mostly such ids, and eight threads taking turns on the GIL for one
+        # ``access`` call each cost more than one thread doing them all.
+        ids = self.vault.stored_locally([ObjectId(object_id) for object_id in object_ids])
         if len(ids) < 64:
             self.vault.shred_many(ids)
             return
@@ -232,6 +235,7 @@ def _sweep_job_scoped_leftovers(runtime: Runtime, report: SweepReport, shred: _S
 
 def _sweep_expired_jobs(runtime: Runtime, report: SweepReport, shred: _Shredder) -> None:
     now = runtime.clock()
+    returning = runtime.db.dialect.name == "postgresql"
     while True:
         with runtime.session() as session:
             _widen_cache(session)
@@ -248,30 +252,39 @@ def _sweep_expired_jobs(runtime: Runtime, report: SweepReport, shred: _Shredder)
                     .limit(BATCH_SIZE)
                 )
             )
-            object_ids = (
-                list(
+            if not job_ids:
+                return
+            of_jobs = _in_ids(session, StoredObject.job_id, job_ids)
+            if returning:
+                # One statement finds and deletes the object rows; the keys are shredded
+                # before the transaction commits, and a failed shred rolls the rows back,
+                # so an interrupted sweep still only leaves rows the next pass shreds.
+                object_ids = list(
                     connection.scalars(
-                        select(StoredObject.id).where(
-                            _in_ids(session, StoredObject.job_id, job_ids)
-                        )
+                        delete(StoredObject).where(of_jobs).returning(StoredObject.id)
                     )
                 )
-                if job_ids
-                else []
-            )
-        if not job_ids:
-            return
-        shred(object_ids)
-        with runtime.session() as session:
-            _widen_cache(session)
-            connection = session.connection()
-            connection.execute(
-                delete(StoredObject).where(_in_ids(session, StoredObject.job_id, job_ids))
-            )
-            # Webhook deliveries go with their job (ON DELETE CASCADE).
-            connection.execute(delete(Job).where(_in_ids(session, Job.id, job_ids)))
+                shred(object_ids)
+                _delete_jobs(session, job_ids)
+            else:
+                object_ids = list(connection.scalars(select(StoredObject.id).where(of_jobs)))
+        if not returning:
+            # SQLite has one writer: shred outside the write transaction so that the
+            # seconds a batch of key fsyncs takes never hold the database lock.
+            shred(object_ids)
+            with runtime.session() as session:
+                _widen_cache(session)
+                session.connection().execute(
+                    delete(StoredObject).where(_in_ids(session, StoredObject.job_id, job_ids))
+                )
+                _delete_jobs(session, job_ids)
         report.objects_shredded += len(object_ids)
         report.jobs_deleted += len(job_ids)
+
+
+def _delete_jobs(session: Session, job_ids: Sequence[str]) -> None:
+    # Webhook deliveries go with their job (ON DELETE CASCADE).
+    session.connection().execute(delete(Job).where(_in_ids(session, Job.id, job_ids)))
 
 
 def _sweep_orphans(runtime: Runtime, shred: _Shredder) -> int:
@@ -325,9 +338,12 @@ def _sweep(runtime: Runtime) -> SweepReport:
     report = SweepReport()
     shred = _Shredder(runtime)
     try:
+        # Expired jobs first: their objects go with them, found by job id. After a
+        # backlog (objects and their jobs both past expiry) the object pass then has
+        # nothing left to read, shred, delete, nor jobs to mark expired one id at a time.
+        _sweep_expired_jobs(runtime, report, shred)
         _sweep_expired_objects(runtime, report, shred)
         _sweep_job_scoped_leftovers(runtime, report, shred)
-        _sweep_expired_jobs(runtime, report, shred)
         report.orphans_shredded = _sweep_orphans(runtime, shred)
         # Ciphertext whose key never committed (a crash, a rolled-back transaction).
         cutoff = time.time() - runtime.settings.orphan_grace_seconds

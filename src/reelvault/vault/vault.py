@@ -403,7 +403,7 @@ class Vault:
         Idempotent; malformed ids are skipped. Returns how many objects had anything removed.
         """
         ids = [oid for oid in dict.fromkeys(object_ids) if _fs.is_object_id(oid)]
-        ids = self._stored_locally(ids)
+        ids = self.stored_locally(ids)
         removed = self._keys.delete_many(ids)
         if self._packs is not None:
             removed |= self._packs.shred_many(ids)
@@ -422,7 +422,7 @@ class Vault:
             removed |= self._blobs.delete_many(ids)
         return len(removed)
 
-    def _stored_locally(self, ids: list[ObjectId]) -> list[ObjectId]:
+    def stored_locally(self, ids: list[ObjectId]) -> list[ObjectId]:
         """The ids with a key, blob or pack file on the local disk (all of them elsewhere).
 
         A retention sweep hands over many ids whose objects are gone already (shredded by

@@ -145,8 +145,11 @@ class DatabaseQueue:
             ).all()
             for job in stale:
                 recovered += 1
-                # Partial outputs of the dead attempt are never finished: shred them.
-                objects.shred_job_scoped(runtime.vault, session, job.id, kinds=objects.OUTPUT_KINDS)
+                requeue = not job.cancel_requested and job.attempts < job.max_attempts
+                # Partial outputs of the dead attempt are never finished: shred them. Whole,
+                # recorded ones stay for the next attempt, which completes the job from them.
+                if not (requeue and objects.recorded_outputs(runtime.vault, job) is not None):
+                    objects.discard_outputs(runtime.vault, session, job)
                 if job.cancel_requested:
                     finish_job(runtime, session, job, JobStatus.CANCELLED, stage="cancelled")
                 elif job.attempts >= job.max_attempts:
