@@ -26,6 +26,13 @@ REVIEWED = {
     ),
     "privacy/audit_log.py: entry_hash(entry)": "the same offline chain check (unkeyed legacy)",
     "cli/global_options.py: token": "a command-line word compared with '--', not a secret",
+    "accounts/oidc/flow.py: metadata.token_auth": (
+        "the provider's published token endpoint auth method compared with a method name"
+    ),
+    "accounts/oidc/identities.py: _linked(runtime, digest)": (
+        "compares two account ids (which account a provider identity is linked to), not a "
+        "secret; the keyed digest itself is looked up by the database"
+    ),
 }
 
 

@@ -51,6 +51,7 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any] | None, str, int]] = [
     ("POST", "/api/v1/privacy/notify", {"email": "a@example.org"}, PRIVACY, 409),  # no SMTP
     ("GET", "/api/v1/account", None, PRIVACY, 404),  # the key's owner has no account
     ("DELETE", "/api/v1/account", None, PRIVACY, 404),
+    ("PATCH", "/api/v1/account", {"display_name": "Ada"}, PRIVACY, 404),
     ("GET", "/api/v1/account/usage", None, READ, 200),  # plans and usage go with videos
 ]
 
