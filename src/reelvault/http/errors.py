@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -127,6 +127,19 @@ def install_error_handlers(app: FastAPI) -> None:
             code="database_unavailable",
             message="the database is not answering; retry in a few seconds",
             headers={"Retry-After": str(DATABASE_RETRY_AFTER_S)},
+        )
+
+    @app.exception_handler(DataError)
+    async def _unstorable(request: Request, exc: DataError) -> JSONResponse:
+        # A value the database refuses to compare or store: PostgreSQL takes no NUL
+        # character in text (an id like "job_%00" in a path), whatever the route.
+        log.warning("request refused: the database refused a value (%s)", type(exc.orig).__name__)
+        return error_response(
+            request,
+            status=422,
+            code="invalid_request",
+            message="a value in the request cannot be stored or looked up "
+            "(e.g. it holds a NUL character)",
         )
 
     @app.exception_handler(RequestValidationError)

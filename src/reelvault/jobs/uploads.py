@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from reelvault.errors import PayloadTooLargeError, UnsupportedMediaError, ValidationError
+from reelvault.media.image_header import IMAGE_HEAD_BYTES, check_declared_size
 from reelvault.media.sniff import SNIFF_BYTES, MediaType, sniff
 from reelvault.runtime import Runtime
 from reelvault.types import ObjectId, new_object_id
@@ -51,13 +52,15 @@ class _Limited:
             yield chunk
 
 
-def _read_head(chunks: Iterator[bytes]) -> bytes:
-    head = b""
+def _read_head(chunks: Iterator[bytes], wanted: int = SNIFF_BYTES) -> bytes:
+    parts: list[bytes] = []
+    size = 0
     for chunk in chunks:
-        head += chunk
-        if len(head) >= SNIFF_BYTES:
+        parts.append(chunk)
+        size += len(chunk)
+        if size >= wanted:
             break
-    return head
+    return b"".join(parts)
 
 
 def store_upload(
@@ -79,6 +82,13 @@ def store_upload(
             else ("a video (MP4, MOV, WebM or MKV)")
         )
         raise UnsupportedMediaError(f"{name} must be {what}", param=name)
+    if expected == "image":
+        # The declared size is checked before anything is stored (a decompression bomb
+        # is a few hundred bytes): read on until the header is in, within the byte limit.
+        wanted = min(IMAGE_HEAD_BYTES, max_bytes + 1)
+        if len(head) < wanted:
+            head += _read_head(iterator, wanted - len(head))
+        check_declared_size(head, name)
     limited = _Limited(head, iterator, max_bytes, name)
     object_id = new_object_id()
     try:
