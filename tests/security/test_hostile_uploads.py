@@ -11,7 +11,8 @@ sent as a real multipart upload to each route that takes a file of its kind:
 
 Uploads are typed by content when they arrive (an image's declared size is checked
 then too) and decoded by the worker: a file that starts like a JPEG is stored
-(encrypted) and its job fails with a 4xx-class code if the rest is hostile. The fake engine never reads its inputs, so its jobs fail at once.
+(encrypted) and its job fails with a 4xx-class code if the rest is hostile. The fake
+engine never reads its inputs, so its jobs fail at once.
 
 What must hold for every one: no 5xx; a refusal is a 4xx with an error code and a
 message; a refused upload leaves nothing behind (no vault object, no ``stored_objects``
