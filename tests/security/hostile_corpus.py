@@ -572,7 +572,23 @@ def build_corpus() -> tuple[Sample, ...]:
 
 
 VALID = frozenset({"jpeg-valid-gps", "png-valid-gps", "webp-valid-gps", "mp4-valid-gps"})
+CORPUS_VIDEO_BOMBS = (
+    "mp4-seconds-61",
+    "mp4-frames-7300-at-120fps",
+    "mp4-side-17x4097",
+    "webm-vp8-declares-16160x16319",
+)
+"""Videos whose container declares more than the limits: refused when they arrive."""
 """The samples that are wholly valid uploads (with EXIF/udta GPS to strip)."""
 
 
-__all__ = ["GPS", "GPS_MARKER", "VALID", "Sample", "build_corpus", "encode_video", "gps_ifd_bytes"]
+__all__ = [
+    "CORPUS_VIDEO_BOMBS",
+    "GPS",
+    "GPS_MARKER",
+    "VALID",
+    "Sample",
+    "build_corpus",
+    "encode_video",
+    "gps_ifd_bytes",
+]

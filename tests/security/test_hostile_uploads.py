@@ -45,6 +45,7 @@ from sqlalchemy import func, select
 from reelvault.db.models import StoredObject
 from reelvault.runtime import Runtime
 from tests.security.hostile_corpus import (
+    CORPUS_VIDEO_BOMBS,
     GPS_MARKER,
     VALID,
     Sample,
@@ -308,6 +309,10 @@ def test_hostile_videos_through_the_dance_route(client: tuple[TestClient, Runtim
     outcomes = _run(api, runtime, videos, ("jobs-dance",))
     for name in ("jpeg-as-mp4", "html-as-mp4", "zero-bytes-video", "elf", "nul-4096-video"):
         assert _refused(outcomes[name], "jobs-dance"), outcomes[name]
+    # Declared size, length and frame count are checked when the upload arrives, before
+    # it is stored (tests/security/test_bombs_before_storing.py).
+    for name in CORPUS_VIDEO_BOMBS:
+        assert outcomes[name] == {"jobs-dance": "payload_too_large"}, outcomes[name]
 
 
 def test_hostile_corpus_through_provenance_verify(client: tuple[TestClient, Runtime]) -> None:

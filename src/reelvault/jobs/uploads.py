@@ -1,17 +1,24 @@
 """Uploads go straight into the vault while they are read: never whole in memory, never
 plaintext on disk. The type is decided from the bytes, and the size limit is enforced
-while streaming."""
+while streaming. What an upload declares (an image's pixels, a video's sides, length and
+frames) is checked before anything is stored; a video is first held in an unnamed file
+in scratch space for that, since an MP4 may declare it all in its last bytes."""
 
 from __future__ import annotations
 
+import contextlib
+import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from reelvault.errors import PayloadTooLargeError, UnsupportedMediaError, ValidationError
 from reelvault.media.image_header import IMAGE_HEAD_BYTES, check_declared_size
 from reelvault.media.sniff import SNIFF_BYTES, MediaType, sniff
-from reelvault.runtime import Runtime
+from reelvault.media.video_header import check_declared_video
+from reelvault.runtime import Runtime, ensure_scratch_root
 from reelvault.types import ObjectId, new_object_id
+from reelvault.vault.vault import StoredObject
 
 INPUT_KINDS: dict[str, str] = {"image": "image", "reference_video": "video"}
 """Input name -> the kind of media it must be."""
@@ -63,6 +70,27 @@ def _read_head(chunks: Iterator[bytes], wanted: int = SNIFF_BYTES) -> bytes:
     return b"".join(parts)
 
 
+@contextlib.contextmanager
+def _spooled(runtime: Runtime, chunks: Iterable[bytes]) -> Iterator[BinaryIO]:
+    """``chunks`` in a file in scratch space that has no name (gone when closed, or when
+    the process dies), so no sweep, listing or crash leaves the plaintext behind; the
+    scratch root is in memory by default."""
+    root = ensure_scratch_root(runtime.settings)
+    with tempfile.TemporaryFile(dir=root) as spool:
+        for chunk in chunks:
+            spool.write(chunk)
+        spool.flush()
+        yield spool
+
+
+def _put(runtime: Runtime, source: Iterator[bytes] | BinaryIO, object_id: ObjectId) -> StoredObject:
+    try:
+        return runtime.vault.put_stream(source, object_id=object_id)
+    except BaseException:
+        runtime.vault.shred(object_id)
+        raise
+
+
 def store_upload(
     runtime: Runtime, name: str, chunks: Iterable[bytes], *, max_bytes: int
 ) -> UploadedInput:
@@ -91,11 +119,15 @@ def store_upload(
         check_declared_size(head, name)
     limited = _Limited(head, iterator, max_bytes, name)
     object_id = new_object_id()
-    try:
-        stored = runtime.vault.put_stream(iter(limited), object_id=object_id)
-    except BaseException:
-        runtime.vault.shred(object_id)
-        raise
+    if expected == "video":
+        # What a video declares (size, length, frames) may be in its last bytes (MP4's
+        # moov is often at the end): the whole upload is read before anything is stored.
+        with _spooled(runtime, limited) as spool:
+            check_declared_video(spool, name)
+            spool.seek(0)
+            stored = _put(runtime, spool, object_id)
+    else:
+        stored = _put(runtime, iter(limited), object_id)
     runtime.metrics.upload_stored(media_type.kind, stored.plaintext_size)
     return UploadedInput(
         name=name, object_id=stored.object_id, media_type=media_type, size=stored.plaintext_size

@@ -9,14 +9,16 @@ become U+FFFD, and everything else about the file is judged by the callers as be
 from __future__ import annotations
 
 from pathlib import Path
+from typing import BinaryIO
 
 import av
 from av.container import InputContainer
 
 
-def open_input(path: Path) -> InputContainer:
-    """``path`` opened for reading, its metadata decoded leniently."""
-    return av.open(str(path), mode="r", metadata_errors="replace")
+def open_input(path: Path | BinaryIO) -> InputContainer:
+    """``path`` (or an open binary file) opened for reading, its metadata decoded leniently."""
+    source = str(path) if isinstance(path, Path) else path
+    return av.open(source, mode="r", metadata_errors="replace")
 
 
 __all__ = ["open_input"]

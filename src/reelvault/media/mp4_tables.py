@@ -52,38 +52,49 @@ def _header(handle: BinaryIO, at: int, end: int) -> tuple[bytes, int, int] | Non
 
 def declared_counts(path: Path) -> list[int]:
     """Every sample/entry count in the file's sample tables and track runs."""
+    with Path(path).open("rb") as handle:
+        return declared_counts_in(handle)
+
+
+def declared_counts_in(handle: BinaryIO) -> list[int]:
+    """:func:`declared_counts` of an open file (an upload not yet stored has no name)."""
     counts: list[int] = []
     visited = 0
-    with Path(path).open("rb") as handle:
-        stack = [(0, Path(path).stat().st_size, 0)]
-        while stack:
-            at, end, depth = stack.pop()
-            while at + 8 <= end:
-                visited += 1
-                if visited > _MAX_BOXES:
-                    raise UnsupportedMediaError(
-                        f"the video has more than {_MAX_BOXES} boxes in its structure"
-                    )
-                found = _header(handle, at, end)
-                if found is None:
-                    break
-                kind, header, size = found
-                if size < header:
-                    break  # a malformed size: FFmpeg judges the rest
-                if kind in _CONTAINERS and depth < _MAX_DEPTH:
-                    stack.append((at + header, min(end, at + size), depth + 1))
-                elif kind in _COUNT_AT:
-                    handle.seek(at + header + _COUNT_AT[kind])
-                    raw = handle.read(4)
-                    if len(raw) == 4:
-                        counts.append(struct.unpack(">I", raw)[0])
-                at += size
+    stack = [(0, handle.seek(0, 2), 0)]
+    while stack:
+        at, end, depth = stack.pop()
+        while at + 8 <= end:
+            visited += 1
+            if visited > _MAX_BOXES:
+                raise UnsupportedMediaError(
+                    f"the video has more than {_MAX_BOXES} boxes in its structure"
+                )
+            found = _header(handle, at, end)
+            if found is None:
+                break
+            kind, header, size = found
+            if size < header:
+                break  # a malformed size: FFmpeg judges the rest
+            if kind in _CONTAINERS and depth < _MAX_DEPTH:
+                stack.append((at + header, min(end, at + size), depth + 1))
+            elif kind in _COUNT_AT:
+                handle.seek(at + header + _COUNT_AT[kind])
+                raw = handle.read(4)
+                if len(raw) == 4:
+                    counts.append(struct.unpack(">I", raw)[0])
+            at += size
     return counts
 
 
-def check_sample_tables(path: Path, max_samples: int) -> None:
-    """Refuse a file declaring more than ``max_samples`` samples or entries in one table."""
-    largest = max(declared_counts(path), default=0)
+def check_sample_tables(path: Path | BinaryIO, max_samples: int) -> None:
+    """Refuse a file declaring more than ``max_samples`` samples or entries in one table.
+
+    ``path`` may be an open file (left open, at an unknown position)."""
+    if isinstance(path, (str, Path)):
+        counts = declared_counts(Path(path))
+    else:
+        counts = declared_counts_in(path)
+    largest = max(counts, default=0)
     if largest > max_samples:
         raise PayloadTooLargeError(
             f"the video declares {largest} samples in one track, more than the limit of "
@@ -91,4 +102,4 @@ def check_sample_tables(path: Path, max_samples: int) -> None:
         )
 
 
-__all__ = ["check_sample_tables", "declared_counts"]
+__all__ = ["check_sample_tables", "declared_counts", "declared_counts_in"]
