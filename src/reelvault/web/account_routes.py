@@ -196,12 +196,12 @@ def login(body: LoginIn, request: Request, ctx: Ctx) -> Response:
     lookup_key = _lookup_key(runtime)
     account_key = "account:" + attempt_lookup(lookup_key, body.email)
     address_key = "address:" + ctx.address_limits.pseudonym(request, runtime)
-    ctx.login_throttle.check(account_key, address_key)
+    ctx.login_throttle.check(runtime, account_key, address_key)
     account = authenticate(runtime, lookup_key, email=body.email, password=body.password)
     if account is None:
-        ctx.login_throttle.failed(account_key, address_key)
+        ctx.login_throttle.failed(runtime, account_key, address_key)
         raise UnauthorizedError(WRONG_CREDENTIALS)
-    ctx.login_throttle.succeeded(account_key)
+    ctx.login_throttle.succeeded(runtime, account_key)
     return _signed_in(request, runtime, account, 200)
 
 
