@@ -151,7 +151,7 @@ class SignupOut(BaseModel):
 def signup(body: SignupIn, request: Request, ctx: Ctx, background: BackgroundTasks) -> Response:
     """Create an account; then sign in with `POST /api/v1/account/login`.
 
-    The password needs at least 10 characters. `age_confirmed` must be true: accounts are
+    The password needs at least 12 characters. `age_confirmed` must be true: accounts are
     for people of at least the policy's minimum age. The answer is the same 202 whether
     or not the address already has an account (nothing tells who has one): where the
     server sends mail, a new address gets a link to confirm it, and the owner of an

@@ -129,6 +129,13 @@ def test_sign_up_refusals(locked: TestClient) -> None:
         json={"email": "short@example.org", "password": "tiny", "age_confirmed": True},
     )
     assert short.status_code == 422
+    # ASVS 2.1.1: eleven characters are too few, whatever they are.
+    eleven = locked.post(
+        "/api/v1/account/signup",
+        json={"email": "eleven@example.org", "password": "abcdefghijk", "age_confirmed": True},
+    )
+    assert eleven.status_code == 422
+    assert "at least 12 characters" in eleven.json()["error"]["message"]
     bad_address = locked.post(
         "/api/v1/account/signup",
         json={"email": "not an address", "password": PASSWORD, "age_confirmed": True},
