@@ -96,6 +96,19 @@ class JobGate(Protocol):
         ...
 
 
+class JobAdmission(Protocol):
+    """A limit on new jobs that must hold at the instant they are stored (the accounts
+    layer's jobs-at-once limit of a plan)."""
+
+    def refusals(
+        self, runtime: Runtime, connection: Connection, owner_ids: Sequence[str]
+    ) -> Sequence[Exception | None]:
+        """For each new job of a batch (named by its owner, in order): None to store it,
+        or the error that refuses it. Runs first in the transaction that then inserts the
+        admitted jobs, so it may lock what it counts until they are committed."""
+        ...
+
+
 class JobEndHook(Protocol):
     """Runs inside the transaction that ends a job (its row is ``job``)."""
 
@@ -124,6 +137,7 @@ class JobHooks:
     gate: JobGate
     end_hooks: tuple[JobEndHook, ...] = ()
     dispatch: JobDispatch | None = None
+    admission: JobAdmission | None = None
 
 
 RuntimeFactory = Callable[[Settings], "Runtime"]
@@ -225,6 +239,7 @@ class Runtime:
 
 
 __all__ = [
+    "JobAdmission",
     "JobDispatch",
     "JobEndHook",
     "JobGate",

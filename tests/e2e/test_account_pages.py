@@ -226,7 +226,7 @@ def test_a_password_reset_link_sets_a_new_password(new_page: Any, mail_server: M
     assert "token" not in page.url and page.is_hidden("#reset-request-form")
     page.fill("#reset-password", "short")
     page.click("#reset-confirm-submit")
-    assert "10 characters" in page.text_content("#reset-confirm-error")
+    assert "12 characters" in page.text_content("#reset-confirm-error")
     page.fill("#reset-password", "a brand new passphrase")
     page.click("#reset-confirm-submit")
     page.wait_for_function("() => document.getElementById('reset-status').textContent !== ''")

@@ -9,22 +9,30 @@ and nobody is when no plans are configured (the embedded default).
 Seconds are counted when a job is accepted, with an update that adds them only while
 the month's total stays within the plan, so two submissions at once cannot both take
 the last seconds; a job that never ran (it failed, or was cancelled before it started)
-gives its seconds back. Concurrent jobs are counted from the job table.
+gives its seconds back.
+
+Concurrent jobs are counted from the job table twice: when the job is submitted (a quick
+refusal, before its uploads are processed), and again by :class:`PlanAdmission` in the
+transaction that stores it, under a per-owner lock (:func:`reelvault.db.locks.lock_keys`)
+taken before counting, so that N submissions at the same instant, on one API node or on
+several, cannot all pass a limit of one: the first stored wins, the others get 429.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import Connection, case, func, select, update
 from sqlalchemy.exc import IntegrityError as DbIntegrityError
 from sqlalchemy.orm import Session
 
 from reelvault.config import Settings
 from reelvault.config_billing import Plan, parse_resolution
 from reelvault.db.billing_models import BillingAccount, BillingUsage
+from reelvault.db.locks import lock_keys
 from reelvault.db.models import Account, Job
 from reelvault.errors import ConcurrentJobsError, PlanResolutionError, QuotaExceededError
 from reelvault.runtime import Runtime
@@ -127,21 +135,56 @@ def _check_resolution(owner: OwnerPlan, width: int, height: int) -> None:
         )
 
 
-def active_jobs(session: Session, owner_id: str) -> int:
+def active_jobs(session: Session | Connection, owner_id: str) -> int:
     found = session.scalar(
         select(func.count()).where(Job.owner_id == owner_id, Job.status.in_(ACTIVE))
     )
     return int(found or 0)
 
 
+def _too_many(owner: OwnerPlan, limit: int) -> ConcurrentJobsError:
+    return ConcurrentJobsError(
+        f"the {owner.label} plan runs {limit} job(s) at a time: wait for one to finish "
+        f"(retry in {CONCURRENT_RETRY_AFTER_S} s), or {owner.hint}",
+        retry_after=CONCURRENT_RETRY_AFTER_S,
+    )
+
+
 def _check_concurrency(session: Session, owner: OwnerPlan, owner_id: str) -> None:
     limit = owner.plan.concurrent_jobs
     if limit is not None and active_jobs(session, owner_id) >= limit:
-        raise ConcurrentJobsError(
-            f"the {owner.label} plan runs {limit} job(s) at a time: wait for one to finish "
-            f"(retry in {CONCURRENT_RETRY_AFTER_S} s), or {owner.hint}",
-            retry_after=CONCURRENT_RETRY_AFTER_S,
-        )
+        raise _too_many(owner, limit)
+
+
+class PlanAdmission:
+    """The plans' jobs-at-once limit, decided in the transaction that stores the jobs
+    (the jobs layer's ``admission`` hook; see the module text)."""
+
+    def refusals(
+        self, runtime: Runtime, connection: Connection, owner_ids: Sequence[str]
+    ) -> list[Exception | None]:
+        plans = {owner_id: plan_of(runtime, owner_id) for owner_id in set(owner_ids)}
+        limited = {
+            owner_id: (owner, owner.plan.concurrent_jobs)
+            for owner_id, owner in plans.items()
+            if owner is not None and owner.plan.concurrent_jobs is not None
+        }
+        if not limited:
+            return [None] * len(owner_ids)
+        lock_keys(connection, ("jobs-at-once:" + owner_id for owner_id in limited))
+        room = {
+            owner_id: limit - active_jobs(connection, owner_id)
+            for owner_id, (_owner, limit) in limited.items()
+        }
+        answers: list[Exception | None] = []
+        for owner_id in owner_ids:  # in the batch's order: the first come are stored
+            if owner_id not in limited:
+                answers.append(None)
+                continue
+            owner, limit = limited[owner_id]
+            answers.append(None if room[owner_id] > 0 else _too_many(owner, limit))
+            room[owner_id] -= 1
+        return answers
 
 
 def _take_seconds(
@@ -249,6 +292,7 @@ def count_active_jobs(runtime: Runtime, owner_id: str) -> int:
 __all__ = [
     "CONCURRENT_RETRY_AFTER_S",
     "OwnerPlan",
+    "PlanAdmission",
     "Reservation",
     "admit",
     "billing_enabled",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from reelvault.accounts.quotas import refund_unrun_job
+from reelvault.accounts.quotas import PlanAdmission, refund_unrun_job
 from reelvault.config import Settings
 from reelvault.engines.registry import EngineRegistry
 from reelvault.privacy.job_gate import privacy_job_hooks
@@ -28,6 +28,8 @@ def open_runtime(
     # A job that never ran gives its seconds back to the owner's plan (where plans exist).
     hooks = privacy_job_hooks()
     hooks = dataclasses.replace(hooks, end_hooks=(*hooks.end_hooks, refund_unrun_job))
+    # ...and its jobs at once are counted again as the job is stored, under a lock.
+    hooks = dataclasses.replace(hooks, admission=PlanAdmission())
     if settings.queue == "celery":
         # Late: Celery is an optional dependency (reelvault[scale]).
         from reelvault.jobs.queue.celery_queue import CeleryDispatch

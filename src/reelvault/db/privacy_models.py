@@ -151,7 +151,29 @@ class OutgoingMail(Base):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
 
 
+class AttemptCounter(Base):
+    """Attempts counted for a limit shared by every API process: failed sign-ins per
+    account and per network address, sign-ups per address.
+
+    Nothing personal in plaintext: ``subject_hash`` is a keyed hash, under a key of its
+    own kept in the vault, of what is counted (an e-mail's lookup digest, today's address
+    pseudonym). A row outlives its window by nothing: ``expires_at`` is when its count
+    would start over, and the sweeper deletes it then.
+    """
+
+    __tablename__ = "attempt_counters"
+
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    subject_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    data_class: Mapped[str] = mapped_column(String(32), default="account")
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
 __all__ = [
+    "AttemptCounter",
     "AuditAnchor",
     "AuditEntry",
     "ConsentRecord",

@@ -4,7 +4,9 @@ Where a deployment lets browsers without a key have a session (``anonymous_sessi
 minting fresh sessions must not escape the per-owner limits: so new sessions per address
 per hour, and job submissions per address per minute, are counted too. The address is
 never kept: it is reduced at once to :func:`~reelvault.privacy.pseudonyms.ip_pseudonym`,
-a keyed hash under a salt destroyed each day, and only that names a bucket (in memory).
+a keyed hash under a salt destroyed each day, and only that names a bucket: in memory for
+sessions and jobs, in the database for sign-ups (:mod:`reelvault.privacy.attempts`), so
+that every API node of a deployment counts an address's sign-ups together.
 Behind reverse proxies listed in ``trusted_proxies``, ``X-Forwarded-For`` names the client.
 An IPv6 client is counted by its /64: a host is given a whole /64 and may pick any
 address in it, so counting single addresses would give it 2^64 fresh buckets.
@@ -13,13 +15,16 @@ address in it, so counting single addresses would give it 2^64 fresh buckets.
 from __future__ import annotations
 
 import ipaddress
+import math
 from dataclasses import dataclass
+from datetime import timedelta
 
 from starlette.requests import HTTPConnection
 
 from reelvault.config import Settings
-from reelvault.errors import ValidationError
+from reelvault.errors import RateLimitedError, ValidationError
 from reelvault.http.ratelimit import RateLimiter
+from reelvault.privacy import attempts
 from reelvault.privacy.pseudonyms import (
     IPAddress,
     IPNetwork,
@@ -33,6 +38,8 @@ UNKNOWN_ADDRESS = "ip_unknown"
 """The one bucket shared by peers whose address is not an IP (a Unix socket, a test client)."""
 IPV6_PREFIX = 64
 """An IPv6 client is counted by this prefix: the /64 a subscriber's network is given."""
+SIGNUPS = "signup"
+SIGNUP_WINDOW = timedelta(hours=1)
 
 
 def counted_address(address: IPAddress) -> IPAddress:
@@ -46,7 +53,7 @@ def counted_address(address: IPAddress) -> IPAddress:
 class AddressLimits:
     sessions: RateLimiter
     jobs: RateLimiter
-    signups: RateLimiter
+    signups_per_hour: int
     proxies: tuple[IPNetwork, ...]
 
     @classmethod
@@ -54,7 +61,7 @@ class AddressLimits:
         return cls(
             sessions=RateLimiter.per_hour(settings.anonymous_sessions_per_hour),
             jobs=RateLimiter(settings.anonymous_jobs_per_minute),
-            signups=RateLimiter.per_hour(settings.signups_per_address_per_hour),
+            signups_per_hour=settings.signups_per_address_per_hour,
             proxies=parse_trusted_proxies(settings.trusted_proxies),
         )
 
@@ -81,9 +88,23 @@ class AddressLimits:
             self.jobs.check(self.pseudonym(request, runtime))
 
     def check_signup(self, request: HTTPConnection, runtime: Runtime) -> None:
-        """Count one account sign-up from this address, or raise 429 (does I/O)."""
-        if self.signups.per_minute > 0:
-            self.signups.check(self.pseudonym(request, runtime))
+        """Count one account sign-up from this address, or raise 429 (does I/O).
+
+        At most ``signups_per_hour`` in an hour from the address's first sign-up; the
+        refused ones are counted too, but do not make the hour longer.
+        """
+        limit = self.signups_per_hour
+        if limit <= 0:
+            return
+        counted = attempts.bump(
+            runtime, SIGNUPS, self.pseudonym(request, runtime), SIGNUP_WINDOW, sliding=False
+        )
+        if counted.count > limit:
+            wait = max(1, math.ceil((counted.expires_at - runtime.clock()).total_seconds()))
+            raise RateLimitedError(
+                f"too many sign-ups from this network: at most {limit} per hour; retry in {wait} s",
+                retry_after=wait,
+            )
 
 
 __all__ = ["IPV6_PREFIX", "UNKNOWN_ADDRESS", "AddressLimits", "counted_address"]

@@ -8,76 +8,60 @@ not an account exists, so the wait does not tell who has an account; the network
 today's address pseudonym (never the address). A successful sign-in clears its account's
 count, not its address's: one good password does not reopen guessing at others.
 
-Counts live in memory, per API process: behind several API nodes each node counts its
-own, which multiplies the allowance by the number of nodes (see docs/security.md).
+Counts live in the database (:mod:`reelvault.privacy.attempts`, under a keyed hash of
+those keys), so every API node of a deployment sees the same failures. A count starts
+over after four times the longest wait without a failure; its row expires then.
 """
 
 from __future__ import annotations
 
 import math
-import threading
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from datetime import timedelta
 
 from reelvault.errors import RateLimitedError
-
-MAX_ENTRIES = 50_000
-"""Entries kept before the oldest are dropped (bounded memory under a spray of addresses)."""
+from reelvault.privacy import attempts
+from reelvault.runtime import Runtime
 
 TOO_MANY = "too many failed sign-ins: wait before trying again"
+KIND = "login"
 
 
-@dataclass
-class _Failures:
-    count: int = 0
-    blocked_until: float = 0.0
-    last: float = 0.0
-
-
-@dataclass
+@dataclass(frozen=True)
 class LoginThrottle:
     free_failures: int
     max_wait_s: float
-    clock: Callable[[], float] = time.monotonic
-    _entries: dict[str, _Failures] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def check(self, *keys: str) -> None:
-        """Raise 429 when any of ``keys`` must still wait."""
-        now = self.clock()
-        with self._lock:
-            wait = max(
-                (entry.blocked_until - now for k in keys if (entry := self._entries.get(k))),
-                default=0.0,
-            )
+    @property
+    def quiet(self) -> timedelta:
+        """How long without a failure before a count starts over."""
+        return timedelta(seconds=self.max_wait_s * 4)
+
+    def wait_after(self, failures: int) -> float:
+        """Seconds to wait after ``failures`` in a row: the last free one waits 1 s."""
+        beyond = failures - self.free_failures + 1
+        return min(self.max_wait_s, 2.0 ** (beyond - 1)) if beyond > 0 else 0.0
+
+    def check(self, runtime: Runtime, *keys: str) -> None:
+        """Raise 429 when any of ``keys`` must still wait (does I/O: call from a thread)."""
+        now = runtime.clock()
+        wait = max(
+            (
+                (found.last_at - now).total_seconds() + self.wait_after(found.count)
+                for found in attempts.read(runtime, KIND, keys)
+            ),
+            default=0.0,
+        )
         if wait > 0:
             raise RateLimitedError(TOO_MANY, retry_after=max(1, math.ceil(wait)))
 
-    def failed(self, *keys: str) -> None:
-        """Count one wrong password against each key; past the free ones, start a wait."""
-        now = self.clock()
-        with self._lock:
-            if len(self._entries) >= MAX_ENTRIES:
-                self._forget_oldest()
-            for key in keys:
-                entry = self._entries.setdefault(key, _Failures())
-                if now - entry.last > self.max_wait_s * 4:
-                    entry.count = 0  # long quiet: start over
-                entry.count += 1
-                entry.last = now
-                beyond = entry.count - self.free_failures + 1  # the 5th failure: wait 1 s
-                if beyond > 0:
-                    entry.blocked_until = now + min(self.max_wait_s, 2.0 ** (beyond - 1))
+    def failed(self, runtime: Runtime, *keys: str) -> None:
+        """Count one wrong password against each key."""
+        for key in keys:
+            attempts.bump(runtime, KIND, key, self.quiet, sliding=True)
 
-    def succeeded(self, key: str) -> None:
-        with self._lock:
-            self._entries.pop(key, None)
-
-    def _forget_oldest(self) -> None:
-        by_age = sorted(self._entries, key=lambda k: self._entries[k].last)
-        for key in by_age[: len(by_age) // 2]:
-            del self._entries[key]
+    def succeeded(self, runtime: Runtime, key: str) -> None:
+        attempts.clear(runtime, KIND, key)
 
 
-__all__ = ["TOO_MANY", "LoginThrottle"]
+__all__ = ["KIND", "TOO_MANY", "LoginThrottle"]

@@ -213,7 +213,8 @@ def admit_and_store(runtime: Runtime, batch: Sequence[PreparedJob]) -> list[JobV
     An owner who asked us to restrict processing (GDPR art. 18) gets a 403 instead of a
     job, and the uploads of that request are shredded. One query answers for the whole
     batch. On a failure of the check or of the store, every upload of the batch is
-    shredded and the error raised.
+    shredded and the error raised. Limits that must hold at the instant of storing (a
+    plan's jobs at once) are decided by :func:`store_jobs`.
     """
     try:
         refusals = runtime.hooks.gate.restriction_refusals(
@@ -240,7 +241,7 @@ _INSERT_JOB = insert(Job)
 _INSERT_OBJECT = insert(StoredObject)
 
 
-def store_jobs(runtime: Runtime, batch: Sequence[PreparedJob]) -> list[JobView]:
+def store_jobs(runtime: Runtime, batch: Sequence[PreparedJob]) -> list[JobView | Exception]:
     """Write prepared jobs: their prompts into the vault, then their rows, together.
 
     The vault makes the whole batch durable with one round of fsyncs, and one database
@@ -250,6 +251,10 @@ def store_jobs(runtime: Runtime, batch: Sequence[PreparedJob]) -> list[JobView]:
     readable with the vault's key, so the retention sweeper shreds such orphans once they
     are older than ``orphan_grace_seconds`` (and the privacy audit reports them). On any
     failure the whole batch is undone: prompts shredded, uploads discarded.
+
+    Where a layer above limits new jobs (``runtime.hooks.admission``: a plan's jobs at
+    once), it decides in the same transaction, before the inserts: a job it refuses gets
+    its error in the returned list instead of a view, and leaves nothing behind.
     """
     payloads: list[tuple[ObjectId, bytes]] = []
     rows_to_write = [payload for prepared in batch for payload in prepared.payloads]
@@ -259,28 +264,47 @@ def store_jobs(runtime: Runtime, batch: Sequence[PreparedJob]) -> list[JobView]:
     ):
         row["id"] = object_id
         payloads.append((object_id, data))
+    admission = runtime.hooks.admission
     try:
         if payloads:
             runtime.vault.put_many_bytes(payloads)
-        object_rows = [row for prepared in batch for row in prepared.rows]
         # Plain INSERTs (executemany) instead of the ORM's unit of work: most of the cost
         # of accepting a job was the flush.
         with runtime.transaction() as connection:
-            connection.execute(_INSERT_JOB, [prepared.job for prepared in batch])
+            refusals: Sequence[Exception | None] = (
+                admission.refusals(runtime, connection, [p.owner_id for p in batch])
+                if admission is not None
+                else [None] * len(batch)
+            )
+            stored = [p for p, refused in zip(batch, refusals, strict=True) if refused is None]
+            if stored:
+                connection.execute(_INSERT_JOB, [prepared.job for prepared in stored])
+            object_rows = [row for prepared in stored for row in prepared.rows]
             if object_rows:
                 connection.execute(_INSERT_OBJECT, object_rows)
     except BaseException:
-        with contextlib.suppress(Exception):
-            runtime.vault.shred_many([object_id for object_id, _ in payloads])
-        for prepared in batch:
-            discard_uploads(runtime, prepared.uploads)
+        _undo(runtime, batch, [object_id for object_id, _ in payloads])
         raise
+    refused = [p for p, error in zip(batch, refusals, strict=True) if error is not None]
+    if refused:
+        _undo(runtime, refused, [row["id"] for p in refused for row, _ in p.payloads])
     dispatch = runtime.hooks.dispatch
-    if dispatch is not None:
+    if dispatch is not None and stored:
         # After the commit: a worker that gets the message finds the row. A message that
         # is never sent (broker down) is made up for by the republish pass.
-        dispatch.publish([(prepared.job["id"], prepared.job["engine"]) for prepared in batch])
-    return [prepared.view() for prepared in batch]
+        dispatch.publish([(prepared.job["id"], prepared.job["engine"]) for prepared in stored])
+    return [
+        error if error is not None else prepared.view()
+        for prepared, error in zip(batch, refusals, strict=True)
+    ]
+
+
+def _undo(runtime: Runtime, jobs: Sequence[PreparedJob], object_ids: list[ObjectId]) -> None:
+    """Leave nothing of jobs that were not stored: their prompts shredded, uploads too."""
+    with contextlib.suppress(Exception):
+        runtime.vault.shred_many(object_ids)
+    for prepared in jobs:
+        discard_uploads(runtime, prepared.uploads)
 
 
 __all__ = [

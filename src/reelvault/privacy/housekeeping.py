@@ -2,7 +2,8 @@
 
 Consent records, usage counters, notify-me signups, audit entries and the IP salts
 each expire per the policy (or, for salts, at the end of their day); the outgoing-mail
-budget's records when they leave its one-hour window; plan usage of months long past
+budget's records when they leave its one-hour window; sign-in and sign-up attempt
+counters when their window ends; plan usage of months long past
 and the ids of handled Stripe events when their retention ends.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from reelvault.accounts import billing
-from reelvault.privacy import analytics, audit_log, consent, mail_budget, notify
+from reelvault.privacy import analytics, attempts, audit_log, consent, mail_budget, notify
 from reelvault.privacy.secret_store import destroy_expired_secrets
 from reelvault.runtime import Runtime
 
@@ -26,6 +27,7 @@ class PrivacySweepReport:
     audit_entries_pruned: int = 0
     secrets_destroyed: int = 0
     mail_budget_deleted: int = 0
+    attempt_counters_deleted: int = 0
     billing_records_deleted: int = 0
 
     @property
@@ -45,6 +47,7 @@ def sweep_privacy_records(runtime: Runtime) -> PrivacySweepReport:
         audit_entries_pruned=audit_log.prune_expired(runtime),
         secrets_destroyed=destroy_expired_secrets(runtime),
         mail_budget_deleted=mail_budget.delete_expired(runtime),
+        attempt_counters_deleted=attempts.delete_expired(runtime),
         billing_records_deleted=billing.delete_expired(runtime),
     )
 

@@ -151,7 +151,7 @@ class SignupOut(BaseModel):
 def signup(body: SignupIn, request: Request, ctx: Ctx, background: BackgroundTasks) -> Response:
     """Create an account; then sign in with `POST /api/v1/account/login`.
 
-    The password needs at least 10 characters. `age_confirmed` must be true: accounts are
+    The password needs at least 12 characters. `age_confirmed` must be true: accounts are
     for people of at least the policy's minimum age. The answer is the same 202 whether
     or not the address already has an account (nothing tells who has one): where the
     server sends mail, a new address gets a link to confirm it, and the owner of an
@@ -196,12 +196,12 @@ def login(body: LoginIn, request: Request, ctx: Ctx) -> Response:
     lookup_key = _lookup_key(runtime)
     account_key = "account:" + attempt_lookup(lookup_key, body.email)
     address_key = "address:" + ctx.address_limits.pseudonym(request, runtime)
-    ctx.login_throttle.check(account_key, address_key)
+    ctx.login_throttle.check(runtime, account_key, address_key)
     account = authenticate(runtime, lookup_key, email=body.email, password=body.password)
     if account is None:
-        ctx.login_throttle.failed(account_key, address_key)
+        ctx.login_throttle.failed(runtime, account_key, address_key)
         raise UnauthorizedError(WRONG_CREDENTIALS)
-    ctx.login_throttle.succeeded(account_key)
+    ctx.login_throttle.succeeded(runtime, account_key)
     return _signed_in(request, runtime, account, 200)
 
 

@@ -37,7 +37,7 @@ def test_create_list_disable_and_grant(tmp_path: Path) -> None:
         data_dir=tmp_path,
         stdin="short\n",
     )
-    assert short.returncode != 0 and "at least 10 characters" in short.stderr
+    assert short.returncode != 0 and "at least 12 characters" in short.stderr
     assert run_cli("accounts", "disable", account_id, data_dir=tmp_path).returncode == 0
     assert run_cli("accounts", "grant", account_id, "admin", data_dir=tmp_path).returncode == 0
     listed = run_cli("accounts", "list", data_dir=tmp_path)

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from reelvault.accounts import billing
 from reelvault.db.billing_models import BillingUsage
-from reelvault.privacy import analytics, audit_log, consent, mail_budget
+from reelvault.privacy import analytics, attempts, audit_log, consent, mail_budget
 from reelvault.privacy.housekeeping import sweep_privacy_records
 from reelvault.privacy.pseudonyms import ip_pseudonym
 from reelvault.privacy.secret_store import secret_names
@@ -28,6 +28,7 @@ def test_everything_expired_is_removed_and_counted(
     audit_log.record(runtime, "retention.sweep", objects_shredded=1)
     ip_pseudonym(runtime, "198.51.100.4")
     mail_budget.reserve(runtime, "someone@example.org")
+    attempts.bump(runtime, "login", "account:digest", timedelta(hours=1), sliding=True)
     billing.record_event(runtime, "evt_1", clock(), None)  # a handled Stripe event's id
     with runtime.session() as session:  # a month of plan usage
         session.add(
@@ -49,6 +50,7 @@ def test_everything_expired_is_removed_and_counted(
         "audit_entries_pruned": 1,
         "secrets_destroyed": 1,
         "mail_budget_deleted": 1,
+        "attempt_counters_deleted": 1,
         "billing_records_deleted": 2,
     }
     assert secret_names(runtime, "ip-salt/") == []

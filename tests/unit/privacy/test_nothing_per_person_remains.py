@@ -28,7 +28,7 @@ from reelvault.accounts.sessions import start_session
 from reelvault.db.base import Base
 from reelvault.db.dsr_models import DataSubjectRequest, OwnerContact
 from reelvault.db.models import ApiKey, BrowserSession, Job, Owner, StoredObject
-from reelvault.db.privacy_models import NotifySubscription, PrivacySecret
+from reelvault.db.privacy_models import AttemptCounter, NotifySubscription, PrivacySecret
 from reelvault.privacy import dsr, mail_budget, notify
 from reelvault.privacy.dsr import RequestKind
 from reelvault.privacy.notify import SmtpSettings
@@ -93,15 +93,17 @@ def _identifiers(runtime: Runtime, owner_id: str, requests: set[str]) -> set[str
                 select(BrowserSession.token_hash).where(BrowserSession.owner_id == owner_id)
             )
         )
+        # Their failed sign-in, counted under keyed hashes of their e-mail and address.
+        counters = set(session.scalars(select(AttemptCounter.subject_hash)))
         owner = session.get(Owner, owner_id)
         assert owner is not None and owner.webhook_secret_object
         secrets = {owner.webhook_secret_object}
     addresses |= {row.address_hash for row in signups} | {row.address_object for row in signups}
     addresses |= {mail_budget.recipient_hash(runtime, ADDRESS), ADDRESS}
-    assert jobs and objects and subscriptions and requests and keys and tokens
+    assert jobs and objects and subscriptions and requests and keys and tokens and counters
     return (
         {owner_id} | jobs | objects | subscriptions | requests | keys | tokens | secrets | addresses
-    )
+    ) | counters
 
 
 def _use_every_feature(
@@ -126,6 +128,9 @@ def _use_every_feature(
     key = key_for_secret(runtime, headers["Authorization"].removeprefix("Bearer "))
     assert key is not None
     start_session(runtime, key=key)
+    # A wrong password on the sign-in form: the backoff counts it (attempt_counters).
+    wrong = client.post("/api/v1/account/login", json={"email": ADDRESS, "password": "x" * 12})
+    assert wrong.status_code == 401, wrong.text
     # Requests by e-mail naming the owner: one verified (answered), one never verified.
     answered = dsr.create_request(
         runtime, smtp, kind=RequestKind.ACCESS, address=ADDRESS, owner_id=owner_id
@@ -180,7 +185,13 @@ def test_no_row_refers_to_a_person_after_every_period(
         before = _found(runtime, needles)
         # The search finds them where they are (else an empty result would prove nothing).
         tables = ("owners", "owner_privacy", "consent_records", "owner_contacts", "jobs")
-        for table in (*tables, "data_subject_requests", "api_keys", "browser_sessions"):
+        for table in (
+            *tables,
+            "data_subject_requests",
+            "api_keys",
+            "browser_sessions",
+            "attempt_counters",
+        ):
             assert table in before, table
 
         # While the signup lives, the owner and its answers stay: news checks them.

@@ -33,8 +33,8 @@ function wireConfirm(token) {
     event.preventDefault();
     clearError(form, "reset-confirm-error");
     const password = $("reset-password").value;
-    if (password.length < 10) {
-      return refuse("reset-confirm-error", "reset-password", "A password needs at least 10 characters.");
+    if (password.length < 12) {
+      return refuse("reset-confirm-error", "reset-password", "A password needs at least 12 characters.");
     }
     await busy($("reset-confirm-submit"), async () => {
       try {

@@ -24,8 +24,8 @@ async function init() {
     const email = $("signup-email").value.trim();
     const password = $("signup-password").value;
     if (!email.includes("@")) return refuse("signup-error", "signup-email", "Enter your e-mail address.");
-    if (password.length < 10) {
-      return refuse("signup-error", "signup-password", "A password needs at least 10 characters.");
+    if (password.length < 12) {
+      return refuse("signup-error", "signup-password", "A password needs at least 12 characters.");
     }
     if (!$("signup-age").checked) {
       return refuse(
