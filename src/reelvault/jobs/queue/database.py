@@ -89,10 +89,10 @@ class DatabaseQueue:
                 updated_at=now,
             )
             .returning(Job.id, Job.engine, Job.created_at, Job.attempts)
-            .execution_options(synchronize_session=False)
         )
-        with runtime.session() as session:
-            claimed = session.execute(claim).first()
+        # A Core transaction, not an ORM session: the claim is on every worker's hot path.
+        with runtime.transaction() as connection:
+            claimed = connection.execute(claim).first()
         if claimed is None:
             return None
         if claimed.attempts == 1:  # the wait in the queue, not a retry's
