@@ -15,6 +15,8 @@ PostgreSQL database (created on that server and dropped after; see ``scratch_db.
 and each round also measures job creation there, right after SQLite's: PostgreSQL's
 create throughput is printed beside SQLite's with the median ratio (goal >= 0.8x).
 The upload measurement runs on the SQLite server only.
+Figures measured on the shared 2-core machine, with its load: docs/deploy.md, Sizing.
+
 """
 
 from __future__ import annotations

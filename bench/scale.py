@@ -25,6 +25,8 @@ Three measurements, each against a reference or a goal in the same run:
   must be completed with exactly one run row and one attempt; a job run twice (or not at
   all) is a correctness failure.
 
+Figures measured on the shared 2-core machine, with its load: docs/deploy.md, Sizing.
+
 The PostgreSQL measurements use a fresh database created on ``--database-url``'s server
 and dropped after (``scratch_db.py``); without a reachable server they are skipped.
 PASS/FAIL is printed against each goal; the exit status is nonzero only on a correctness

@@ -17,6 +17,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from reelvault.db.liveness import check_on_checkout
 from reelvault.errors import ConfigError
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -46,7 +47,8 @@ def make_db_engine(url: str, *, pool_size: int = 5, max_overflow: int = 10) -> E
 
     Other databases (PostgreSQL through psycopg 3) get a connection pool of ``pool_size``
     plus ``max_overflow``, each connection checked before use so a restarted server is
-    reconnected to instead of failing the next request.
+    reconnected to instead of failing the next request (:mod:`reelvault.db.liveness`:
+    a round trip only when the server has spoken, not ``pool_pre_ping``'s on every use).
     """
     try:
         parsed = make_url(url)
@@ -60,13 +62,13 @@ def make_db_engine(url: str, *, pool_size: int = 5, max_overflow: int = 10) -> E
         event.listen(engine, "connect", _tune_sqlite)
         return engine
     try:
-        return create_engine(
-            url, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow
-        )
+        engine = create_engine(url, pool_size=pool_size, max_overflow=max_overflow)
     except ModuleNotFoundError as exc:  # the driver is an optional dependency
         raise ConfigError(
             f"database_url needs the {exc.name} package: pip install 'reelvault[scale]'"
         ) from None
+    check_on_checkout(engine)
+    return engine
 
 
 def truncate_wal(engine: Engine) -> bool:

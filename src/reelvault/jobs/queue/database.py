@@ -38,11 +38,7 @@ class DatabaseQueue:
         return timedelta(seconds=self.runtime.settings.lease_seconds)
 
     def claim(self, worker_id: str) -> JobId | None:
-        for _ in range(5):  # another worker may win the race for a candidate
-            claimed, found = self._claim_first(worker_id, None)
-            if claimed is not None or not found:
-                return claimed
-        return None
+        return self._claim_first(worker_id, None)
 
     def claim_job(self, job_id: JobId, worker_id: str) -> bool:
         """Claim this one job, if it is still waiting (a broker delivered its id).
@@ -52,55 +48,56 @@ class DatabaseQueue:
         message delivered twice (redelivery after a worker died, a republished job) never
         runs a job twice.
         """
-        claimed, _found = self._claim_first(worker_id, job_id)
-        return claimed is not None
+        return self._claim_first(worker_id, job_id) is not None
 
-    def _claim_first(self, worker_id: str, job_id: JobId | None) -> tuple[JobId | None, bool]:
-        """(the job claimed or None, whether a candidate was found)."""
+    def _claim_first(self, worker_id: str, job_id: JobId | None) -> JobId | None:
+        """The oldest claimable job (or ``job_id``), now leased to ``worker_id``; or None.
+
+        One statement, ``UPDATE ... WHERE id = (SELECT ... LIMIT 1) RETURNING``: a claim is
+        a single round trip plus the commit (issue 17: claim latency under 8 claimers).
+        It is atomic on both databases: SQLite takes its write lock before the statement
+        reads, and on PostgreSQL the subquery locks the row it picks (``FOR UPDATE SKIP
+        LOCKED``, so concurrent claimers pass over each other's rows instead of queueing
+        on the same oldest one); the outer status test stays as a second guard.
+        """
         runtime = self.runtime
         now = runtime.clock()
-        with runtime.session() as session:
-            oldest = (
-                select(Job.id, Job.engine, Job.created_at, Job.attempts)
-                .where(Job.status == JobStatus.QUEUED.value)
-                # Restricted owners (GDPR art. 18): their jobs stay queued, held.
-                .where(Job.owner_id.not_in(held_owner_ids()))
-                .order_by(Job.created_at, Job.id)
-                .limit(1)
+        oldest = (
+            select(Job.id)
+            .where(Job.status == JobStatus.QUEUED.value)
+            # Restricted owners (GDPR art. 18): their jobs stay queued, held.
+            .where(Job.owner_id.not_in(held_owner_ids()))
+            .order_by(Job.created_at, Job.id)
+            .limit(1)
+        )
+        if job_id is not None:
+            oldest = oldest.where(Job.id == job_id)
+        if self.engines is not None:
+            oldest = oldest.where(Job.engine.in_(self.engines))
+        if self._skip_locked:
+            oldest = oldest.with_for_update(skip_locked=True, of=Job)
+        claim = (
+            update(Job)
+            .where(Job.id == oldest.scalar_subquery(), Job.status == JobStatus.QUEUED.value)
+            .values(
+                status=JobStatus.IN_PROGRESS.value,
+                stage="starting",
+                lease_owner=worker_id,
+                lease_expires_at=now + self._lease,
+                attempts=Job.attempts + 1,
+                started_at=now,
+                updated_at=now,
             )
-            if job_id is not None:
-                oldest = oldest.where(Job.id == job_id)
-            if self.engines is not None:
-                oldest = oldest.where(Job.engine.in_(self.engines))
-            if self._skip_locked:
-                # PostgreSQL: concurrent claimers skip a row another one is taking
-                # instead of all racing for the same oldest job.
-                oldest = oldest.with_for_update(skip_locked=True, of=Job)
-            candidate = session.execute(oldest).first()
-            if candidate is None:
-                return None, False
-            claimed = session.execute(
-                update(Job)
-                .where(Job.id == candidate.id, Job.status == JobStatus.QUEUED.value)
-                .values(
-                    status=JobStatus.IN_PROGRESS.value,
-                    stage="starting",
-                    lease_owner=worker_id,
-                    lease_expires_at=now + self._lease,
-                    attempts=Job.attempts + 1,
-                    started_at=now,
-                    updated_at=now,
-                )
-                .execution_options(synchronize_session=False)
-            )
-            won = claimed.rowcount == 1  # type: ignore[attr-defined]
-        if not won:
-            return None, True
-        if candidate.attempts == 0:  # the wait in the queue, not a retry's
-            runtime.metrics.job_claimed(
-                candidate.engine, (now - candidate.created_at).total_seconds()
-            )
-        return JobId(candidate.id), True
+            .returning(Job.id, Job.engine, Job.created_at, Job.attempts)
+        )
+        # A Core transaction, not an ORM session: the claim is on every worker's hot path.
+        with runtime.transaction() as connection:
+            claimed = connection.execute(claim).first()
+        if claimed is None:
+            return None
+        if claimed.attempts == 1:  # the wait in the queue, not a retry's
+            runtime.metrics.job_claimed(claimed.engine, (now - claimed.created_at).total_seconds())
+        return JobId(claimed.id)
 
     def renew(self, job_id: JobId, worker_id: str) -> bool:
         now = self.runtime.clock()
