@@ -25,7 +25,7 @@ from reelvault.types import Task
 USER_CATALOGUE = "models.yaml"
 ANY_SIZE = "any"
 
-Family = Literal["wan", "wan_animate", "ltx", "cogvideox"]
+Family = Literal["wan", "wan_animate", "ltx", "cogvideox", "sana"]
 
 DEFAULT_ALLOW_PATTERNS: tuple[str, ...] = (
     # A diffusers folder: the index, each component's config, weights (safetensors only,
@@ -190,10 +190,14 @@ PIPELINE_CLASSES: dict[str, tuple[Family, Task]] = {
     "LTXImageToVideoPipeline": ("ltx", Task.IMAGE_TO_VIDEO),
     "CogVideoXPipeline": ("cogvideox", Task.TEXT_TO_VIDEO),
     "CogVideoXImageToVideoPipeline": ("cogvideox", Task.IMAGE_TO_VIDEO),
+    "SanaVideoPipeline": ("sana", Task.TEXT_TO_VIDEO),
+    "SanaImageToVideoPipeline": ("sana", Task.IMAGE_TO_VIDEO),
 }
 SIBLINGS: dict[str, str] = {
     "LTXPipeline": "LTXImageToVideoPipeline",
     "LTXImageToVideoPipeline": "LTXPipeline",
+    "SanaVideoPipeline": "SanaImageToVideoPipeline",
+    "SanaImageToVideoPipeline": "SanaVideoPipeline",
 }
 # What a folder of unknown provenance may be asked for: sizes are any multiple of the
 # family's spatial step in this list, frames up to max.
@@ -202,6 +206,7 @@ FOLDER_LIMITS: dict[Family, dict[str, Any]] = {
     "wan_animate": {"max_frames": 309, "fps": (30,), "steps": 20, "guidance": 1.0},
     "ltx": {"max_frames": 161, "fps": (24, 25, 30), "steps": 50, "guidance": 3.0},
     "cogvideox": {"max_frames": 49, "fps": (8,), "steps": 50, "guidance": 6.0},
+    "sana": {"max_frames": 81, "fps": (16,), "steps": 50, "guidance": 6.0},
 }
 
 

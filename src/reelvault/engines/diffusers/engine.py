@@ -30,7 +30,7 @@ from reelvault.engines.base import (
     ProgressCallback,
     VideoFrames,
 )
-from reelvault.engines.diffusers import cogvideox, ltx, wan, wan_animate
+from reelvault.engines.diffusers import cogvideox, ltx, sana, wan, wan_animate
 from reelvault.engines.diffusers.call import PipelineCall, PreparedCall
 from reelvault.engines.diffusers.catalogue import ModelSpec, find_model
 from reelvault.engines.diffusers.device import (
@@ -59,6 +59,7 @@ FAMILIES: dict[str, types.ModuleType] = {
     "ltx": ltx,
     "cogvideox": cogvideox,
     "wan_animate": wan_animate,
+    "sana": sana,
 }
 
 # Shares of the engine's progress: loading, denoising steps, then the VAE decode.

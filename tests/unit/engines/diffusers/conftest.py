@@ -46,6 +46,16 @@ TINY_MODELS: dict[str, dict[str, object]] = {
         "max_frames": 17,
         "fps": [8],
     },
+    "tiny-sana": {
+        "family": "sana",
+        "pipelines": {
+            "text_to_video": "SanaVideoPipeline",
+            "image_to_video": "SanaImageToVideoPipeline",
+        },
+        "sizes": ["32x32", "64x32"],
+        "max_frames": 17,
+        "fps": [8],
+    },
 }
 
 
@@ -67,6 +77,7 @@ def tiny_folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "tiny-ltx": tiny_models.build_ltx(root / "ltx"),
         "tiny-cogvideox": tiny_models.build_cogvideox(root / "cogvideox"),
         "tiny-animate": tiny_models.build_wan_animate(root / "animate"),
+        "tiny-sana": tiny_models.build_sana(root / "sana"),
     }
 
 

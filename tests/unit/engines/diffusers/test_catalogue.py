@@ -15,6 +15,7 @@ from reelvault.engines.diffusers.engine import FAMILIES, native_frames
 from reelvault.errors import ConfigError, NotFoundError
 from reelvault.testing import settings_for
 from reelvault.types import Task
+from tests.unit.engines.diffusers.conftest import TINY_MODELS
 
 REQUIRED = {
     "WanPipeline",
@@ -24,6 +25,8 @@ REQUIRED = {
     "LTXImageToVideoPipeline",
     "CogVideoXPipeline",
     "CogVideoXImageToVideoPipeline",
+    "SanaVideoPipeline",
+    "SanaImageToVideoPipeline",
 }
 
 
@@ -51,7 +54,7 @@ def test_each_builtin_entry_is_consistent(spec: object) -> None:
 def test_models_are_found_by_id_or_repo_case_insensitively() -> None:
     assert find_model("WAN2.1-T2V-1.3B").id == "wan2.1-t2v-1.3b"
     assert find_model("Wan-AI/Wan2.1-T2V-1.3B-Diffusers").id == "wan2.1-t2v-1.3b"
-    with pytest.raises(NotFoundError, match=r"known: wan2\.1-t2v-1\.3b"):
+    with pytest.raises(NotFoundError, match=r"known: sana-video-2b-480p, wan2\.1-t2v-1\.3b"):
         find_model("sora")
 
 
@@ -66,7 +69,7 @@ def test_the_engine_gives_a_hosted_model_its_own_defaults(tmp_path: Path) -> Non
 
 def test_user_additions_are_listed_after_the_builtins(tiny_settings: Settings) -> None:
     ids = [spec.id for spec in catalogue(tiny_settings)]
-    assert ids[-4:] == ["tiny-wan", "tiny-ltx", "tiny-animate", "tiny-cogvideox"]
+    assert ids[-len(TINY_MODELS) :] == list(TINY_MODELS)
     assert find_model("tiny-ltx", tiny_settings).pipelines[Task.IMAGE_TO_VIDEO] == (
         "LTXImageToVideoPipeline"
     )

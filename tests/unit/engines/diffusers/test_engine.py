@@ -74,7 +74,7 @@ def render(
     return frames
 
 
-@pytest.mark.parametrize("model", ["tiny-wan", "tiny-ltx", "tiny-cogvideox"])
+@pytest.mark.parametrize("model", ["tiny-wan", "tiny-ltx", "tiny-cogvideox", "tiny-sana"])
 def test_text_to_video_gives_the_frames_asked_for_and_encodes(
     shared_engine: DiffusersEngine, tmp_path: Path, model: str
 ) -> None:
@@ -94,14 +94,15 @@ def test_text_to_video_gives_the_frames_asked_for_and_encodes(
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
 
 
+@pytest.mark.parametrize("model", ["tiny-ltx", "tiny-sana"])
 def test_image_to_video_starts_from_the_image(
-    shared_engine: DiffusersEngine, tmp_path: Path
+    shared_engine: DiffusersEngine, tmp_path: Path, model: str
 ) -> None:
     image = DATA / "fullbody_yoga_beach.jpg"
     req = request(
         shared_engine,
         tmp_path,
-        model="tiny-ltx",
+        model=model,
         task=Task.IMAGE_TO_VIDEO,
         size=(64, 32),
         inputs={"image": image},
@@ -183,7 +184,9 @@ def test_too_many_frames_is_refused_before_loading(
 
 
 def test_unknown_model_lists_the_known_ones(shared_engine: DiffusersEngine, tmp_path: Path) -> None:
-    with pytest.raises(ValidationError, match=r"unknown model 'nope' \(known: wan2.1-t2v-1.3b"):
+    # Sana-Video is listed first: it is the model the README recommends trying first.
+    known = r"known: sana-video-2b-480p, wan2.1-t2v-1.3b"
+    with pytest.raises(ValidationError, match=rf"unknown model 'nope' \({known}"):
         shared_engine.run(request(shared_engine, tmp_path, model="nope"), Progress())
 
 

@@ -24,6 +24,7 @@ from reelvault.engines.diffusers.hub import (
 )
 from reelvault.errors import EngineError, NotFoundError, StorageError, ValidationError
 from reelvault.testing import settings_for
+from tests.unit.engines.diffusers.conftest import TINY_MODELS
 
 CLOSED_ENDPOINT = "http://127.0.0.1:9"  # the discard port: nothing listens, connection refused
 
@@ -117,7 +118,7 @@ def test_verify_without_a_manifest_checks_the_components(
 def test_list_and_remove(tiny_settings: Settings, tiny_folders: dict[str, Path]) -> None:
     spec = _pulled_copy(tiny_settings, tiny_folders["tiny-cogvideox"])
     listed = {model.id: model for model in installed_models(tiny_settings)}
-    assert set(listed) == {"cogvideox-2b", "tiny-wan", "tiny-ltx", "tiny-animate", "tiny-cogvideox"}
+    assert set(listed) == {"cogvideox-2b", *TINY_MODELS}
     assert listed["cogvideox-2b"].bytes > 10_000 and listed["cogvideox-2b"].licence == "apache-2.0"
     assert (spec.folder(tiny_settings) / MANIFEST).is_file()
     assert remove(spec, tiny_settings) == listed["cogvideox-2b"].bytes

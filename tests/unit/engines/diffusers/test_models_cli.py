@@ -15,6 +15,7 @@ from reelvault.config import Settings
 from reelvault.engines.diffusers import find_model
 from reelvault.engines.diffusers.hub import write_manifest_for_folder
 from reelvault.errors import EngineError, ValidationError
+from tests.unit.engines.diffusers.conftest import TINY_MODELS
 
 
 def _invoke(settings: Settings, *args: str) -> object:
@@ -28,7 +29,7 @@ def test_list_shows_installed_models_with_size_and_licence(tiny_settings: Settin
     result = _invoke(tiny_settings, "list", "--json")
     assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
     rows = json.loads(result.output)  # type: ignore[attr-defined]
-    assert [row["id"] for row in rows] == ["tiny-wan", "tiny-ltx", "tiny-animate", "tiny-cogvideox"]
+    assert [row["id"] for row in rows] == list(TINY_MODELS)
     assert all(row["installed"] and row["bytes"] > 0 and row["licence"] for row in rows)
     table = _invoke(tiny_settings, "list", "--all")
     assert "wan2.1-t2v-1.3b" in table.output and "test-only" in table.output  # type: ignore[attr-defined]

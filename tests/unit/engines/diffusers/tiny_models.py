@@ -273,3 +273,62 @@ def build_wan_animate(path: Path) -> Path:
         transformer=transformer,
     ).save_pretrained(path)
     return path
+
+
+def build_sana(path: Path) -> Path:
+    """One folder serves SanaVideoPipeline and SanaImageToVideoPipeline (Wan VAE, Gemma 2)."""
+    from diffusers import (
+        AutoencoderKLWan,
+        FlowMatchEulerDiscreteScheduler,
+        SanaVideoPipeline,
+        SanaVideoTransformer3DModel,
+    )
+    from transformers import Gemma2Config, Gemma2Model
+
+    torch.manual_seed(0)
+    vae = AutoencoderKLWan(
+        base_dim=3,
+        z_dim=16,
+        dim_mult=[1, 1, 1, 1],
+        num_res_blocks=1,
+        temperal_downsample=[False, True, True],
+    )
+    torch.manual_seed(0)
+    transformer = SanaVideoTransformer3DModel(
+        in_channels=16,
+        out_channels=16,
+        num_attention_heads=2,
+        attention_head_dim=12,
+        num_layers=2,
+        num_cross_attention_heads=2,
+        cross_attention_head_dim=12,
+        cross_attention_dim=24,
+        caption_channels=8,
+        mlp_ratio=2.5,
+        sample_size=8,
+        patch_size=(1, 2, 2),
+        norm_elementwise_affine=False,
+        qk_norm="rms_norm_across_heads",
+        rope_max_seq_len=32,
+    )
+    torch.manual_seed(0)
+    text_encoder = Gemma2Model(
+        Gemma2Config(
+            head_dim=16,
+            hidden_size=8,
+            intermediate_size=64,
+            num_attention_heads=2,
+            num_hidden_layers=1,
+            num_key_value_heads=2,
+            vocab_size=64,
+            attn_implementation="eager",
+        )
+    )
+    SanaVideoPipeline(
+        tokenizer=tiny_tokenizer(),
+        text_encoder=text_encoder,
+        vae=vae,
+        transformer=transformer,
+        scheduler=FlowMatchEulerDiscreteScheduler(),
+    ).save_pretrained(path)
+    return path
