@@ -196,8 +196,8 @@ class DiffusersEngine(EngineBase):
     name: ClassVar[str] = "diffusers"
     description: ClassVar[str] = (
         "Neural video models through Hugging Face diffusers: Wan 2.1/2.2, LTX-Video, LTX-2 "
-        "(with sound) and CogVideoX for text and image to video, Wan-Animate for dance. Weights are installed "
-        "with `reelvault models pull`; a GPU is needed for useful speed."
+        "(with sound) and CogVideoX for text and image to video, Wan-Animate for dance. "
+        "Weights are installed with `reelvault models pull`; a GPU is needed for useful speed."
     )
     tasks: ClassVar[frozenset[Task]] = frozenset(
         {Task.TEXT_TO_VIDEO, Task.IMAGE_TO_VIDEO, Task.DANCE}

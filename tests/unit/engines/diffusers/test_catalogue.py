@@ -22,6 +22,8 @@ REQUIRED = {
     "WanAnimatePipeline",
     "LTXPipeline",
     "LTXImageToVideoPipeline",
+    "LTX2Pipeline",
+    "LTX2ImageToVideoPipeline",
     "CogVideoXPipeline",
     "CogVideoXImageToVideoPipeline",
 }

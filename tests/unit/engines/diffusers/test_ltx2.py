@@ -6,13 +6,16 @@ named by its path, as a user names a downloaded model folder.
 
 from __future__ import annotations
 
+import wave
 from collections.abc import Iterator
 from pathlib import Path
 
 import av
 import pytest
 
+from reelvault.api.schemas.native import JobOut
 from reelvault.app.compose import open_runtime
+from reelvault.engines.base import GenerationRequest, parse_params
 from reelvault.engines.diffusers import DiffusersEngine
 from reelvault.engines.diffusers.catalogue import find_model
 from reelvault.engines.registry import load_registry
@@ -100,6 +103,7 @@ def test_the_generated_sound_is_muxed_as_aac_as_long_as_the_video(
     assert video_seconds == pytest.approx(SECONDS)
     assert audio_seconds is not None
     assert abs(audio_seconds - video_seconds) <= 1 / FPS
+    assert JobOut.of(view).has_audio is True
 
 
 def test_audio_off_gives_a_silent_video(
@@ -112,3 +116,33 @@ def test_audio_off_gives_a_silent_video(
     video_seconds, audio_seconds, _, audio_codec = _streams(tmp_path / "quiet.mp4")
     assert video_seconds == pytest.approx(SECONDS)
     assert (audio_seconds, audio_codec) == (None, None)
+    assert JobOut.of(view).has_audio is False
+
+
+def test_image_to_video_keeps_a_sound_track_of_the_videos_length(
+    ltx2_folder: Path, tmp_path: Path
+) -> None:
+    from PIL import Image
+
+    image = tmp_path / "first.png"
+    Image.new("RGB", (32, 32), (200, 40, 40)).save(image)
+    engine = DiffusersEngine(settings_for(tmp_path, device="cpu"))
+    video = engine.run(
+        GenerationRequest(
+            task=Task.IMAGE_TO_VIDEO,
+            width=32,
+            height=32,
+            fps=FPS,
+            seconds=SECONDS,
+            seed=1,
+            scratch_dir=tmp_path / "scratch",
+            prompt="a cat walking",
+            params=parse_params(engine, {"model": str(ltx2_folder), "steps": 2}),
+            inputs={"image": image},
+        ),
+        lambda _fraction, _stage: None,
+    )
+    assert len(list(video.frames)) == video.frame_count == round(SECONDS * FPS)
+    assert video.audio_path is not None
+    with wave.open(str(video.audio_path)) as track:
+        assert track.getnframes() == round(SECONDS * track.getframerate())
