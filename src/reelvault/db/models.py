@@ -63,6 +63,8 @@ class Job(Base):
     output_frames: Mapped[int | None] = mapped_column(Integer, nullable=True)
     output_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
     output_bytes: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Whether the finished video has a sound track (a model's own, or a dance's music).
+    output_has_audio: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     # mp4 (H.264 + AAC, the default) or webm (VP9, video only).
     output_format: Mapped[str] = mapped_column(String(8), default="mp4", server_default="mp4")
     # Where to POST a signed notice when the job ends (http/https only, SSRF-checked).

@@ -225,7 +225,7 @@ def recorded_outputs(vault: Vault, job: Job) -> list[StoredObject] | None:
 def discard_outputs(vault: Vault, session: Session, job: Job) -> int:
     """Shred the outputs of an attempt that did not finish, and forget their facts."""
     job.output_width = job.output_height = job.output_frames = job.output_bytes = None
-    job.output_seconds = None
+    job.output_seconds = job.output_has_audio = None
     return shred_job_scoped(vault, session, job.id, kinds=OUTPUT_KINDS)
 
 

@@ -130,6 +130,7 @@ class Outputs:
     fps: int
     width: int
     height: int
+    has_audio: bool = False
 
 
 def _provenance_marks(
@@ -226,6 +227,7 @@ def _render_and_encode(
         fps=video.fps,
         width=video.width,
         height=video.height,
+        has_audio=encoded.has_audio,
     )
 
 
@@ -277,6 +279,7 @@ def _record_outputs(
         job.output_frames = outputs.frames
         job.output_seconds = outputs.frames / outputs.fps
         job.output_bytes = rows[0].plaintext_size
+        job.output_has_audio = outputs.has_audio
 
 
 def _complete(runtime: Runtime, job_id: str, worker_id: str) -> bool:

@@ -40,6 +40,7 @@ class JobView:
     output_width: int | None
     output_height: int | None
     output_seconds: float | None
+    output_has_audio: bool | None
     error_code: str | None
     error_message: str | None
     has_output: bool
@@ -78,6 +79,7 @@ VIEW_COLUMNS = (
     "output_width",
     "output_height",
     "output_seconds",
+    "output_has_audio",
     "error_code",
     "error_message",
 )

@@ -60,6 +60,10 @@ class JobOut(BaseModel):
         description="When the service copy of the video is deleted."
     )
     output_bytes: int | None
+    has_audio: bool | None = Field(
+        description="Whether the video has a sound track (LTX-2's generated sound, a dance's "
+        "music); null until the job completes."
+    )
     error: JobErrorOut | None
 
     @classmethod
@@ -83,6 +87,7 @@ class JobOut(BaseModel):
             completed_at=view.completed_at,
             expires_at=view.output_expires_at,
             output_bytes=view.output_bytes,
+            has_audio=view.output_has_audio,
             error=(
                 JobErrorOut(code=view.error_code, message=view.error_message or "")
                 if view.error_code

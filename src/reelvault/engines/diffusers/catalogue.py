@@ -25,7 +25,7 @@ from reelvault.types import Task
 USER_CATALOGUE = "models.yaml"
 ANY_SIZE = "any"
 
-Family = Literal["wan", "wan_animate", "ltx", "cogvideox", "sana"]
+Family = Literal["wan", "wan_animate", "ltx", "ltx2", "cogvideox", "sana"]
 
 DEFAULT_ALLOW_PATTERNS: tuple[str, ...] = (
     # A diffusers folder: the index, each component's config, weights (safetensors only,
@@ -188,6 +188,8 @@ PIPELINE_CLASSES: dict[str, tuple[Family, Task]] = {
     "WanAnimatePipeline": ("wan_animate", Task.DANCE),
     "LTXPipeline": ("ltx", Task.TEXT_TO_VIDEO),
     "LTXImageToVideoPipeline": ("ltx", Task.IMAGE_TO_VIDEO),
+    "LTX2Pipeline": ("ltx2", Task.TEXT_TO_VIDEO),
+    "LTX2ImageToVideoPipeline": ("ltx2", Task.IMAGE_TO_VIDEO),
     "CogVideoXPipeline": ("cogvideox", Task.TEXT_TO_VIDEO),
     "CogVideoXImageToVideoPipeline": ("cogvideox", Task.IMAGE_TO_VIDEO),
     "SanaVideoPipeline": ("sana", Task.TEXT_TO_VIDEO),
@@ -198,6 +200,8 @@ SIBLINGS: dict[str, str] = {
     "LTXImageToVideoPipeline": "LTXPipeline",
     "SanaVideoPipeline": "SanaImageToVideoPipeline",
     "SanaImageToVideoPipeline": "SanaVideoPipeline",
+    "LTX2Pipeline": "LTX2ImageToVideoPipeline",
+    "LTX2ImageToVideoPipeline": "LTX2Pipeline",
 }
 # What a folder of unknown provenance may be asked for: sizes are any multiple of the
 # family's spatial step in this list, frames up to max.
@@ -205,6 +209,7 @@ FOLDER_LIMITS: dict[Family, dict[str, Any]] = {
     "wan": {"max_frames": 81, "fps": (16,), "steps": 50, "guidance": 5.0},
     "wan_animate": {"max_frames": 309, "fps": (30,), "steps": 20, "guidance": 1.0},
     "ltx": {"max_frames": 161, "fps": (24, 25, 30), "steps": 50, "guidance": 3.0},
+    "ltx2": {"max_frames": 257, "fps": (24, 25, 30), "steps": 40, "guidance": 4.0},
     "cogvideox": {"max_frames": 49, "fps": (8,), "steps": 50, "guidance": 6.0},
     "sana": {"max_frames": 81, "fps": (16,), "steps": 50, "guidance": 6.0},
 }

@@ -1,9 +1,10 @@
-"""The ``diffusers`` engine: Wan, LTX-Video, CogVideoX and Wan-Animate on a local GPU.
+"""The ``diffusers`` engine: Wan, LTX-Video, LTX-2, CogVideoX and Wan-Animate on a local GPU.
 
 A job names a model (``params.model``: a catalogue id or an absolute folder path). The
 engine checks the request against what that model accepts, loads the pipeline from
 disk only (never from the network), runs it with progress and cancellation between
-denoising steps, and hands the runner RGB frames. Out-of-memory becomes an
+denoising steps, and hands the runner RGB frames (and the sound track of models that
+make one). Out-of-memory becomes an
 :class:`EngineError` with advice, after which the engine is as usable as before.
 """
 
@@ -30,7 +31,7 @@ from reelvault.engines.base import (
     ProgressCallback,
     VideoFrames,
 )
-from reelvault.engines.diffusers import cogvideox, ltx, sana, wan, wan_animate
+from reelvault.engines.diffusers import cogvideox, ltx, ltx2, sana, wan, wan_animate
 from reelvault.engines.diffusers.call import PipelineCall, PreparedCall
 from reelvault.engines.diffusers.catalogue import ModelSpec, find_model
 from reelvault.engines.diffusers.device import (
@@ -43,6 +44,7 @@ from reelvault.engines.diffusers.device import (
     pick_dtype,
 )
 from reelvault.engines.diffusers.loader import PipelineCache, PipelineKey, device_lock
+from reelvault.engines.diffusers.soundtrack import sample_rate, write_soundtrack
 from reelvault.engines.diffusers.wan_animate import MotionConditioner, PoseConditioner
 from reelvault.errors import (
     EngineError,
@@ -57,6 +59,7 @@ from reelvault.types import Task
 FAMILIES: dict[str, types.ModuleType] = {
     "wan": wan,
     "ltx": ltx,
+    "ltx2": ltx2,
     "cogvideox": cogvideox,
     "wan_animate": wan_animate,
     "sana": sana,
@@ -97,6 +100,11 @@ class DiffusersParams(EngineParams):
         "auto",
         description="GPU memory mode: auto (from vram_budget_gb), none, model (CPU offload "
         "per component) or sequential (per layer; slowest, least memory).",
+    )
+    audio: bool = Field(
+        True,
+        description="Keep the sound track of models that generate one (LTX-2); false "
+        "gives a silent video.",
     )
 
 
@@ -188,9 +196,9 @@ class DiffusersEngine(EngineBase):
 
     name: ClassVar[str] = "diffusers"
     description: ClassVar[str] = (
-        "Neural video models through Hugging Face diffusers: Wan 2.1/2.2, LTX-Video and "
-        "CogVideoX for text and image to video, Wan-Animate for dance. Weights are installed "
-        "with `reelvault models pull`; a GPU is needed for useful speed."
+        "Neural video models through Hugging Face diffusers: Wan 2.1/2.2, LTX-Video, LTX-2 "
+        "(with sound) and CogVideoX for text and image to video, Wan-Animate for dance. "
+        "Weights are installed with `reelvault models pull`; a GPU is needed for useful speed."
     )
     tasks: ClassVar[frozenset[Task]] = frozenset(
         {Task.TEXT_TO_VIDEO, Task.IMAGE_TO_VIDEO, Task.DANCE}
@@ -347,7 +355,7 @@ class DiffusersEngine(EngineBase):
                 spec=spec,
             )
         progress(1.0, "decoding")
-        video = np.asarray(output)[0]
+        video = np.asarray(output.frames)[0]
         if video.ndim != 4 or video.shape[0] < wanted or video.shape[1:3] != (height, width):
             raise EngineError(
                 f"{key.pipeline_class} returned frames of shape {tuple(video.shape)}, expected "
@@ -358,7 +366,21 @@ class DiffusersEngine(EngineBase):
             for index in range(wanted):
                 yield _to_uint8(video[index])
 
-        return VideoFrames(frames=stream(), frame_count=wanted, fps=fps, width=width, height=height)
+        audio = getattr(output, "audio", None)
+        rate = sample_rate(pipeline)
+        soundtrack = (
+            write_soundtrack(audio, rate, wanted / fps, request.scratch_dir)
+            if params.audio and audio is not None and rate
+            else None
+        )
+        return VideoFrames(
+            frames=stream(),
+            frame_count=wanted,
+            fps=fps,
+            width=width,
+            height=height,
+            audio_path=soundtrack,
+        )
 
     def _generate(
         self,
@@ -395,7 +417,7 @@ class DiffusersEngine(EngineBase):
             prepared = family.prepare(pipeline, call)
         counter["expected"] = prepared.step_calls
         try:
-            return pipeline(**prepared.arguments).frames
+            return pipeline(**prepared.arguments)
         except JobCancelledError:
             self._release(torch, pipeline)
             raise

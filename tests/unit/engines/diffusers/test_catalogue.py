@@ -23,6 +23,8 @@ REQUIRED = {
     "WanAnimatePipeline",
     "LTXPipeline",
     "LTXImageToVideoPipeline",
+    "LTX2Pipeline",
+    "LTX2ImageToVideoPipeline",
     "CogVideoXPipeline",
     "CogVideoXImageToVideoPipeline",
     "SanaVideoPipeline",
