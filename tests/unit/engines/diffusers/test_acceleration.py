@@ -125,7 +125,7 @@ def test_wan_animate_takes_only_taylorseer(tmp_path: Path) -> None:
     # Its transformer ships its own copy of the Wan block, which diffusers' block
     # caches do not know: refused up front instead of failing inside diffusers.
     settings = settings_for(tmp_path, device="cpu")
-    with pytest.raises(ValidationError, match="choose one of: none, taylorseer$"):
+    with pytest.raises(ValidationError, match=r"choose one of: none, taylorseer$"):
         acceleration.choose_acceleration("anim", "wan_animate", settings, cache="first_block")
     chosen = acceleration.choose_acceleration("anim", "wan_animate", settings, cache="taylorseer")
     assert chosen.cache == "taylorseer"
@@ -190,7 +190,7 @@ def test_an_attention_backend_without_its_package_names_the_package(
 def test_compile_wraps_the_repeated_blocks(tiny_folders: dict[str, Path]) -> None:
     from diffusers import WanPipeline
 
-    pipeline = WanPipeline.from_pretrained(tiny_folders["tiny-wan"], local_files_only=True)
+    pipeline = WanPipeline.from_pretrained(tiny_folders["tiny-wan"], local_files_only=True)  # type: ignore[no-untyped-call]
     apply_load_tuning(pipeline, LoadTuning(compile=True))
     # compile_repeated_blocks compiles each WanTransformerBlock in place (lazily).
     assert all(block._compiled_call_impl is not None for block in pipeline.transformer.blocks)
