@@ -14,7 +14,7 @@ from rich.table import Column, Table
 
 from reelvault.cli.format import size as format_size
 from reelvault.cli.state import state_of
-from reelvault.engines.diffusers import hub
+from reelvault.engines.diffusers import hub, recommend
 from reelvault.engines.diffusers.catalogue import catalogue, find_model
 from reelvault.errors import ValidationError
 
@@ -115,6 +115,65 @@ def rm_command(
         raise typer.Exit(1)
     freed = hub.remove(spec, state.settings)
     state.console.print(f"removed {spec.id} ({format_size(freed)} freed)")
+
+
+@app.command("recommend")
+def recommend_command(
+    ctx: typer.Context,
+    gpu_memory: Annotated[
+        float | None,
+        typer.Option(
+            "--gpu-memory",
+            min=0,
+            help="GPU memory in GB (0: no GPU); default: the detected CUDA GPU's.",
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Which catalogue models fit this GPU (or --gpu-memory GB), and in which memory mode."""
+    state = state_of(ctx)
+    gpu_gb = gpu_memory if gpu_memory is not None else recommend.detected_gpu_gb()
+    engines = ", ".join(recommend.CPU_ENGINES)
+    if not gpu_gb:
+        if as_json:
+            typer.echo(json.dumps({"gpu_gb": None, "cpu_engines": list(recommend.CPU_ENGINES)}))
+            return
+        state.console.print(
+            f"no CUDA GPU: the embedded engines ({engines}) are the CPU path and need no "
+            "model download. The diffusers models run on a CPU only very slowly; pass "
+            "--gpu-memory GB to see what a card would run."
+        )
+        return
+    fits = recommend.recommend(catalogue(state.settings), gpu_gb)
+    rows = [
+        {
+            "id": item.spec.id,
+            "fits": item.mode is not None,
+            "mode": item.mode,
+            "need_gb": round(item.need_gb, 1),
+            "vram_gb": item.spec.vram_gb,
+            "tasks": [task.value for task in item.spec.pipelines],
+        }
+        for item in fits
+    ]
+    if as_json:
+        typer.echo(json.dumps({"gpu_gb": gpu_gb, "models": rows}, indent=2))
+        return
+    state.console.print(f"GPU memory: {gpu_gb:g} GB")
+    table = Table(Column("id", no_wrap=True), "fits", "memory mode", "needs", "tasks")
+    for item in fits:
+        table.add_row(
+            item.spec.id,
+            "yes" if item.mode is not None else "no",
+            recommend.MODE_WORDS[item.mode] if item.mode is not None else "does not fit",
+            f"{item.need_gb:.1f} GB",
+            ", ".join(task.value for task in item.spec.pipelines),
+        )
+    state.console.print(table)
+    state.console.print(
+        f"The embedded engines ({engines}) need no GPU. Offload modes are chosen "
+        "automatically from REELVAULT_VRAM_BUDGET_GB or the card's memory."
+    )
 
 
 @app.command("verify")

@@ -21,6 +21,7 @@ import numpy as np
 from pydantic import Field
 
 from reelvault.config import Settings
+from reelvault.config_diffusers import AttentionChoice, CacheChoice
 from reelvault.engines.base import (
     EngineBase,
     EngineLimits,
@@ -32,6 +33,7 @@ from reelvault.engines.base import (
     VideoFrames,
 )
 from reelvault.engines.diffusers import cogvideox, ltx, ltx2, sana, wan, wan_animate
+from reelvault.engines.diffusers.acceleration import Acceleration, choose_acceleration, step_cache
 from reelvault.engines.diffusers.call import PipelineCall, PreparedCall
 from reelvault.engines.diffusers.catalogue import ModelSpec, find_model
 from reelvault.engines.diffusers.device import (
@@ -105,6 +107,17 @@ class DiffusersParams(EngineParams):
         True,
         description="Keep the sound track of models that generate one (LTX-2); false "
         "gives a silent video.",
+    )
+    cache: CacheChoice | None = Field(
+        None,
+        description="Step cache: none, first_block, faster, taylorseer or mag; default: the "
+        "diffusers_cache setting. A model refuses one its transformer cannot take.",
+    )
+    compile: bool | None = Field(
+        None, description="torch.compile the transformer; default: the diffusers_compile setting."
+    )
+    attention_backend: AttentionChoice | None = Field(
+        None, description="Attention backend; default: the diffusers_attention_backend setting."
     )
 
 
@@ -308,6 +321,14 @@ class DiffusersEngine(EngineBase):
             raise ValidationError("text_to_video needs a prompt", param="prompt")
         folder = self._folder(spec)
         image, reference = self._inputs(request)
+        acceleration = choose_acceleration(
+            spec.id,
+            spec.family,
+            self.settings,
+            cache=params.cache,
+            compile=params.compile,
+            attention_backend=params.attention_backend,
+        )
 
         torch, diffusers = _import_stack()
         device = pick_device(self.settings, torch)
@@ -324,6 +345,7 @@ class DiffusersEngine(EngineBase):
             device=device,
             dtype=str(dtype).removeprefix("torch."),
             plan=plan,
+            tuning=acceleration.load,
         )
         steps = params.steps or spec.steps
         with device_lock(device):
@@ -353,6 +375,7 @@ class DiffusersEngine(EngineBase):
                 ),
                 seed=request.seed,
                 spec=spec,
+                acceleration=acceleration,
             )
         progress(1.0, "decoding")
         video = np.asarray(output.frames)[0]
@@ -392,6 +415,7 @@ class DiffusersEngine(EngineBase):
         *,
         seed: int,
         spec: ModelSpec,
+        acceleration: Acceleration,
     ) -> Any:
         device = str(getattr(pipeline, "_execution_device", key.device))
         generator = torch.Generator(device=device).manual_seed(seed)
@@ -417,7 +441,8 @@ class DiffusersEngine(EngineBase):
             prepared = family.prepare(pipeline, call)
         counter["expected"] = prepared.step_calls
         try:
-            return pipeline(**prepared.arguments)
+            with step_cache(pipeline, acceleration, call.steps):
+                return pipeline(**prepared.arguments)
         except JobCancelledError:
             self._release(torch, pipeline)
             raise

@@ -15,6 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from reelvault.engines.diffusers.acceleration import (
+    NO_TUNING,
+    LoadTuning,
+    apply_load_tuning,
+    quantization_config,
+)
 from reelvault.engines.diffusers.device import MemoryPlan, apply_memory_plan, free_memory
 from reelvault.errors import EngineError
 
@@ -35,6 +41,8 @@ class PipelineKey:
     device: str
     dtype: str
     plan: MemoryPlan
+    tuning: LoadTuning = NO_TUNING
+    """Attention backend, torch.compile and quantisation: fixed once loaded."""
 
 
 def load_pipeline(diffusers: Any, torch: Any, key: PipelineKey) -> Any:
@@ -50,9 +58,13 @@ def load_pipeline(diffusers: Any, torch: Any, key: PipelineKey) -> Any:
         raise EngineError(
             f"could not load {key.pipeline_class}: {key.folder} is not a model folder"
         )
+    options: dict[str, Any] = {}
+    quantization = quantization_config(diffusers, key.tuning.quantization)
+    if quantization is not None:
+        options["quantization_config"] = quantization
     try:
         pipeline = pipeline_class.from_pretrained(
-            key.folder, dtype=getattr(torch, key.dtype), local_files_only=True
+            key.folder, dtype=getattr(torch, key.dtype), local_files_only=True, **options
         )
     except (OSError, ValueError, KeyError) as exc:
         # A partly pulled or damaged folder: the file name is useful, contents never shown.
@@ -62,6 +74,7 @@ def load_pipeline(diffusers: Any, torch: Any, key: PipelineKey) -> Any:
         ) from exc
     pipeline.set_progress_bar_config(disable=True)
     apply_memory_plan(pipeline, key.plan, key.device)
+    apply_load_tuning(pipeline, key.tuning)
     return pipeline
 
 

@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
@@ -55,3 +56,38 @@ def test_pull_failure_is_a_reelvault_error(tiny_settings: Settings) -> None:
     result = _invoke(tiny_settings, "pull", "cogvideox-2b", "--endpoint", "http://127.0.0.1:9")
     assert isinstance(result.exception, EngineError)  # type: ignore[attr-defined]
     assert "could not reach the Hugging Face Hub" in str(result.exception)  # type: ignore[attr-defined]
+
+
+# Built-in models and the memory mode each card size gets (vram_gb in models.yaml;
+# model offload needs half the peak, sequential offload a fifth).
+RECOMMENDED: dict[int, dict[str, str | None]] = {
+    8: {"wan2.1-t2v-1.3b": "model", "wan2.2-ti2v-5b": "sequential", "wan2.1-t2v-14b": None},
+    16: {"wan2.1-t2v-1.3b": "none", "wan2.2-ti2v-5b": "model", "wan2.2-t2v-a14b": "sequential"},
+    24: {"wan2.2-ti2v-5b": "none", "wan2.1-t2v-14b": "model", "cogvideox-5b": "model"},
+    48: {"wan2.1-t2v-14b": "none", "wan2.2-t2v-a14b": "model", "ltx-video-0.9": "none"},
+    80: {"wan2.2-t2v-a14b": "none", "wan2.2-animate-14b": "none"},
+}
+
+
+def test_recommend_gives_each_model_a_memory_mode_per_card_size(tiny_settings: Settings) -> None:
+    for gpu_gb, expected in RECOMMENDED.items():
+        result = _invoke(tiny_settings, "recommend", "--gpu-memory", str(gpu_gb), "--json")
+        assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+        modes = {row["id"]: row["mode"] for row in json.loads(result.output)["models"]}  # type: ignore[attr-defined]
+        for model_id, mode in expected.items():
+            assert modes[model_id] == mode, (gpu_gb, model_id)
+    table = _invoke(tiny_settings, "recommend", "--gpu-memory", "8")
+    assert "model CPU offload" in table.output and "does not fit" in table.output  # type: ignore[attr-defined]
+
+
+def test_recommend_without_a_gpu_points_to_the_embedded_engines(
+    tiny_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reelvault.engines.diffusers import recommend
+
+    monkeypatch.setattr(recommend, "detected_gpu_gb", lambda: None)
+    result = _invoke(tiny_settings, "recommend")
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    assert "no CUDA GPU" in result.output  # type: ignore[attr-defined]
+    assert "procedural, livephoto, puppet" in result.output  # type: ignore[attr-defined]
+    assert "CPU path" in result.output  # type: ignore[attr-defined]
