@@ -1,7 +1,7 @@
 """jobs.output_has_audio: whether the finished video carries a sound track
 
-Revision ID: ltx2_audio
-Revises: 0018
+Revision ID: 0020
+Revises: 0019
 Create Date: 2026-12-06 17:40:00
 
 """
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision: str = "ltx2_audio"
-down_revision: str | Sequence[str] | None = "0018"
+revision: str = "0020"
+down_revision: str | Sequence[str] | None = "0019"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
