@@ -170,6 +170,21 @@ def test_an_account_from_sign_up_to_deletion(new_page: Any, mail_server: MailSer
         _sign_in(other)
     other.wait_for_selector("#signed-in:not([hidden])")
 
+    # Both browsers are listed, this one marked; the other can be signed out from here.
+    _ready(page, "/account")
+    page.wait_for_function("() => document.querySelectorAll('#session-list li').length === 2")
+    assert page.locator("#session-list li", has_text="This browser").count() == 1
+    page.locator("#session-list button", has_text="Sign out").click()
+    page.wait_for_function(
+        "() => document.getElementById('sessions-status').textContent.includes('signed out')"
+    )
+    assert page.locator("#session-list li").count() == 1
+    _ready(other, "/account")
+    assert other.is_visible("#signed-out")
+    with other.expect_navigation():
+        _sign_in(other)
+    other.wait_for_selector("#signed-in:not([hidden])")
+
     # Signing out everywhere ends the other browser's session too.
     with page.expect_navigation():
         page.click("#logout-everywhere")

@@ -3,11 +3,12 @@ pseudonymous owner of its own or for an API key's owner until the key is revoked
 
 from __future__ import annotations
 
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
 from reelvault.accounts.accounts import AccountInfo
 from reelvault.accounts.keys import ActiveKey, key_in_use
@@ -131,6 +132,62 @@ def end_sessions_of(runtime: Runtime, owner_id: str) -> int:
         return int(getattr(result, "rowcount", 0) or 0)
 
 
+HANDLE_LENGTH = 16
+"""A session's handle in lists: the start of its token's digest. It names the session to
+its own account and opens nothing (the cookie is the token, not its digest)."""
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    handle: str
+    created_at: datetime
+    expires_at: datetime
+    opened_with_key: bool
+
+
+def sessions_of(runtime: Runtime, owner_id: str) -> list[SessionSummary]:
+    """The live sessions acting as this owner, newest first (no address or browser name
+    is kept, so none can be shown)."""
+    now = runtime.clock()
+    with runtime.session() as session:
+        rows = session.scalars(
+            select(BrowserSession)
+            .where(BrowserSession.owner_id == owner_id, BrowserSession.expires_at > now)
+            .order_by(BrowserSession.created_at.desc())
+        ).all()
+        return [
+            SessionSummary(
+                handle=row.token_hash[:HANDLE_LENGTH],
+                created_at=row.created_at,
+                expires_at=row.expires_at,
+                opened_with_key=row.key_id is not None,
+            )
+            for row in rows
+        ]
+
+
+def session_handle(token: str) -> str:
+    return secret_digest(token)[:HANDLE_LENGTH]
+
+
+def end_session_by_handle(runtime: Runtime, owner_id: str, handle: str) -> bool:
+    """End one session of this owner, named by its handle; False if it has none by that name
+    (another owner's session is not found either)."""
+    if len(handle) != HANDLE_LENGTH:
+        return False
+    with runtime.session() as session:
+        rows = session.scalars(
+            select(BrowserSession).where(BrowserSession.owner_id == owner_id)
+        ).all()
+        for row in rows:
+            # Digests of random tokens: not secret byte by byte (see secret_digest), but
+            # compared in constant time all the same.
+            if hmac.compare_digest(row.token_hash[:HANDLE_LENGTH], handle):
+                session.delete(row)
+                return True
+    return False
+
+
 def owner_for_session(runtime: Runtime, token: str) -> str | None:
     found = session_for_token(runtime, token)
     return None if found is None else found.owner_id
@@ -139,9 +196,13 @@ def owner_for_session(runtime: Runtime, token: str) -> str | None:
 __all__ = [
     "SESSION_LIFETIME",
     "SessionInfo",
+    "SessionSummary",
     "end_session",
+    "end_session_by_handle",
     "end_sessions_of",
     "owner_for_session",
     "session_for_token",
+    "session_handle",
+    "sessions_of",
     "start_session",
 ]

@@ -34,7 +34,14 @@ from reelvault.accounts.emails import MAX_EMAIL_LENGTH, attempt_lookup, normalis
 from reelvault.accounts.oidc.identities import linked_providers
 from reelvault.accounts.passwords import MAX_PASSWORD_LENGTH
 from reelvault.accounts.scopes import PRIVACY
-from reelvault.accounts.sessions import end_session, end_sessions_of, session_for_token
+from reelvault.accounts.sessions import (
+    end_session,
+    end_session_by_handle,
+    end_sessions_of,
+    session_for_token,
+    session_handle,
+    sessions_of,
+)
 from reelvault.errors import ConflictError, NotFoundError, UnauthorizedError
 from reelvault.http.cookies import session_token
 from reelvault.http.deps import Ctx, Owner, RuntimeDep, require_scope
@@ -255,6 +262,54 @@ async def update_my_account(body: ProfileIn, runtime: RuntimeDep, owner: Owner) 
     account = await _my_account(runtime, owner)
     await run_in_threadpool(set_display_name, runtime, account.id, body.display_name)
     return await run_in_threadpool(_out, runtime, account)
+
+
+class SessionOut(BaseModel):
+    id: str = Field(description="Names the session here; it opens nothing.")
+    created_at: datetime = Field(description="When it was signed in.")
+    expires_at: datetime = Field(description="When it ends unless used (idle timeout).")
+    current: bool = Field(description="The session of the browser asking.")
+    opened_with_key: bool = Field(description="Opened by pasting an API key into the studio.")
+
+
+@router.get(
+    "/sessions",
+    dependencies=[require_scope(PRIVACY)],
+    response_model=list[SessionOut],
+    responses=_errors(401, 403, 404),
+)
+async def my_sessions(request: Request, runtime: RuntimeDep, owner: Owner) -> list[SessionOut]:
+    """The account's live browser sessions, newest first. No address or browser name is
+    kept, so a session is told apart by when it began."""
+    await _my_account(runtime, owner)
+    token = session_token(request, runtime.settings)
+    mine = session_handle(token) if token else None
+    found = await run_in_threadpool(sessions_of, runtime, owner)
+    return [
+        SessionOut(
+            id=item.handle,
+            created_at=item.created_at,
+            expires_at=item.expires_at,
+            current=item.handle == mine,
+            opened_with_key=item.opened_with_key,
+        )
+        for item in found
+    ]
+
+
+@router.delete(
+    "/sessions/{session_id}",
+    status_code=204,
+    dependencies=[require_scope(PRIVACY)],
+    responses=_errors(401, 403, 404),
+)
+async def end_one_session(session_id: str, runtime: RuntimeDep, owner: Owner) -> Response:
+    """End one session of the account (a lost phone, a shared computer): its cookie opens
+    nothing afterwards. Another account's session is 404, like a missing one."""
+    await _my_account(runtime, owner)
+    if not await run_in_threadpool(end_session_by_handle, runtime, owner, session_id):
+        raise NotFoundError("no such session")
+    return Response(status_code=204)
 
 
 @router.delete("", dependencies=[require_scope(PRIVACY)], responses=_errors(401, 403, 404))

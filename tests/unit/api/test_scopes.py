@@ -52,6 +52,8 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any] | None, str, int]] = [
     ("GET", "/api/v1/account", None, PRIVACY, 404),  # the key's owner has no account
     ("DELETE", "/api/v1/account", None, PRIVACY, 404),
     ("PATCH", "/api/v1/account", {"display_name": "Ada"}, PRIVACY, 404),
+    ("GET", "/api/v1/account/sessions", None, PRIVACY, 404),
+    ("DELETE", "/api/v1/account/sessions/{id}", None, PRIVACY, 404),
     ("GET", "/api/v1/account/usage", None, READ, 200),  # plans and usage go with videos
 ]
 
@@ -110,6 +112,8 @@ def _route_scopes(app: FastAPI) -> dict[tuple[str, str], set[str]]:
 
 def _template(path: str) -> str:
     """The route's path as declared: ``/v1/videos/{video_id}`` for ``/v1/videos/{id}``."""
+    if "/sessions/" in path:
+        return path.replace("{id}", "{session_id}")
     path = path.replace("{id}", "{video_id}" if path.startswith("/v1/") else "{job_id}")
     return path.replace("/consents/analytics", "/consents/{purpose}")
 

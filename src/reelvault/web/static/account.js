@@ -1,9 +1,10 @@
 // The account page: profile, plan and usage (where billing reports them), API keys,
-// sessions (sign out here or everywhere) and deleting the account.
+// sessions (listed; sign out one, here or everywhere) and deleting the account.
 
 import { ApiError, get, request } from "./api.js";
 import { $, busy, clearError, messageOf, ready, showError, startAccountPage } from "./account-forms.js";
 import { loadKeys, wireKeys } from "./account-keys.js";
+import { loadSessions } from "./account-sessions.js";
 import { when } from "./format.js";
 
 const ME = "/api/v1/account";
@@ -147,6 +148,7 @@ async function init() {
     wireName();
     wireKeys(config, me);
     await loadKeys();
+    await loadSessions();
     $("verify-send").addEventListener("click", resendLink);
     $("logout").addEventListener("click", () => signOut(false));
     $("logout-everywhere").addEventListener("click", () => signOut(true));
