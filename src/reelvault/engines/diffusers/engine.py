@@ -378,31 +378,14 @@ class DiffusersEngine(EngineBase):
                 acceleration=acceleration,
             )
         progress(1.0, "decoding")
-        video = np.asarray(output.frames)[0]
-        if video.ndim != 4 or video.shape[0] < wanted or video.shape[1:3] != (height, width):
-            raise EngineError(
-                f"{key.pipeline_class} returned frames of shape {tuple(video.shape)}, expected "
-                f"at least {wanted} frames of {height}x{width}"
-            )
-
-        def stream() -> Iterator[Frame]:
-            for index in range(wanted):
-                yield _to_uint8(video[index])
-
-        audio = getattr(output, "audio", None)
-        rate = sample_rate(pipeline)
-        soundtrack = (
-            write_soundtrack(audio, rate, wanted / fps, request.scratch_dir)
-            if params.audio and audio is not None and rate
-            else None
-        )
-        return VideoFrames(
-            frames=stream(),
-            frame_count=wanted,
+        return _video_frames(
+            output,
+            pipeline,
+            expected=(wanted, height, width),
             fps=fps,
-            width=width,
-            height=height,
-            audio_path=soundtrack,
+            with_audio=params.audio,
+            scratch_dir=request.scratch_dir,
+            pipeline_class=key.pipeline_class,
         )
 
     def _generate(
@@ -481,3 +464,43 @@ __all__ = [
     "resolve_fps",
     "resolve_size",
 ]
+
+
+def _video_frames(
+    output: Any,
+    pipeline: Any,
+    *,
+    expected: tuple[int, int, int],
+    fps: int,
+    with_audio: bool,
+    scratch_dir: Path,
+    pipeline_class: str,
+) -> VideoFrames:
+    """The pipeline's output as frames for the encoder, checked against what was asked for."""
+    wanted, height, width = expected
+    video = np.asarray(output.frames)[0]
+    if video.ndim != 4 or video.shape[0] < wanted or video.shape[1:3] != (height, width):
+        raise EngineError(
+            f"{pipeline_class} returned frames of shape {tuple(video.shape)}, expected "
+            f"at least {wanted} frames of {height}x{width}"
+        )
+
+    def stream() -> Iterator[Frame]:
+        for index in range(wanted):
+            yield _to_uint8(video[index])
+
+    audio = getattr(output, "audio", None)
+    rate = sample_rate(pipeline)
+    soundtrack = (
+        write_soundtrack(audio, rate, wanted / fps, scratch_dir)
+        if with_audio and audio is not None and rate
+        else None
+    )
+    return VideoFrames(
+        frames=stream(),
+        frame_count=wanted,
+        fps=fps,
+        width=width,
+        height=height,
+        audio_path=soundtrack,
+    )

@@ -12,8 +12,9 @@ async function endOne(session) {
   $("sessions-error").textContent = "";
   try {
     await request("DELETE", `${SESSIONS_PATH}/${encodeURIComponent(session.id)}`);
-    $("sessions-status").textContent = `The session signed in ${when(session.created_at)} is signed out.`;
+    // The list is drawn again before the status speaks, so what is read matches what is shown.
     await loadSessions();
+    $("sessions-status").textContent = `The session signed in ${when(session.created_at)} is signed out.`;
     $("logout").focus(); // its row's button is gone: focus somewhere that stays
   } catch (error) {
     $("sessions-error").textContent = `Not signed out: ${messageOf(error)}`;
