@@ -128,6 +128,7 @@ function applyEngine(remember = true) {
   const model = state.paramFields.find((item) => item.name === "model");
   if (model) model.input.addEventListener("input", showRemoteNotice);
   showRemoteNotice();
+  fitToInputs();
   checkInputs();
 }
 
@@ -242,8 +243,52 @@ async function takeImage(file) {
   preview.alt = `Preview of ${file.name}`;
   preview.hidden = false;
   $("image-help").textContent = `${file.name} · ${width}×${height} · ${bytes(file.size)}`;
-  state.inputs.image = { file };
+  state.inputs.image = { file, width, height };
+  fitToInputs();
   checkInputs();
+}
+
+// ---- a dance follows its inputs: the reference's length, the photo's orientation ------
+
+function orientation(width, height) {
+  const ratio = width / height;
+  return ratio < 0.9 ? "portrait" : ratio > 1.1 ? "landscape" : "square";
+}
+
+// A size of the photo's orientation, as near as offered to the chosen size's pixel count
+// (640 × 360 becomes 360 × 640): a portrait dancer is not shrunk into a landscape frame.
+function sizeFor(photo, current) {
+  const want = orientation(photo.width, photo.height);
+  const [cw, ch] = current.split("x").map(Number);
+  if (orientation(cw, ch) === want) return current;
+  let best = null;
+  for (const option of $("size").options) {
+    const [w, h] = option.value.split("x").map(Number);
+    if (orientation(w, h) !== want) continue;
+    const distance = Math.abs(Math.log((w * h) / (cw * ch)));
+    if (!best || distance < best.distance) best = { size: option.value, distance };
+  }
+  return best ? best.size : current;
+}
+
+// Called when a photo or a reference is chosen, and when the engine changes: the dance
+// lasts as long as its reference (within the engine's limit; the user may shorten it)
+// and its frame has the photo's orientation. Other tasks keep the user's settings.
+function fitToInputs() {
+  $("seconds-note").textContent = "";
+  if (task() !== "dance" || !state.engine) return;
+  const photo = state.inputs.image;
+  if (photo && photo.width && photo.height) $("size").value = sizeFor(photo, $("size").value);
+  const reference = state.inputs.reference_video;
+  if (reference && Number.isFinite(reference.duration) && reference.duration > 0) {
+    const [low, high] = state.engine.limits.seconds;
+    const seconds = Math.min(high, Math.max(low, Math.round(reference.duration * 10) / 10));
+    $("seconds").value = String(seconds);
+    $("seconds-note").textContent =
+      seconds < reference.duration - 0.05
+        ? `The reference lasts ${reference.duration.toFixed(1)} s; this engine makes at most ${high} s.`
+        : "As long as the reference; shorten it here if you like.";
+  }
 }
 
 function videoDuration(element) {
@@ -257,6 +302,7 @@ async function takeVideo(file) {
   const limits = state.config.uploads;
   const preview = $("video-preview");
   state.inputs.reference_video = null;
+  $("seconds-note").textContent = "";
   setError("video-error", "");
   preview.hidden = true;
   if (!file) return checkInputs();
@@ -285,6 +331,7 @@ async function takeVideo(file) {
   }
   $("video-help").textContent = `${file.name}${note} · ${bytes(file.size)}`;
   state.inputs.reference_video = { file, duration };
+  fitToInputs();
   checkInputs();
 }
 
