@@ -273,6 +273,7 @@ def list_engines(runtime: RuntimeDep) -> EngineList:
                 device=engine.device,
                 runs_locally=engine.runs_locally,
                 sends_data_to_third_party=not engine.runs_locally,
+                reads_motion=engine.reads_motion,
                 limits=engine.limits.as_dict(),
                 params_schema=engine.params_model.model_json_schema(),
             )
