@@ -233,7 +233,11 @@ def dance(
     ctx: typer.Context,
     image: Annotated[Path, typer.Option(help="A full-body photo of the person who will dance.")],
     reference: Annotated[
-        Path, typer.Option(help="A video of the dance to copy (its audio is kept).")
+        Path,
+        typer.Option(
+            help="A video of the dance to copy (its audio is kept), or a BVH "
+            "motion-capture file (read at its own frame rate)."
+        ),
     ],
     output: OutputOption,
     size: SizeOption = "512x512",
