@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from tests.e2e.conftest import DATA, open_studio
-from tests.e2e.helpers import DANCE_PHOTO
+from tests.e2e.helpers import DANCE_PHOTO, wait_for_video
 
 LONG_REFERENCE = DATA / "squats_woman_720x1280_5fps.mp4"  # 13 s
 
@@ -80,3 +80,57 @@ def test_a_reference_longer_than_the_engine_allows_is_capped_and_said(page: Any)
     _choose_dance(page, DANCE_PHOTO, LONG_REFERENCE)
     assert page.input_value("#seconds") == "5"
     assert "at most 5 s" in page.inner_text("#seconds-note")
+
+
+MOTION = DATA / "arms_and_knees_dance.bvh"
+
+
+def test_a_bvh_motion_file_is_a_reference_too(page: Any) -> None:
+    open_studio(page)
+    page.check("input[name=task][value=dance]")
+    assert ".bvh" in (page.get_attribute("#reference_video", "accept") or "")
+    page.set_input_files("#image", str(DANCE_PHOTO))
+    page.wait_for_selector("#image-preview:not([hidden])")
+    page.set_input_files("#reference_video", str(MOTION))
+    page.wait_for_function(
+        "() => /BVH motion/.test(document.getElementById('video-help').textContent)"
+    )
+    assert "4.0 s" in page.inner_text("#video-help")
+    assert page.inner_text("#video-error") == ""
+    assert float(page.input_value("#seconds")) == pytest.approx(4.0)
+    page.select_option("#size", "256x144")
+    page.click("#generate")
+    player = wait_for_video(page)
+    assert player["job"]["engine"] == "puppet" and player["job"]["status"] == "completed"
+    assert player["duration"] == pytest.approx(4.0, abs=0.1)
+
+
+def test_a_bvh_file_that_is_not_one_or_an_engine_that_needs_a_video(
+    page: Any, tmp_path: Path
+) -> None:
+    def no_motion(route: Any) -> None:
+        response = route.fetch()
+        engines = response.json()
+        for engine in engines["data"]:
+            engine["reads_motion"] = False
+        route.fulfill(response=response, body=json.dumps(engines))
+
+    page.route("**/api/v1/engines", no_motion)
+    open_studio(page)
+    page.check("input[name=task][value=dance]")
+    fake = tmp_path / "dab.bvh"
+    fake.write_text("not motion capture at all\n")
+    page.set_input_files("#reference_video", str(fake))
+    page.wait_for_function("() => document.getElementById('video-error').textContent !== ''")
+    assert "no HIERARCHY" in page.inner_text("#video-error")
+    page.set_input_files("#image", str(DANCE_PHOTO))
+    page.wait_for_selector("#image-preview:not([hidden])")
+    page.set_input_files("#reference_video", str(MOTION))
+    page.wait_for_function(
+        "() => /BVH motion/.test(document.getElementById('video-help').textContent)"
+    )
+    uploads: list[str] = []
+    page.on("request", lambda r: uploads.append(r.url) if r.method == "POST" else None)
+    page.click("#generate")
+    assert "not a BVH file" in page.inner_text("#form-error")
+    assert uploads == []
