@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
@@ -165,12 +167,13 @@ def _header_value(line: str, label: str) -> str:
     return value.strip()
 
 
-def _motion_header(lines: list[str], limits: MediaLimits) -> tuple[int, float]:
+def _motion_header(lines: Iterator[str], limits: MediaLimits) -> tuple[int, float]:
     """The frame count and frame time, checked against the limits."""
-    if len(lines) < 2:
+    header = list(islice(lines, 2))
+    if len(header) < 2:
         raise _invalid("has no 'Frames:' and 'Frame Time:' lines after MOTION")
-    frames_text = _header_value(lines[0], "Frames")
-    time_text = _header_value(lines[1], "Frame Time")
+    frames_text = _header_value(header[0], "Frames")
+    time_text = _header_value(header[1], "Frame Time")
     if not frames_text.isdigit() or int(frames_text) < 1:
         raise _invalid("declares no frames")
     frame_count = int(frames_text)
@@ -193,12 +196,15 @@ def _motion_header(lines: list[str], limits: MediaLimits) -> tuple[int, float]:
     return frame_count, frame_time
 
 
-def _frame_rows(lines: list[str], frame_count: int, channels: int) -> npt.NDArray[np.float64]:
-    rows = [line for line in lines if line.strip()]
-    if len(rows) != frame_count:
-        raise _invalid(f"declares {frame_count} frames but has {len(rows)}")
+def _frame_rows(lines: Iterator[str], frame_count: int, channels: int) -> npt.NDArray[np.float64]:
+    """The frame table, read a line at a time (blank lines skipped)."""
     frames = np.empty((frame_count, channels), np.float64)
-    for index, line in enumerate(rows):
+    index = 0
+    for line in lines:
+        if not line.strip():
+            continue
+        if index == frame_count:
+            raise _invalid(f"declares {frame_count} frames but has more")
         if len(line) > channels * _MAX_VALUE_CHARS:
             raise _invalid(f"has a frame line that is too long (frame {index + 1})")
         values = line.split()
@@ -210,9 +216,21 @@ def _frame_rows(lines: list[str], frame_count: int, channels: int) -> npt.NDArra
             frames[index] = [float(value) for value in values]
         except ValueError:
             raise _invalid(f"has a value that is not a number in frame {index + 1}") from None
+        index += 1
+    if index != frame_count:
+        raise _invalid(f"declares {frame_count} frames but has {index}")
     if not np.isfinite(frames).all():
         raise _invalid("has a value that is not finite")
     return frames
+
+
+def _lines(text: str, start: int) -> Iterator[str]:
+    """The lines of ``text`` from ``start``, one at a time (no copy of the whole)."""
+    while start <= len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        yield text[start:end].rstrip("\r")
+        start = end + 1
 
 
 def parse_bvh(data: bytes, limits: MediaLimits | None = None) -> Motion:
@@ -229,24 +247,27 @@ def parse_bvh(data: bytes, limits: MediaLimits | None = None) -> Motion:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise _invalid("is not text") from None
-    hierarchy, found, motion = text.partition("\nMOTION")
-    if not found:
-        raise _invalid("has no MOTION section")
-    if len(hierarchy) > MAX_HIERARCHY_CHARS:
-        raise _invalid("has a HIERARCHY section that is too long")
-    tokens = _Tokens(hierarchy)
+    motion_at = text.find("\nMOTION", 0, MAX_HIERARCHY_CHARS + 1)
+    if motion_at < 0:
+        raise _invalid(
+            "has no MOTION section"
+            if "\nMOTION" not in text
+            else "has a HIERARCHY section that is too long"
+        )
+    tokens = _Tokens(text[:motion_at])
     tokens.expect("HIERARCHY")
     tokens.expect("ROOT")
     joints: list[Joint] = []
     _parse_joint(tokens, -1, joints)
     if tokens.position != len(tokens.words):
         raise _invalid("has more than one ROOT, or text after its skeleton")
-    lines = motion.splitlines()[1:]
+    lines = _lines(text, motion_at + len("\nMOTION"))
+    next(lines)  # the rest of the MOTION line
     frame_count, frame_time = _motion_header(lines, limits)
     channels = sum(len(joint.channels) for joint in joints)
     if channels == 0:
         raise _invalid("has a skeleton that does not move (no channels)")
-    frames = _frame_rows(lines[2:], frame_count, channels)
+    frames = _frame_rows(lines, frame_count, channels)
     return Motion(tuple(joints), frame_time, frames)
 
 

@@ -199,3 +199,16 @@ def test_a_skeleton_with_too_many_joints_is_refused() -> None:
 def test_motion_properties() -> None:
     motion = Motion((), 0.04, np.zeros((50, 3)))
     assert (motion.frame_count, motion.fps, motion.duration_seconds) == (50, 25.0, 2.0)
+
+
+def test_hostile_shapes_are_refused_without_reading_them_whole() -> None:
+    head = SAMPLE.read_bytes().split(b"MOTION")[0]
+    blank = head + b"MOTION\nFrames: 1\nFrame Time: 0.04\n" + b"\n" * 30_000_000 + b"1 2\n"
+    with pytest.raises(ValidationError, match="2 values in frame 1"):
+        parse_bvh(blank)
+    one_line = head + b"MOTION\nFrames: 1\nFrame Time: 0.04\n" + b"1 " * 10_000_000
+    with pytest.raises(ValidationError, match="too long"):
+        parse_bvh(one_line)
+    padded = b"HIERARCHY\n" + b" " * 1_000_000 + b"\nMOTION\n"
+    with pytest.raises(ValidationError, match="HIERARCHY section that is too long"):
+        parse_bvh(padded)
