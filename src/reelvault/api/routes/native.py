@@ -58,7 +58,12 @@ _MULTIPART_SCHEMA = {
     "properties": {
         **{name: {"type": "string"} for name in JobCreate.model_fields},
         "image": {"type": "string", "format": "binary"},
-        "reference_video": {"type": "string", "format": "binary"},
+        "reference_video": {
+            "type": "string",
+            "format": "binary",
+            "description": "The dance to copy: a video (MP4, MOV, WebM, MKV), or a BVH "
+            "motion-capture file for an engine whose reads_motion is true (GET /engines).",
+        },
     },
 }
 CREATE_BODY = {
