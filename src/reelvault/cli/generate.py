@@ -254,7 +254,7 @@ def dance(
     ] = DEFAULT_ENGINES[Task.DANCE],
     param: ParamOption = None,
 ) -> None:
-    """Make the person in a photo dance like the person in a reference video."""
+    """Make the person in a photo dance like the person in a reference video (or BVH file)."""
     state = state_of(ctx)
     destination = check_output_path(output)
     width, height = parse_size(size)
