@@ -1,8 +1,12 @@
-"""What the engine hands a pipeline family module for one call.
+"""What the engine hands a pipeline family module for one call, and the arguments most
+families' pipelines share.
 
-Each family module (wan.py, ltx.py, cogvideox.py, wan_animate.py) turns a
-:class:`PipelineCall` into the keyword arguments of its own pipeline classes, on its
-own: families share this description of the job, not code (STYLE.md, single-file policy).
+Each family module (wan.py, ltx.py, sana.py, ...) turns a :class:`PipelineCall` into
+the keyword arguments of its own pipeline classes. The pipelines that follow diffusers'
+usual ``__call__`` (prompt, size, frame count, steps, ``guidance_scale``, a step
+callback, ``output_type``) start from :func:`pipeline_arguments` and add what is theirs
+(LTX's frame rate, Sana's resolution binning); a family whose pipeline is shaped
+otherwise (HunyuanVideo 1.5's guider) writes its own.
 """
 
 from __future__ import annotations
@@ -53,4 +57,43 @@ class PreparedCall:
     step_calls: int
 
 
-__all__ = ["PipelineCall", "PreparedCall", "StepCallback"]
+def text_length(pipeline: Any, ceiling: int) -> int:
+    """How many prompt tokens to encode: the family's ``ceiling`` (what its released text
+    encoder reads), or less where the pipeline's tokenizer is shorter (a test's)."""
+    limit = int(getattr(pipeline.tokenizer, "model_max_length", ceiling) or ceiling)
+    return max(1, min(ceiling, limit))
+
+
+def pipeline_arguments(
+    call: PipelineCall,
+    *,
+    max_sequence_length: int,
+    frames: str | None = "num_frames",
+    image_pipelines: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """The keyword arguments diffusers' video pipelines share, for one call.
+
+    ``frames`` names the pipeline's frame-count argument (Sana's is ``frames``; None for
+    a pipeline that derives the count itself); ``image`` is passed to the classes in
+    ``image_pipelines``.
+    """
+    arguments: dict[str, Any] = {
+        "prompt": call.prompt,
+        "negative_prompt": call.negative_prompt,
+        "height": call.height,
+        "width": call.width,
+        "num_inference_steps": call.steps,
+        "guidance_scale": call.guidance,
+        "generator": call.generator,
+        "output_type": "np",
+        "callback_on_step_end": call.on_step_end,
+        "max_sequence_length": max_sequence_length,
+    }
+    if frames is not None:
+        arguments[frames] = call.num_frames
+    if call.pipeline_class in image_pipelines:
+        arguments["image"] = call.image
+    return arguments
+
+
+__all__ = ["PipelineCall", "PreparedCall", "StepCallback", "pipeline_arguments", "text_length"]
