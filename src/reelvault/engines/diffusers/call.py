@@ -11,8 +11,9 @@ otherwise (HunyuanVideo 1.5's guider) writes its own.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,39 @@ class PreparedCall:
 
     arguments: dict[str, Any]
     step_calls: int
+    components: dict[str, Any] = field(default_factory=dict)
+    """Components that replace the loaded pipeline's own for this call only (a guider
+    carrying the request's guidance scale); the loaded ones are put back after it."""
+    counts_passes: bool = False
+    """The pipeline takes no step callback: progress (and cancellation) then follow the
+    transformer's forward passes instead, ``step_calls`` of them."""
+
+
+@contextmanager
+def call_scope(pipeline: Any, prepared: PreparedCall, on_step_end: StepCallback) -> Iterator[None]:
+    """The call's own components on the pipeline, and its pass counter where it needs one.
+
+    Whatever the call changes on the loaded (cached) pipeline is undone when it ends,
+    however it ends, so the next request finds the pipeline as it was loaded.
+    """
+    saved = {name: getattr(pipeline, name) for name in prepared.components}
+    for name, component in prepared.components.items():
+        setattr(pipeline, name, component)
+    handle = None
+    if prepared.counts_passes:
+
+        def after_pass(_module: Any, _args: Any, _output: Any) -> None:
+            # May raise JobCancelledError: the pipeline then stops before the next pass.
+            on_step_end(pipeline, 0, None, {})
+
+        handle = pipeline.transformer.register_forward_hook(after_pass)
+    try:
+        yield
+    finally:
+        if handle is not None:
+            handle.remove()
+        for name, component in saved.items():
+            setattr(pipeline, name, component)
 
 
 def text_length(pipeline: Any, ceiling: int) -> int:
@@ -96,4 +130,11 @@ def pipeline_arguments(
     return arguments
 
 
-__all__ = ["PipelineCall", "PreparedCall", "StepCallback", "pipeline_arguments", "text_length"]
+__all__ = [
+    "PipelineCall",
+    "PreparedCall",
+    "StepCallback",
+    "call_scope",
+    "pipeline_arguments",
+    "text_length",
+]

@@ -25,7 +25,7 @@ from reelvault.types import Task
 USER_CATALOGUE = "models.yaml"
 ANY_SIZE = "any"
 
-Family = Literal["wan", "wan_animate", "ltx", "ltx2", "cogvideox", "sana"]
+Family = Literal["wan", "wan_animate", "ltx", "ltx2", "cogvideox", "sana", "hunyuan15"]
 
 DEFAULT_ALLOW_PATTERNS: tuple[str, ...] = (
     # A diffusers folder: the index, each component's config, weights (safetensors only,
@@ -35,6 +35,9 @@ DEFAULT_ALLOW_PATTERNS: tuple[str, ...] = (
     "*/*.safetensors",
     "*/*.model",
     "*/*.txt",
+    # Chat templates (transformers 5 writes them beside the tokenizer): HunyuanVideo 1.5
+    # formats its prompt with Qwen2.5-VL's.
+    "*/*.jinja",
 )
 
 
@@ -194,6 +197,8 @@ PIPELINE_CLASSES: dict[str, tuple[Family, Task]] = {
     "CogVideoXImageToVideoPipeline": ("cogvideox", Task.IMAGE_TO_VIDEO),
     "SanaVideoPipeline": ("sana", Task.TEXT_TO_VIDEO),
     "SanaImageToVideoPipeline": ("sana", Task.IMAGE_TO_VIDEO),
+    "HunyuanVideo15Pipeline": ("hunyuan15", Task.TEXT_TO_VIDEO),
+    "HunyuanVideo15ImageToVideoPipeline": ("hunyuan15", Task.IMAGE_TO_VIDEO),
 }
 SIBLINGS: dict[str, str] = {
     "LTXPipeline": "LTXImageToVideoPipeline",
@@ -212,6 +217,7 @@ FOLDER_LIMITS: dict[Family, dict[str, Any]] = {
     "ltx2": {"max_frames": 257, "fps": (24, 25, 30), "steps": 40, "guidance": 4.0},
     "cogvideox": {"max_frames": 49, "fps": (8,), "steps": 50, "guidance": 6.0},
     "sana": {"max_frames": 81, "fps": (16,), "steps": 50, "guidance": 6.0},
+    "hunyuan15": {"max_frames": 121, "fps": (24,), "steps": 50, "guidance": 6.0},
 }
 
 

@@ -29,6 +29,8 @@ REQUIRED = {
     "CogVideoXImageToVideoPipeline",
     "SanaVideoPipeline",
     "SanaImageToVideoPipeline",
+    "HunyuanVideo15Pipeline",
+    "HunyuanVideo15ImageToVideoPipeline",
 }
 
 
