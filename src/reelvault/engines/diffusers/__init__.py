@@ -1,5 +1,5 @@
 """Hugging Face diffusers video models (Sana-Video, Wan, LTX-Video, LTX-2, HunyuanVideo 1.5,
-CogVideoX, Wan-Animate).
+SkyReels-V2, CogVideoX, Wan-Animate).
 
 Importing this package does not import torch or diffusers; the engine does so when it
 runs, and names the ``reelvault[diffusers]`` extra if they are missing.

@@ -26,7 +26,7 @@ from reelvault.errors import ConfigError, EngineError, ReelvaultError, Validatio
 
 # Block caches (first_block, mag) need the family's transformer block registered with
 # diffusers (TransformerBlockRegistry): Wan-Animate ships its own unregistered copy of
-# the Wan block, and those of LTX-2 and HunyuanVideo 1.5 are not registered.
+# the Wan block, and those of LTX-2, HunyuanVideo 1.5 and SkyReels-V2 are not registered.
 # FasterCache expects the conditional and unconditional batch in one forward, which
 # only CogVideoX's pipelines do. Sana-Video's transformer has no enable_cache at all (no
 # CacheMixin in diffusers 0.42). A family not listed here takes no cache.
@@ -37,6 +37,7 @@ CACHES_BY_FAMILY: dict[str, tuple[CacheChoice, ...]] = {
     "wan_animate": ("taylorseer",),
     "ltx2": ("taylorseer",),
     "hunyuan15": ("taylorseer",),
+    "skyreels": ("taylorseer",),
 }
 # CogVideoX's attention processor calls torch's SDPA directly, not diffusers' dispatcher.
 ATTENTION_FAMILIES: frozenset[str] = frozenset({"wan", "ltx", "wan_animate"})
@@ -55,6 +56,7 @@ TAYLORSEER_MODULES: dict[str, list[str]] = {
         r"|audio_to_video_attn|video_to_audio_attn)"
     ],
     "hunyuan15": [r"transformer_blocks\.\d+\.(attn|ff|ff_context)"],
+    "skyreels": [r"blocks\.\d+\.(attn1|attn2|ffn)"],
 }
 
 # quantisation choice -> (Python package, diffusers quant_backend, its kwargs)

@@ -25,7 +25,7 @@ from reelvault.types import Task
 USER_CATALOGUE = "models.yaml"
 ANY_SIZE = "any"
 
-Family = Literal["wan", "wan_animate", "ltx", "ltx2", "cogvideox", "sana", "hunyuan15"]
+Family = Literal["wan", "wan_animate", "ltx", "ltx2", "cogvideox", "sana", "hunyuan15", "skyreels"]
 
 DEFAULT_ALLOW_PATTERNS: tuple[str, ...] = (
     # A diffusers folder: the index, each component's config, weights (safetensors only,
@@ -199,6 +199,8 @@ PIPELINE_CLASSES: dict[str, tuple[Family, Task]] = {
     "SanaImageToVideoPipeline": ("sana", Task.IMAGE_TO_VIDEO),
     "HunyuanVideo15Pipeline": ("hunyuan15", Task.TEXT_TO_VIDEO),
     "HunyuanVideo15ImageToVideoPipeline": ("hunyuan15", Task.IMAGE_TO_VIDEO),
+    "SkyReelsV2DiffusionForcingPipeline": ("skyreels", Task.TEXT_TO_VIDEO),
+    "SkyReelsV2DiffusionForcingImageToVideoPipeline": ("skyreels", Task.IMAGE_TO_VIDEO),
 }
 SIBLINGS: dict[str, str] = {
     "LTXPipeline": "LTXImageToVideoPipeline",
@@ -207,6 +209,8 @@ SIBLINGS: dict[str, str] = {
     "SanaImageToVideoPipeline": "SanaVideoPipeline",
     "LTX2Pipeline": "LTX2ImageToVideoPipeline",
     "LTX2ImageToVideoPipeline": "LTX2Pipeline",
+    "SkyReelsV2DiffusionForcingPipeline": "SkyReelsV2DiffusionForcingImageToVideoPipeline",
+    "SkyReelsV2DiffusionForcingImageToVideoPipeline": "SkyReelsV2DiffusionForcingPipeline",
 }
 # What a folder of unknown provenance may be asked for: sizes are any multiple of the
 # family's spatial step in this list, frames up to max.
@@ -218,6 +222,8 @@ FOLDER_LIMITS: dict[Family, dict[str, Any]] = {
     "cogvideox": {"max_frames": 49, "fps": (8,), "steps": 50, "guidance": 6.0},
     "sana": {"max_frames": 81, "fps": (16,), "steps": 50, "guidance": 6.0},
     "hunyuan15": {"max_frames": 121, "fps": (24,), "steps": 50, "guidance": 6.0},
+    # 30 s at 24 fps, in overlapping windows.
+    "skyreels": {"max_frames": 721, "fps": (24,), "steps": 50, "guidance": 6.0},
 }
 
 

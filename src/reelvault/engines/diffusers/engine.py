@@ -1,5 +1,5 @@
-"""The ``diffusers`` engine: Sana-Video, Wan, LTX-Video, LTX-2, HunyuanVideo 1.5, CogVideoX
-and Wan-Animate on a local GPU.
+"""The ``diffusers`` engine: Sana-Video, Wan, LTX-Video, LTX-2, HunyuanVideo 1.5, SkyReels-V2,
+CogVideoX and Wan-Animate on a local GPU.
 
 A job names a model (``params.model``: a catalogue id or an absolute folder path). The
 engine checks the request against what that model accepts, loads the pipeline from
@@ -39,6 +39,7 @@ from reelvault.engines.diffusers import (
     ltx,
     ltx2,
     sana,
+    skyreels,
     wan,
     wan_animate,
 )
@@ -75,6 +76,7 @@ FAMILIES: dict[str, types.ModuleType] = {
     "wan_animate": wan_animate,
     "sana": sana,
     "hunyuan15": hunyuan15,
+    "skyreels": skyreels,
 }
 
 # Shares of the engine's progress: loading, denoising steps, then the VAE decode.
@@ -220,7 +222,7 @@ class DiffusersEngine(EngineBase):
     name: ClassVar[str] = "diffusers"
     description: ClassVar[str] = (
         "Neural video models through Hugging Face diffusers: Sana-Video, Wan 2.1/2.2, "
-        "LTX-Video, LTX-2 (with sound), HunyuanVideo 1.5 and "
+        "LTX-Video, LTX-2 (with sound), HunyuanVideo 1.5, SkyReels-V2 (long videos) and "
         "CogVideoX for text and image to video, Wan-Animate for dance. Weights are "
         "installed with `reelvault models pull`; a GPU is needed for useful speed."
     )

@@ -31,6 +31,8 @@ REQUIRED = {
     "SanaImageToVideoPipeline",
     "HunyuanVideo15Pipeline",
     "HunyuanVideo15ImageToVideoPipeline",
+    "SkyReelsV2DiffusionForcingPipeline",
+    "SkyReelsV2DiffusionForcingImageToVideoPipeline",
 }
 
 

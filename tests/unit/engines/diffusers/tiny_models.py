@@ -335,3 +335,40 @@ def build_sana(path: Path) -> Path:
         scheduler=FlowMatchEulerDiscreteScheduler(),
     ).save_pretrained(path)
     return path
+
+
+def build_skyreels_df(path: Path) -> Path:
+    """One folder serves SkyReels-V2's three diffusion-forcing pipelines (same components)."""
+    from diffusers import (
+        SkyReelsV2DiffusionForcingPipeline,
+        SkyReelsV2Transformer3DModel,
+        UniPCMultistepScheduler,
+    )
+
+    vae = tiny_wan_vae()
+    torch.manual_seed(0)
+    transformer = SkyReelsV2Transformer3DModel(
+        patch_size=(1, 2, 2),
+        num_attention_heads=2,
+        attention_head_dim=12,
+        in_channels=16,
+        out_channels=16,
+        text_dim=32,
+        freq_dim=256,
+        ffn_dim=32,
+        num_layers=2,
+        cross_attn_norm=True,
+        qk_norm="rms_norm_across_heads",
+        rope_max_seq_len=32,
+    )
+    torch.manual_seed(0)
+    SkyReelsV2DiffusionForcingPipeline(
+        transformer=transformer,
+        vae=vae,
+        scheduler=UniPCMultistepScheduler(
+            prediction_type="flow_prediction", use_flow_sigmas=True, flow_shift=8.0
+        ),
+        text_encoder=tiny_text_encoder(),
+        tokenizer=tiny_tokenizer(),
+    ).save_pretrained(path)
+    return path
