@@ -38,6 +38,7 @@ CACHES_BY_FAMILY: dict[str, tuple[CacheChoice, ...]] = {
     "ltx2": ("taylorseer",),
     "hunyuan15": ("taylorseer",),
     "skyreels": ("taylorseer",),
+    "wan_vace": ("first_block", "taylorseer", "mag"),
 }
 # CogVideoX's attention processor calls torch's SDPA directly, not diffusers' dispatcher.
 ATTENTION_FAMILIES: frozenset[str] = frozenset({"wan", "ltx", "wan_animate"})
@@ -57,6 +58,7 @@ TAYLORSEER_MODULES: dict[str, list[str]] = {
     ],
     "hunyuan15": [r"transformer_blocks\.\d+\.(attn|ff|ff_context)"],
     "skyreels": [r"blocks\.\d+\.(attn1|attn2|ffn)"],
+    "wan_vace": [r"blocks\.\d+\.(attn1|attn2|ffn)"],
 }
 
 # quantisation choice -> (Python package, diffusers quant_backend, its kwargs)

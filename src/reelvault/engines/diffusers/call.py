@@ -40,6 +40,9 @@ class PipelineCall:
     """The first frame (PIL image, RGB) for image_to_video and dance."""
     reference_video: Path | None = None
     """The reference dance video (dance only)."""
+    video: list[Any] | None = None
+    """The source video's frames (PIL images, RGB) for a remix, an edit or an extension
+    (the catalogue's ``video_pipelines``)."""
     scratch_dir: Path | None = None
 
     def __repr__(self) -> str:

@@ -42,6 +42,7 @@ from reelvault.engines.diffusers import (
     skyreels,
     wan,
     wan_animate,
+    wan_vace,
 )
 from reelvault.engines.diffusers.acceleration import Acceleration, choose_acceleration, step_cache
 from reelvault.engines.diffusers.call import PipelineCall, PreparedCall, call_scope
@@ -77,6 +78,7 @@ FAMILIES: dict[str, types.ModuleType] = {
     "sana": sana,
     "hunyuan15": hunyuan15,
     "skyreels": skyreels,
+    "wan_vace": wan_vace,
 }
 
 # Shares of the engine's progress: loading, denoising steps, then the VAE decode.
@@ -223,7 +225,8 @@ class DiffusersEngine(EngineBase):
     description: ClassVar[str] = (
         "Neural video models through Hugging Face diffusers: Sana-Video, Wan 2.1/2.2, "
         "LTX-Video, LTX-2 (with sound), HunyuanVideo 1.5, SkyReels-V2 (long videos) and "
-        "CogVideoX for text and image to video, Wan-Animate for dance. Weights are "
+        "CogVideoX for text and image to video, Wan VACE for those and video edits, "
+        "Wan-Animate for dance. Weights are "
         "installed with `reelvault models pull`; a GPU is needed for useful speed."
     )
     tasks: ClassVar[frozenset[Task]] = frozenset(

@@ -2,7 +2,7 @@
 (``SkyReelsV2DiffusionForcingPipeline``, ``SkyReelsV2DiffusionForcingImageToVideoPipeline``).
 
 All three diffusion-forcing pipelines (the third, ``...VideoToVideoPipeline``, extends a
-video) load from the same folder. A video longer than one window of
+video: :data:`VIDEO_PIPELINES`) load from the same folder. A video longer than one window of
 :data:`WINDOW_FRAMES` is made window by window, each starting from the last
 :data:`OVERLAP_FRAMES` frames of the one before, which are lightly re-noised
 (:data:`ADD_NOISE`) so the seams do not show. The step callback runs once per step of
@@ -24,8 +24,9 @@ PIPELINES = (
     "SkyReelsV2DiffusionForcingPipeline",
     "SkyReelsV2DiffusionForcingImageToVideoPipeline",
 )
-EXTEND_PIPELINE = "SkyReelsV2DiffusionForcingVideoToVideoPipeline"
-"""Extends a video (video-to-video); reached once a video task exists (see models.yaml)."""
+VIDEO_PIPELINES = ("SkyReelsV2DiffusionForcingVideoToVideoPipeline",)
+"""An extension: the source video continued, each window overlapping the frames before.
+Its output holds the source's frames first, then ``num_frames`` new ones."""
 SPATIAL_STEP = 16
 """The Wan VAE downsamples 8x and the transformer patches 2x2 latents: multiples of 16."""
 FRAME_STEP = 4
@@ -68,15 +69,18 @@ def prepare(pipeline: Any, call: PipelineCall) -> PreparedCall:
             "ar_step": 0,
         }
     )
+    if call.pipeline_class in VIDEO_PIPELINES:
+        # num_frames is then the count of new frames, after the source's.
+        arguments["video"] = call.video
     return PreparedCall(arguments=arguments, step_calls=call.steps * windows(call.num_frames))
 
 
 __all__ = [
-    "EXTEND_PIPELINE",
     "FRAME_STEP",
     "OVERLAP_FRAMES",
     "PIPELINES",
     "SPATIAL_STEP",
+    "VIDEO_PIPELINES",
     "WINDOW_FRAMES",
     "prepare",
     "windows",

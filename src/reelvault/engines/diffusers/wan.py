@@ -1,4 +1,5 @@
-"""Wan 2.1 / 2.2 text- and image-to-video (``WanPipeline``, ``WanImageToVideoPipeline``)."""
+"""Wan 2.1 / 2.2 text- and image-to-video (``WanPipeline``, ``WanImageToVideoPipeline``), and
+the remix of a video (``WanVideoToVideoPipeline``)."""
 
 from __future__ import annotations
 
@@ -12,13 +13,33 @@ from reelvault.engines.diffusers.call import (
 )
 
 PIPELINES = ("WanPipeline", "WanImageToVideoPipeline")
+VIDEO_PIPELINES = ("WanVideoToVideoPipeline",)
+"""A remix: the source video re-noised by :data:`REMIX_STRENGTH` and denoised again under
+the new prompt (same components as ``WanPipeline``, so the text-to-video folders serve it)."""
+REMIX_STRENGTH = 0.8
+"""How much of the source is re-noised (diffusers' default): 1 keeps none of it."""
 SPATIAL_STEP = 16
 """VAE downsamples 8x and the transformer patches 2x2 latents: sizes are multiples of 16."""
 FRAME_STEP = 4
 """The VAE compresses time 4x after the first frame: frame counts are 4k + 1."""
 
 
+def _remix(pipeline: Any, call: PipelineCall) -> PreparedCall:
+    arguments = pipeline_arguments(
+        call,
+        max_sequence_length=text_length(pipeline, 512),
+        # The frame count is the source video's.
+        frames=None,
+    )
+    arguments.update(video=call.video, strength=REMIX_STRENGTH)
+    # The pipeline runs only the last `strength` share of the schedule.
+    steps = min(int(call.steps * REMIX_STRENGTH), call.steps)
+    return PreparedCall(arguments=arguments, step_calls=steps)
+
+
 def prepare(pipeline: Any, call: PipelineCall) -> PreparedCall:
+    if call.pipeline_class == "WanVideoToVideoPipeline":
+        return _remix(pipeline, call)
     # 512 tokens for the real UMT5 encoder.
     arguments = pipeline_arguments(
         call,
@@ -28,4 +49,11 @@ def prepare(pipeline: Any, call: PipelineCall) -> PreparedCall:
     return PreparedCall(arguments=arguments, step_calls=call.steps)
 
 
-__all__ = ["FRAME_STEP", "PIPELINES", "SPATIAL_STEP", "prepare"]
+__all__ = [
+    "FRAME_STEP",
+    "PIPELINES",
+    "REMIX_STRENGTH",
+    "SPATIAL_STEP",
+    "VIDEO_PIPELINES",
+    "prepare",
+]

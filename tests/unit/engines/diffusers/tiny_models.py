@@ -75,6 +75,23 @@ def tiny_wan_vae() -> Any:
     )
 
 
+WAN_TRANSFORMER_OPTIONS: dict[str, Any] = {
+    "patch_size": (1, 2, 2),
+    "num_attention_heads": 2,
+    "attention_head_dim": 12,
+    "in_channels": 16,
+    "out_channels": 16,
+    "text_dim": 32,
+    "freq_dim": 256,
+    "ffn_dim": 32,
+    "cross_attn_norm": True,
+    "qk_norm": "rms_norm_across_heads",
+    "rope_max_seq_len": 32,
+}
+"""A tiny Wan transformer's options: Wan's, SkyReels-V2's and Wan VACE's transformers
+share them (VACE adds its control layers)."""
+
+
 def ltx_vae_options(scaling: tuple[bool, ...], encoder_layers: int) -> dict[str, Any]:
     """A tiny LTX video VAE's options, one block of 8 channels per entry of ``scaling``.
 
@@ -107,20 +124,7 @@ def _components_wan() -> dict[str, Any]:
 
     vae = tiny_wan_vae()
     torch.manual_seed(0)
-    transformer = WanTransformer3DModel(
-        patch_size=(1, 2, 2),
-        num_attention_heads=2,
-        attention_head_dim=12,
-        in_channels=16,
-        out_channels=16,
-        text_dim=32,
-        freq_dim=256,
-        ffn_dim=32,
-        num_layers=2,
-        cross_attn_norm=True,
-        qk_norm="rms_norm_across_heads",
-        rope_max_seq_len=32,
-    )
+    transformer = WanTransformer3DModel(**WAN_TRANSFORMER_OPTIONS, num_layers=2)
     torch.manual_seed(0)
     return {
         "transformer": transformer,
@@ -347,20 +351,7 @@ def build_skyreels_df(path: Path) -> Path:
 
     vae = tiny_wan_vae()
     torch.manual_seed(0)
-    transformer = SkyReelsV2Transformer3DModel(
-        patch_size=(1, 2, 2),
-        num_attention_heads=2,
-        attention_head_dim=12,
-        in_channels=16,
-        out_channels=16,
-        text_dim=32,
-        freq_dim=256,
-        ffn_dim=32,
-        num_layers=2,
-        cross_attn_norm=True,
-        qk_norm="rms_norm_across_heads",
-        rope_max_seq_len=32,
-    )
+    transformer = SkyReelsV2Transformer3DModel(**WAN_TRANSFORMER_OPTIONS, num_layers=2)
     torch.manual_seed(0)
     SkyReelsV2DiffusionForcingPipeline(
         transformer=transformer,
@@ -368,6 +359,30 @@ def build_skyreels_df(path: Path) -> Path:
         scheduler=UniPCMultistepScheduler(
             prediction_type="flow_prediction", use_flow_sigmas=True, flow_shift=8.0
         ),
+        text_encoder=tiny_text_encoder(),
+        tokenizer=tiny_tokenizer(),
+    ).save_pretrained(path)
+    return path
+
+
+def build_wan_vace(path: Path) -> Path:
+    """A tiny Wan VACE: the Wan VAE and a VACE transformer with control layers 0 and 2."""
+    from diffusers import (
+        FlowMatchEulerDiscreteScheduler,
+        WanVACEPipeline,
+        WanVACETransformer3DModel,
+    )
+
+    vae = tiny_wan_vae()
+    torch.manual_seed(0)
+    transformer = WanVACETransformer3DModel(
+        **WAN_TRANSFORMER_OPTIONS, num_layers=3, vace_layers=[0, 2], vace_in_channels=96
+    )
+    torch.manual_seed(0)
+    WanVACEPipeline(
+        transformer=transformer,
+        vae=vae,
+        scheduler=FlowMatchEulerDiscreteScheduler(shift=7.0),
         text_encoder=tiny_text_encoder(),
         tokenizer=tiny_tokenizer(),
     ).save_pretrained(path)
