@@ -41,7 +41,11 @@ CACHES_BY_FAMILY: dict[str, tuple[CacheChoice, ...]] = {
     "wan_vace": ("first_block", "taylorseer", "mag"),
 }
 # CogVideoX's attention processor calls torch's SDPA directly, not diffusers' dispatcher.
-ATTENTION_FAMILIES: frozenset[str] = frozenset({"wan", "ltx", "wan_animate"})
+# Sana-Video's linear self-attention and HunyuanVideo 1.5's token refiner compute their
+# own: the backend serves their other attention layers.
+ATTENTION_FAMILIES: frozenset[str] = frozenset(
+    {"wan", "ltx", "wan_animate", "ltx2", "sana", "hunyuan15", "skyreels", "wan_vace"}
+)
 
 # TaylorSeer's default module patterns (re.fullmatch "...attn") match no module of these
 # families, whose attention layers are attn1/attn2: it would then hook nothing and

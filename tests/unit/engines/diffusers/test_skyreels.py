@@ -5,6 +5,7 @@ same folder.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -94,3 +95,21 @@ def test_image_to_video_loads_the_sibling_pipeline(
     )
     assert (video.frame_count, video.width, video.height) == (12, 32, 32)
     assert len(list(video.frames)) == 12
+
+
+def test_the_attention_backend_reaches_the_transformer(
+    folder: Path, engine: DiffusersEngine, tmp_path: Path
+) -> None:
+    request = skyreels_request(engine, tmp_path, folder, Task.TEXT_TO_VIDEO, 0.5)
+    request = replace(
+        request,
+        params=parse_params(
+            engine, {"model": str(folder), "steps": 2, "attention_backend": "_native_math"}
+        ),
+    )
+    assert len(list(engine.run(request, Progress()).frames)) == 12
+    loaded = engine.cache.keys()
+    key = next(key for key in loaded if key.tuning.attention_backend != "default")
+    pipeline = engine.cache.get(key, None, None)
+    backend = pipeline.transformer.blocks[0].attn1.processor._attention_backend
+    assert str(backend) in {"_native_math", "AttentionBackendName._NATIVE_MATH"}
