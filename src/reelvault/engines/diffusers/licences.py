@@ -65,6 +65,14 @@ _KNOWN = (
         summary="commercial use needs registration with Zhipu AI",
     ),
     LicenceTerms(
+        "skywork-license",
+        "Skywork License (SkyReels-V2)",
+        # The cards name it `skywork-license`, with the text in each repo's LICENSE.
+        "https://huggingface.co/Skywork/SkyReels-V2-DF-1.3B-540P-Diffusers",
+        open_source=False,
+        summary="read the LICENSE file of the model repository before use",
+    ),
+    LicenceTerms(
         "tencent-hunyuan-community",
         "Tencent Hunyuan Community License Agreement",
         "https://huggingface.co/tencent/HunyuanVideo-1.5/blob/main/LICENSE",
