@@ -37,6 +37,8 @@ class JobRequest:
     owner_id: str = LOCAL_OWNER
     webhook_url: str | None = None
     output_format: str = "mp4"
+    source_job_id: str | None = None  # a remix, extension or edit: the job it is made from
+    derivation: str | None = None  # how (see reelvault.engines.base.Derivation)
 
 
 MODEL_PREFIX = "reelvault-"

@@ -20,7 +20,11 @@ from reelvault.runtime import Runtime, ensure_scratch_root
 from reelvault.types import ObjectId, new_object_id
 from reelvault.vault.vault import StoredObject
 
-INPUT_KINDS: dict[str, str] = {"image": "image", "reference_video": "video"}
+INPUT_KINDS: dict[str, str] = {
+    "image": "image",
+    "reference_video": "video",
+    "source_video": "video",  # a video to extend or edit, sent as a file
+}
 """Input name -> the kind of media it must be."""
 
 
