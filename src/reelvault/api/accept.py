@@ -136,7 +136,7 @@ async def accept_derived(intake: JobIntake, runtime: Runtime, ask: DeriveAsk) ->
             reservation = await run_in_threadpool(
                 admit,
                 runtime,
-                ask.owner_id,
+                prepared.owner_id,
                 width=job["width"],
                 height=job["height"],
                 seconds=seconds,

@@ -46,12 +46,13 @@ class DeriveAsk:
     """What a client asks for: how, from which video, with which prompt.
 
     ``seconds`` is an extension's added length (OpenAI's ``seconds`` of an extension: the
-    new segment; the video it makes is the stitched total).
+    new segment; the video it makes is the stitched total). An extension's prompt may be
+    empty where the source's prompt is kept: the source's scene then simply goes on.
     """
 
     derivation: Derivation
     source_id: str
-    owner_id: str
+    owner_id: str | None  # None: this machine's operator (the CLI), for any owner's job
     prompt: str
     seconds: float | None = None
 
@@ -112,6 +113,11 @@ def _source(runtime: Runtime, ask: DeriveAsk) -> _Source:
             what = missing[0].replace("_", " ")
             raise GoneError(
                 f"the {what} of {job.id} is no longer kept ({UPLOADS_GONE})", param="video"
+            )
+        if not ask.prompt.strip() and job.object_of_kind(objects.PROMPT) is None:
+            raise BadRequestError(
+                f"say what should happen next: the prompt of {job.id} is not kept here",
+                param="prompt",
             )
         kept_video = None
         if ask.derivation is Derivation.EXTENSION and video is not None:

@@ -114,7 +114,9 @@ def validate_request(runtime: Runtime, request: JobRequest) -> tuple[Engine, Eng
             param="task",
         )
     prompt = (request.prompt or "").strip()
-    if request.task is Task.TEXT_TO_VIDEO and not prompt:
+    # An extension without words goes on with its source's scene (kept prompt, checked
+    # when it is derived: reelvault.jobs.derive).
+    if request.task is Task.TEXT_TO_VIDEO and not prompt and request.derivation != "extension":
         raise ValidationError("the prompt is empty", param="prompt")
     if request.prompt is not None:
         limit = runtime.settings.max_prompt_chars

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from reelvault.engines.base import Derivation, GenerationRequest
+from reelvault.engines.livephoto.engine import LivePhotoEngine, LivePhotoParams
 from reelvault.engines.livephoto.words import camera_words
 from reelvault.engines.procedural.engine import ProceduralEngine, ProceduralParams
 from reelvault.engines.procedural.remix import remix_scene
@@ -112,3 +113,65 @@ def test_puppet_remix_words_change_its_options(tmp_path: Path) -> None:
     assert params("mirrored, side by side", Derivation.REMIX).side_by_side is True
     assert params("in the reference's room", Derivation.EDIT).background == "reference"
     assert params("mirrored", None) == PuppetParams()  # a new dance takes its params as given
+
+
+PHOTO = Path(__file__).parents[2] / "data" / "fullbody_yoga_beach.jpg"
+
+
+def _steps(frames: list[np.ndarray]) -> list[float]:
+    return [
+        float(np.mean(np.abs(b.astype(np.int16) - a.astype(np.int16))))
+        for a, b in itertools.pairwise(frames)
+    ]
+
+
+def test_livephoto_extension_continues_the_camera_path(tmp_path: Path) -> None:
+    engine = LivePhotoEngine()
+
+    def request(seconds: float, **lineage: object) -> GenerationRequest:
+        return GenerationRequest(
+            task=Task.IMAGE_TO_VIDEO,
+            width=320,
+            height=180,
+            fps=12,
+            seconds=seconds,
+            seed=4,
+            scratch_dir=tmp_path,
+            params=LivePhotoParams(motion="pan-left", strength=1.0),
+            inputs={"image": PHOTO},
+            **lineage,  # type: ignore[arg-type]
+        )
+
+    noop = lambda fraction, stage: None  # noqa: E731
+    source = list(engine.run(request(1.5), noop).frames)
+    more = engine.run(
+        request(3, derivation=Derivation.EXTENSION, start_frame=18, timeline_frames=18), noop
+    )
+    added = list(more.frames)
+    assert more.frame_count == len(added) == 18
+    seam = _steps([source[-1], added[0]])[0]
+    assert seam <= max(_steps(source))
+
+
+def test_livephoto_remix_takes_the_new_camera_words(tmp_path: Path) -> None:
+    engine = LivePhotoEngine()
+
+    def frames(prompt: str, derivation: Derivation | None) -> list[np.ndarray]:
+        request = GenerationRequest(
+            task=Task.IMAGE_TO_VIDEO,
+            width=320,
+            height=180,
+            fps=12,
+            seconds=1,
+            seed=4,
+            scratch_dir=tmp_path,
+            prompt=prompt,
+            params=LivePhotoParams(motion="pan-left", strength=1.0),
+            inputs={"image": PHOTO},
+            derivation=derivation,
+        )
+        return list(engine.run(request, lambda fraction, stage: None).frames)
+
+    moving = frames("keep the camera still", None)  # a new video: its params decide
+    still = frames("keep the camera still", Derivation.REMIX)
+    assert sum(_steps(still)) < sum(_steps(moving)) / 2

@@ -8,9 +8,7 @@ the caller's completed jobs (another owner's is a 404), recording its source's i
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from reelvault.accounts.scopes import VIDEOS_WRITE
@@ -18,12 +16,11 @@ from reelvault.api.accept import accept_derived
 from reelvault.api.routes.native import ERRORS, read_json_body, validated
 from reelvault.api.schemas.native import JobOut
 from reelvault.engines.base import Derivation
-from reelvault.http.deps import Ctx, Owner, check_submission_limits, require_scope
+from reelvault.http.deps import Ctx, OwnedJob, Owner, check_submission_limits, require_scope
 from reelvault.jobs.derive import DeriveAsk
 
 router = APIRouter(prefix="/api/v1", tags=["native"])
 WRITE = require_scope(VIDEOS_WRITE)
-JobId = Annotated[str, Path(max_length=64)]
 
 
 class Remix(BaseModel):
@@ -53,6 +50,7 @@ def _body(model: type[Remix]) -> dict[str, object]:
 async def _derive(
     request: Request, ctx: Ctx, owner: str, job_id: str, derivation: Derivation
 ) -> JobOut:
+    """Another owner's job was already a 404 (``OwnedJob``), whatever the body says."""
     model = Extend if derivation is Derivation.EXTENSION else Remix
     body = validated(model, await read_json_body(request))
     await check_submission_limits(ctx, request, owner)
@@ -70,8 +68,8 @@ async def _derive(
     openapi_extra=_body(Remix),
     summary="Remix a completed job with a new prompt",
 )
-async def remix_job(job_id: JobId, request: Request, ctx: Ctx, owner: Owner) -> JobOut:
-    return await _derive(request, ctx, owner, job_id, Derivation.REMIX)
+async def remix_job(job: OwnedJob, request: Request, ctx: Ctx, owner: Owner) -> JobOut:
+    return await _derive(request, ctx, owner, job.id, Derivation.REMIX)
 
 
 @router.post(
@@ -83,8 +81,8 @@ async def remix_job(job_id: JobId, request: Request, ctx: Ctx, owner: Owner) -> 
     openapi_extra=_body(Extend),
     summary="Continue a completed job by some seconds, into one stitched video",
 )
-async def extend_job(job_id: JobId, request: Request, ctx: Ctx, owner: Owner) -> JobOut:
-    return await _derive(request, ctx, owner, job_id, Derivation.EXTENSION)
+async def extend_job(job: OwnedJob, request: Request, ctx: Ctx, owner: Owner) -> JobOut:
+    return await _derive(request, ctx, owner, job.id, Derivation.EXTENSION)
 
 
 @router.post(
@@ -96,8 +94,8 @@ async def extend_job(job_id: JobId, request: Request, ctx: Ctx, owner: Owner) ->
     openapi_extra=_body(Remix),
     summary="Edit a completed job following an instruction",
 )
-async def edit_job(job_id: JobId, request: Request, ctx: Ctx, owner: Owner) -> JobOut:
-    return await _derive(request, ctx, owner, job_id, Derivation.EDIT)
+async def edit_job(job: OwnedJob, request: Request, ctx: Ctx, owner: Owner) -> JobOut:
+    return await _derive(request, ctx, owner, job.id, Derivation.EDIT)
 
 
 __all__ = ["router"]

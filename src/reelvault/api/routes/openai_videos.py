@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Path, Query, Request
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
@@ -298,14 +298,13 @@ async def _derive(
     },
     summary="Remix a completed video with a new prompt (OpenAI Videos API)",
 )
-async def remix_video(
-    video_id: Annotated[str, Path(max_length=64)], request: Request, ctx: Ctx, owner: Owner
-) -> Video:
+async def remix_video(job: OwnedVideo, request: Request, ctx: Ctx, owner: Owner) -> Video:
     """The same seed and composition (or inputs) with the new prompt's changes applied;
-    ``remixed_from_video_id`` names the source. Engines that cannot remix: a 400."""
+    ``remixed_from_video_id`` names the source. Engines that cannot remix: a 400.
+    Another owner's video is a 404 whatever the body says (checked first)."""
     body = validated(VideoRemix, await read_json_body(request))
     await check_submission_limits(ctx, request, owner)
-    ask = DeriveAsk(Derivation.REMIX, video_id, owner, body.prompt)
+    ask = DeriveAsk(Derivation.REMIX, job.id, owner, body.prompt)
     return Video.of(await accept_derived(ctx.intake, ctx.runtime, ask))
 
 

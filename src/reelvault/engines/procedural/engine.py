@@ -76,13 +76,14 @@ class ProceduralEngine(EngineBase):
                     f"the procedural engine needs ProceduralParams, not {type(params).__name__}",
                     param="params",
                 )
-        if not request.prompt or not request.prompt.strip():
+        prompt = (request.prompt or "").strip()
+        if not prompt and not (request.derivation and request.source_prompt):
             raise ValidationError("the procedural engine needs a prompt", param="prompt")
 
         if request.derivation is None:
-            scene = parse_prompt(request.prompt, request.seed)
+            scene = parse_prompt(prompt, request.seed)
         else:
-            scene = remix_scene(request.source_prompt, request.prompt, request.seed)
+            scene = remix_scene(request.source_prompt, prompt, request.seed)
         count = request.frame_count
         start = min(request.start_frame, count - 1)
         renderer = SceneRenderer(
