@@ -233,6 +233,7 @@ def _render_and_encode(
             source_type=("trainedAlgorithmicMedia" if engine.neural else "algorithmicMedia"),
             input_kinds=tuple(content_type for _, _, content_type in spec.inputs),
             watermark_id=video_id.hex(),
+            derivation=spec.lineage.derivation,
         )
         sign_video(encoded.path, encoded.path, claims, signer)
         if thumbnail:

@@ -11,6 +11,8 @@ from sqlalchemy import select
 from reelvault.accounts.keys import create_api_key
 from reelvault.db.models import Job, StoredObject
 from reelvault.jobs import objects
+from reelvault.media.provenance import init_provenance, verify_file
+from reelvault.privacy.erase import erase_owner
 from reelvault.types import ObjectId
 from tests.unit.api.conftest import FAKE_JOB, make_client, wait_for
 
@@ -136,3 +138,36 @@ def test_extend_in_the_native_api(api: TestClient) -> None:
         assert job is not None and job.output_frames == 24
         # the copy of the source's video went with the job's end
         assert job.object_of_kind(objects.SOURCE_VIDEO) is None
+
+
+def test_a_remix_carries_its_lineage_in_its_content_credentials(
+    api: TestClient, tmp_path: Path
+) -> None:
+    runtime = api.runtime  # type: ignore[attr-defined]
+    init_provenance(runtime.settings)
+    source = _made(api, {**PROCEDURAL, "prompt": "a kite over hills"})
+    response = api.post(f"/v1/videos/{source}/remix", json={"prompt": "at dusk"})
+    assert response.status_code == 200, response.text
+    remix = response.json()["id"]
+    assert wait_for(api, remix)["status"] == "completed"
+    path = tmp_path / "remix.mp4"
+    path.write_bytes(api.get(f"/api/v1/jobs/{remix}/content").content)
+    report = verify_file(path, runtime.settings)
+    assert report.manifest == "valid"
+    assert report.actions == ("c2pa.created", "c2pa.edited")
+
+
+def test_erasing_the_owner_erases_what_was_made_from_their_videos(api: TestClient) -> None:
+    runtime = api.runtime  # type: ignore[attr-defined]
+    key = create_api_key(runtime, name="me")
+    headers = {"Authorization": f"Bearer {key.secret}"}
+    source = _made(api, {**PROCEDURAL, "prompt": "boats"}, headers)
+    remix = api.post(f"/api/v1/jobs/{source}/remix", json={"prompt": "at night"}, headers=headers)
+    assert remix.status_code == 201, remix.text
+    assert wait_for(api, remix.json()["id"], headers=headers)["status"] == "completed"
+    with runtime.session() as session:
+        owner = session.get(Job, source).owner_id
+    erase_owner(runtime, owner)
+    with runtime.session() as session:
+        assert session.scalars(select(Job).where(Job.owner_id == owner)).all() == []
+        assert session.get(Job, remix.json()["id"]) is None
