@@ -280,6 +280,7 @@ def list_engines(runtime: RuntimeDep) -> EngineList:
                 sends_data_to_third_party=not engine.runs_locally,
                 limits=engine.limits.as_dict(),
                 params_schema=engine.params_model.model_json_schema(),
+                derivations=sorted(engine.derivations),
             )
             for engine in runtime.registry
         ]

@@ -128,6 +128,11 @@ class EngineOut(BaseModel):
     sends_data_to_third_party: bool
     limits: dict[str, Any]
     params_schema: dict[str, Any]
+    derivations: list[Literal["remix", "extension", "edit"]] = Field(
+        default_factory=list,
+        description="What it can make from one of its finished videos "
+        "(POST /jobs/{id}/remix, /extend, /edit).",
+    )
 
 
 class EngineList(BaseModel):
