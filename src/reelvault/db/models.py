@@ -74,6 +74,9 @@ class Job(Base):
     # (remix, extension, edit). None for a video made from scratch.
     source_job_id: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
     derivation: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    # An extension's engine timeline: the frames of the first video of its line (an
+    # extension of an extension goes on along the same timeline, not a longer one).
+    timeline_frames: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     objects: Mapped[list[StoredObject]] = relationship(
         back_populates="job", cascade="all, delete-orphan", passive_deletes=True

@@ -216,8 +216,9 @@ class GenerationRequest:
     """An extension renders frames ``start_frame`` to ``frame_count - 1`` only: the frames
     before are the source video's own, which the runner puts in front."""
     timeline_frames: int | None = None
-    """An extension's source length in frames: the engine's timeline (its camera path) is
-    the source's, continued past its end, not one stretched over the longer video."""
+    """An extension's timeline in frames (its line's first video's length): the engine's
+    timeline (its camera path, its subjects' paths) is the source's, continued past its
+    end, not one stretched over the longer video."""
 
     @property
     def frame_count(self) -> int:

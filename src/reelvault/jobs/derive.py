@@ -102,6 +102,11 @@ def _source(runtime: Runtime, ask: DeriveAsk) -> _Source:
             output_format=job.output_format,
             source_job_id=job.id,
             derivation=ask.derivation.value,
+            timeline_frames=(
+                (job.timeline_frames or job.output_frames)
+                if ask.derivation is Derivation.EXTENSION
+                else None
+            ),
         )
         inputs = tuple(
             (row.kind.removeprefix(INPUT_KIND_PREFIX), ObjectId(row.id), row.content_type)

@@ -31,6 +31,7 @@ class Lineage:
     derivation: Derivation | None = None
     source_job_id: str | None = None
     source_video: ObjectId | None = None  # an extension's copy of the source's video
+    timeline_frames: int | None = None  # an extension's engine timeline, in frames
 
     @classmethod
     def of(cls, job: Job) -> Lineage:
@@ -41,6 +42,7 @@ class Lineage:
             derivation=Derivation(job.derivation),
             source_job_id=job.source_job_id,
             source_video=ObjectId(video.id) if video is not None else None,
+            timeline_frames=job.timeline_frames,
         )
 
 

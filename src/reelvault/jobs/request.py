@@ -39,6 +39,7 @@ class JobRequest:
     output_format: str = "mp4"
     source_job_id: str | None = None  # a remix, extension or edit: the job it is made from
     derivation: str | None = None  # how (see reelvault.engines.base.Derivation)
+    timeline_frames: int | None = None  # an extension's: its line's first video's frames
 
 
 MODEL_PREFIX = "reelvault-"

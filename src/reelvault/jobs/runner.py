@@ -177,7 +177,7 @@ def _generation_request(
         derivation=lineage.derivation,
         source_prompt=source_prompt(runtime, lineage, owner_id=spec.owner_id),
         start_frame=lead.frame_count if lead is not None else 0,
-        timeline_frames=lead.frame_count if lead is not None else None,
+        timeline_frames=(lineage.timeline_frames or lead.frame_count) if lead is not None else None,
     )
 
 

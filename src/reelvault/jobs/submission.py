@@ -115,6 +115,7 @@ def _job_row(
         "output_format": request.output_format,
         "source_job_id": request.source_job_id,
         "derivation": request.derivation,
+        "timeline_frames": request.timeline_frames,
     }
 
 

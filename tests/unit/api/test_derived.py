@@ -138,6 +138,15 @@ def test_extend_in_the_native_api(api: TestClient) -> None:
         assert job is not None and job.output_frames == 24
         # the copy of the source's video went with the job's end
         assert job.object_of_kind(objects.SOURCE_VIDEO) is None
+        assert job.timeline_frames == 12  # the source's: its timeline goes on
+    # an extension of the extension goes on along the same timeline
+    again = api.post(f"/api/v1/jobs/{extended['id']}/extend", json={"prompt": "on", "seconds": 1})
+    assert again.status_code == 201, again.text
+    assert wait_for(api, again.json()["id"])["status"] == "completed"
+    with runtime.session() as session:
+        longest = session.get(Job, again.json()["id"])
+        assert longest is not None and longest.output_frames == 36
+        assert longest.timeline_frames == 12
 
 
 def test_a_remix_carries_its_lineage_in_its_content_credentials(

@@ -1,4 +1,4 @@
-"""jobs.source_job_id and jobs.derivation: a remix, extension or edit names its source
+"""jobs.source_job_id, derivation, timeline_frames: a remix, extension or edit names its source
 
 Revision ID: 0022
 Revises: 0020
@@ -23,6 +23,7 @@ def upgrade() -> None:
     with op.batch_alter_table("jobs", schema=None) as batch_op:
         batch_op.add_column(sa.Column("source_job_id", sa.String(length=40), nullable=True))
         batch_op.add_column(sa.Column("derivation", sa.String(length=16), nullable=True))
+        batch_op.add_column(sa.Column("timeline_frames", sa.Integer(), nullable=True))
         batch_op.create_index(batch_op.f("ix_jobs_source_job_id"), ["source_job_id"], unique=False)
 
 
@@ -30,5 +31,6 @@ def downgrade() -> None:
     """Downgrade schema."""
     with op.batch_alter_table("jobs", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_jobs_source_job_id"))
+        batch_op.drop_column("timeline_frames")
         batch_op.drop_column("derivation")
         batch_op.drop_column("source_job_id")
