@@ -180,3 +180,19 @@ def test_erasing_the_owner_erases_what_was_made_from_their_videos(api: TestClien
     with runtime.session() as session:
         assert session.scalars(select(Job).where(Job.owner_id == owner)).all() == []
         assert session.get(Job, remix.json()["id"]) is None
+
+
+def test_the_video_to_edit_may_be_named_in_several_ways(api: TestClient) -> None:
+    source = _made(api, FAKE_JOB)
+    # each form reaches the source (the fake engine then says what it cannot do)
+    for answer in (
+        api.post("/v1/videos/edits", json={"prompt": "x", "video": {"id": source}}),
+        api.post("/v1/videos/edits", json={"prompt": "x", "video": source}),
+        api.post(
+            "/v1/videos/edits", data={"prompt": "x", "video[id]": source}, files={"f": ("", b"")}
+        ),
+    ):
+        assert answer.status_code == 400, answer.text
+        assert "engine fake cannot edit videos" in answer.json()["error"]["message"]
+    missing = api.post("/v1/videos/edits", json={"prompt": "x"})
+    assert missing.status_code == 400 and missing.json()["error"]["param"] == "video"

@@ -175,3 +175,9 @@ def test_livephoto_remix_takes_the_new_camera_words(tmp_path: Path) -> None:
     moving = frames("keep the camera still", None)  # a new video: its params decide
     still = frames("keep the camera still", Derivation.REMIX)
     assert sum(_steps(still)) < sum(_steps(moving)) / 2
+
+
+def test_a_remix_verb_moves_the_subject_it_names() -> None:
+    rising = remix_scene(SOURCE, "the balloon rises", 7)
+    assert rising.subjects[0].motion == "rise"
+    assert rising.subjects[0].color == parse_prompt(SOURCE, 7).subjects[0].color

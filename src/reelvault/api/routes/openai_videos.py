@@ -263,6 +263,8 @@ async def _derive(
                 data["video"] = {"id": data.pop("video[id]")}
         else:
             data = await read_json_body(request)
+        if isinstance(data.get("video"), str):  # an id given on its own
+            data["video"] = {"id": data["video"]}
         body = validated(model, data)
         await check_submission_limits(ctx, request, owner)
         source_id = body.video.id if body.video is not None else None

@@ -8,8 +8,8 @@ what they name and nothing else:
 * weather and settings ("in the snow", "rainy") are added, a new weather replacing the
   old one; "stormy"/"calm" set the sea's mood;
 * a subject named with a colour ("a blue balloon") recolours that subject, or joins the
-  scene when the source had none of that kind; a colour alone ("make it green")
-  recolours the first subject;
+  scene when the source had none of that kind; with a verb ("the balloon rises") it moves
+  that way; a colour alone ("make it green") recolours the first subject;
 * a camera word replaces the camera move.
 
 Like the rest of the engine this keeps no text of either prompt.
@@ -63,6 +63,10 @@ def _subjects(base: Scene, reading: _Reading, rng: np.random.Generator) -> tuple
             subjects.append(change)  # a subject the source did not have
         elif change.color_given:
             subjects[at] = dataclasses.replace(subjects[at], color=change.color, color_given=True)
+    for kind, _color, _count, verb in reading.found:
+        at = next((i for i, s in enumerate(subjects) if s.kind == kind), None)
+        if verb is not None and at is not None:  # "the balloon rises"
+            subjects[at] = dataclasses.replace(subjects[at], motion=verb)
     if loose and subjects and not changes:
         first = subjects[0]
         subjects[0] = dataclasses.replace(first, color=_jitter(loose[0], rng), color_given=True)
