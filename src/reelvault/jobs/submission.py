@@ -170,8 +170,8 @@ def prepare_job(
 ) -> PreparedJob:
     """Everything of :func:`submit_job` before writing: checks, rows, prompt payloads."""
     try:
-        _engine, params = validate_request(runtime, request)
-        check_inputs(request.task, uploads)
+        engine, params = validate_request(runtime, request)
+        check_inputs(request.task, uploads, engine)
     except BaseException:
         discard_uploads(runtime, uploads)
         raise
