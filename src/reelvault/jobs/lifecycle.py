@@ -26,7 +26,9 @@ from reelvault.types import DataClass, JobStatus, ObjectId
 def cancel_job(runtime: Runtime, job_id: str, *, owner_id: str | None = None) -> JobView:
     """Cancel a queued job at once; ask a running one to stop at its next progress report."""
     with runtime.session() as session:
-        job = load_job(session, job_id, owner_id)
+        # Locked: a worker claiming or finishing the job at this moment must not have its
+        # change overwritten by this one (or this one by it).
+        job = load_job(session, job_id, owner_id, lock=True)
         status = JobStatus(job.status)
         if status is JobStatus.QUEUED:
             finish_job(runtime, session, job, JobStatus.CANCELLED, stage="cancelled")

@@ -37,8 +37,10 @@ def active_job_counts(runtime: Runtime) -> list[tuple[str, str, int]]:
     return [(status, engine, int(count)) for status, engine, count in rows]
 
 
-def load_job(session: Session, job_id: str, owner_id: str | None) -> Job:
-    job = session.get(Job, job_id)
+def load_job(session: Session, job_id: str, owner_id: str | None, *, lock: bool = False) -> Job:
+    """The job, or 404. ``lock``: its row is locked until the session ends (on PostgreSQL;
+    SQLite writes one transaction at a time), for a change decided on what was read."""
+    job = session.get(Job, job_id, with_for_update=lock)
     # Another owner's job is "not found", never "forbidden", so ids do not leak.
     if job is None or (owner_id is not None and job.owner_id != owner_id):
         raise NotFoundError(f"no job {job_id}", param="job_id")

@@ -291,7 +291,8 @@ def _record_outputs(
     """
     sizes = {row.id: row.plaintext_size for row in rows}
     with runtime.session() as session:
-        job = session.get(Job, job_id)
+        # Locked, so that a cancel or a takeover committed meanwhile is seen, not overwritten.
+        job = session.get(Job, job_id, with_for_update=True)
         if job is None or job.lease_owner != worker_id or job.status != "in_progress":
             return  # taken over or gone: _complete says so
         for stored in session.scalars(select(StoredObject).where(StoredObject.id.in_(sizes))):
@@ -308,7 +309,8 @@ def _record_outputs(
 def _complete(runtime: Runtime, job_id: str, worker_id: str) -> bool:
     """Mark the job completed from its recorded outputs; False when it is not ours now."""
     with runtime.session() as session:
-        job = session.get(Job, job_id)
+        # Locked, so that a cancel or a takeover committed meanwhile is seen, not overwritten.
+        job = session.get(Job, job_id, with_for_update=True)
         if job is None or job.lease_owner != worker_id or job.status != "in_progress":
             return False
         if job.cancel_requested:
@@ -346,7 +348,8 @@ def _finish_unless_taken(
     error_message: str | None = None,
 ) -> bool:
     with runtime.session() as session:
-        job = session.get(Job, job_id)
+        # Locked, so that a cancel or a takeover committed meanwhile is seen, not overwritten.
+        job = session.get(Job, job_id, with_for_update=True)
         if job is None or job.lease_owner != worker_id or job.status != "in_progress":
             return False
         finish_job(

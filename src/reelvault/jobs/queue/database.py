@@ -138,7 +138,9 @@ class DatabaseQueue:
         recovered = 0
         with runtime.session() as session:
             stale = session.scalars(
-                select(Job).where(Job.status == JobStatus.IN_PROGRESS.value, which)
+                select(Job)
+                .where(Job.status == JobStatus.IN_PROGRESS.value, which)
+                .with_for_update(skip_locked=True)  # one being finished now is left to its finisher
             ).all()
             for job in stale:
                 recovered += 1
