@@ -37,6 +37,8 @@ class JobRequest:
     owner_id: str = LOCAL_OWNER
     webhook_url: str | None = None
     output_format: str = "mp4"
+    # The caller affirms being the person an input image shows, or having their permission.
+    likeness_affirmed: bool = False
 
 
 MODEL_PREFIX = "reelvault-"
