@@ -201,6 +201,7 @@ def create_app(
     app.include_router(privacy.router)
     app.include_router(provenance.router)
     app.include_router(reports.router)
+    app.include_router(reports.admin_router)
     app.include_router(admin_users.router)
     app.include_router(admin_ops.router)
     app.include_router(billing.router)

@@ -150,7 +150,9 @@ def list_reports(runtime: Runtime, *, include_resolved: bool = False) -> list[Re
         return [ReportView.of(row) for row in session.scalars(query)]
 
 
-def resolve_report(runtime: Runtime, report_id: str, resolution: Resolution) -> ReportView:
+def resolve_report(
+    runtime: Runtime, report_id: str, resolution: Resolution, *, actor: str = "operator"
+) -> ReportView:
     """Close a report: its hold ends now; ``remove`` also shreds the job and its video."""
     now = runtime.clock()
     with runtime.session() as session:
@@ -169,7 +171,9 @@ def resolve_report(runtime: Runtime, report_id: str, resolution: Resolution) -> 
         # Its owner may have deleted it already, or it expired.
         with contextlib.suppress(NotFoundError):
             delete_job(runtime, job_id)
-    audit_log.record(runtime, "moderation.report_resolved", resolution=resolution.value)
+    audit_log.record(
+        runtime, "moderation.report_resolved", actor=actor, resolution=resolution.value
+    )
     return view
 
 
