@@ -119,9 +119,6 @@ def output_object(
             raise NotFoundError("this job has no such content", param="variant")
         if row is None or row.expires_with_job:
             raise GoneError("the job's output is no longer stored")
-        if row.expires_at is not None and row.expires_at <= runtime.clock():
-            # Past its retention: only kept (if at all) for an abuse report's review.
-            raise GoneError("the video's retention period has ended; it was deleted")
         session.expunge(row)
         return row
 
