@@ -9,10 +9,18 @@ from typing import ClassVar
 import numpy as np
 import pytest
 
+from reelvault.app.compose import open_runtime
 from reelvault.errors import ConfigError, ContentBlockedError
+from reelvault.jobs.request import JobRequest, preparing_waits
 from reelvault.moderation import Finding, ModerationPipeline, ModeratorBase, Verdict, enforce
 from reelvault.moderation.registry import load_moderators
-from reelvault.testing import MAGENTA, FakeModerator, moderators_with_fake, settings_for
+from reelvault.testing import (
+    MAGENTA,
+    FakeModerator,
+    moderators_with_fake,
+    registry_with_fake,
+    settings_for,
+)
 
 
 class Scored(ModeratorBase):
@@ -86,3 +94,19 @@ def test_unknown_and_duplicate_moderators_are_config_errors(tmp_path: Path) -> N
 
     with pytest.raises(ConfigError, match="two moderators"):
         registry.register(Impostor)
+
+
+def test_a_prompt_for_a_moderator_plug_in_is_checked_off_the_event_loop(tmp_path: Path) -> None:
+    registry = moderators_with_fake()
+    registry.register(Scored)
+    for names, waits in (
+        (["rules"], False),
+        (["rules", "fake"], False),
+        (["rules", "scored"], True),
+    ):
+        settings = settings_for(tmp_path / "-".join(names), moderators=names)
+        runtime = open_runtime(settings, registry=registry_with_fake(), moderators=registry)
+        try:
+            assert preparing_waits(runtime, JobRequest(prompt="a cat", engine="fake")) is waits
+        finally:
+            runtime.close()
