@@ -27,13 +27,15 @@ from reelvault.jobs.request import JobRequest
 from reelvault.jobs.uploads import UploadedInput
 from reelvault.media.decode import Frame, iter_video_frames
 from reelvault.media.faces import count_faces
-from reelvault.media.validate import load_image
+from reelvault.media.validate import load_preview
 from reelvault.moderation import enforce
 from reelvault.runtime import Runtime, ensure_scratch_root
 from reelvault.types import Task
 
 LIKENESS_TASKS = frozenset({Task.IMAGE_TO_VIDEO, Task.DANCE})
 VIDEO_SAMPLE_FPS = 1.0
+PREVIEW_SIDE = 1024
+"""Longest side of the copy of an upload that moderators and the face check look at."""
 SCREENING_PREFIX = "screen-"
 """Scratch folders of checks in progress (the stale-scratch sweep leaves them alone)."""
 
@@ -62,7 +64,7 @@ def screen_request(
             runtime.vault.write_to(upload.object_id, path)
             try:
                 if upload.media_type.kind == "image":
-                    pixels = load_image(path).pixels
+                    pixels = load_preview(path, PREVIEW_SIDE)
                     _moderate(runtime, [pixels], upload.name)
                     if likeness and upload.name == "image":
                         faces += count_faces(pixels)
@@ -78,7 +80,14 @@ def screen_request(
 
 def _sample_frames(runtime: Runtime, path: Path) -> list[Frame]:
     count = max(1, runtime.settings.moderation_output_frames)
-    return list(iter_video_frames(path, fps=VIDEO_SAMPLE_FPS, max_frames=count))
+    frames = iter_video_frames(path, fps=VIDEO_SAMPLE_FPS, max_frames=count)
+    return [_smaller(frame) for frame in frames]
+
+
+def _smaller(frame: Frame) -> Frame:
+    height, width = frame.shape[:2]
+    step = max(1, -(-max(height, width) // PREVIEW_SIDE))
+    return frame[::step, ::step].copy() if step > 1 else frame
 
 
 def _moderate(runtime: Runtime, images: Sequence[Frame], name: str) -> None:

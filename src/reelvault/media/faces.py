@@ -24,18 +24,21 @@ from reelvault.media.decode import Frame
 CASCADE = "haarcascade_frontalface_default.xml"
 MAX_SIDE = 640  # faces in a video input are large: a smaller picture is found as well, faster
 
-_local = threading.local()  # a CascadeClassifier is not safe to share between threads
+# One classifier for the process, used by one thread at a time (it is not safe to share,
+# and one per request thread would cost megabytes each in a server's thread pool).
+_lock = threading.Lock()
+_loaded: list[cv2.CascadeClassifier] = []
 
 
 def _cascade() -> cv2.CascadeClassifier:
-    cascade: cv2.CascadeClassifier | None = getattr(_local, "cascade", None)
-    if cascade is None:
+    """The classifier; call with :data:`_lock` held."""
+    if not _loaded:
         path = Path(cv2.data.haarcascades) / CASCADE  # type: ignore[attr-defined]
         cascade = cv2.CascadeClassifier(str(path))
         if cascade.empty():
             raise ConfigError(f"OpenCV's face cascade {CASCADE} is missing from its package")
-        _local.cascade = cascade
-    return cascade
+        _loaded.append(cascade)
+    return _loaded[0]
 
 
 def count_faces(image: Frame) -> int:
@@ -50,7 +53,8 @@ def count_faces(image: Frame) -> int:
             interpolation=cv2.INTER_AREA,
         )
     grey = cv2.equalizeHist(grey)
-    faces = _cascade().detectMultiScale(grey, scaleFactor=1.1, minNeighbors=5, minSize=(24, 24))
+    with _lock:
+        faces = _cascade().detectMultiScale(grey, scaleFactor=1.1, minNeighbors=5, minSize=(24, 24))
     return len(faces)
 
 
