@@ -1,15 +1,18 @@
 """What reelvault adds on top of a diffusers pipeline call, measured in the same run.
 
-    python bench/diffusers_overhead.py [--size 64x64] [--frames 17] [--steps 8] [--repeat 5]
+    python bench/diffusers_overhead.py [--family wan] [--size 64x64] [--frames 17] [--steps 8]
+                                       [--repeat 5]
 
-A tiny randomly initialised Wan pipeline is built locally (no download) and saved to a
-temporary folder. Three ways of making the same video (same prompt, size, frames,
+A tiny randomly initialised pipeline of the family (Wan by default; also Sana-Video,
+LTX-2, HunyuanVideo 1.5, SkyReels-V2 and Wan VACE) is built locally (no download) and
+saved to a temporary folder. Three ways of making the same video (same prompt, size, frames,
 steps, guidance, seed) are timed, alternating, ``--repeat`` times each. The best (minimum)
 time of each is compared, as it is the least disturbed by other work on the machine;
 medians are printed too:
 
-* **direct**: the pipeline, already loaded, called by hand; frames converted to uint8
-  and encoded with ``encode_h264``. This is the reference.
+* **direct**: the pipeline, already loaded, called by hand with the arguments the
+  family module writes (no progress callback); frames converted to uint8 and encoded
+  with ``encode_h264``. This is the reference.
 * **engine**: ``DiffusersEngine.run`` (catalogue lookup, checks, warm pipeline cache,
   device lock, progress callback) plus the same encode.
 * **job**: a whole job through reelvault: submit (prompt encrypted into the vault), a
@@ -39,11 +42,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.unit..
 import numpy as np
 import torch
 import yaml
-from tests.unit.engines.diffusers.tiny_models import build_wan
+from tests.unit.engines.diffusers import tiny_hunyuan, tiny_ltx2, tiny_models
 
 from reelvault.config import Settings
 from reelvault.engines.base import GenerationRequest, parse_params
 from reelvault.engines.diffusers import DiffusersEngine
+from reelvault.engines.diffusers.call import PipelineCall
+from reelvault.engines.diffusers.engine import FAMILIES
 from reelvault.engines.registry import load_registry
 from reelvault.jobs.queries import get_job
 from reelvault.jobs.request import JobRequest
@@ -57,13 +62,26 @@ PROMPT = "a red fox running through snow"
 FPS = 8
 SEED = 3
 GUIDANCE = 5.0
+# family -> (tiny pipeline builder, text-to-video pipeline class)
+BENCH_FAMILIES: dict[str, tuple[Callable[[Path], Path], str]] = {
+    "wan": (tiny_models.build_wan, "WanPipeline"),
+    "sana": (tiny_models.build_sana, "SanaVideoPipeline"),
+    "ltx2": (tiny_ltx2.build_ltx2, "LTX2Pipeline"),
+    "hunyuan15": (tiny_hunyuan.build_hunyuan15_t2v, "HunyuanVideo15Pipeline"),
+    "skyreels": (tiny_models.build_skyreels_df, "SkyReelsV2DiffusionForcingPipeline"),
+    "wan_vace": (tiny_models.build_wan_vace, "WanVACEPipeline"),
+}
 
 
-def _catalogue(settings: Settings, folder: Path, size: str, frames: int) -> None:
+def _no_step(_pipeline: Any, _step: int, _timestep: Any, tensors: dict[str, Any]) -> dict[str, Any]:
+    return tensors
+
+
+def _catalogue(settings: Settings, folder: Path, family: str, size: str, frames: int) -> None:
     entry = {
-        "id": "bench-wan",
-        "family": "wan",
-        "pipelines": {"text_to_video": "WanPipeline"},
+        "id": "bench-model",
+        "family": family,
+        "pipelines": {"text_to_video": BENCH_FAMILIES[family][1]},
         "path": str(folder),
         "sizes": [size],
         "default_size": size,
@@ -82,8 +100,9 @@ def _catalogue(settings: Settings, folder: Path, size: str, frames: int) -> None
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--family", default="wan", choices=sorted(BENCH_FAMILIES))
     parser.add_argument("--size", default="64x64")
-    parser.add_argument("--frames", type=int, default=17, help="4k+1 for Wan")
+    parser.add_argument("--frames", type=int, default=17, help="a count the family makes")
     parser.add_argument("--steps", type=int, default=8)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--threads", type=int, default=2)
@@ -96,28 +115,39 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="reelvault-bench-") as tmp:
         root = Path(tmp)
-        folder = build_wan(root / "wan")
+        build, pipeline_class = BENCH_FAMILIES[args.family]
+        folder = build(root / args.family)
         settings = settings_for(root / "rv", device="cpu")
-        _catalogue(settings, folder, args.size, args.frames)
+        _catalogue(settings, folder, args.family, args.size, args.frames)
 
-        pipeline = diffusers.WanPipeline.from_pretrained(
+        pipeline = getattr(diffusers, pipeline_class).from_pretrained(
             str(folder), dtype=torch.float32, local_files_only=True
         )
         pipeline.set_progress_bar_config(disable=True)
 
         def direct() -> None:
-            output = pipeline(
-                prompt=PROMPT,
-                negative_prompt="",
-                height=height,
-                width=width,
-                num_frames=args.frames,
-                num_inference_steps=args.steps,
-                guidance_scale=GUIDANCE,
-                generator=torch.Generator("cpu").manual_seed(SEED),
-                output_type="np",
-                max_sequence_length=512,
-            ).frames[0]
+            prepared = FAMILIES[args.family].prepare(
+                pipeline,
+                PipelineCall(
+                    pipeline_class=pipeline_class,
+                    prompt=PROMPT,
+                    negative_prompt="",
+                    width=width,
+                    height=height,
+                    num_frames=args.frames,
+                    fps=FPS,
+                    steps=args.steps,
+                    guidance=GUIDANCE,
+                    generator=torch.Generator("cpu").manual_seed(SEED),
+                    on_step_end=_no_step,
+                ),
+            )
+            arguments = dict(prepared.arguments)
+            arguments.pop("callback_on_step_end", None)
+            # A per-call component (HunyuanVideo's guider) goes on the pipeline for good.
+            for name, component in prepared.components.items():
+                setattr(pipeline, name, component)
+            output = pipeline(**arguments).frames[0]
             frames = ((np.clip(f, 0, 1) * 255 + 0.5).astype(np.uint8) for f in output)
             encode_h264(frames, root / "direct.mp4", fps=FPS, width=width, height=height)
 
@@ -133,7 +163,7 @@ def main() -> None:
                 seed=SEED,
                 scratch_dir=root,
                 prompt=PROMPT,
-                params=parse_params(engine, {"model": "bench-wan", "steps": args.steps}),
+                params=parse_params(engine, {"model": "bench-model", "steps": args.steps}),
             )
             video = engine.run(request, lambda fraction, stage: None)
             encode_h264(video.frames, root / "engine.mp4", fps=FPS, width=width, height=height)
@@ -156,7 +186,7 @@ def main() -> None:
                     fps=FPS,
                     seconds=seconds,
                     seed=SEED,
-                    params={"model": "bench-wan", "steps": args.steps},
+                    params={"model": "bench-model", "steps": args.steps},
                 ),
             )
             worker.run_once()
@@ -188,7 +218,8 @@ def main() -> None:
         f"Python {platform.python_version()}"
     )
     print(
-        f"video: {width}x{height}, {args.frames} frames, {args.steps} steps, tiny Wan on CPU; "
+        f"video: {width}x{height}, {args.frames} frames, {args.steps} steps, tiny {args.family} "
+        "on CPU; "
         f"best and median of {args.repeat}"
     )
     for name in ways:

@@ -396,6 +396,12 @@ class Settings(AccountSettings, BillingSettings, DiffusersSettings, ModerationSe
         default=None,
         description="Key of the invisible watermark; default: a key file in provenance_dir.",
     )
+    provenance_dev_certificate: bool = Field(
+        default=True,
+        description="With no signing certificate in provenance_dir, create the development "
+        "one (marked 'not trusted') on first use, so every output carries signed content "
+        "credentials; false: outputs are only watermarked until a certificate is installed.",
+    )
     visible_label: str = Field(
         default="off",
         max_length=64,

@@ -243,7 +243,11 @@ def dance(
     ctx: typer.Context,
     image: Annotated[Path, typer.Option(help="A full-body photo of the person who will dance.")],
     reference: Annotated[
-        Path, typer.Option(help="A video of the dance to copy (its audio is kept).")
+        Path,
+        typer.Option(
+            help="A video of the dance to copy (its audio is kept), or a BVH "
+            "motion-capture file (read at its own frame rate)."
+        ),
     ],
     output: OutputOption,
     size: SizeOption = "512x512",
@@ -261,7 +265,7 @@ def dance(
     param: ParamOption = None,
     likeness_affirmed: LikenessOption = False,
 ) -> None:
-    """Make the person in a photo dance like the person in a reference video."""
+    """Make the person in a photo dance like the person in a reference video (or BVH file)."""
     state = state_of(ctx)
     destination = check_output_path(output)
     width, height = parse_size(size)

@@ -29,8 +29,20 @@ def pull_command(
         str | None,
         typer.Option(help="A Hugging Face Hub mirror URL; default: HF_ENDPOINT or the Hub."),
     ] = None,
+    accept_licence: Annotated[
+        bool,
+        typer.Option(
+            "--accept-licence",
+            help="Accept the model's licence when it is not an open-source one (pull names "
+            "it and where to read it first).",
+        ),
+    ] = False,
 ) -> None:
-    """Download a model (resumable; checks disk space first; pinned to one commit)."""
+    """Download a model (resumable; checks disk space first; pinned to one commit).
+
+    Models under their own licence (LTX, CogVideoX 5B, NVIDIA, Tencent Hunyuan) are pulled
+    only with --accept-licence; open-source ones (Apache-2.0, MIT) need nothing.
+    """
     state = state_of(ctx)
     settings = state.settings
     spec = find_model(model, settings)
@@ -42,7 +54,9 @@ def pull_command(
             f"({format_size(need)} to download) into {spec.folder(settings)}"
         )
 
-    installed = hub.pull(spec, settings, endpoint=endpoint, on_checked=announce)
+    installed = hub.pull(
+        spec, settings, endpoint=endpoint, on_checked=announce, accept_licence=accept_licence
+    )
     state.console.print(
         f"[green]installed[/green] {installed.id} ({format_size(installed.bytes)}, "
         f"licence {installed.licence})"

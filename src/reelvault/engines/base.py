@@ -269,6 +269,8 @@ class Engine(Protocol):
     """True when the pixels come from a trained model (C2PA ``trainedAlgorithmicMedia``)."""
     wants_settings: ClassVar[bool]
     """True to be constructed with the deployment's Settings (model folders, device, keys)."""
+    reads_motion: ClassVar[bool]
+    """True when a dance's reference may be a BVH motion-capture file, not only a video."""
     params_model: ClassVar[type[EngineParams]]
     limits: ClassVar[EngineLimits]
 
@@ -301,6 +303,7 @@ ENGINE_DECLARATIONS: tuple[str, ...] = (
     "runs_locally",
     "neural",
     "wants_settings",
+    "reads_motion",
     "params_model",
     "limits",
     "run",
@@ -321,6 +324,7 @@ class EngineBase:
     runs_locally: ClassVar[bool] = True
     neural: ClassVar[bool] = False
     wants_settings: ClassVar[bool] = False
+    reads_motion: ClassVar[bool] = False
     params_model: ClassVar[type[EngineParams]] = EngineParams
     limits: ClassVar[EngineLimits] = EngineLimits()
 

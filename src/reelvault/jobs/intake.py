@@ -12,6 +12,11 @@ again with the next job, so an idle app holds no thread.
 Jobs arrive prepared (checked, their rows built): the writer does only what must be
 serial, so the next batch is prepared while this one waits for the disk.
 
+On a server database (PostgreSQL) a batch mostly waits on network round trips and the
+server's commit, not on this process: there two writers take turns, so one batch's
+vault writes overlap the other's commit. SQLite writes one transaction at a time
+whatever the number of writers, so it keeps one.
+
 Durability is unchanged: :meth:`JobIntake.store` returns only after its job's batch is
 stored. An event loop waiting on several jobs of a batch is woken once for all of them,
 not once per job.
@@ -45,12 +50,21 @@ class _Submission:
 class JobIntake:
     """One writer thread per runtime that stores submitted jobs in batches."""
 
-    def __init__(self, runtime: Runtime, *, max_batch: int = MAX_BATCH) -> None:
+    def __init__(
+        self, runtime: Runtime, *, max_batch: int = MAX_BATCH, writers: int | None = None
+    ) -> None:
         self._runtime = runtime
         self._max_batch = max_batch
+        self._max_writers = writers if writers is not None else writers_for(runtime)
         self._queue: queue.SimpleQueue[_Submission] = queue.SimpleQueue()
         self._lock = threading.Lock()
-        self._writer: threading.Thread | None = None
+        self._writers: set[threading.Thread] = set()
+
+    @property
+    def writers(self) -> frozenset[threading.Thread]:
+        """The writer threads running now (none while idle)."""
+        with self._lock:
+            return frozenset(self._writers)
 
     async def store(self, prepared: PreparedJob) -> JobView:
         """Queue a job and wait: its view once stored, or the error that refused it.
@@ -61,20 +75,20 @@ class JobIntake:
         submission = _Submission(prepared, waiter)
         with self._lock:
             self._queue.put(submission)
-            if self._writer is None:
-                self._writer = threading.Thread(
+            if len(self._writers) < self._max_writers:
+                writer = threading.Thread(
                     target=self._write_batches, name="reelvault-intake", daemon=True
                 )
-                self._writer.start()
+                self._writers.add(writer)
+                writer.start()
         return await waiter
 
     def _write_batches(self) -> None:
         try:
             self._run()
         finally:
-            with self._lock:
-                if self._writer is threading.current_thread():  # died: the next job restarts it
-                    self._writer = None
+            with self._lock:  # stopped or died: the next job starts another
+                self._writers.discard(threading.current_thread())
 
     def _run(self) -> None:
         while True:
@@ -85,7 +99,7 @@ class JobIntake:
                     # Checked under the lock that ``submit`` holds while queueing, so no
                     # job is left behind by a writer that is about to stop.
                     if self._queue.empty():
-                        self._writer = None
+                        self._writers.discard(threading.current_thread())
                         return
                 continue
             batch = [first]
@@ -115,6 +129,11 @@ class JobIntake:
                 loop.call_soon_threadsafe(_settle_all, settled)
 
 
+def writers_for(runtime: Runtime) -> int:
+    """Two writers on a server database, one on SQLite (see the module's docstring)."""
+    return 1 if runtime.db.dialect.name == "sqlite" else 2
+
+
 def _settle_all(settled: list[tuple[asyncio.Future[JobView], Outcome]]) -> None:
     """Runs on the waiters' loop: one wake-up for every job of the batch it waits on."""
     for waiter, outcome in settled:
@@ -126,4 +145,4 @@ def _settle_all(settled: list[tuple[asyncio.Future[JobView], Outcome]]) -> None:
             waiter.set_result(outcome)
 
 
-__all__ = ["IDLE_EXIT_S", "MAX_BATCH", "JobIntake"]
+__all__ = ["IDLE_EXIT_S", "MAX_BATCH", "JobIntake", "writers_for"]

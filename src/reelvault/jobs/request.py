@@ -11,6 +11,7 @@ from reelvault.engines.base import Engine, EngineParams, parse_params
 from reelvault.engines.registry import DEFAULT_ENGINES
 from reelvault.errors import (
     EngineNotFoundError,
+    UnsupportedMediaError,
     ValidationError,
 )
 from reelvault.jobs import webhooks
@@ -156,7 +157,7 @@ REQUIRED_INPUTS: dict[Task, frozenset[str]] = {
 INPUT_KIND_PREFIX = "input_"
 
 
-def check_inputs(task: Task, uploads: Sequence[UploadedInput]) -> None:
+def check_inputs(task: Task, uploads: Sequence[UploadedInput], engine: Engine) -> None:
     names = [upload.name for upload in uploads]
     required = REQUIRED_INPUTS[task]
     missing = sorted(required - set(names))
@@ -167,6 +168,13 @@ def check_inputs(task: Task, uploads: Sequence[UploadedInput]) -> None:
         raise ValidationError(f"{task.value} takes no {extra[0]}", param=extra[0])
     if len(names) != len(set(names)):
         raise ValidationError("each input may be sent once", param=names[0])
+    for upload in uploads:
+        if upload.media_type.kind == "motion" and not engine.reads_motion:
+            raise UnsupportedMediaError(
+                f"the {engine.name} engine dances from a video, not a BVH motion file "
+                "(see GET /api/v1/engines: reads_motion)",
+                param=upload.name,
+            )
 
 
 __all__ = [

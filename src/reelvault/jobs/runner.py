@@ -261,7 +261,7 @@ def _render_and_encode(
     thumbnail = make_thumbnail(kept[0]) if kept else b""
     spritesheet = make_spritesheet(encoded.path, columns=5, tile_width=160, tiles=25, fmt="jpeg")
     signer = load_signer(settings)
-    if signer is not None and spec.output_format == "mp4":  # C2PA signing of MP4 only
+    if signer is not None:
         claims = ProvenanceClaims(
             engine=spec.engine,
             model=str(spec.params.get("model") or spec.engine),
@@ -269,7 +269,10 @@ def _render_and_encode(
             input_kinds=tuple(content_type for _, _, content_type in spec.inputs),
             watermark_id=video_id.hex(),
         )
-        sign_video(encoded.path, encoded.path, claims, signer)
+        # c2pa-python signs MP4 but not WebM (Matroska is not among its formats): a WebM
+        # carries the watermark, and its thumbnail the credentials.
+        if spec.output_format == "mp4":
+            sign_video(encoded.path, encoded.path, claims, signer)
         if thumbnail:
             thumbnail = sign_image(thumbnail, "image/webp", claims, signer)
     return Outputs(

@@ -168,8 +168,8 @@ def prepare_job(
 ) -> PreparedJob:
     """Everything of :func:`submit_job` before writing: checks, rows, prompt payloads."""
     try:
-        _engine, params = validate_request(runtime, request)
-        check_inputs(request.task, uploads)
+        engine, params = validate_request(runtime, request)
+        check_inputs(request.task, uploads, engine)
         # Content moderation and the likeness affirmation: a refusal keeps nothing.
         screen_request(runtime, request, uploads)
     except BaseException:

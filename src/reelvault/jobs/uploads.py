@@ -13,15 +13,25 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from reelvault.errors import PayloadTooLargeError, UnsupportedMediaError, ValidationError
+from reelvault.media import bvh
 from reelvault.media.image_header import IMAGE_HEAD_BYTES, check_declared_size
 from reelvault.media.sniff import SNIFF_BYTES, MediaType, sniff
+from reelvault.media.validate import MediaLimits
 from reelvault.media.video_header import check_declared_video
 from reelvault.runtime import Runtime, ensure_scratch_root
 from reelvault.types import ObjectId, new_object_id
 from reelvault.vault.vault import StoredObject
 
-INPUT_KINDS: dict[str, str] = {"image": "image", "reference_video": "video"}
-"""Input name -> the kind of media it must be."""
+INPUT_KINDS: dict[str, tuple[str, ...]] = {
+    "image": ("image",),
+    "reference_video": ("video", "motion"),
+}
+"""Input name -> the kinds of media it may be (a dance's reference: a video, or a BVH
+motion-capture file for the engines that read one)."""
+_WHAT = {
+    "image": "an image (JPEG, PNG or WebP)",
+    "reference_video": "a video (MP4, MOV, WebM or MKV) or a BVH motion file",
+}
 
 
 @dataclass(frozen=True)
@@ -95,21 +105,17 @@ def store_upload(
     runtime: Runtime, name: str, chunks: Iterable[bytes], *, max_bytes: int
 ) -> UploadedInput:
     """Check and encrypt one upload. Raises 415 for a wrong type, 413 past ``max_bytes``."""
-    expected = INPUT_KINDS.get(name)
-    if expected is None:
+    kinds = INPUT_KINDS.get(name)
+    if kinds is None:
         raise ValidationError(f"unknown input {name!r}", param=name)
     iterator = iter(chunks)
     head = _read_head(iterator)
     if not head:
         raise ValidationError(f"{name} is empty", param=name)
     media_type = sniff(head)
-    if media_type is None or media_type.kind != expected:
-        what = (
-            "an image (JPEG, PNG or WebP)"
-            if expected == "image"
-            else ("a video (MP4, MOV, WebM or MKV)")
-        )
-        raise UnsupportedMediaError(f"{name} must be {what}", param=name)
+    if media_type is None or media_type.kind not in kinds:
+        raise UnsupportedMediaError(f"{name} must be {_WHAT[name]}", param=name)
+    expected = media_type.kind
     if expected == "image":
         # The declared size is checked before anything is stored (a decompression bomb
         # is a few hundred bytes): read on until the header is in, within the byte limit.
@@ -119,11 +125,15 @@ def store_upload(
         check_declared_size(head, name)
     limited = _Limited(head, iterator, max_bytes, name)
     object_id = new_object_id()
-    if expected == "video":
+    if expected in ("video", "motion"):
         # What a video declares (size, length, frames) may be in its last bytes (MP4's
-        # moov is often at the end): the whole upload is read before anything is stored.
+        # moov is often at the end), and a BVH file's frames are all checked: the whole
+        # upload is read before anything is stored.
         with _spooled(runtime, limited) as spool:
-            check_declared_video(spool, name)
+            if expected == "video":
+                check_declared_video(spool, name)
+            else:
+                check_motion(spool, name)
             spool.seek(0)
             stored = _put(runtime, spool, object_id)
     else:
@@ -132,6 +142,18 @@ def store_upload(
     return UploadedInput(
         name=name, object_id=stored.object_id, media_type=media_type, size=stored.plaintext_size
     )
+
+
+def check_motion(spool: BinaryIO, name: str) -> None:
+    """Parse a BVH upload with the workers' limits (content, size, frames, length)."""
+    limit = bvh.max_bytes(MediaLimits())
+    spool.seek(0)
+    data = spool.read(limit + 1)
+    try:
+        bvh.parse_bvh(data, MediaLimits())
+    except ValidationError as exc:
+        exc.param = name
+        raise
 
 
 def discard_uploads(runtime: Runtime, uploads: Iterable[UploadedInput]) -> None:

@@ -11,7 +11,7 @@ SNIFF_BYTES = 64
 @dataclass(frozen=True)
 class MediaType:
     mime: str
-    kind: str  # "image" or "video"
+    kind: str  # "image", "video" or "motion"
     extension: str
 
 
@@ -22,8 +22,10 @@ MP4 = MediaType("video/mp4", "video", ".mp4")
 QUICKTIME = MediaType("video/quicktime", "video", ".mov")
 WEBM = MediaType("video/webm", "video", ".webm")
 MATROSKA = MediaType("video/x-matroska", "video", ".mkv")
+BVH = MediaType("application/x-bvh", "motion", ".bvh")
+"""A BVH motion-capture file: text whose first word is HIERARCHY."""
 
-ALL_TYPES = (JPEG, PNG, WEBP, MP4, QUICKTIME, WEBM, MATROSKA)
+ALL_TYPES = (JPEG, PNG, WEBP, MP4, QUICKTIME, WEBM, MATROSKA, BVH)
 
 _QUICKTIME_BRANDS = {b"qt  "}
 
@@ -43,11 +45,14 @@ def sniff(head: bytes) -> MediaType | None:
     if head.startswith(b"\x1a\x45\xdf\xa3"):
         # EBML: WebM declares its doctype early in the header.
         return WEBM if b"webm" in head[:SNIFF_BYTES] else MATROSKA
+    if head.removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"HIERARCHY"):
+        return BVH
     return None
 
 
 __all__ = [
     "ALL_TYPES",
+    "BVH",
     "JPEG",
     "MATROSKA",
     "MP4",

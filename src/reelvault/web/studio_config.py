@@ -9,6 +9,8 @@ from pydantic import BaseModel
 
 from reelvault.accounts.scopes import ADMIN, ALL_SCOPES, SCOPE_HELP
 from reelvault.config import Settings
+from reelvault.media import bvh
+from reelvault.media.sniff import BVH
 from reelvault.media.validate import MediaLimits
 from reelvault.policy import Policy
 from reelvault.policy.model import RetentionKind
@@ -18,6 +20,7 @@ from reelvault.types import DataClass
 
 IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp")
 VIDEO_TYPES = ("video/mp4", "video/quicktime", "video/webm", "video/x-matroska")
+MOTION_TYPES = (BVH.mime,)
 
 
 class UploadLimits(BaseModel):
@@ -27,6 +30,9 @@ class UploadLimits(BaseModel):
     max_video_bytes: int
     image_types: list[str]
     video_types: list[str]
+    motion_types: list[str]
+    """A dance's reference may also be a BVH motion-capture file (``.bvh``)."""
+    max_motion_bytes: int
     min_image_side: int
     max_image_side: int
     max_video_seconds: float
@@ -135,6 +141,8 @@ def studio_config(policy: Policy, settings: Settings) -> StudioConfig:
             max_video_bytes=settings.max_video_bytes,
             image_types=list(IMAGE_TYPES),
             video_types=list(VIDEO_TYPES),
+            motion_types=list(MOTION_TYPES),
+            max_motion_bytes=min(settings.max_video_bytes, bvh.max_bytes(media)),
             min_image_side=media.min_image_side,
             max_image_side=media.max_image_side,
             max_video_seconds=media.max_video_seconds,

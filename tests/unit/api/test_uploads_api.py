@@ -103,3 +103,62 @@ def test_no_plaintext_upload_reaches_the_disk(api: TestClient, tmp_path: Path) -
     for path in (tmp_path / "data").rglob("*"):
         if path.is_file() and "scratch" not in path.parts:
             assert needle not in path.read_bytes(), path
+
+
+MOTION = (DATA / "arms_and_knees_dance.bvh").read_bytes()
+DANCE_FIELDS = {"task": "dance", "engine": "puppet", "size": "128x128", "fps": "30", "seconds": "2"}
+
+
+def test_a_bvh_file_is_a_dance_reference_for_an_engine_that_reads_motion(
+    api: TestClient,
+) -> None:
+    engines = {e["name"]: e for e in api.get("/api/v1/engines").json()["data"]}
+    assert engines["puppet"]["reads_motion"] and not engines["fake"]["reads_motion"]
+    response = api.post(
+        "/api/v1/jobs",
+        data=DANCE_FIELDS,
+        files={
+            "image": ("me.jpg", PHOTO, "image/jpeg"),
+            # Typed by content: the name and the declared type say nothing.
+            "reference_video": ("dab.txt", MOTION, "application/octet-stream"),
+        },
+    )
+    assert response.status_code == 201, response.text
+    job = wait_for(api, response.json()["id"])
+    assert job["status"] == "completed", job
+    assert job["seconds"] == 2
+
+
+def test_a_bvh_file_for_an_engine_that_needs_a_video_is_refused(api: TestClient) -> None:
+    response = api.post(
+        "/api/v1/jobs",
+        data={**FIELDS, "task": "dance"},
+        files={
+            "image": ("me.jpg", PHOTO, "image/jpeg"),
+            "reference_video": ("dab.bvh", MOTION, "application/octet-stream"),
+        },
+    )
+    assert response.status_code == 415, response.text
+    assert "dances from a video, not a BVH motion file" in response.json()["error"]["message"]
+    assert list(api.runtime.vault.object_ids()) == []  # type: ignore[attr-defined]
+
+
+def test_a_damaged_or_too_long_bvh_file_is_refused_before_it_is_kept(api: TestClient) -> None:
+    head = MOTION.split(b"MOTION")[0]
+    for body, status, words in [
+        (head + b"MOTION\nFrames: 99999\nFrame Time: 0.0333\n", 413, "frames"),
+        (head + b"MOTION\nFrames: 2\nFrame Time: 0.0333\n1 2 3\n", 422, "declares 2 frames"),
+        (b"HIERARCHY\nROOT {\n", 422, "BVH file"),
+    ]:
+        response = api.post(
+            "/api/v1/jobs",
+            data=DANCE_FIELDS,
+            files={
+                "image": ("me.jpg", PHOTO, "image/jpeg"),
+                "reference_video": ("dab.bvh", body, "application/octet-stream"),
+            },
+        )
+        assert response.status_code == status, response.text
+        error = response.json()["error"]
+        assert words in error["message"] and error["param"] == "reference_video"
+    assert list(api.runtime.vault.object_ids()) == []  # type: ignore[attr-defined]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import av
@@ -48,6 +49,15 @@ def test_generate_writes_the_video_that_was_asked_for(tmp_path: Path) -> None:
     # A second look: nothing personal or plaintext is left in scratch space.
     scratch = default_scratch_root(tmp_path / "data")
     assert not scratch.exists() or list(scratch.iterdir()) == []
+    # A fresh install signs its outputs: the development certificate was made on first
+    # use, and says it is not trusted.
+    verified = run_cli("provenance", "verify", str(target), "--json", data_dir=tmp_path / "data")
+    assert verified.returncode == 0, verified.stderr
+    report = json.loads(verified.stdout)
+    assert report["manifest"] == "valid"
+    assert report["digital_source_type"].endswith("algorithmicMedia")
+    assert report["trusted"] is False
+    assert report["watermark_found"] is True and report["ai_generated"] is True
 
 
 @pytest.mark.parametrize(

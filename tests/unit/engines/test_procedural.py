@@ -266,7 +266,8 @@ def test_scene_reacts_to_words() -> None:
     assert birds.subjects[0].count == 3 and birds.subjects[0].motion == "fly"
 
     unknown = parse_prompt("a dragon over the hills", 1)
-    assert unknown.subjects[0].kind == "shape"
+    assert unknown.subjects == () and "hills" in unknown.settings  # no stand-in for a dragon
+    assert parse_prompt("a pink ball bouncing", 1).subjects[0].kind == "shape"
     assert parse_prompt("a calm sea", 1).subjects[0].kind == "boat"
     assert parse_prompt("a camera panning over hills", 1).camera in ("pan-left", "pan-right")
 
@@ -286,3 +287,32 @@ def test_end_to_end_render_encode_probe(tmp_path: Path) -> None:
     assert info.frame_count == 24
     assert info.duration_seconds == pytest.approx(2.0, abs=0.01)
     assert info.codec == "h264"
+
+
+def test_a_subject_it_cannot_draw_is_left_out_not_replaced() -> None:
+    # Seen by a user: the fox became a red ringed planet and the northern lights were
+    # missing. The scene around the fox is drawn, and nothing stands in for it.
+    scene = parse_prompt(
+        "a red fox running through a snowy forest at night under the northern lights", 7
+    )
+    assert scene.subjects == ()
+    assert {"forest", "snow", "aurora"} <= scene.settings
+    assert scene.time == "night"
+    for prompt in ("the aurora borealis over a lake", "southern lights above the mountains"):
+        assert "aurora" in parse_prompt(prompt, 1).settings
+        assert parse_prompt(prompt, 1).time == "night"  # an aurora is seen at night
+    assert "aurora" not in parse_prompt("the lights of a city at night", 1).settings
+
+
+def test_northern_lights_are_drawn_green_in_the_sky_and_ripple(tmp_path: Path) -> None:
+    with_aurora = render(tmp_path, "a snowy forest at night under the northern lights", seconds=2)
+    without = render(tmp_path, "a snowy forest at night", seconds=2)
+    sky = slice(0, 40)  # the upper rows of a 96-row frame: above the forest
+
+    def greenness(frames: list[np.ndarray]) -> float:
+        pixels = np.stack(frames)[:, sky].astype(np.float32)
+        return float((pixels[..., 1] - pixels[..., 0]).mean())
+
+    assert greenness(with_aurora) > greenness(without) + 8
+    first, last = (frame[sky].astype(np.int16) for frame in (with_aurora[0], with_aurora[-1]))
+    assert np.abs(first - last).mean() > 1.0  # the curtains move

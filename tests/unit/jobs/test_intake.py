@@ -81,7 +81,7 @@ def test_jobs_submitted_together_share_one_batch_and_all_land(
         return store(runtime, batch)
 
     monkeypatch.setattr(intake_module, "admit_and_store", counting_store)
-    intake = JobIntake(runtime)
+    intake = JobIntake(runtime, writers=1)
     prompts = [f"a lighthouse number {n}" for n in range(6)]
     storing = _in_own_loop(
         _store_all(intake, [prepare_job(runtime, fake_request(prompt=p)) for p in prompts])
@@ -95,6 +95,41 @@ def test_jobs_submitted_together_share_one_batch_and_all_land(
     assert len({view.id for view in views}) == 6
     assert [_engine_prompt(runtime, view.id) for view in views] == prompts
     assert {view.id for view in list_jobs(runtime)} == {view.id for view in views}
+
+
+def test_a_second_writer_stores_jobs_while_the_first_waits_on_the_database(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # On a server database a batch mostly waits on the server; with one writer every
+    # job behind it would wait too.
+    store = submission.admit_and_store
+    first_batch_held = threading.Event()
+    release = threading.Event()
+
+    def holding_store(runtime: Runtime, batch: list[PreparedJob]) -> list[JobView | Exception]:
+        if not first_batch_held.is_set():
+            first_batch_held.set()
+            release.wait(10)
+        return store(runtime, batch)
+
+    monkeypatch.setattr(intake_module, "admit_and_store", holding_store)
+    intake = JobIntake(runtime, writers=2)
+    held = _in_own_loop(_store_all(intake, [prepare_job(runtime, fake_request(prompt="held"))]))
+    assert first_batch_held.wait(5)
+    behind = _in_own_loop(_store_all(intake, [prepare_job(runtime, fake_request(prompt="next"))]))
+    try:
+        (view,) = behind.result(timeout=5)  # stored while the first batch is still held
+        assert isinstance(view, JobView)
+        assert [v.id for v in list_jobs(runtime)] == [view.id]
+    finally:
+        release.set()
+    (first,) = held.result(timeout=30)
+    assert {v.id for v in list_jobs(runtime)} == {first.id, view.id}
+
+
+def test_server_databases_get_two_writers_and_sqlite_one(runtime: Runtime) -> None:
+    expected = 1 if runtime.db.dialect.name == "sqlite" else 2
+    assert intake_module.writers_for(runtime) == expected
 
 
 def test_prompts_of_one_batch_share_one_pack_and_are_shredded_one_by_one(
@@ -140,11 +175,10 @@ def test_the_writer_stops_when_idle_and_starts_again(
     monkeypatch.setattr(intake_module, "IDLE_EXIT_S", 0.05)
     intake = JobIntake(runtime)
     first = _store(intake, prepare_job(runtime, fake_request()))
-    writer = intake._writer
-    assert writer is not None
+    (writer,) = intake.writers
     writer.join(timeout=5)
     assert not writer.is_alive()
-    assert intake._writer is None
+    assert intake.writers == frozenset()
     second = _store(intake, prepare_job(runtime, fake_request()))
     assert {first.id, second.id} == {view.id for view in list_jobs(runtime)}
 

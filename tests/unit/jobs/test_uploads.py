@@ -21,6 +21,7 @@ from .helpers import fake_request
 DATA = Path(__file__).parents[2] / "data"
 PHOTO = DATA / "fullbody_yoga_beach.jpg"
 VIDEO = DATA / "SYNTHETIC_dance_moves_576.mp4"
+MOTION = DATA / "arms_and_knees_dance.bvh"
 
 
 def chunks_of(path: Path, size: int = 7000) -> Iterator[bytes]:
@@ -44,7 +45,8 @@ def test_upload_is_encrypted_and_typed_by_content(runtime: Runtime) -> None:
     ("name", "source", "message"),
     [
         ("image", VIDEO, "image must be an image"),
-        ("reference_video", PHOTO, "reference_video must be a video"),
+        ("reference_video", PHOTO, "reference_video must be a video .* or a BVH motion file"),
+        ("image", MOTION, "image must be an image"),
         ("image", None, "image must be an image"),
     ],
 )
@@ -55,6 +57,18 @@ def test_wrong_type_is_415_and_nothing_is_kept(
     with pytest.raises(UnsupportedMediaError, match=message):
         store_upload(runtime, name, body, max_bytes=10**7)
     assert list(runtime.vault.object_ids()) == []
+
+
+def test_a_bvh_reference_is_typed_by_content_and_checked_whole(runtime: Runtime) -> None:
+    upload = store_upload(runtime, "reference_video", chunks_of(MOTION), max_bytes=10**7)
+    assert (upload.media_type.mime, upload.media_type.extension) == ("application/x-bvh", ".bvh")
+    assert runtime.vault.read_bytes(upload.object_id) == MOTION.read_bytes()
+    lines = MOTION.read_bytes().splitlines(keepends=True)
+    cut = iter([b"".join(lines[:-3])])  # the last frames lost on the way
+    with pytest.raises(ValidationError, match="declares 120 frames") as refused:
+        store_upload(runtime, "reference_video", cut, max_bytes=10**7)
+    assert refused.value.param == "reference_video"
+    assert list(runtime.vault.object_ids()) == [upload.object_id]
 
 
 def test_size_limit_is_enforced_while_streaming(runtime: Runtime) -> None:

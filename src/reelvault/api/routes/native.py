@@ -58,7 +58,12 @@ _MULTIPART_SCHEMA = {
     "properties": {
         **{name: {"type": "string"} for name in JobCreate.model_fields},
         "image": {"type": "string", "format": "binary"},
-        "reference_video": {"type": "string", "format": "binary"},
+        "reference_video": {
+            "type": "string",
+            "format": "binary",
+            "description": "The dance to copy: a video (MP4, MOV, WebM, MKV), or a BVH "
+            "motion-capture file for an engine whose reads_motion is true (GET /engines).",
+        },
     },
 }
 CREATE_BODY = {
@@ -279,6 +284,7 @@ def list_engines(runtime: RuntimeDep) -> EngineList:
                 device=engine.device,
                 runs_locally=engine.runs_locally,
                 sends_data_to_third_party=not engine.runs_locally,
+                reads_motion=engine.reads_motion,
                 limits=engine.limits.as_dict(),
                 params_schema=engine.params_model.model_json_schema(),
             )

@@ -122,6 +122,8 @@ class EngineOut(BaseModel):
     device: str
     runs_locally: bool
     sends_data_to_third_party: bool
+    reads_motion: bool = False
+    """Whether a dance's reference may be a BVH motion-capture file."""
     limits: dict[str, Any]
     params_schema: dict[str, Any]
 

@@ -1,4 +1,5 @@
-"""Hugging Face diffusers video models (Wan, LTX-Video, CogVideoX, Wan-Animate).
+"""Hugging Face diffusers video models (Sana-Video, Wan, LTX-Video, LTX-2, HunyuanVideo 1.5,
+SkyReels-V2, CogVideoX, Wan-Animate).
 
 Importing this package does not import torch or diffusers; the engine does so when it
 runs, and names the ``reelvault[diffusers]`` extra if they are missing.

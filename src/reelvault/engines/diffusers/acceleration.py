@@ -24,18 +24,28 @@ from reelvault.config import Settings
 from reelvault.config_diffusers import AttentionChoice, CacheChoice, QuantizationChoice
 from reelvault.errors import ConfigError, EngineError, ReelvaultError, ValidationError
 
-# Block caches need the family's transformer block registered with diffusers
-# (TransformerBlockRegistry): Wan-Animate ships its own unregistered copy of the Wan
-# block. FasterCache expects the conditional and unconditional batch in one forward,
-# which only CogVideoX's pipelines do. A family not listed here takes no cache.
+# Block caches (first_block, mag) need the family's transformer block registered with
+# diffusers (TransformerBlockRegistry): Wan-Animate ships its own unregistered copy of
+# the Wan block, and those of LTX-2, HunyuanVideo 1.5 and SkyReels-V2 are not registered.
+# FasterCache expects the conditional and unconditional batch in one forward, which
+# only CogVideoX's pipelines do. Sana-Video's transformer has no enable_cache at all (no
+# CacheMixin in diffusers 0.42). A family not listed here takes no cache.
 CACHES_BY_FAMILY: dict[str, tuple[CacheChoice, ...]] = {
     "wan": ("first_block", "taylorseer", "mag"),
     "ltx": ("first_block", "taylorseer", "mag"),
     "cogvideox": ("first_block", "faster", "taylorseer", "mag"),
     "wan_animate": ("taylorseer",),
+    "ltx2": ("taylorseer",),
+    "hunyuan15": ("taylorseer",),
+    "skyreels": ("taylorseer",),
+    "wan_vace": ("first_block", "taylorseer", "mag"),
 }
 # CogVideoX's attention processor calls torch's SDPA directly, not diffusers' dispatcher.
-ATTENTION_FAMILIES: frozenset[str] = frozenset({"wan", "ltx", "wan_animate"})
+# Sana-Video's linear self-attention and HunyuanVideo 1.5's token refiner compute their
+# own: the backend serves their other attention layers.
+ATTENTION_FAMILIES: frozenset[str] = frozenset(
+    {"wan", "ltx", "wan_animate", "ltx2", "sana", "hunyuan15", "skyreels", "wan_vace"}
+)
 
 # TaylorSeer's default module patterns (re.fullmatch "...attn") match no module of these
 # families, whose attention layers are attn1/attn2: it would then hook nothing and
@@ -45,6 +55,14 @@ TAYLORSEER_MODULES: dict[str, list[str]] = {
     "wan_animate": [r"blocks\.\d+\.(attn1|attn2|ffn)"],
     "ltx": [r"transformer_blocks\.\d+\.(attn1|attn2|ff)"],
     "cogvideox": [r"transformer_blocks\.\d+\.(attn1|ff)"],
+    # The video and audio streams' own attention and feed-forward, and their cross-attention.
+    "ltx2": [
+        r"transformer_blocks\.\d+\.(attn1|attn2|ff|audio_attn1|audio_attn2|audio_ff"
+        r"|audio_to_video_attn|video_to_audio_attn)"
+    ],
+    "hunyuan15": [r"transformer_blocks\.\d+\.(attn|ff|ff_context)"],
+    "skyreels": [r"blocks\.\d+\.(attn1|attn2|ffn)"],
+    "wan_vace": [r"blocks\.\d+\.(attn1|attn2|ffn)"],
 }
 
 # quantisation choice -> (Python package, diffusers quant_backend, its kwargs)

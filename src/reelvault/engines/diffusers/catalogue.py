@@ -25,7 +25,11 @@ from reelvault.types import Task
 USER_CATALOGUE = "models.yaml"
 ANY_SIZE = "any"
 
-Family = Literal["wan", "wan_animate", "ltx", "ltx2", "cogvideox", "sana"]
+Family = Literal[
+    "wan", "wan_animate", "wan_vace", "ltx", "ltx2", "cogvideox", "sana", "hunyuan15", "skyreels"
+]
+VideoMode = Literal["remix", "extension", "edit"]
+"""How a video is made from another (OpenAI's names): the keys of ``video_pipelines``."""
 
 DEFAULT_ALLOW_PATTERNS: tuple[str, ...] = (
     # A diffusers folder: the index, each component's config, weights (safetensors only,
@@ -35,6 +39,9 @@ DEFAULT_ALLOW_PATTERNS: tuple[str, ...] = (
     "*/*.safetensors",
     "*/*.model",
     "*/*.txt",
+    # Chat templates (transformers 5 writes them beside the tokenizer): HunyuanVideo 1.5
+    # formats its prompt with Qwen2.5-VL's.
+    "*/*.jinja",
 )
 
 
@@ -46,6 +53,9 @@ class ModelSpec(BaseModel):
     id: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
     family: Family
     pipelines: dict[Task, str] = Field(min_length=1)
+    video_pipelines: dict[VideoMode, str] = Field(default_factory=dict)
+    """Pipelines that make a video from another one, for the remix, extension and edit
+    jobs (the video-to-video tasks are not routed to the engine yet)."""
     repo: str | None = None
     revision: str = "main"
     allow_patterns: tuple[str, ...] = DEFAULT_ALLOW_PATTERNS
@@ -194,6 +204,11 @@ PIPELINE_CLASSES: dict[str, tuple[Family, Task]] = {
     "CogVideoXImageToVideoPipeline": ("cogvideox", Task.IMAGE_TO_VIDEO),
     "SanaVideoPipeline": ("sana", Task.TEXT_TO_VIDEO),
     "SanaImageToVideoPipeline": ("sana", Task.IMAGE_TO_VIDEO),
+    "HunyuanVideo15Pipeline": ("hunyuan15", Task.TEXT_TO_VIDEO),
+    "HunyuanVideo15ImageToVideoPipeline": ("hunyuan15", Task.IMAGE_TO_VIDEO),
+    "SkyReelsV2DiffusionForcingPipeline": ("skyreels", Task.TEXT_TO_VIDEO),
+    "SkyReelsV2DiffusionForcingImageToVideoPipeline": ("skyreels", Task.IMAGE_TO_VIDEO),
+    "WanVACEPipeline": ("wan_vace", Task.TEXT_TO_VIDEO),
 }
 SIBLINGS: dict[str, str] = {
     "LTXPipeline": "LTXImageToVideoPipeline",
@@ -202,6 +217,20 @@ SIBLINGS: dict[str, str] = {
     "SanaImageToVideoPipeline": "SanaVideoPipeline",
     "LTX2Pipeline": "LTX2ImageToVideoPipeline",
     "LTX2ImageToVideoPipeline": "LTX2Pipeline",
+    "SkyReelsV2DiffusionForcingPipeline": "SkyReelsV2DiffusionForcingImageToVideoPipeline",
+    "SkyReelsV2DiffusionForcingImageToVideoPipeline": "SkyReelsV2DiffusionForcingPipeline",
+}
+# What a folder's pipeline class can also make from a video (the same components load as
+# these classes).
+FOLDER_VIDEO_PIPELINES: dict[str, dict[VideoMode, str]] = {
+    "WanPipeline": {"remix": "WanVideoToVideoPipeline"},
+    "WanVACEPipeline": {"edit": "WanVACEPipeline"},
+    "SkyReelsV2DiffusionForcingPipeline": {
+        "extension": "SkyReelsV2DiffusionForcingVideoToVideoPipeline"
+    },
+    "SkyReelsV2DiffusionForcingImageToVideoPipeline": {
+        "extension": "SkyReelsV2DiffusionForcingVideoToVideoPipeline"
+    },
 }
 # What a folder of unknown provenance may be asked for: sizes are any multiple of the
 # family's spatial step in this list, frames up to max.
@@ -212,6 +241,10 @@ FOLDER_LIMITS: dict[Family, dict[str, Any]] = {
     "ltx2": {"max_frames": 257, "fps": (24, 25, 30), "steps": 40, "guidance": 4.0},
     "cogvideox": {"max_frames": 49, "fps": (8,), "steps": 50, "guidance": 6.0},
     "sana": {"max_frames": 81, "fps": (16,), "steps": 50, "guidance": 6.0},
+    "hunyuan15": {"max_frames": 121, "fps": (24,), "steps": 50, "guidance": 6.0},
+    # 30 s at 24 fps, in overlapping windows.
+    "skyreels": {"max_frames": 721, "fps": (24,), "steps": 50, "guidance": 6.0},
+    "wan_vace": {"max_frames": 81, "fps": (16,), "steps": 50, "guidance": 5.0},
 }
 
 
@@ -248,6 +281,7 @@ def spec_for_folder(folder: Path) -> ModelSpec:
         id=folder.name if folder.name[:1].isalnum() else "local-model",
         family=family,
         pipelines=pipelines,
+        video_pipelines=FOLDER_VIDEO_PIPELINES.get(class_name, {}),
         path=folder,
         sizes=(ANY_SIZE,),
         default_size=ANY_SIZE,
@@ -268,6 +302,7 @@ __all__ = [
     "DEFAULT_ALLOW_PATTERNS",
     "USER_CATALOGUE",
     "ModelSpec",
+    "VideoMode",
     "builtin_catalogue",
     "catalogue",
     "find_model",

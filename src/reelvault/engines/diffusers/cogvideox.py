@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reelvault.engines.diffusers.call import PipelineCall, PreparedCall
+from reelvault.engines.diffusers.call import PipelineCall, PreparedCall, pipeline_arguments
 
 PIPELINES = ("CogVideoXPipeline", "CogVideoXImageToVideoPipeline")
 SPATIAL_STEP = 16
@@ -16,22 +16,11 @@ FRAME_STEP = 4
 def prepare(pipeline: Any, call: PipelineCall) -> PreparedCall:
     # The transformer was trained on a fixed text length (226 for the released models);
     # the prompt must be padded to exactly that, so read it from the model itself.
-    text_length = int(getattr(pipeline.transformer.config, "max_text_seq_length", 226))
-    arguments: dict[str, Any] = {
-        "prompt": call.prompt,
-        "negative_prompt": call.negative_prompt,
-        "height": call.height,
-        "width": call.width,
-        "num_frames": call.num_frames,
-        "num_inference_steps": call.steps,
-        "guidance_scale": call.guidance,
-        "generator": call.generator,
-        "output_type": "np",
-        "callback_on_step_end": call.on_step_end,
-        "max_sequence_length": text_length,
-    }
-    if call.pipeline_class == "CogVideoXImageToVideoPipeline":
-        arguments["image"] = call.image
+    arguments = pipeline_arguments(
+        call,
+        max_sequence_length=int(getattr(pipeline.transformer.config, "max_text_seq_length", 226)),
+        image_pipelines=("CogVideoXImageToVideoPipeline",),
+    )
     return PreparedCall(arguments=arguments, step_calls=call.steps)
 
 

@@ -1,4 +1,5 @@
-"""The ``diffusers`` engine: Wan, LTX-Video, LTX-2, CogVideoX and Wan-Animate on a local GPU.
+"""The ``diffusers`` engine: Sana-Video, Wan, LTX-Video, LTX-2, HunyuanVideo 1.5, SkyReels-V2,
+CogVideoX and Wan-Animate on a local GPU.
 
 A job names a model (``params.model``: a catalogue id or an absolute folder path). The
 engine checks the request against what that model accepts, loads the pipeline from
@@ -32,9 +33,19 @@ from reelvault.engines.base import (
     ProgressCallback,
     VideoFrames,
 )
-from reelvault.engines.diffusers import cogvideox, ltx, ltx2, sana, wan, wan_animate
+from reelvault.engines.diffusers import (
+    cogvideox,
+    hunyuan15,
+    ltx,
+    ltx2,
+    sana,
+    skyreels,
+    wan,
+    wan_animate,
+    wan_vace,
+)
 from reelvault.engines.diffusers.acceleration import Acceleration, choose_acceleration, step_cache
-from reelvault.engines.diffusers.call import PipelineCall, PreparedCall
+from reelvault.engines.diffusers.call import PipelineCall, PreparedCall, call_scope
 from reelvault.engines.diffusers.catalogue import ModelSpec, find_model
 from reelvault.engines.diffusers.device import (
     OffloadChoice,
@@ -65,6 +76,9 @@ FAMILIES: dict[str, types.ModuleType] = {
     "cogvideox": cogvideox,
     "wan_animate": wan_animate,
     "sana": sana,
+    "hunyuan15": hunyuan15,
+    "skyreels": skyreels,
+    "wan_vace": wan_vace,
 }
 
 # Shares of the engine's progress: loading, denoising steps, then the VAE decode.
@@ -209,9 +223,11 @@ class DiffusersEngine(EngineBase):
 
     name: ClassVar[str] = "diffusers"
     description: ClassVar[str] = (
-        "Neural video models through Hugging Face diffusers: Wan 2.1/2.2, LTX-Video, LTX-2 "
-        "(with sound) and CogVideoX for text and image to video, Wan-Animate for dance. "
-        "Weights are installed with `reelvault models pull`; a GPU is needed for useful speed."
+        "Neural video models through Hugging Face diffusers: Sana-Video, Wan 2.1/2.2, "
+        "LTX-Video, LTX-2 (with sound), HunyuanVideo 1.5, SkyReels-V2 (long videos) and "
+        "CogVideoX for text and image to video, Wan VACE for those and video edits, "
+        "Wan-Animate for dance. Weights are "
+        "installed with `reelvault models pull`; a GPU is needed for useful speed."
     )
     tasks: ClassVar[frozenset[Task]] = frozenset(
         {Task.TEXT_TO_VIDEO, Task.IMAGE_TO_VIDEO, Task.DANCE}
@@ -424,7 +440,10 @@ class DiffusersEngine(EngineBase):
             prepared = family.prepare(pipeline, call)
         counter["expected"] = prepared.step_calls
         try:
-            with step_cache(pipeline, acceleration, call.steps):
+            with (
+                step_cache(pipeline, acceleration, call.steps),
+                call_scope(pipeline, prepared, on_step_end),
+            ):
                 return pipeline(**prepared.arguments)
         except JobCancelledError:
             self._release(torch, pipeline)

@@ -20,6 +20,7 @@ from typing import Any
 
 from reelvault.config import Settings
 from reelvault.engines.diffusers.catalogue import ModelSpec, catalogue
+from reelvault.engines.diffusers.licences import licence_terms, needs_acceptance
 from reelvault.errors import EngineError, NotFoundError, StorageError, ValidationError
 
 MANIFEST = "reelvault-model.json"
@@ -172,12 +173,17 @@ def pull(
     *,
     endpoint: str | None = None,
     on_checked: Callable[[RemoteSnapshot, int], None] | None = None,
+    accept_licence: bool = False,
 ) -> InstalledModel:
     """Download a catalogue model into ``<models_dir>/<id>``; resumable; never partial-listed.
 
-    ``on_checked(snapshot, bytes_to_download)`` is called after the disk-space check and
-    before the download starts (the CLI prints what is about to happen).
+    A model under terms other than an open-source licence is pulled only with
+    ``accept_licence`` (the operator read them): refused before anything is fetched, and
+    recorded in the manifest when accepted. ``on_checked(snapshot, bytes_to_download)`` is
+    called after the disk-space check and before the download starts (the CLI prints what
+    is about to happen).
     """
+    check_licence_accepted(spec, accept_licence)
     snapshot = remote_snapshot(spec, endpoint=endpoint)
     folder = spec.folder(settings)
     need = check_disk_space(folder, snapshot.files)
@@ -206,12 +212,26 @@ def pull(
         "revision": snapshot.commit,
         "licence": spec.licence,
         "pulled_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        # The terms the operator accepted for this commit (None: open source, nothing to
+        # accept); a later pull of a new revision asks again.
+        "licence_accepted": spec.licence if needs_acceptance(spec.licence) else None,
         "files": [
             {"path": item.path, "size": item.size, "sha256": item.sha256} for item in snapshot.files
         ],
     }
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", "utf-8")
     return _installed(spec, folder)
+
+
+def check_licence_accepted(spec: ModelSpec, accepted: bool) -> None:
+    """Refuse, naming the terms, to pull a model whose licence the operator has not accepted."""
+    if accepted or spec.repo is None or not needs_acceptance(spec.licence):
+        return  # (a local folder is not pulled: remote_snapshot says so)
+    raise ValidationError(
+        f"model {spec.id} comes under the {licence_terms(spec.licence).describe()}. "
+        "Read it, then pull again with --accept-licence to accept it",
+        param="accept_licence",
+    )
 
 
 def _folder_bytes(folder: Path) -> int:
@@ -354,6 +374,7 @@ __all__ = [
     "RemoteSnapshot",
     "VerifyReport",
     "check_disk_space",
+    "check_licence_accepted",
     "installed_models",
     "missing_bytes",
     "pull",

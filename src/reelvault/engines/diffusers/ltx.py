@@ -8,7 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from reelvault.engines.diffusers.call import PipelineCall, PreparedCall
+from reelvault.engines.diffusers.call import (
+    PipelineCall,
+    PreparedCall,
+    pipeline_arguments,
+    text_length,
+)
 
 PIPELINES = ("LTXPipeline", "LTXImageToVideoPipeline")
 SPATIAL_STEP = 32
@@ -18,23 +23,13 @@ FRAME_STEP = 8
 
 
 def prepare(pipeline: Any, call: PipelineCall) -> PreparedCall:
-    limit = int(getattr(pipeline.tokenizer, "model_max_length", 128) or 128)
-    arguments: dict[str, Any] = {
-        "prompt": call.prompt,
-        "negative_prompt": call.negative_prompt,
-        "height": call.height,
-        "width": call.width,
-        "num_frames": call.num_frames,
-        "frame_rate": call.fps,
-        "num_inference_steps": call.steps,
-        "guidance_scale": call.guidance,
-        "generator": call.generator,
-        "output_type": "np",
-        "callback_on_step_end": call.on_step_end,
-        "max_sequence_length": max(1, min(128, limit)),
-    }
-    if call.pipeline_class == "LTXImageToVideoPipeline":
-        arguments["image"] = call.image
+    arguments = pipeline_arguments(
+        call,
+        # 128 tokens for the real T5 encoder.
+        max_sequence_length=text_length(pipeline, 128),
+        image_pipelines=("LTXImageToVideoPipeline",),
+    )
+    arguments["frame_rate"] = call.fps
     return PreparedCall(arguments=arguments, step_calls=call.steps)
 
 

@@ -9,7 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from reelvault.engines.diffusers.call import PipelineCall, PreparedCall
+from reelvault.engines.diffusers.call import (
+    PipelineCall,
+    PreparedCall,
+    pipeline_arguments,
+    text_length,
+)
 
 PIPELINES = ("LTX2Pipeline", "LTX2ImageToVideoPipeline")
 SPATIAL_STEP = 32
@@ -34,25 +39,14 @@ def _stg(pipeline: Any) -> dict[str, Any]:
 
 
 def prepare(pipeline: Any, call: PipelineCall) -> PreparedCall:
-    # Gemma reads up to 1024 tokens; a smaller tokenizer (tests) caps it.
-    limit = int(getattr(pipeline.tokenizer, "model_max_length", 1024) or 1024)
-    arguments: dict[str, Any] = {
-        "prompt": call.prompt,
-        "negative_prompt": call.negative_prompt,
-        "height": call.height,
-        "width": call.width,
-        "num_frames": call.num_frames,
-        "frame_rate": float(call.fps),
-        "num_inference_steps": call.steps,
-        "guidance_scale": call.guidance,
-        "generator": call.generator,
-        "output_type": "np",
-        "callback_on_step_end": call.on_step_end,
-        "max_sequence_length": max(1, min(1024, limit)),
-        **_stg(pipeline),
-    }
-    if call.pipeline_class == "LTX2ImageToVideoPipeline":
-        arguments["image"] = call.image
+    arguments = pipeline_arguments(
+        call,
+        # Gemma reads up to 1024 tokens.
+        max_sequence_length=text_length(pipeline, 1024),
+        image_pipelines=("LTX2ImageToVideoPipeline",),
+    )
+    arguments["frame_rate"] = float(call.fps)
+    arguments.update(_stg(pipeline))
     return PreparedCall(arguments=arguments, step_calls=call.steps)
 
 

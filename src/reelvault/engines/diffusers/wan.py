@@ -1,41 +1,59 @@
-"""Wan 2.1 / 2.2 text- and image-to-video (``WanPipeline``, ``WanImageToVideoPipeline``)."""
+"""Wan 2.1 / 2.2 text- and image-to-video (``WanPipeline``, ``WanImageToVideoPipeline``), and
+the remix of a video (``WanVideoToVideoPipeline``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from reelvault.engines.diffusers.call import PipelineCall, PreparedCall
+from reelvault.engines.diffusers.call import (
+    PipelineCall,
+    PreparedCall,
+    pipeline_arguments,
+    text_length,
+)
 
 PIPELINES = ("WanPipeline", "WanImageToVideoPipeline")
+VIDEO_PIPELINES = ("WanVideoToVideoPipeline",)
+"""A remix: the source video re-noised by :data:`REMIX_STRENGTH` and denoised again under
+the new prompt (same components as ``WanPipeline``, so the text-to-video folders serve it)."""
+REMIX_STRENGTH = 0.8
+"""How much of the source is re-noised (diffusers' default): 1 keeps none of it."""
 SPATIAL_STEP = 16
 """VAE downsamples 8x and the transformer patches 2x2 latents: sizes are multiples of 16."""
 FRAME_STEP = 4
 """The VAE compresses time 4x after the first frame: frame counts are 4k + 1."""
 
 
-def max_sequence_length(pipeline: Any) -> int:
-    # 512 for the real UMT5 encoder; a smaller tokenizer (tests) caps it.
-    limit = int(getattr(pipeline.tokenizer, "model_max_length", 512) or 512)
-    return max(1, min(512, limit))
+def _remix(pipeline: Any, call: PipelineCall) -> PreparedCall:
+    arguments = pipeline_arguments(
+        call,
+        max_sequence_length=text_length(pipeline, 512),
+        # The frame count is the source video's.
+        frames=None,
+    )
+    arguments.update(video=call.video, strength=REMIX_STRENGTH)
+    # The pipeline runs only the last `strength` share of the schedule.
+    steps = min(int(call.steps * REMIX_STRENGTH), call.steps)
+    return PreparedCall(arguments=arguments, step_calls=steps)
 
 
 def prepare(pipeline: Any, call: PipelineCall) -> PreparedCall:
-    arguments: dict[str, Any] = {
-        "prompt": call.prompt,
-        "negative_prompt": call.negative_prompt,
-        "height": call.height,
-        "width": call.width,
-        "num_frames": call.num_frames,
-        "num_inference_steps": call.steps,
-        "guidance_scale": call.guidance,
-        "generator": call.generator,
-        "output_type": "np",
-        "callback_on_step_end": call.on_step_end,
-        "max_sequence_length": max_sequence_length(pipeline),
-    }
-    if call.pipeline_class == "WanImageToVideoPipeline":
-        arguments["image"] = call.image
+    if call.pipeline_class == "WanVideoToVideoPipeline":
+        return _remix(pipeline, call)
+    # 512 tokens for the real UMT5 encoder.
+    arguments = pipeline_arguments(
+        call,
+        max_sequence_length=text_length(pipeline, 512),
+        image_pipelines=("WanImageToVideoPipeline",),
+    )
     return PreparedCall(arguments=arguments, step_calls=call.steps)
 
 
-__all__ = ["FRAME_STEP", "PIPELINES", "SPATIAL_STEP", "prepare"]
+__all__ = [
+    "FRAME_STEP",
+    "PIPELINES",
+    "REMIX_STRENGTH",
+    "SPATIAL_STEP",
+    "VIDEO_PIPELINES",
+    "prepare",
+]

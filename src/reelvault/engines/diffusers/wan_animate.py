@@ -20,7 +20,12 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from reelvault.engines.diffusers.call import PipelineCall, PreparedCall
+from reelvault.engines.diffusers.call import (
+    PipelineCall,
+    PreparedCall,
+    pipeline_arguments,
+    text_length,
+)
 from reelvault.errors import EngineError
 
 PIPELINES = ("WanAnimatePipeline",)
@@ -225,25 +230,22 @@ def prepare(
         fps=call.fps,
         face_size=face_size,
     )
-    limit = int(getattr(pipeline.tokenizer, "model_max_length", 512) or 512)
-    arguments: dict[str, Any] = {
-        "image": call.image,
-        "pose_video": conditioning.pose_frames,
-        "face_video": conditioning.face_frames,
-        "prompt": call.prompt,
-        "negative_prompt": call.negative_prompt,
-        "height": call.height,
-        "width": call.width,
-        "segment_frame_length": segment_length(call.num_frames),
-        "prev_segment_conditioning_frames": PREVIOUS_SEGMENT_FRAMES,
-        "mode": "animate",
-        "num_inference_steps": call.steps,
-        "guidance_scale": call.guidance,
-        "generator": call.generator,
-        "output_type": "np",
-        "callback_on_step_end": call.on_step_end,
-        "max_sequence_length": max(1, min(512, limit)),
-    }
+    arguments = pipeline_arguments(
+        call,
+        max_sequence_length=text_length(pipeline, 512),
+        # The pipeline derives the length from the pose video, in segments.
+        frames=None,
+    )
+    arguments.update(
+        {
+            "image": call.image,
+            "pose_video": conditioning.pose_frames,
+            "face_video": conditioning.face_frames,
+            "segment_frame_length": segment_length(call.num_frames),
+            "prev_segment_conditioning_frames": PREVIOUS_SEGMENT_FRAMES,
+            "mode": "animate",
+        }
+    )
     return PreparedCall(arguments=arguments, step_calls=call.steps * segments(call.num_frames))
 
 

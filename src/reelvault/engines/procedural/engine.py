@@ -43,7 +43,7 @@ class ProceduralEngine(EngineBase):
         "weather and simple subjects such as balloons, boats, birds or cars) from words "
         "it recognises in the prompt. It uses no neural model, so it is fast and runs "
         "anywhere, but it only understands a small vocabulary and does not draw people "
-        "or arbitrary objects."
+        "or arbitrary objects: a subject it does not know is left out, not replaced."
     )
     tasks: ClassVar[frozenset[Task]] = frozenset({Task.TEXT_TO_VIDEO})
     device: ClassVar[str] = "cpu"

@@ -16,6 +16,7 @@ from typing import Literal
 
 import numpy as np
 
+from reelvault.engines.procedural.aurora import aurora_light, build_aurora
 from reelvault.engines.procedural.colors import mix, mul, scale
 from reelvault.engines.procedural.landscape import (
     BandLayer,
@@ -99,6 +100,11 @@ class SceneRenderer:
         self.canvas_width = width + 2 * self.margin
         self.sky, self._stars = build_sky(
             scene, self.light, width, height, self.horizon, rng, self.soft
+        )
+        self.aurora = (
+            build_aurora(width, height, self.horizon, scene.variant)
+            if scene.has("aurora") and self.open_sky
+            else None
         )
         self.layers = self._build_layers(rng)
         self.front_layers: list[BandLayer] = []
@@ -482,6 +488,8 @@ class SceneRenderer:
             for dx, dy in ((1, 0), (-1, 0), (0, 1), (0, -1)):
                 frame[ys + dy, xs + dx] += amount[:, None] * 0.25
         sky_limit = hz if self.open_sky else h
+        if self.aurora is not None:  # in the sky, behind clouds and land
+            frame[:sky_limit] += aurora_light(self.aurora, t, sky_limit)
         for cloud in self.clouds:
             cw = cloud.sprite.shape[1]
             span = w + cw * 2

@@ -3,9 +3,10 @@
 A small vocabulary of lower-cased words, matched in order, so that "a red balloon over a
 green sea" colours the balloon red (a colour word applies to the next subject named
 within a few words) and a verb applies to the subject just before it ("a car driving").
-Prompts that name nothing we know still get a subject: a generic shape when some word
-was not understood, otherwise something that belongs in the setting (a boat on the sea,
-birds over hills).
+Prompts that name no subject we know get one that belongs in the setting (a boat on the
+sea, birds over hills) only when every word was understood: a word we do not know may
+be the subject ("a fox"), and drawing something else in its place would show the wrong
+thing, so then the scene is drawn without a subject.
 
 The prompt is personal data: nothing here logs it, and a Scene keeps no text of it.
 """
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from reelvault.engines.procedural.vocabulary import (
+    AURORA_LIGHTS,
     CALM,
     CAMERAS,
     COLORS,
@@ -96,6 +98,8 @@ _KNOWN_WORDS: tuple[Collection[str], ...] = (
     CALM,
     STOPWORDS,
     HOT_AIR,
+    AURORA_LIGHTS,
+    ("lights",),
 )
 
 
@@ -157,6 +161,8 @@ class _Reading:
             self.read_motion(word)
         if word in SETTINGS:
             self.settings.add(SETTINGS[word])
+        if word == "lights" and index >= 1 and words[index - 1] in AURORA_LIGHTS:
+            self.settings.add("aurora")
         if word in TIMES:
             self.times.append(TIMES[word])
         if word in CAMERAS:
@@ -203,7 +209,7 @@ def _time_of_day(
     """The last time named (a sunset wins unless night is named), or one the scene implies."""
     if not times:
         # The sun and moon are sky bodies: they set the light unless words say otherwise.
-        if "space" in settings or "stars" in settings or "moon" in kinds:
+        if settings & {"space", "stars", "aurora"} or "moon" in kinds:
             return "night"
         if "sun" in kinds:
             return "day"
@@ -238,17 +244,11 @@ def _named_subjects(
 
 
 def _fallback_subject(reading: _Reading, settings: set[str], rng: np.random.Generator) -> Subject:
-    """For prompts naming no subject: a shape if a word was not understood, else one that fits."""
-    kind = "shape"
-    if not reading.unknown:
-        kind = next(
-            (
-                SETTING_DEFAULTS[s]
-                for s in ("underwater", "space", "water", "city")
-                if s in settings
-            ),
-            "bird",
-        )
+    """For prompts naming no subject, every word understood: one that fits the setting."""
+    kind = next(
+        (SETTING_DEFAULTS[s] for s in ("underwater", "space", "water", "city") if s in settings),
+        "bird",
+    )
     loose_colors = reading.loose_colors
     given = bool(loose_colors)
     color = loose_colors.pop(0) if loose_colors else DEFAULT_COLOR[kind]
@@ -295,9 +295,11 @@ def parse_prompt(prompt: str, seed: int) -> Scene:
     time = _time_of_day(reading.times, settings, kinds, prompt_hash)
     if time == "night" and "space" not in settings and "rain" not in settings:
         settings.add("stars")
-    subjects = _named_subjects(reading.found, reading.loose_colors, rng) or [
-        _fallback_subject(reading, settings, rng)
-    ]
+    # A subject we cannot draw is left out rather than drawn as something else (a fox
+    # is not a shape or a planet): the scene around it is still drawn.
+    subjects = _named_subjects(reading.found, reading.loose_colors, rng) or (
+        [] if reading.unknown else [_fallback_subject(reading, settings, rng)]
+    )
     return Scene(
         time=time,
         settings=frozenset(settings),

@@ -78,6 +78,7 @@ SUBJECTS: dict[str, str] = {
     "star": "star",
     "cloud": "cloud",
     "planet": "planet",
+    **dict.fromkeys(("shape", "shapes", "ball", "balls", "orb", "orbs", "sphere"), "shape"),
 }
 PLURALS = frozenset(
     {
@@ -92,6 +93,9 @@ PLURALS = frozenset(
         "cars",
         "fishes",
         "kites",
+        "shapes",
+        "balls",
+        "orbs",
     }
 )
 NUMBERS: dict[str, int] = {
@@ -142,6 +146,7 @@ SETTINGS: dict[str, str] = {
     **dict.fromkeys(("drizzle", "downpour"), "rain"),
     **dict.fromkeys(("space", "galaxy", "cosmos", "nebula", "universe", "orbit"), "space"),
     **dict.fromkeys(("stars", "starry", "starlit"), "stars"),
+    **dict.fromkeys(("aurora", "auroras", "borealis", "australis"), "aurora"),
     **dict.fromkeys(("underwater", "reef", "coral", "aquarium", "undersea"), "underwater"),
 }
 STORMY = frozenset({"storm", "stormy", "thunderstorm", "rough", "wild", "choppy", "windy"})
@@ -290,6 +295,8 @@ STOPWORDS = frozenset(
 )
 
 HOT_AIR = ("hot", "air")
+AURORA_LIGHTS = frozenset({"northern", "southern", "polar"})
+"""The first word of "northern lights" and its kin: with "lights" after it, an aurora."""
 
 SETTING_DEFAULTS: dict[str, str] = {
     "water": "boat",
@@ -335,6 +342,7 @@ DEFAULT_COLOR: dict[str, RGB] = {
 
 
 __all__ = [
+    "AURORA_LIGHTS",
     "CALM",
     "CAMERAS",
     "COLORS",

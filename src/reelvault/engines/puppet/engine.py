@@ -20,6 +20,7 @@ from reelvault.engines.base import (
     ProgressCallback,
     VideoFrames,
 )
+from reelvault.engines.puppet.motion import FRAME_SIDE, motion_landmarks, resample
 from reelvault.engines.puppet.rig import (
     ALL_BONES,
     LIMBS,
@@ -32,6 +33,7 @@ from reelvault.engines.puppet.rig import (
 )
 from reelvault.errors import ValidationError
 from reelvault.logs import native_output_quieted
+from reelvault.media.bvh import Motion, is_bvh, read_bvh
 from reelvault.media.decode import count_resampled_frames, iter_video_frames
 from reelvault.media.pose import (
     MIRROR,
@@ -136,14 +138,16 @@ class PuppetEngine(EngineBase):
 
     name: ClassVar[str] = "puppet"
     description: ClassVar[str] = (
-        "Dance: tracks the pose of the reference dancer in every frame, cuts the person "
-        "of the photo into a 2D puppet rigged to their own skeleton, and poses it with "
-        "the dancer's joint angles over the photo's background (person removed). Keeps "
-        "the reference's music and length. A 2D rig: turns and occlusions are approximate."
+        "Dance: tracks the pose of the reference dancer in every frame (or reads a BVH "
+        "motion-capture file), cuts the person of the photo into a 2D puppet rigged to "
+        "their own skeleton, and poses it with the dancer's joint angles over the photo's "
+        "background (person removed). Keeps the reference's music and length. A 2D rig: "
+        "turns and occlusions are approximate."
     )
     tasks: ClassVar[frozenset[Task]] = frozenset({Task.DANCE})
     device: ClassVar[str] = "cpu"
     runs_locally: ClassVar[bool] = True
+    reads_motion: ClassVar[bool] = True
     params_model: ClassVar[type[EngineParams]] = PuppetParams
     limits: ClassVar[EngineLimits] = EngineLimits(max_pixels=1280 * 720, max_seconds=60.0)
     media_limits: ClassVar[MediaLimits] = MediaLimits()
@@ -151,7 +155,7 @@ class PuppetEngine(EngineBase):
     def run(self, request: GenerationRequest, progress: ProgressCallback) -> VideoFrames:
         params, image_path, reference_path = self._checked_request(request)
         photo = load_image(image_path, self.media_limits).pixels
-        reference = validate_video(reference_path, self.media_limits)
+        reference = _open_reference(reference_path, self.media_limits, params)
         progress(0.0, "finding the person in the photo")
         portrait, chains = _find_person(photo)
 
@@ -163,7 +167,12 @@ class PuppetEngine(EngineBase):
         panel_width = request.width // 2 if params.side_by_side else request.width
         width, height = panel_width, request.height
 
-        reference_joints = _track_dancer(reference_path, reference, fps, count, params, progress)
+        if isinstance(reference, Motion):
+            reference_joints = _motion_dancer(reference, fps, count, params, progress)
+        else:
+            reference_joints = _track_dancer(
+                reference_path, reference, fps, count, params, progress
+            )
         count = len(reference_joints)
         cropped = "left leg" not in chains and "right leg" not in chains
         rig, rest, background = _rig_person(photo, portrait, chains, width, height, cropped, params)
@@ -172,13 +181,14 @@ class PuppetEngine(EngineBase):
         frames = _render_frames(
             rig, posed_at, background, reference_path, fps, count, width, height, params, progress
         )
+        has_audio = isinstance(reference, ValidatedVideo) and reference.has_audio
         return VideoFrames(
             frames=frames,
             frame_count=count,
             fps=fps,
             width=width * (2 if params.side_by_side else 1),
             height=height,
-            audio_path=reference_path if reference.has_audio else None,
+            audio_path=reference_path if has_audio else None,
         )
 
     def _checked_request(self, request: GenerationRequest) -> tuple[PuppetParams, Path, Path]:
@@ -197,7 +207,7 @@ class PuppetEngine(EngineBase):
             raise ValidationError("the puppet engine needs a photo of a person", param="image")
         if reference_path is None:
             raise ValidationError(
-                "the puppet engine needs a reference video", param="reference_video"
+                "the puppet engine needs a reference video or BVH file", param="reference_video"
             )
         if params.side_by_side and request.width % 4:
             raise ValidationError("side_by_side needs a width divisible by 4", param="size")
@@ -222,6 +232,43 @@ def _find_person(photo: Frame) -> tuple[PortraitPose, set[str]]:
         name for name, bones in LIMBS.items() if all(j in seen for bone in bones for j in bone)
     }
     return portrait, chains
+
+
+def _open_reference(
+    path: Path, limits: MediaLimits, params: PuppetParams
+) -> ValidatedVideo | Motion:
+    """The reference: a video that passed the checks, or a BVH motion-capture file."""
+    with path.open("rb") as handle:
+        head = handle.read(64)
+    if not is_bvh(head):
+        return validate_video(path, limits)
+    if params.background == "reference" or params.side_by_side:
+        raise ValidationError(
+            "a BVH reference has no picture: background=reference and side_by_side need "
+            "a reference video",
+            param="params",
+        )
+    return read_bvh(path, limits)
+
+
+def _mirrored(points: Points, width: float) -> Points:
+    """The dance seen in a mirror: left and right swapped, x flipped."""
+    flipped = points[:, [MIRROR.get(j, j) for j in range(33)], :]
+    flipped[:, :, 0] = width - flipped[:, :, 0]
+    return flipped
+
+
+def _motion_dancer(
+    motion: Motion, fps: int, count: int, params: PuppetParams, progress: ProgressCallback
+) -> Points:
+    """The BVH dancer's joints in every output frame: its skeleton's joints in the pose
+    layout, seen by a fixed camera in front, at the output's frame rate."""
+    progress(0.0, "reading the dance")
+    points = resample(motion_landmarks(motion), motion.fps, fps, count)
+    if params.mirror:
+        points = _mirrored(points, FRAME_SIDE)
+    progress(0.4, "reading the dance")
+    return with_mid_joints(points)
 
 
 def _track_dancer(
@@ -250,8 +297,7 @@ def _track_dancer(
         )
     points = fill_gaps(points, found)
     if params.mirror:
-        points = points[:, [MIRROR.get(j, j) for j in range(33)], :]
-        points[:, :, 0] = track_size[0] - points[:, :, 0]
+        points = _mirrored(points, track_size[0])
     points[:, :, :2] = OneEuro(float(fps))(points[:, :, :2])
     return with_mid_joints(points)
 

@@ -11,14 +11,17 @@
 * ``watermark.key``: 32 random bytes keying the invisible watermark (unless
   ``watermark_secret`` is set).
 
-An operator with a real certificate puts its chain and key at ``signing.pem`` and
-``signing.key`` instead.
+With ``provenance_dev_certificate`` on (the default) the first output of a fresh install
+creates these files itself (:func:`ensure_dev_certificate`), as the watermark key is
+created, so every output carries signed content credentials. An operator with a real
+certificate puts its chain and key at ``signing.pem`` and ``signing.key`` instead.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import fcntl
 import os
 import secrets
 from dataclasses import dataclass
@@ -216,6 +219,23 @@ def init_provenance(
     return written
 
 
+def ensure_dev_certificate(settings: Settings) -> None:
+    """Create the development CA and signing certificate unless a signing pair exists.
+
+    Called on first use by every worker that finds none: an exclusive lock on a file in
+    ``provenance_dir`` makes the first one create them and the others use what it made,
+    never a certificate from one process with the key of another.
+    """
+    directory = settings.resolved_provenance_dir
+    _ensure_dir(directory)
+    files = signing_files(settings)
+    with (directory / ".init.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if files.cert_chain.exists() and files.private_key.exists():
+            return  # another worker made them while this one waited
+        init_provenance(settings, force=True)
+
+
 def watermark_key(settings: Settings, *, create: bool = True) -> bytes | None:
     """The deployment's 32-byte watermark key: from ``watermark_secret`` when set, else
     the key file in ``provenance_dir`` (created with mode 0600 when ``create``)."""
@@ -240,6 +260,7 @@ def watermark_key(settings: Settings, *, create: bool = True) -> bytes | None:
 __all__ = [
     "DEV_CA_NAME",
     "SigningFiles",
+    "ensure_dev_certificate",
     "init_provenance",
     "signing_files",
     "watermark_key",

@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from reelvault.config import Settings
 from reelvault.errors import ConfigError
-from reelvault.media.provenance.keys import signing_files
+from reelvault.media.provenance.keys import ensure_dev_certificate, signing_files
 from reelvault.media.provenance.manifest import Signer
 
 log = logging.getLogger(__name__)
@@ -19,18 +19,33 @@ _hinted = False
 
 
 def load_signer(settings: Settings) -> Signer | None:
-    """The signing identity, or None when ``reelvault provenance init`` was never run
-    (outputs are then only watermarked; a hint is logged once per process)."""
+    """The signing identity from ``provenance_dir``.
+
+    With none installed, the development certificate is created there on first use
+    (``provenance_dev_certificate``, on by default), as the watermark key is, so a fresh
+    install signs its outputs too. With that setting off, None: outputs are then only
+    watermarked, and a hint is logged once per process.
+    """
     global _hinted
     files = signing_files(settings)
-    if not files.cert_chain.exists() or not files.private_key.exists():
-        if not _hinted:
-            _hinted = True
-            log.warning(
-                "outputs carry no content credentials: run `reelvault provenance init` "
-                "(or install a certificate as signing.pem/signing.key in the provenance dir)"
-            )
-        return None
+    present = files.cert_chain.exists(), files.private_key.exists()
+    if present == (True, False) or present == (False, True):
+        # Half of an operator's certificate: never paper over it with a development one.
+        missing = files.private_key if present[0] else files.cert_chain
+        raise ConfigError(
+            f"the provenance dir has a signing certificate or key without the other: "
+            f"{missing.name} is missing"
+        )
+    if present == (False, False):
+        if not settings.provenance_dev_certificate:
+            if not _hinted:
+                _hinted = True
+                log.warning(
+                    "outputs carry no content credentials: run `reelvault provenance init` "
+                    "(or install a certificate as signing.pem/signing.key in the provenance dir)"
+                )
+            return None
+        ensure_dev_certificate(settings)
     chain = files.cert_chain.read_bytes()
     key_pem = files.private_key.read_bytes()
     try:

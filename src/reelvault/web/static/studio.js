@@ -129,6 +129,7 @@ function applyEngine(remember = true) {
   const model = state.paramFields.find((item) => item.name === "model");
   if (model) model.input.addEventListener("input", showRemoteNotice);
   showRemoteNotice();
+  fitToInputs();
   checkInputs();
 }
 
@@ -206,7 +207,8 @@ function fileTypeOk(file, allowed) {
   if (file.type) return allowed.includes(file.type);
   const ext = file.name.split(".").pop().toLowerCase();
   const guesses = { jpg: "image/jpeg", jpeg: "image/jpeg", png: "image/png", webp: "image/webp",
-    mp4: "video/mp4", mov: "video/quicktime", webm: "video/webm", mkv: "video/x-matroska" };
+    mp4: "video/mp4", mov: "video/quicktime", webm: "video/webm", mkv: "video/x-matroska",
+    bvh: "application/x-bvh" };
   return allowed.includes(guesses[ext]);
 }
 
@@ -243,8 +245,52 @@ async function takeImage(file) {
   preview.alt = `Preview of ${file.name}`;
   preview.hidden = false;
   $("image-help").textContent = `${file.name} · ${width}×${height} · ${bytes(file.size)}`;
-  state.inputs.image = { file };
+  state.inputs.image = { file, width, height };
+  fitToInputs();
   checkInputs();
+}
+
+// ---- a dance follows its inputs: the reference's length, the photo's orientation ------
+
+function orientation(width, height) {
+  const ratio = width / height;
+  return ratio < 0.9 ? "portrait" : ratio > 1.1 ? "landscape" : "square";
+}
+
+// A size of the photo's orientation, as near as offered to the chosen size's pixel count
+// (640 × 360 becomes 360 × 640): a portrait dancer is not shrunk into a landscape frame.
+function sizeFor(photo, current) {
+  const want = orientation(photo.width, photo.height);
+  const [cw, ch] = current.split("x").map(Number);
+  if (orientation(cw, ch) === want) return current;
+  let best = null;
+  for (const option of $("size").options) {
+    const [w, h] = option.value.split("x").map(Number);
+    if (orientation(w, h) !== want) continue;
+    const distance = Math.abs(Math.log((w * h) / (cw * ch)));
+    if (!best || distance < best.distance) best = { size: option.value, distance };
+  }
+  return best ? best.size : current;
+}
+
+// Called when a photo or a reference is chosen, and when the engine changes: the dance
+// lasts as long as its reference (within the engine's limit; the user may shorten it)
+// and its frame has the photo's orientation. Other tasks keep the user's settings.
+function fitToInputs() {
+  $("seconds-note").textContent = "";
+  if (task() !== "dance" || !state.engine) return;
+  const photo = state.inputs.image;
+  if (photo && photo.width && photo.height) $("size").value = sizeFor(photo, $("size").value);
+  const reference = state.inputs.reference_video;
+  if (reference && Number.isFinite(reference.duration) && reference.duration > 0) {
+    const [low, high] = state.engine.limits.seconds;
+    const seconds = Math.min(high, Math.max(low, Math.round(reference.duration * 10) / 10));
+    $("seconds").value = String(seconds);
+    $("seconds-note").textContent =
+      seconds < reference.duration - 0.05
+        ? `The reference lasts ${reference.duration.toFixed(1)} s; this engine makes at most ${high} s.`
+        : "As long as the reference; shorten it here if you like.";
+  }
 }
 
 function videoDuration(element) {
@@ -254,15 +300,52 @@ function videoDuration(element) {
   });
 }
 
+// A BVH motion-capture file: its header says how many frames and how long each lasts
+// (after the skeleton, which the server limits to 256 KiB). The server parses it all.
+async function motionLength(file) {
+  const text = await file.slice(0, 512 * 1024).text();
+  if (!/^\uFEFF?\s*HIERARCHY\s/.test(text)) return null;
+  const found = /\nMOTION\s*\n\s*Frames:\s*(\d+)\s*\n\s*Frame\s+Time:\s*([0-9.eE+-]+)/.exec(
+    text.replaceAll("\r", ""),
+  );
+  if (!found) return null;
+  const duration = Number(found[1]) * Number(found[2]);
+  return Number.isFinite(duration) && duration > 0 ? duration : null;
+}
+
+async function takeMotion(file) {
+  const limits = state.config.uploads;
+  if (file.size > limits.max_motion_bytes) {
+    setError("video-error", `This BVH file is ${bytes(file.size)}; the limit is ${bytes(limits.max_motion_bytes)}.`);
+    return checkInputs();
+  }
+  const duration = await motionLength(file);
+  if (duration === null) {
+    setError("video-error", "This BVH file has no HIERARCHY, or no MOTION with its frames and frame time.");
+    return checkInputs();
+  }
+  if (duration > limits.max_video_seconds + 0.05) {
+    setError("video-error", `This motion lasts ${duration.toFixed(1)} s; the limit is ${limits.max_video_seconds} s.`);
+    return checkInputs();
+  }
+  $("video-help").textContent = `${file.name} · BVH motion · ${duration.toFixed(1)} s · ${bytes(file.size)}`;
+  state.inputs.reference_video = { file, duration, motion: true };
+  fitToInputs();
+  checkInputs();
+}
+
 async function takeVideo(file) {
   const limits = state.config.uploads;
   const preview = $("video-preview");
   state.inputs.reference_video = null;
+  $("seconds-note").textContent = "";
   setError("video-error", "");
   preview.hidden = true;
   if (!file) return checkInputs();
+  // Browsers know no type for .bvh: the name says it, the content (HIERARCHY) decides.
+  if (limits.motion_types.includes(file.type) || /\.bvh$/i.test(file.name)) return takeMotion(file);
   if (!fileTypeOk(file, limits.video_types)) {
-    setError("video-error", "This is not an MP4, MOV, WebM or MKV video.");
+    setError("video-error", "This is not an MP4, MOV, WebM or MKV video, or a BVH motion file.");
     return checkInputs();
   }
   if (file.size > limits.max_video_bytes) {
@@ -286,6 +369,7 @@ async function takeVideo(file) {
   }
   $("video-help").textContent = `${file.name}${note} · ${bytes(file.size)}`;
   state.inputs.reference_video = { file, duration };
+  fitToInputs();
   checkInputs();
 }
 
@@ -330,6 +414,12 @@ function collect() {
   }
   if (current === "dance" && !state.inputs.reference_video) {
     return { error: "Choose a reference dance video that passes the checks.", focus: "reference_video" };
+  }
+  if (current === "dance" && state.inputs.reference_video.motion && !engine.reads_motion) {
+    return {
+      error: `The ${engine.name} engine dances from a video, not a BVH file: choose an engine that reads motion.`,
+      focus: "engine",
+    };
   }
   const seconds = Number($("seconds").value);
   const [low, high] = engine.limits.seconds;
@@ -666,10 +756,10 @@ async function start() {
   $("gallery-note").textContent = config.gallery_note;
   $("prompt").maxLength = config.max_prompt_chars;
   $("image").accept = config.uploads.image_types.join(",");
-  $("reference_video").accept = config.uploads.video_types.join(",");
+  $("reference_video").accept = [...config.uploads.video_types, ...config.uploads.motion_types, ".bvh"].join(",");
   $("image-help").textContent = `JPEG, PNG or WebP up to ${bytes(config.uploads.max_image_bytes)}`;
   $("video-help").textContent =
-    `MP4, MOV, WebM or MKV up to ${bytes(config.uploads.max_video_bytes)}, ${config.uploads.max_video_seconds} s`;
+    `MP4, MOV, WebM or MKV up to ${bytes(config.uploads.max_video_bytes)}, ${config.uploads.max_video_seconds} s, or a BVH motion file`;
   $("result-title").tabIndex = -1;
 
   const saved = prefs.load();

@@ -29,12 +29,24 @@ REQUIRED = {
     "CogVideoXImageToVideoPipeline",
     "SanaVideoPipeline",
     "SanaImageToVideoPipeline",
+    "HunyuanVideo15Pipeline",
+    "HunyuanVideo15ImageToVideoPipeline",
+    "SkyReelsV2DiffusionForcingPipeline",
+    "SkyReelsV2DiffusionForcingImageToVideoPipeline",
+    "WanVACEPipeline",
+}
+VIDEO_REQUIRED = {
+    "WanVideoToVideoPipeline",
+    "WanVACEPipeline",
+    "SkyReelsV2DiffusionForcingVideoToVideoPipeline",
 }
 
 
 def test_the_builtin_catalogue_covers_every_supported_pipeline() -> None:
     used = {name for spec in builtin_catalogue() for name in spec.pipelines.values()}
     assert used == REQUIRED
+    videos = {name for spec in builtin_catalogue() for name in spec.video_pipelines.values()}
+    assert videos == VIDEO_REQUIRED
     assert {task for spec in builtin_catalogue() for task in spec.pipelines} == set(Task)
 
 
@@ -47,6 +59,9 @@ def test_each_builtin_entry_is_consistent(spec: object) -> None:
     for name in spec.pipelines.values():
         assert hasattr(diffusers, name), name
         assert name in family.PIPELINES
+    for name in spec.video_pipelines.values():
+        assert hasattr(diffusers, name), name
+        assert name in family.VIDEO_PIPELINES
     for width, height in spec.size_pairs:
         assert width % family.SPATIAL_STEP == 0 and height % family.SPATIAL_STEP == 0
     assert native_frames(spec, spec.default_frames, spec.default_fps) == spec.default_frames

@@ -19,6 +19,7 @@ from reelvault.engines.base import GenerationRequest, parse_params
 from reelvault.engines.diffusers import DiffusersEngine
 from reelvault.engines.diffusers.catalogue import find_model
 from reelvault.engines.registry import load_registry
+from reelvault.errors import ValidationError
 from reelvault.jobs.queries import export_output, get_job
 from reelvault.jobs.request import JobRequest
 from reelvault.jobs.submission import submit_job
@@ -146,3 +147,35 @@ def test_image_to_video_keeps_a_sound_track_of_the_videos_length(
     assert video.audio_path is not None
     with wave.open(str(video.audio_path)) as track:
         assert track.getnframes() == round(SECONDS * track.getframerate())
+
+
+def test_taylorseer_is_hooked_on_ltx2_while_it_denoises_and_block_caches_are_refused(
+    ltx2_folder: Path, tmp_path: Path
+) -> None:
+    from tests.unit.engines.diffusers.test_acceleration import HookProbe
+
+    engine = DiffusersEngine(settings_for(tmp_path, device="cpu"))
+
+    def request(cache: str) -> GenerationRequest:
+        return GenerationRequest(
+            task=Task.TEXT_TO_VIDEO,
+            width=32,
+            height=32,
+            fps=FPS,
+            seconds=SECONDS,
+            seed=1,
+            scratch_dir=tmp_path,
+            prompt="a cat walking",
+            params=parse_params(engine, {"model": str(ltx2_folder), "steps": 2, "cache": cache}),
+        )
+
+    # LTX-2's transformer block is not in diffusers' block registry: refused up front.
+    with pytest.raises(ValidationError, match=r"choose one of: none, taylorseer$"):
+        engine.run(request("first_block"), lambda _f, _s: None)
+    probe = HookProbe(engine)
+    video = engine.run(request("taylorseer"), probe)
+    assert len(list(video.frames)) == video.frame_count
+    during = [seen for seen in probe.seen if seen[0] is not None]
+    assert during and all(
+        name == "TaylorSeerCacheConfig" and "taylorseer_cache" in hooks for name, hooks in during
+    ), probe.seen

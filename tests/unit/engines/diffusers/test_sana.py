@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -62,3 +63,23 @@ def test_a_sana_size_off_the_32_grid_is_refused(
     )
     with pytest.raises(ValidationError, match="multiples of 32"):
         shared_engine.run(req, Progress())
+
+
+def test_sana_takes_no_step_cache(
+    tiny_folders: dict[str, Path], shared_engine: DiffusersEngine, tmp_path: Path
+) -> None:
+    # Sana-Video's transformer has no enable_cache in diffusers 0.42: every cache is
+    # refused before loading, naming the model and what it takes.
+    req = sana_request(
+        shared_engine, tmp_path, tiny_folders["tiny-sana"], Task.TEXT_TO_VIDEO, (64, 32)
+    )
+    cached = replace(
+        req,
+        params=parse_params(
+            shared_engine, {"model": str(tiny_folders["tiny-sana"]), "cache": "taylorseer"}
+        ),
+    )
+    with pytest.raises(
+        ValidationError, match=r"\(sana\) does not support cache taylorseer; choose one of: none$"
+    ):
+        shared_engine.run(cached, Progress())

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import torch
 
-from tests.unit.engines.diffusers.tiny_models import tiny_tokenizer
+from tests.unit.engines.diffusers.tiny_models import ltx_vae_options, tiny_tokenizer
 
 AUDIO_RATE = 16000
 """The tiny vocoder's output sample rate (the real LTX-2 vocoder gives 24 kHz)."""
@@ -99,24 +99,9 @@ def build_ltx2(path: Path) -> Path:
     )
     torch.manual_seed(0)
     vae = AutoencoderKLLTX2Video(
-        in_channels=3,
-        out_channels=3,
         latent_channels=4,
-        block_out_channels=(8,),
-        decoder_block_out_channels=(8,),
-        layers_per_block=(1,),
-        decoder_layers_per_block=(1, 1),
-        spatio_temporal_scaling=(True,),
-        decoder_spatio_temporal_scaling=(True,),
-        decoder_inject_noise=(False, False),
         downsample_type=("spatial",),
-        upsample_residual=(False,),
-        upsample_factor=(1,),
-        timestep_conditioning=False,
-        patch_size=1,
-        patch_size_t=1,
-        encoder_causal=True,
-        decoder_causal=False,
+        **ltx_vae_options((True,), encoder_layers=1),
     )
     torch.manual_seed(0)
     audio_vae = AutoencoderKLLTX2Audio(

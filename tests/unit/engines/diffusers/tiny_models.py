@@ -45,9 +45,9 @@ def tiny_tokenizer() -> PreTrainedTokenizerFast:
     )
 
 
-def tiny_text_encoder(d_model: int = 32) -> T5EncoderModel:
+def tiny_text_encoder(d_model: int = 32, vocab_size: int = 64) -> T5EncoderModel:
     config = T5Config(
-        vocab_size=64,
+        vocab_size=vocab_size,
         d_model=d_model,
         d_kv=8,
         d_ff=37,
@@ -60,32 +60,71 @@ def tiny_text_encoder(d_model: int = 32) -> T5EncoderModel:
     return T5EncoderModel(config)
 
 
-def _components_wan() -> dict[str, Any]:
-    from diffusers import AutoencoderKLWan, FlowMatchEulerDiscreteScheduler, WanTransformer3DModel
+def tiny_wan_vae() -> Any:
+    """The Wan VAE (8x space, 4x time, 16 latent channels), tiny: Wan, Wan-Animate, Sana-Video,
+    SkyReels-V2 and Wan VACE all decode with it."""
+    from diffusers import AutoencoderKLWan
 
     torch.manual_seed(0)
-    vae = AutoencoderKLWan(
+    return AutoencoderKLWan(
         base_dim=3,
         z_dim=16,
         dim_mult=[1, 1, 1, 1],
         num_res_blocks=1,
         temperal_downsample=[False, True, True],
     )
+
+
+WAN_TRANSFORMER_OPTIONS: dict[str, Any] = {
+    "patch_size": (1, 2, 2),
+    "num_attention_heads": 2,
+    "attention_head_dim": 12,
+    "in_channels": 16,
+    "out_channels": 16,
+    "text_dim": 32,
+    "freq_dim": 256,
+    "ffn_dim": 32,
+    "cross_attn_norm": True,
+    "qk_norm": "rms_norm_across_heads",
+    "rope_max_seq_len": 32,
+}
+"""A tiny Wan transformer's options: Wan's, SkyReels-V2's and Wan VACE's transformers
+share them (VACE adds its control layers)."""
+
+
+def ltx_vae_options(scaling: tuple[bool, ...], encoder_layers: int) -> dict[str, Any]:
+    """A tiny LTX video VAE's options, one block of 8 channels per entry of ``scaling``.
+
+    LTX-Video's ``AutoencoderKLLTXVideo`` and LTX-2's ``AutoencoderKLLTX2Video`` take the
+    same options; only their latent channels and block counts differ here.
+    """
+    blocks = len(scaling)
+    return {
+        "in_channels": 3,
+        "out_channels": 3,
+        "block_out_channels": (8,) * blocks,
+        "decoder_block_out_channels": (8,) * blocks,
+        "layers_per_block": (1,) * encoder_layers,
+        "decoder_layers_per_block": (1,) * (blocks + 1),
+        "spatio_temporal_scaling": scaling,
+        "decoder_spatio_temporal_scaling": scaling,
+        "decoder_inject_noise": (False,) * (blocks + 1),
+        "upsample_residual": (False,) * blocks,
+        "upsample_factor": (1,) * blocks,
+        "timestep_conditioning": False,
+        "patch_size": 1,
+        "patch_size_t": 1,
+        "encoder_causal": True,
+        "decoder_causal": False,
+    }
+
+
+def _components_wan() -> dict[str, Any]:
+    from diffusers import FlowMatchEulerDiscreteScheduler, WanTransformer3DModel
+
+    vae = tiny_wan_vae()
     torch.manual_seed(0)
-    transformer = WanTransformer3DModel(
-        patch_size=(1, 2, 2),
-        num_attention_heads=2,
-        attention_head_dim=12,
-        in_channels=16,
-        out_channels=16,
-        text_dim=32,
-        freq_dim=256,
-        ffn_dim=32,
-        num_layers=2,
-        cross_attn_norm=True,
-        qk_norm="rms_norm_across_heads",
-        rope_max_seq_len=32,
-    )
+    transformer = WanTransformer3DModel(**WAN_TRANSFORMER_OPTIONS, num_layers=2)
     torch.manual_seed(0)
     return {
         "transformer": transformer,
@@ -126,23 +165,7 @@ def build_ltx(path: Path) -> Path:
     )
     torch.manual_seed(0)
     vae = AutoencoderKLLTXVideo(
-        in_channels=3,
-        out_channels=3,
-        latent_channels=8,
-        block_out_channels=(8, 8, 8, 8),
-        decoder_block_out_channels=(8, 8, 8, 8),
-        layers_per_block=(1, 1, 1, 1, 1),
-        decoder_layers_per_block=(1, 1, 1, 1, 1),
-        spatio_temporal_scaling=(True, True, False, False),
-        decoder_spatio_temporal_scaling=(True, True, False, False),
-        decoder_inject_noise=(False, False, False, False, False),
-        upsample_residual=(False, False, False, False),
-        upsample_factor=(1, 1, 1, 1),
-        timestep_conditioning=False,
-        patch_size=1,
-        patch_size_t=1,
-        encoder_causal=True,
-        decoder_causal=False,
+        latent_channels=8, **ltx_vae_options((True, True, False, False), encoder_layers=5)
     )
     torch.manual_seed(0)
     LTXPipeline(
@@ -206,7 +229,6 @@ def build_wan_animate(path: Path) -> Path:
     """A tiny Wan-Animate: Wan VAE, animate transformer with a small motion encoder, CLIP."""
     import transformers
     from diffusers import (
-        AutoencoderKLWan,
         UniPCMultistepScheduler,
         WanAnimatePipeline,
         WanAnimateTransformer3DModel,
@@ -217,14 +239,7 @@ def build_wan_animate(path: Path) -> Path:
     processor_class = (
         getattr(transformers, "CLIPImageProcessorPil", None) or transformers.CLIPImageProcessor
     )
-    torch.manual_seed(0)
-    vae = AutoencoderKLWan(
-        base_dim=3,
-        z_dim=16,
-        dim_mult=[1, 1, 1, 1],
-        num_res_blocks=1,
-        temperal_downsample=[False, True, True],
-    )
+    vae = tiny_wan_vae()
     torch.manual_seed(0)
     transformer = WanAnimateTransformer3DModel(
         patch_size=(1, 2, 2),
@@ -278,21 +293,13 @@ def build_wan_animate(path: Path) -> Path:
 def build_sana(path: Path) -> Path:
     """One folder serves SanaVideoPipeline and SanaImageToVideoPipeline (Wan VAE, Gemma 2)."""
     from diffusers import (
-        AutoencoderKLWan,
         FlowMatchEulerDiscreteScheduler,
         SanaVideoPipeline,
         SanaVideoTransformer3DModel,
     )
     from transformers import Gemma2Config, Gemma2Model
 
-    torch.manual_seed(0)
-    vae = AutoencoderKLWan(
-        base_dim=3,
-        z_dim=16,
-        dim_mult=[1, 1, 1, 1],
-        num_res_blocks=1,
-        temperal_downsample=[False, True, True],
-    )
+    vae = tiny_wan_vae()
     torch.manual_seed(0)
     transformer = SanaVideoTransformer3DModel(
         in_channels=16,
@@ -330,5 +337,53 @@ def build_sana(path: Path) -> Path:
         vae=vae,
         transformer=transformer,
         scheduler=FlowMatchEulerDiscreteScheduler(),
+    ).save_pretrained(path)
+    return path
+
+
+def build_skyreels_df(path: Path) -> Path:
+    """One folder serves SkyReels-V2's three diffusion-forcing pipelines (same components)."""
+    from diffusers import (
+        SkyReelsV2DiffusionForcingPipeline,
+        SkyReelsV2Transformer3DModel,
+        UniPCMultistepScheduler,
+    )
+
+    vae = tiny_wan_vae()
+    torch.manual_seed(0)
+    transformer = SkyReelsV2Transformer3DModel(**WAN_TRANSFORMER_OPTIONS, num_layers=2)
+    torch.manual_seed(0)
+    SkyReelsV2DiffusionForcingPipeline(
+        transformer=transformer,
+        vae=vae,
+        scheduler=UniPCMultistepScheduler(
+            prediction_type="flow_prediction", use_flow_sigmas=True, flow_shift=8.0
+        ),
+        text_encoder=tiny_text_encoder(),
+        tokenizer=tiny_tokenizer(),
+    ).save_pretrained(path)
+    return path
+
+
+def build_wan_vace(path: Path) -> Path:
+    """A tiny Wan VACE: the Wan VAE and a VACE transformer with control layers 0 and 2."""
+    from diffusers import (
+        FlowMatchEulerDiscreteScheduler,
+        WanVACEPipeline,
+        WanVACETransformer3DModel,
+    )
+
+    vae = tiny_wan_vae()
+    torch.manual_seed(0)
+    transformer = WanVACETransformer3DModel(
+        **WAN_TRANSFORMER_OPTIONS, num_layers=3, vace_layers=[0, 2], vace_in_channels=96
+    )
+    torch.manual_seed(0)
+    WanVACEPipeline(
+        transformer=transformer,
+        vae=vae,
+        scheduler=FlowMatchEulerDiscreteScheduler(shift=7.0),
+        text_encoder=tiny_text_encoder(),
+        tokenizer=tiny_tokenizer(),
     ).save_pretrained(path)
     return path

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import json
 import stat
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from typer.testing import CliRunner
 
 from reelvault.cli.provenance import app
 from reelvault.cli.state import CliState
 from reelvault.config import Settings, load_settings
-from reelvault.errors import ConflictError
+from reelvault.errors import ConfigError, ConflictError
 from reelvault.media.provenance import (
     ProvenanceClaims,
     Signer,
@@ -88,8 +90,43 @@ def test_init_refuses_to_overwrite_without_force(tmp_path: Path) -> None:
     assert (settings.resolved_provenance_dir / "watermark.key").read_bytes() == key_before
 
 
-def test_no_signer_before_init(tmp_path: Path) -> None:
-    assert load_signer(load_settings(data_dir=tmp_path)) is None
+def test_a_fresh_install_creates_the_development_certificate_on_first_use(
+    tmp_path: Path,
+) -> None:
+    signer = load_signer(load_settings(data_dir=tmp_path))
+    assert signer is not None
+    assert "not trusted" in signer.subject and "development" in signer.subject
+    chain = (tmp_path / "provenance" / "signing.pem").read_bytes()
+    assert x509.load_pem_x509_certificates(chain)[1].subject.rfc4514_string().endswith(DEV_CA_NAME)
+    # Used again, not made again.
+    assert load_signer(load_settings(data_dir=tmp_path)) == signer
+    assert (tmp_path / "provenance" / "signing.pem").read_bytes() == chain
+
+
+def test_workers_starting_together_share_one_development_certificate(tmp_path: Path) -> None:
+    settings = load_settings(data_dir=tmp_path)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        signers = list(pool.map(lambda _: load_signer(settings), range(16)))
+    assert all(signer == signers[0] for signer in signers)
+    key = (tmp_path / "provenance" / "signing.key").read_bytes()
+    chain = (tmp_path / "provenance" / "signing.pem").read_bytes()
+    public = x509.load_pem_x509_certificates(chain)[0].public_key()
+    assert public == load_pem_private_key(key, password=None).public_key()  # one pair
+
+
+def test_without_the_development_certificate_outputs_are_only_watermarked(
+    tmp_path: Path,
+) -> None:
+    assert load_signer(load_settings(data_dir=tmp_path, provenance_dev_certificate=False)) is None
+    assert not (tmp_path / "provenance" / "signing.pem").exists()
+
+
+def test_half_an_operator_certificate_is_an_error_not_replaced(tmp_path: Path) -> None:
+    (tmp_path / "provenance").mkdir()
+    (tmp_path / "provenance" / "signing.pem").write_bytes(b"the operator's chain")
+    with pytest.raises(ConfigError, match=r"signing\.key is missing"):
+        load_signer(load_settings(data_dir=tmp_path))
+    assert (tmp_path / "provenance" / "signing.pem").read_bytes() == b"the operator's chain"
 
 
 def test_watermark_secret_setting_replaces_the_key_file(tmp_path: Path) -> None:
