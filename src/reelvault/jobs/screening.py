@@ -68,7 +68,8 @@ def screen_request(
                     _moderate(runtime, [pixels], upload.name)
                     if likeness and upload.name == "image":
                         faces += count_faces(pixels)
-                elif pipeline.checks_images:
+                elif upload.media_type.kind == "video" and pipeline.checks_images:
+                    # A video's frames; a motion-capture file (BVH) holds no picture.
                     _moderate(runtime, _sample_frames(runtime, path), upload.name)
             finally:
                 path.unlink(missing_ok=True)

@@ -22,6 +22,7 @@ from reelvault.app.compose import open_runtime
 from reelvault.app.factory import create_app
 from reelvault.db.models import Job, StoredObject
 from reelvault.db.privacy_models import ConsentRecord
+from reelvault.media.encode import encode_h264
 from reelvault.runtime import Runtime
 from reelvault.testing import MAGENTA, moderators_with_fake, registry_with_fake, settings_for
 
@@ -188,3 +189,39 @@ def test_the_openai_route_asks_for_the_affirmation_too(client: TestClient) -> No
         files={"input_reference": ("me.jpg", FACE, "image/jpeg")},
     )
     assert affirmed.status_code == 200, affirmed.text
+
+
+def test_image_moderators_pass_over_a_motion_capture_reference(client: TestClient) -> None:
+    """A BVH dance reference holds no picture: nothing to show an image moderator."""
+    motion = (DATA / "arms_and_knees_dance.bvh").read_bytes()
+    response = client.post(
+        "/api/v1/jobs",
+        data={"task": "dance", "engine": "puppet", "size": "128x128", "fps": "30", "seconds": "1"},
+        files={
+            "image": ("me.jpg", NO_FACE, "image/jpeg"),
+            "reference_video": ("dab.bvh", motion, "application/octet-stream"),
+        },
+    )
+    assert response.status_code == 201, response.text
+
+
+def test_frames_of_an_uploaded_video_are_moderated(client: TestClient, tmp_path: Path) -> None:
+    video = tmp_path / "magenta.mp4"
+    frames = (np.full((96, 128, 3), MAGENTA, dtype=np.uint8) for _ in range(16))
+    encode_h264(frames, video, fps=8, width=128, height=96)
+    response = client.post(
+        "/api/v1/jobs",
+        data={**FIELDS, "task": "dance"},
+        files={
+            "image": ("me.jpg", NO_FACE, "image/jpeg"),
+            "reference_video": ("dance.mp4", video.read_bytes(), "video/mp4"),
+        },
+    )
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert (error["code"], error["param"], error["categories"]) == (
+        "content_blocked",
+        "reference_video",
+        ["testing"],
+    )
+    _nothing_kept(_runtime(client))
