@@ -118,3 +118,25 @@ def test_the_gallery_says_what_the_policy_keeps(page: Any) -> None:
     assert "1 hour" in note
     assert page.inner_text("#policy-badge") == "ephemeral policy"
     assert page.is_hidden("#consent-banner")  # ephemeral asks for nothing up front
+
+
+def test_remix_and_extend_a_finished_video(page: Any) -> None:
+    open_studio(page)
+    first = make_text_video(page)["job"]
+    assert page.is_visible("#remix") and page.is_visible("#extend")
+    page.fill("#derive-prompt", "at night")
+    page.click("#remix")
+    page.wait_for_function(
+        f"() => !document.getElementById('player').currentSrc.includes('{first['id']}')"
+    )
+    remix = wait_for_video(page)["job"]
+    assert (remix["source_job_id"], remix["derivation"]) == (first["id"], "remix")
+    page.fill("#derive-prompt", "the balloon drifts on")
+    page.select_option("#extend-seconds", "2")
+    page.click("#extend")
+    page.wait_for_function(
+        f"() => !document.getElementById('player').currentSrc.includes('{remix['id']}')"
+    )
+    longer = wait_for_video(page)
+    assert longer["job"]["derivation"] == "extension"
+    assert longer["duration"] == pytest.approx(remix["seconds"] + 2, abs=0.15)

@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from reelvault.accounts.quotas import admit, billing_enabled, release
 from reelvault.engines.model_refs import refuse_server_path
+from reelvault.jobs.derive import DeriveAsk, prepare_derived
 from reelvault.jobs.intake import JobIntake
 from reelvault.jobs.request import JobRequest, preparing_waits, resolve_engine, resolving_waits
 from reelvault.jobs.submission import PreparedJob, prepare_job
@@ -119,4 +120,36 @@ def _client_request(
     return request
 
 
-__all__ = ["accept_job"]
+async def accept_derived(intake: JobIntake, runtime: Runtime, ask: DeriveAsk) -> JobView:
+    """Store a remix, extension or edit (:mod:`reelvault.jobs.derive`).
+
+    The source is read and its inputs copied on a thread; where plans are configured the
+    new job's seconds are taken from the month like any job's (an extension's new part
+    only: the source's seconds were taken when it was made), and given back if refused.
+    """
+    prepared = await run_in_threadpool(prepare_derived, runtime, ask)
+    reservation = None
+    if billing_enabled(runtime.settings):
+        job = prepared.job
+        seconds = ask.seconds if ask.seconds is not None else job["seconds"]
+        try:
+            reservation = await run_in_threadpool(
+                admit,
+                runtime,
+                prepared.owner_id,
+                width=job["width"],
+                height=job["height"],
+                seconds=seconds,
+            )
+        except BaseException:
+            await run_in_threadpool(discard_uploads, runtime, prepared.uploads)
+            raise
+    try:
+        return await intake.store(prepared)
+    except BaseException:
+        if reservation is not None:
+            await run_in_threadpool(release, runtime, reservation)
+        raise
+
+
+__all__ = ["accept_derived", "accept_job"]

@@ -19,6 +19,7 @@ from reelvault.api.routes import (
     admin_users,
     billing,
     native,
+    native_derived,
     openai_videos,
     ops,
     privacy,
@@ -197,6 +198,7 @@ def create_app(
     install_error_handlers(app)
     app.include_router(ops.router)
     app.include_router(native.router)
+    app.include_router(native_derived.router)
     app.include_router(openai_videos.router)
     app.include_router(privacy.router)
     app.include_router(provenance.router)

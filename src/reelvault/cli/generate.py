@@ -113,7 +113,12 @@ def run_and_save(
     except BaseException:
         discard_uploads(runtime, uploads)
         raise
-    job = submit_job(runtime, request, uploads)
+    wait_and_save(state, submit_job(runtime, request, uploads), destination)
+
+
+def wait_and_save(state: CliState, job: JobView, destination: Path) -> None:
+    """Run a queued job here with a progress bar, and write its video to ``destination``."""
+    runtime = state.runtime
     stop = threading.Event()
     worker = threading.Thread(
         target=Worker(runtime).run_forever, args=(stop,), name="cli-worker", daemon=True
@@ -289,4 +294,11 @@ def dance(
     run_and_save(state, request, destination, {"image": image, "reference_video": reference})
 
 
-__all__ = ["check_output_path", "dance", "generate", "parse_params", "run_and_save"]
+__all__ = [
+    "check_output_path",
+    "dance",
+    "generate",
+    "parse_params",
+    "run_and_save",
+    "wait_and_save",
+]

@@ -21,6 +21,7 @@ from reelvault.cli import (
     provenance,
     reports,
 )
+from reelvault.cli.derive import edit, extend, remix
 from reelvault.cli.generate import dance, generate
 from reelvault.cli.global_options import hoist_global_options
 from reelvault.cli.serve import serve
@@ -37,6 +38,9 @@ app = typer.Typer(
 )
 app.command("generate")(generate)
 app.command("dance")(dance)
+app.command("remix")(remix)
+app.command("extend")(extend)
+app.command("edit")(edit)
 app.command("engines")(admin.engines)
 app.command("worker")(admin.worker)
 app.command("serve")(serve)

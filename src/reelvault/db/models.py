@@ -69,6 +69,14 @@ class Job(Base):
     output_format: Mapped[str] = mapped_column(String(8), default="mp4", server_default="mp4")
     # Where to POST a signed notice when the job ends (http/https only, SSRF-checked).
     webhook_url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Lineage of a derived video: the job it was made from (an id only, never that job's
+    # prompt; no foreign key, so deleting the source leaves what was made from it) and how
+    # (remix, extension, edit). None for a video made from scratch.
+    source_job_id: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
+    derivation: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    # An extension's engine timeline: the frames of the first video of its line (an
+    # extension of an extension goes on along the same timeline, not a longer one).
+    timeline_frames: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     objects: Mapped[list[StoredObject]] = relationship(
         back_populates="job", cascade="all, delete-orphan", passive_deletes=True

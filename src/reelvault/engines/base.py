@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 from decimal import Decimal
-from enum import Enum
+from enum import Enum, StrEnum
 from pathlib import Path
 from typing import (
     Annotated,
@@ -207,6 +207,18 @@ class GenerationRequest:
     prompt: str | None = None
     params: EngineParams = field(default_factory=EngineParams)
     inputs: Mapping[str, Path] = field(default_factory=dict)
+    derivation: Derivation | None = None
+    """Set for a video made from another: see :class:`Derivation` and ``Engine.derivations``."""
+    source_prompt: str | None = None
+    """A remix's or extension's source prompt, where this server's policy still keeps it
+    (in memory only; never stored with the new job). None: the new prompt stands alone."""
+    start_frame: int = 0
+    """An extension renders frames ``start_frame`` to ``frame_count - 1`` only: the frames
+    before are the source video's own, which the runner puts in front."""
+    timeline_frames: int | None = None
+    """An extension's timeline in frames (its line's first video's length): the engine's
+    timeline (its camera path, its subjects' paths) is the source's, continued past its
+    end, not one stretched over the longer video."""
 
     @property
     def frame_count(self) -> int:
@@ -230,6 +242,20 @@ class VideoFrames:
     width: int
     height: int
     audio_path: Path | None = None
+
+
+class Derivation(StrEnum):
+    """How a video is made from an earlier one (OpenAI's remix, extension and edit).
+
+    * ``remix``: the source's seed and composition (its kept prompt, its inputs) with the
+      new prompt's changes applied.
+    * ``extension``: the source continued; the engine renders only the frames after it.
+    * ``edit``: the source re-rendered following an instruction.
+    """
+
+    REMIX = "remix"
+    EXTENSION = "extension"
+    EDIT = "edit"
 
 
 @dataclass(frozen=True)
@@ -273,6 +299,8 @@ class Engine(Protocol):
     """True when a dance's reference may be a BVH motion-capture file, not only a video."""
     params_model: ClassVar[type[EngineParams]]
     limits: ClassVar[EngineLimits]
+    derivations: ClassVar[frozenset[Derivation]]
+    """What the engine can make from one of its own earlier videos (empty: none)."""
 
     def run(self, request: GenerationRequest, progress: ProgressCallback) -> VideoFrames:
         """Produce the video's frames. May be lazy: frames are rendered as iterated."""
@@ -306,6 +334,7 @@ ENGINE_DECLARATIONS: tuple[str, ...] = (
     "reads_motion",
     "params_model",
     "limits",
+    "derivations",
     "run",
     "hosts_model",
     "model_defaults",
@@ -327,6 +356,7 @@ class EngineBase:
     reads_motion: ClassVar[bool] = False
     params_model: ClassVar[type[EngineParams]] = EngineParams
     limits: ClassVar[EngineLimits] = EngineLimits()
+    derivations: ClassVar[frozenset[Derivation]] = frozenset()
 
     def hosts_model(self, model: str) -> bool:
         return False
@@ -359,6 +389,7 @@ def parse_params(engine: Engine, raw: Mapping[str, Any] | None) -> EngineParams:
 
 __all__ = [
     "ENGINE_DECLARATIONS",
+    "Derivation",
     "Engine",
     "EngineBase",
     "EngineLimits",

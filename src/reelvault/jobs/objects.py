@@ -34,6 +34,9 @@ OUTPUT_VIDEO = "output_video"
 OUTPUT_THUMBNAIL = "output_thumbnail"
 OUTPUT_SPRITESHEET = "output_spritesheet"
 OUTPUT_KINDS = frozenset({OUTPUT_VIDEO, OUTPUT_THUMBNAIL, OUTPUT_SPRITESHEET})
+# An extension's copy of its source's finished video (output data, re-encrypted under a
+# new key): what the new video starts with. Scoped to the job: shredded when it ends.
+SOURCE_VIDEO = "source_video"
 
 
 def new_object_row(
@@ -236,6 +239,7 @@ __all__ = [
     "OUTPUT_THUMBNAIL",
     "OUTPUT_VIDEO",
     "PROMPT",
+    "SOURCE_VIDEO",
     "WEBHOOK_URL",
     "apply_retention",
     "date_uploads_at_job_end",

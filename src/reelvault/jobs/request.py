@@ -39,6 +39,9 @@ class JobRequest:
     owner_id: str = LOCAL_OWNER
     webhook_url: str | None = None
     output_format: str = "mp4"
+    source_job_id: str | None = None  # a remix, extension or edit: the job it is made from
+    derivation: str | None = None  # how (see reelvault.engines.base.Derivation)
+    timeline_frames: int | None = None  # an extension's: its line's first video's frames
     # The caller affirms being the person an input image shows, or having their permission.
     likeness_affirmed: bool = False
 
@@ -123,7 +126,9 @@ def validate_request(runtime: Runtime, request: JobRequest) -> tuple[Engine, Eng
             param="task",
         )
     prompt = (request.prompt or "").strip()
-    if request.task is Task.TEXT_TO_VIDEO and not prompt:
+    # An extension without words goes on with its source's scene (kept prompt, checked
+    # when it is derived: reelvault.jobs.derive).
+    if request.task is Task.TEXT_TO_VIDEO and not prompt and request.derivation != "extension":
         raise ValidationError("the prompt is empty", param="prompt")
     if request.prompt is not None:
         limit = runtime.settings.max_prompt_chars

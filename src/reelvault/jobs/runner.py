@@ -6,21 +6,23 @@ job ends whatever the outcome (and by the next worker, should this one be killed
 
 from __future__ import annotations
 
+import itertools
 import logging
 import shutil
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from sqlalchemy import select
 
 from reelvault.db.models import Job, StoredObject
-from reelvault.engines.base import Frame, GenerationRequest, parse_params
+from reelvault.engines.base import Engine, Frame, GenerationRequest, parse_params
 from reelvault.errors import ContentBlockedError, JobCancelledError, LeaseLostError, ReelvaultError
 from reelvault.jobs import objects
 from reelvault.jobs.consent_gate import check_provider_consent
 from reelvault.jobs.lifecycle import finish_job
+from reelvault.jobs.lineage import LeadIn, Lineage, lead_in, source_prompt
 from reelvault.jobs.progress import JobProgress
 from reelvault.jobs.request import INPUT_KIND_PREFIX
 from reelvault.media.encode import encode_h264
@@ -83,6 +85,7 @@ class _Spec:
     output_format: str
     prompt_object: ObjectId | None
     inputs: tuple[tuple[str, ObjectId, str], ...]  # (name, object id, content type)
+    lineage: Lineage = field(default_factory=Lineage)
 
 
 def _load_spec(runtime: Runtime, job_id: str) -> _Spec:
@@ -110,6 +113,7 @@ def _load_spec(runtime: Runtime, job_id: str) -> _Spec:
                 for row in job.objects
                 if row.kind.startswith(INPUT_KIND_PREFIX)
             ),
+            lineage=Lineage.of(job),
         )
 
 
@@ -192,10 +196,9 @@ def _provenance_marks(
         yield marker.embed(frame, index, video_id)
 
 
-def _render_and_encode(
-    runtime: Runtime, spec: _Spec, scratch: Path, progress: JobProgress
-) -> Outputs:
-    engine = runtime.registry.get(spec.engine)
+def _generation_request(
+    runtime: Runtime, spec: _Spec, scratch: Path, engine: Engine, lead: LeadIn | None
+) -> GenerationRequest:
     prompt: str | None = None
     free_text: dict[str, object] = {}
     if spec.prompt_object is not None:
@@ -208,7 +211,8 @@ def _render_and_encode(
         extension = EXTENSIONS.get(content_type, ".bin")
         inputs[name] = scratch / f"{name}{extension}"
         runtime.vault.write_to(object_id, inputs[name])
-    request = GenerationRequest(
+    lineage = spec.lineage
+    return GenerationRequest(
         task=spec.task,
         width=spec.width,
         height=spec.height,
@@ -219,10 +223,22 @@ def _render_and_encode(
         prompt=prompt,
         params=params,
         inputs=inputs,
+        derivation=lineage.derivation,
+        source_prompt=source_prompt(runtime, lineage, owner_id=spec.owner_id),
+        start_frame=lead.frame_count if lead is not None else 0,
+        timeline_frames=(lineage.timeline_frames or lead.frame_count) if lead is not None else None,
     )
+
+
+def _render_and_encode(
+    runtime: Runtime, spec: _Spec, scratch: Path, progress: JobProgress
+) -> Outputs:
+    engine = runtime.registry.get(spec.engine)
+    lead = lead_in(runtime, spec.lineage, scratch, size=(spec.width, spec.height))
+    request = _generation_request(runtime, spec, scratch, engine, lead)
     if not engine.runs_locally:
         # Consent may have been withdrawn while the job waited in the queue.
-        check_provider_consent(runtime, spec.owner_id, engine, request, params=params)
+        check_provider_consent(runtime, spec.owner_id, engine, request, params=request.params)
     progress.report(1, "rendering", force=True)
     video = engine.run(request, progress.engine)
     settings = runtime.settings
@@ -230,12 +246,15 @@ def _render_and_encode(
     assert key is not None  # created on first use
     video_id = new_video_id()
     samples: list[Frame] = []
-    marked = _provenance_marks(
+    marked: Iterator[Frame] = _provenance_marks(
         _sample_frames(runtime, video.frames, video.frame_count, samples),
         Watermarker(key),
         video_id,
         label_text(settings.visible_label),
     )
+    if lead is not None:  # an extension: the source's own frames first, as they are
+        marked = itertools.chain(lead.frames(), marked)
+        video = replace(video, frame_count=lead.frame_count + video.frame_count)
     kept: list[Frame] = []
     # The encoder pulls frames from the engine: time the engine apart from the encoding.
     upstream = UpstreamTimer()
@@ -268,6 +287,7 @@ def _render_and_encode(
             source_type=("trainedAlgorithmicMedia" if engine.neural else "algorithmicMedia"),
             input_kinds=tuple(content_type for _, _, content_type in spec.inputs),
             watermark_id=video_id.hex(),
+            derivation=spec.lineage.derivation,
         )
         # c2pa-python signs MP4 but not WebM (Matroska is not among its formats): a WebM
         # carries the watermark, and its thumbnail the credentials.

@@ -114,6 +114,9 @@ def _job_row(
         "expires_at": policy.expires_at(DataClass.JOB_METADATA, now=now),
         "webhook_url": webhook_url,
         "output_format": request.output_format,
+        "source_job_id": request.source_job_id,
+        "derivation": request.derivation,
+        "timeline_frames": request.timeline_frames,
     }
 
 

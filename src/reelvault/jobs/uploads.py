@@ -25,12 +25,14 @@ from reelvault.vault.vault import StoredObject
 INPUT_KINDS: dict[str, tuple[str, ...]] = {
     "image": ("image",),
     "reference_video": ("video", "motion"),
+    "source_video": ("video",),  # a video to extend or edit, sent as a file
 }
 """Input name -> the kinds of media it may be (a dance's reference: a video, or a BVH
 motion-capture file for the engines that read one)."""
 _WHAT = {
     "image": "an image (JPEG, PNG or WebP)",
     "reference_video": "a video (MP4, MOV, WebM or MKV) or a BVH motion file",
+    "source_video": "a video (MP4, MOV, WebM or MKV)",
 }
 
 

@@ -43,6 +43,8 @@ class JobView:
     output_has_audio: bool | None
     error_code: str | None
     error_message: str | None
+    source_job_id: str | None
+    derivation: str | None
     has_output: bool
     prompt_kept: bool
 
@@ -82,6 +84,8 @@ VIEW_COLUMNS = (
     "output_has_audio",
     "error_code",
     "error_message",
+    "source_job_id",
+    "derivation",
 )
 
 

@@ -13,6 +13,8 @@ PATHS = [
     ("GET", "/v1/videos/video_%00"),
     ("DELETE", "/api/v1/account/keys/key_%00"),
     ("GET", "/api/v1/jobs?after=job_%00"),
+    ("POST", "/api/v1/jobs/job_%00/remix"),
+    ("POST", "/v1/videos/video_%00/remix"),
 ]
 
 
@@ -29,3 +31,13 @@ def test_a_nul_in_a_json_field_is_a_client_error(api: TestClient) -> None:
         json={"prompt": "a kite", "size": "64x48", "seconds": 1, "webhook_url": "http://a\u0000b"},
     )
     assert 400 <= answer.status_code < 500, answer.text
+
+
+def test_a_nul_in_the_id_of_a_video_to_extend_is_a_client_error(api: TestClient) -> None:
+    video = {"id": "video_\u0000"}
+    for path, body in (
+        ("/v1/videos/extensions", {"prompt": "on", "seconds": "4", "video": video}),
+        ("/v1/videos/edits", {"prompt": "on", "video": video}),
+    ):
+        answer = api.post(path, json=body)
+        assert 400 <= answer.status_code < 500, (path, answer.text)

@@ -50,6 +50,9 @@ MATRIX = [
     ("DELETE", "/v1/videos/{id}"),
     ("GET", "/v1/videos/{id}/content"),
     ("POST", "/v1/videos/{id}/remix"),
+    ("POST", "/api/v1/jobs/{id}/remix"),
+    ("POST", "/api/v1/jobs/{id}/extend"),
+    ("POST", "/api/v1/jobs/{id}/edit"),
 ]
 
 

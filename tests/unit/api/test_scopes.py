@@ -3,6 +3,7 @@ it gets 403 ``insufficient_scope`` (the matrix below: endpoint by key scope → 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -38,7 +39,18 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any] | None, str, int]] = [
     ("GET", "/v1/videos/{id}", None, READ, 200),
     ("GET", "/v1/videos/{id}/content", None, READ, 200),
     ("DELETE", "/v1/videos/{id}", None, WRITE, 200),
-    ("POST", "/v1/videos/{id}/remix", {"prompt": "again"}, WRITE, 400),  # no engine remixes
+    ("POST", "/v1/videos/{id}/remix", {"prompt": "again"}, WRITE, 400),  # fake cannot remix
+    ("POST", "/api/v1/jobs/{id}/remix", {"prompt": "again"}, WRITE, 400),
+    ("POST", "/api/v1/jobs/{id}/edit", {"prompt": "again"}, WRITE, 400),
+    ("POST", "/api/v1/jobs/{id}/extend", {"prompt": "on", "seconds": 1}, WRITE, 400),
+    ("POST", "/v1/videos/edits", {"prompt": "x", "video": {"id": "{id}"}}, WRITE, 400),
+    (
+        "POST",
+        "/v1/videos/extensions",
+        {"prompt": "x", "seconds": "4", "video": {"id": "{id}"}},
+        WRITE,
+        400,
+    ),
     ("POST", "/api/v1/provenance/verify", None, READ, 422),  # no file sent
     ("GET", "/api/v1/privacy/consents", None, PRIVACY, 200),
     ("PUT", "/api/v1/privacy/consents/analytics", {"granted": False}, PRIVACY, 200),
@@ -158,6 +170,8 @@ def test_a_key_without_the_scope_is_refused_and_one_with_it_is_not(
     assert job.status_code == 201, job.text
     wait_for(api, job.json()["id"], headers=_bearer(everything))
     url = path.format(id=job.json()["id"])
+    if body is not None:  # a body may name the job too (the video to extend or edit)
+        body = json.loads(json.dumps(body).replace("{id}", job.json()["id"]))
     # Every other scope first (a refusal changes nothing), the right one last.
     for held in sorted(ALL_SCOPES, key=lambda name: name == scope):
         answer = api.request(method, url, json=body, headers=_bearer(keys[held]))

@@ -145,9 +145,15 @@ def test_a_bvh_file_for_an_engine_that_needs_a_video_is_refused(api: TestClient)
 
 def test_a_damaged_or_too_long_bvh_file_is_refused_before_it_is_kept(api: TestClient) -> None:
     head = MOTION.split(b"MOTION")[0]
+    first_frame = MOTION.split(b"Frame Time:")[1].splitlines()[1]  # one whole frame line
     for body, status, words in [
         (head + b"MOTION\nFrames: 99999\nFrame Time: 0.0333\n", 413, "frames"),
-        (head + b"MOTION\nFrames: 2\nFrame Time: 0.0333\n1 2 3\n", 422, "declares 2 frames"),
+        (
+            head + b"MOTION\nFrames: 2\nFrame Time: 0.0333\n" + first_frame + b"\n",
+            422,
+            "declares 2 frames but has 1",
+        ),
+        (head + b"MOTION\nFrames: 2\nFrame Time: 0.0333\n1 2 3\n", 422, "3 values in frame 1"),
         (b"HIERARCHY\nROOT {\n", 422, "BVH file"),
     ]:
         response = api.post(

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 from starlette.responses import Response, StreamingResponse
 
@@ -99,7 +100,11 @@ def form_values(fields: dict[str, str]) -> dict[str, Any]:
     return values
 
 
-def validated(model: type[JobCreate], data: dict[str, Any]) -> JobCreate:
+Body = TypeVar("Body", bound=BaseModel)
+
+
+def validated(model: type[Body], data: dict[str, Any]) -> Body:
+    """``data`` as ``model``, or a ValidationError naming the first field that is wrong."""
     try:
         return model.model_validate(data)
     except PydanticValidationError as exc:
@@ -287,6 +292,7 @@ def list_engines(runtime: RuntimeDep) -> EngineList:
                 reads_motion=engine.reads_motion,
                 limits=engine.limits.as_dict(),
                 params_schema=engine.params_model.model_json_schema(),
+                derivations=sorted(engine.derivations),
             )
             for engine in runtime.registry
         ]

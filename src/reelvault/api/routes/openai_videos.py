@@ -11,16 +11,16 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
-from pydantic import ValidationError as PydanticValidationError
 from starlette.responses import Response
 
 from reelvault.accounts.scopes import VIDEOS_READ, VIDEOS_WRITE
-from reelvault.api.accept import accept_job
+from reelvault.api.accept import accept_derived, accept_job
 from reelvault.api.content import content_response
 from reelvault.api.multipart import parse_form
-from reelvault.api.routes.native import form_values, read_json_body
+from reelvault.api.routes.native import form_values, read_json_body, validated
 from reelvault.api.schemas.openai import OpenAIError, Video, VideoDeleted, VideoList
-from reelvault.errors import ValidationError
+from reelvault.engines.base import Derivation
+from reelvault.errors import BadRequestError, ValidationError
 from reelvault.http.deps import (
     Ctx,
     OwnedVideo,
@@ -29,6 +29,7 @@ from reelvault.http.deps import (
     check_submission_limits,
     require_scope,
 )
+from reelvault.jobs.derive import VERBS, DeriveAsk, find_own_video
 from reelvault.jobs.lifecycle import delete_job
 from reelvault.jobs.queries import list_jobs_page
 from reelvault.jobs.request import JobRequest
@@ -121,12 +122,7 @@ async def create_video(request: Request, ctx: Ctx, owner: Owner) -> Video:
             data = form_values(form.fields)
         else:
             data = await read_json_body(request)
-        try:
-            body = VideoCreate.model_validate(data)
-        except PydanticValidationError as exc:
-            first = exc.errors()[0]
-            param = ".".join(str(part) for part in first["loc"]) or None
-            raise ValidationError(f"{param}: {first['msg']}", param=param) from None
+        body = validated(VideoCreate, data)
         await check_submission_limits(ctx, request, owner)
         task = Task.IMAGE_TO_VIDEO if uploads else Task.TEXT_TO_VIDEO
         width, height = parse_size(body.size)
@@ -204,15 +200,148 @@ def download_video(
     )
 
 
-@router.post(
-    "/videos/{video_id}/remix", dependencies=[WRITE], response_model=Video, responses=ERRORS
-)
-def remix_video(job: OwnedVideo) -> Video:
-    """No installed engine can remix an existing video yet: a clear 400."""
-    raise ValidationError(
-        f"engine {job.engine} cannot remix videos; create a new video instead",
-        param="video_id",
+class VideoRemix(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    prompt: str = Field(max_length=100_000)
+
+
+class VideoReference(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(max_length=64)
+
+
+class VideoEdit(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    prompt: str = Field(max_length=100_000)
+    video: VideoReference | None = None
+
+
+class VideoExtend(VideoEdit):
+    seconds: str | int | float = Field(
+        description="How many seconds to add (OpenAI: the new segment's length); the "
+        "video made is the stitched total, which its `seconds` shows."
     )
+
+
+def _derive_body(model: type[VideoEdit], extra: dict[str, Any]) -> dict[str, Any]:
+    schema = model.model_json_schema()
+    form_properties = {
+        "prompt": {"type": "string"},
+        "video": {"type": "string", "format": "binary"},
+        **extra,
+    }
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": schema},
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["prompt", "video", *extra],
+                        "properties": form_properties,
+                    }
+                },
+            },
+        }
+    }
+
+
+async def _derive(
+    request: Request, ctx: Ctx, owner: str, derivation: Derivation, model: type[VideoEdit]
+) -> Video:
+    """An extension or an edit: a video referenced by id (JSON, as OpenAI's spec allows)
+    or uploaded as a file (multipart, as the SDK sends it). An uploaded file is stored
+    like any upload (checked, encrypted) and matched against the owner's own finished
+    videos; it is shredded as soon as the request is answered."""
+    runtime = ctx.runtime
+    uploads: list[UploadedInput] = []
+    try:
+        if request.headers.get("content-type", "").startswith("multipart/form-data"):
+            form = await parse_form(
+                request,
+                runtime,
+                file_fields={"video": "source_video"},
+                limits={"source_video": runtime.settings.max_video_bytes},
+            )
+            uploads = form.uploads
+            data = form_values(form.fields)
+            if "video[id]" in data:  # a reference sent as a form field
+                data["video"] = {"id": data.pop("video[id]")}
+        else:
+            data = await read_json_body(request)
+        if isinstance(data.get("video"), str):  # an id given on its own
+            data["video"] = {"id": data["video"]}
+        body = validated(model, data)
+        await check_submission_limits(ctx, request, owner)
+        source_id = body.video.id if body.video is not None else None
+        if uploads and source_id is not None:
+            raise ValidationError("send the video as a file or as an id, not both", param="video")
+        if uploads:
+            source_id = await run_in_threadpool(find_own_video, runtime, uploads[0], owner_id=owner)
+            if source_id is None:
+                raise BadRequestError(
+                    "the uploaded video is not one of your videos on this server: the "
+                    f"installed engines can only {VERBS[derivation]} videos they made",
+                    param="video",
+                )
+        if source_id is None:
+            raise ValidationError('video is required (a file, or {"id": ...})', param="video")
+    finally:
+        await run_in_threadpool(discard_uploads, runtime, uploads)
+    seconds = _seconds(body.seconds) if isinstance(body, VideoExtend) else None
+    ask = DeriveAsk(derivation, source_id, owner, body.prompt, seconds=seconds)
+    return Video.of(await accept_derived(ctx.intake, runtime, ask))
+
+
+@router.post(
+    "/videos/{video_id}/remix",
+    dependencies=[WRITE],
+    response_model=Video,
+    responses=ERRORS,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": VideoRemix.model_json_schema()}},
+        }
+    },
+    summary="Remix a completed video with a new prompt (OpenAI Videos API)",
+)
+async def remix_video(job: OwnedVideo, request: Request, ctx: Ctx, owner: Owner) -> Video:
+    """The same seed and composition (or inputs) with the new prompt's changes applied;
+    ``remixed_from_video_id`` names the source. Engines that cannot remix: a 400.
+    Another owner's video is a 404 whatever the body says (checked first)."""
+    body = validated(VideoRemix, await read_json_body(request))
+    await check_submission_limits(ctx, request, owner)
+    ask = DeriveAsk(Derivation.REMIX, job.id, owner, body.prompt)
+    return Video.of(await accept_derived(ctx.intake, ctx.runtime, ask))
+
+
+@router.post(
+    "/videos/extensions",
+    dependencies=[WRITE],
+    response_model=Video,
+    responses=ERRORS,
+    openapi_extra=_derive_body(VideoExtend, {"seconds": {"type": "string"}}),
+    summary="Extend a completed video into one stitched video (OpenAI Videos API)",
+)
+async def extend_video(request: Request, ctx: Ctx, owner: Owner) -> Video:
+    return await _derive(request, ctx, owner, Derivation.EXTENSION, VideoExtend)
+
+
+@router.post(
+    "/videos/edits",
+    dependencies=[WRITE],
+    response_model=Video,
+    responses=ERRORS,
+    openapi_extra=_derive_body(VideoEdit, {}),
+    summary="Edit a completed video following an instruction (OpenAI Videos API)",
+)
+async def edit_video(request: Request, ctx: Ctx, owner: Owner) -> Video:
+    return await _derive(request, ctx, owner, Derivation.EDIT, VideoEdit)
 
 
 __all__ = ["router"]

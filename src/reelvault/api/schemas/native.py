@@ -71,10 +71,20 @@ class JobOut(BaseModel):
         "music); null until the job completes."
     )
     error: JobErrorOut | None
+    source_job_id: str | None = Field(
+        default=None,
+        description="The job this video was made from (a remix, extension or edit); null "
+        "for a video made from scratch. Kept when that job is deleted.",
+    )
+    derivation: Literal["remix", "extension", "edit"] | None = Field(
+        default=None, description="How it was made from source_job_id."
+    )
 
     @classmethod
     def of(cls, view: JobView) -> JobOut:
         return cls(
+            source_job_id=view.source_job_id,
+            derivation=view.derivation,
             id=view.id,
             status=view.status,
             progress=view.progress,
@@ -126,6 +136,11 @@ class EngineOut(BaseModel):
     """Whether a dance's reference may be a BVH motion-capture file."""
     limits: dict[str, Any]
     params_schema: dict[str, Any]
+    derivations: list[Literal["remix", "extension", "edit"]] = Field(
+        default_factory=list,
+        description="What it can make from one of its finished videos "
+        "(POST /jobs/{id}/remix, /extend, /edit).",
+    )
 
 
 class EngineList(BaseModel):

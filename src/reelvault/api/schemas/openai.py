@@ -61,6 +61,9 @@ class Video(BaseModel):
             model=model or str(view.params.get("model") or MODEL_PREFIX + view.engine),
             seconds=f"{view.seconds:g}",
             size=f"{view.width}x{view.height}",
+            # OpenAI names the source of a remix only; an extension's or an edit's is in
+            # the native API's source_job_id.
+            remixed_from_video_id=view.source_job_id if view.derivation == "remix" else None,
             error=error,
         )
 

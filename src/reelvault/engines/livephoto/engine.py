@@ -11,6 +11,7 @@ import numpy as np
 from pydantic import Field
 
 from reelvault.engines.base import (
+    Derivation,
     EngineBase,
     EngineLimits,
     EngineParams,
@@ -22,6 +23,7 @@ from reelvault.engines.base import (
 from reelvault.engines.livephoto.motion import MOTIONS
 from reelvault.engines.livephoto.render import LivePhotoRenderer
 from reelvault.engines.livephoto.subject import find_subject
+from reelvault.engines.livephoto.words import camera_words
 from reelvault.errors import ValidationError
 from reelvault.media.validate import MediaLimits, load_image
 from reelvault.types import Task
@@ -66,6 +68,20 @@ def _params(request: GenerationRequest) -> LivePhotoParams:
     )
 
 
+def _motion(request: GenerationRequest, params: LivePhotoParams, seed: int) -> tuple[str, float]:
+    """The camera move and strength: the parameters, the seed's pick, and for a remix or
+    an edit the new prompt's camera words (an extension keeps the source's move)."""
+    motion: str = params.motion
+    if motion == "auto":
+        motion = random.Random(seed).choice([m for m in MOTIONS if m != "none"])
+    strength = params.strength
+    if request.derivation in (Derivation.REMIX, Derivation.EDIT):
+        named, named_strength = camera_words(request.prompt)
+        motion = named or motion
+        strength = named_strength if named_strength is not None else strength
+    return motion, strength
+
+
 class LivePhotoEngine(EngineBase):
     """Brings a still photo to life on the CPU with models shipped in the mediapipe wheel."""
 
@@ -82,6 +98,9 @@ class LivePhotoEngine(EngineBase):
     params_model: ClassVar[type[EngineParams]] = LivePhotoParams
     limits: ClassVar[EngineLimits] = EngineLimits()
     media_limits: ClassVar[MediaLimits] = MediaLimits()
+    # The photo is kept as an input of the source job: a remix or an edit animates it
+    # again with the new prompt's camera words; an extension continues the camera path.
+    derivations: ClassVar[frozenset[Derivation]] = frozenset(Derivation)
 
     def run(self, request: GenerationRequest, progress: ProgressCallback) -> VideoFrames:
         if request.task is not Task.IMAGE_TO_VIDEO:
@@ -102,30 +121,31 @@ class LivePhotoEngine(EngineBase):
         del pixels
         subject = find_subject(image)
         seed = params.seed if params.seed is not None else request.seed
-        motion: str = params.motion
-        if motion == "auto":
-            motion = random.Random(seed).choice([m for m in MOTIONS if m != "none"])
+        motion, strength = _motion(request, params, seed)
         count = request.frame_count
+        start = min(request.start_frame, count - 1)
         renderer = LivePhotoRenderer(
             image,
             subject,
             motion=motion,
-            strength=params.strength,
+            strength=strength,
             fps=request.fps,
-            count=count,
+            # An extension keeps the source's camera path (its move ended with the source,
+            # easing to a stop) while the life motion goes on.
+            count=request.timeline_frames or count,
             seed=seed,
         )
         del subject, image
 
         def frames() -> Iterator[Frame]:
-            for index in range(count):
+            for index in range(start, count):
                 frame = renderer.render(index)
-                progress((index + 1) / count, "rendering")
+                progress((index + 1 - start) / (count - start), "rendering")
                 yield frame
 
         return VideoFrames(
             frames=frames(),
-            frame_count=count,
+            frame_count=count - start,
             fps=request.fps,
             width=request.width,
             height=request.height,

@@ -8,6 +8,7 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from reelvault.engines.base import (
+    Derivation,
     EngineBase,
     EngineLimits,
     EngineParams,
@@ -16,6 +17,7 @@ from reelvault.engines.base import (
     ProgressCallback,
     VideoFrames,
 )
+from reelvault.engines.procedural.remix import remix_scene
 from reelvault.engines.procedural.render import SceneRenderer
 from reelvault.engines.procedural.scene import parse_prompt
 from reelvault.errors import ValidationError
@@ -50,6 +52,10 @@ class ProceduralEngine(EngineBase):
     runs_locally: ClassVar[bool] = True
     params_model: ClassVar[type[EngineParams]] = ProceduralParams
     limits: ClassVar[EngineLimits] = EngineLimits()
+    # A scene is a function of the seed, the prompt's words and time: a remix or an edit
+    # composes the same scene with the new words applied; an extension renders on past
+    # the source's last frame.
+    derivations: ClassVar[frozenset[Derivation]] = frozenset(Derivation)
 
     def run(self, request: GenerationRequest, progress: ProgressCallback) -> VideoFrames:
         """Frames are rendered lazily, one per iteration, reporting progress after each."""
@@ -70,31 +76,38 @@ class ProceduralEngine(EngineBase):
                     f"the procedural engine needs ProceduralParams, not {type(params).__name__}",
                     param="params",
                 )
-        if not request.prompt or not request.prompt.strip():
+        prompt = (request.prompt or "").strip()
+        if not prompt and not (request.derivation and request.source_prompt):
             raise ValidationError("the procedural engine needs a prompt", param="prompt")
 
-        scene = parse_prompt(request.prompt, request.seed)
+        if request.derivation is None:
+            scene = parse_prompt(prompt, request.seed)
+        else:
+            scene = remix_scene(request.source_prompt, prompt, request.seed)
+        count = request.frame_count
+        start = min(request.start_frame, count - 1)
         renderer = SceneRenderer(
             scene,
             width=request.width,
             height=request.height,
             fps=request.fps,
-            frame_count=request.frame_count,
+            # An extension keeps the source's timeline: its camera move ended with the
+            # source (gently, so the seam does not jump) and its subjects move on.
+            frame_count=request.timeline_frames or count,
             style=params.style,
             grain=params.grain,
             camera=None if params.camera == "auto" else params.camera,
         )
-        count = request.frame_count
 
         def frames() -> Iterator[Frame]:
-            for index in range(count):
+            for index in range(start, count):
                 frame = renderer.render(index)
-                progress((index + 1) / count, "rendering")
+                progress((index + 1 - start) / (count - start), "rendering")
                 yield frame
 
         return VideoFrames(
             frames=frames(),
-            frame_count=count,
+            frame_count=count - start,
             fps=request.fps,
             width=request.width,
             height=request.height,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -12,6 +13,7 @@ import numpy.typing as npt
 from pydantic import Field
 
 from reelvault.engines.base import (
+    Derivation,
     EngineBase,
     EngineLimits,
     EngineParams,
@@ -70,12 +72,29 @@ class PuppetParams(EngineParams):
 def _params(request: GenerationRequest) -> PuppetParams:
     params = request.params
     if isinstance(params, PuppetParams):
-        return params
+        return _prompt_words(request, params)
     if type(params) is EngineParams:
-        return PuppetParams()
+        return _prompt_words(request, PuppetParams())
     raise ValidationError(
         f"the puppet engine needs PuppetParams, not {type(params).__name__}", param="params"
     )
+
+
+def _prompt_words(request: GenerationRequest, params: PuppetParams) -> PuppetParams:
+    """A remix or an edit dances the same inputs again, with what its prompt's words ask
+    for ("mirrored", "side by side", "in the reference's room"); other jobs take their
+    parameters as given."""
+    if request.derivation not in (Derivation.REMIX, Derivation.EDIT):
+        return params
+    text = " ".join(re.findall(r"[a-z]+", (request.prompt or "").lower()))
+    changes: dict[str, object] = {}
+    if re.search(r"\b(mirror|mirrored|flipped|flip)\b", text):
+        changes["mirror"] = not re.search(r"\b(not|un|no) ?(mirror|mirrored|flipped)\b", text)
+    if "side by side" in text:
+        changes["side_by_side"] = True
+    if re.search(r"\b(reference|original)( s)? (room|background|video)\b", text):
+        changes["background"] = "reference"
+    return params.model_copy(update=changes) if changes else params
 
 
 def _cover(image: npt.NDArray[Any], width: int, height: int) -> npt.NDArray[Any]:
@@ -151,6 +170,9 @@ class PuppetEngine(EngineBase):
     params_model: ClassVar[type[EngineParams]] = PuppetParams
     limits: ClassVar[EngineLimits] = EngineLimits(max_pixels=1280 * 720, max_seconds=60.0)
     media_limits: ClassVar[MediaLimits] = MediaLimits()
+    # The same photo and reference danced again with the new prompt's words; a dance
+    # follows its reference's length, so it is not extended.
+    derivations: ClassVar[frozenset[Derivation]] = frozenset({Derivation.REMIX, Derivation.EDIT})
 
     def run(self, request: GenerationRequest, progress: ProgressCallback) -> VideoFrames:
         params, image_path, reference_path = self._checked_request(request)

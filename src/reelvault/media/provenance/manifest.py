@@ -42,6 +42,11 @@ class ProvenanceClaims:
     """Media types of user-supplied inputs (e.g. ``("image/jpeg",)``), content not kept."""
     watermark_id: str | None = None
     """Hex of the invisible watermark's per-video id, linking pixels and manifest."""
+    derivation: str | None = None
+    """For a video made from an earlier one: ``remix``, ``extension`` or ``edit``. The
+    manifest then names the source as an ingredient (not embedded, no id of it) and the
+    action: ``c2pa.placed`` of a component for an extension (the source's frames open
+    it), else ``c2pa.edited`` of its parent."""
 
 
 @dataclass(frozen=True)
@@ -87,6 +92,26 @@ def manifest_definition(claims: ProvenanceClaims, mime: str) -> dict[str, Any]:
                 "softwareAgent": agent,
                 "when": when,
                 "parameters": {"ingredientIds": [instance]},
+            }
+        )
+    if claims.derivation is not None:
+        # An extension places the source's frames in it (a component); a remix or an
+        # edit is an edited version of its source (its parent).
+        extension = claims.derivation == "extension"
+        ingredients.append(
+            {
+                "title": f"the earlier video this {claims.derivation} was made from (not embedded)",
+                "format": mime,
+                "relationship": "componentOf" if extension else "parentOf",
+                "instance_id": "reelvault:source",
+            }
+        )
+        actions.append(
+            {
+                "action": "c2pa.placed" if extension else "c2pa.edited",
+                "softwareAgent": agent,
+                "when": when,
+                "parameters": {"ingredientIds": ["reelvault:source"]},
             }
         )
     generation: dict[str, Any] = {

@@ -636,6 +636,39 @@ function showResult(job) {
     `${TASK_NAMES[job.task] || job.task} · ${job.size.replace("x", "×")} · ${job.seconds} s · ` +
     `${job.fps} fps · seed ${job.seed} · ${job.engine}${size}`;
   showExpiry(job);
+  showDerive(job);
+}
+
+// ---- remix, extend, edit a finished video -----------------------------------------
+
+const DERIVE = { remix: "remix", edit: "edit", extend: "extension" };
+
+function showDerive(job) {
+  const engine = state.engines.find((candidate) => candidate.name === job.engine);
+  const can = engine?.derivations || [];
+  $("derive").hidden = can.length === 0;
+  for (const [button, derivation] of Object.entries(DERIVE)) $(button).hidden = !can.includes(derivation);
+  $("extend-seconds").hidden = !can.includes("extension");
+  $("derive-error").textContent = "";
+}
+
+async function derive(kind) {
+  if (!state.job) return;
+  const prompt = $("derive-prompt").value.trim();
+  if (!prompt) {
+    $("derive-error").textContent = "Write what the new video should change.";
+    $("derive-prompt").focus();
+    return;
+  }
+  const json = kind === "extend" ? { prompt, seconds: Number($("extend-seconds").value) } : { prompt };
+  try {
+    const job = await request("POST", `/api/v1/jobs/${encodeURIComponent(state.job.id)}/${kind}`, { json });
+    $("derive-prompt").value = "";
+    watch(job);
+    refreshGallery();
+  } catch (err) {
+    $("derive-error").textContent = `Could not ${kind}: ${err.message}`;
+  }
 }
 
 async function cancelJob() {
@@ -782,6 +815,11 @@ async function start() {
   $("create-form").addEventListener("submit", generate);
   $("cancel").addEventListener("click", cancelJob);
   $("delete").addEventListener("click", deleteJob);
+  for (const kind of Object.keys(DERIVE)) $(kind).addEventListener("click", () => derive(kind));
+  $("derive").addEventListener("submit", (event) => {
+    event.preventDefault();
+    derive("remix");
+  });
   $("refresh").addEventListener("click", refreshGallery);
 
   applyTask();

@@ -207,3 +207,23 @@ def test_unsigned_unmarked_image_is_reported_plainly(settings: Settings, tmp_pat
     path.write_bytes(make_thumbnail(np.full((90, 160, 3), 90, np.uint8)))
     report = verify_file(path, settings)
     assert report.manifest == "absent" and not report.watermark_found and not report.ai_generated
+
+
+@pytest.mark.parametrize(
+    ("derivation", "action"), [("remix", "c2pa.edited"), ("extension", "c2pa.placed")]
+)
+def test_a_derived_video_names_its_parent(
+    derivation: str, action: str, settings: Settings, signer: Signer, tmp_path: Path
+) -> None:
+    path = write(read_frames(DANCE, 10), tmp_path / "derived.mp4", fps=30)
+    claims = ProvenanceClaims(
+        engine="procedural",
+        model="procedural",
+        source_type="algorithmicMedia",
+        derivation=derivation,
+    )
+    sign_video(path, path, claims, signer)
+    report = verify_file(path, settings)
+    assert report.manifest == "valid", report.failures
+    assert report.actions == ("c2pa.created", action)
+    assert report.ingredients == 1

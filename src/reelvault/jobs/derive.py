@@ -1,0 +1,256 @@
+"""Videos made from earlier ones: remix, extension and edit (OpenAI's Videos API).
+
+A derived job is a new job of the same owner, engine, size, frame rate, seed and
+parameters as its source, with its own new prompt. It records its source's id and how it
+was made (``jobs.source_job_id``, ``jobs.derivation``), never the source's prompt: where
+this server's policy keeps the source's prompt, the runner reads it when the job runs
+(:func:`source_prompt`) and the engine applies the new prompt's changes to it.
+
+The source's inputs (a livephoto's photo, a dance's photo and reference) are copied,
+re-encrypted under new keys, into uploads of the new job, with the retention any upload
+of that job gets; an extension also copies the source's finished video (job-scoped: it is
+shredded when the new job ends, whose own video then contains it). Nothing of the new
+job points into the source's objects, so deleting the source leaves what was made from it.
+
+Whether an engine can derive at all is its own declaration (``Engine.derivations``); an
+engine that cannot is refused with a 400 naming what it cannot do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from reelvault.db.models import Job, StoredObject
+from reelvault.engines.base import Derivation
+from reelvault.errors import BadRequestError, ConflictError, GoneError, VaultError
+from reelvault.jobs import objects
+from reelvault.jobs.queries import load_job
+from reelvault.jobs.request import INPUT_KIND_PREFIX, REQUIRED_INPUTS, JobRequest
+from reelvault.jobs.submission import PreparedJob, prepare_job
+from reelvault.jobs.uploads import UploadedInput, discard_uploads
+from reelvault.media.sniff import ALL_TYPES, MediaType
+from reelvault.runtime import Runtime
+from reelvault.types import DataClass, JobStatus, ObjectId, Task, new_object_id
+
+VERBS = {Derivation.REMIX: "remix", Derivation.EXTENSION: "extend", Derivation.EDIT: "edit"}
+_TYPES = {media_type.mime: media_type for media_type in ALL_TYPES}
+UPLOADS_GONE = "this server's policy deletes uploads after processing: upload it again"
+
+
+@dataclass(frozen=True)
+class DeriveAsk:
+    """What a client asks for: how, from which video, with which prompt.
+
+    ``seconds`` is an extension's added length (OpenAI's ``seconds`` of an extension: the
+    new segment; the video it makes is the stitched total). An extension's prompt may be
+    empty where the source's prompt is kept: the source's scene then simply goes on.
+    """
+
+    derivation: Derivation
+    source_id: str
+    owner_id: str | None  # None: this machine's operator (the CLI), for any owner's job
+    prompt: str
+    seconds: float | None = None
+
+
+@dataclass(frozen=True)
+class _Source:
+    job_id: str
+    request: JobRequest
+    inputs: tuple[tuple[str, ObjectId, str], ...]  # (name, object id, content type)
+    video: tuple[ObjectId, str] | None  # its finished video, for an extension
+
+
+def _source(runtime: Runtime, ask: DeriveAsk) -> _Source:
+    with runtime.session() as session:
+        job = load_job(session, ask.source_id, ask.owner_id)  # another owner's: 404
+        verb = VERBS[ask.derivation]
+        if job.status != JobStatus.COMPLETED.value:
+            raise ConflictError(
+                f"video {job.id} is {job.status}: only a completed video can be used to {verb}",
+                param="video",
+            )
+        engine = runtime.registry.get(job.engine)
+        if ask.derivation not in engine.derivations:
+            can = ", ".join(VERBS[d] for d in Derivation if d in engine.derivations)
+            raise BadRequestError(
+                f"engine {engine.name} cannot {verb} videos"
+                + (f" (it can {can} them)" if can else "; create a new video instead"),
+                param="video",
+            )
+        video = job.object_of_kind(objects.OUTPUT_VIDEO)
+        seconds = job.seconds
+        if ask.derivation is Derivation.EXTENSION:
+            if video is None or not job.output_frames:
+                raise GoneError(f"the video of {job.id} is no longer kept", param="video")
+            seconds = job.output_frames / job.fps + _added_seconds(ask.seconds)
+        request = JobRequest(
+            prompt=ask.prompt,
+            task=Task(job.task),
+            engine=job.engine,
+            width=job.width,
+            height=job.height,
+            fps=job.fps,
+            seconds=seconds,
+            seed=job.seed,
+            params=dict(job.params),
+            owner_id=job.owner_id,
+            output_format=job.output_format,
+            source_job_id=job.id,
+            derivation=ask.derivation.value,
+            timeline_frames=(
+                (job.timeline_frames or job.output_frames)
+                if ask.derivation is Derivation.EXTENSION
+                else None
+            ),
+        )
+        inputs = tuple(
+            (row.kind.removeprefix(INPUT_KIND_PREFIX), ObjectId(row.id), row.content_type)
+            for row in job.objects
+            if row.kind.startswith(INPUT_KIND_PREFIX)
+        )
+        missing = sorted(REQUIRED_INPUTS[request.task] - {name for name, _, _ in inputs})
+        if missing:
+            what = missing[0].replace("_", " ")
+            raise GoneError(
+                f"the {what} of {job.id} is no longer kept ({UPLOADS_GONE})", param="video"
+            )
+        if not ask.prompt.strip() and job.object_of_kind(objects.PROMPT) is None:
+            raise BadRequestError(
+                f"say what should happen next: the prompt of {job.id} is not kept here",
+                param="prompt",
+            )
+        kept_video = None
+        if ask.derivation is Derivation.EXTENSION and video is not None:
+            kept_video = (ObjectId(video.id), video.content_type)
+        return _Source(job.id, request, inputs, kept_video)
+
+
+def _added_seconds(seconds: float | None) -> float:
+    if seconds is None or not seconds > 0:
+        raise BadRequestError("seconds must be a positive number", param="seconds")
+    return seconds
+
+
+def _copy(runtime: Runtime, object_id: ObjectId) -> tuple[ObjectId, int]:
+    """Re-encrypt an object under a new id and key: (new id, plaintext size)."""
+    new_id = new_object_id()
+    try:
+        with runtime.vault.open_stream(object_id) as stream:
+            stored = runtime.vault.put_stream(iter(stream), object_id=new_id)
+    except BaseException:
+        runtime.vault.shred(new_id)
+        raise
+    return stored.object_id, stored.plaintext_size
+
+
+def _copy_inputs(runtime: Runtime, source: _Source) -> list[UploadedInput]:
+    copies: list[UploadedInput] = []
+    try:
+        for name, object_id, content_type in source.inputs:
+            try:
+                new_id, size = _copy(runtime, object_id)
+            except VaultError:
+                raise GoneError(
+                    f"the {name.replace('_', ' ')} of {source.job_id} is no longer kept "
+                    f"({UPLOADS_GONE})",
+                    param="video",
+                ) from None
+            media_type = _TYPES.get(content_type) or MediaType(content_type, "image", ".bin")
+            copies.append(UploadedInput(name, new_id, media_type, size))
+    except BaseException:
+        discard_uploads(runtime, copies)
+        raise
+    return copies
+
+
+def prepare_derived(runtime: Runtime, ask: DeriveAsk) -> PreparedJob:
+    """Check the source and the engine, copy what the new job needs, build its rows.
+
+    The copies are shredded if anything here or in storing the job fails.
+    """
+    source = _source(runtime, ask)
+    uploads = _copy_inputs(runtime, source)
+    prepared = prepare_job(runtime, source.request, uploads)  # shreds the copies if refused
+    if source.video is not None:
+        try:
+            new_id, size = _copy(runtime, source.video[0])
+        except VaultError:
+            discard_uploads(runtime, uploads)
+            raise GoneError(
+                f"the video of {source.job_id} is no longer kept", param="video"
+            ) from None
+        _attach_source_video(prepared, new_id, source.video[1], size)
+    return prepared
+
+
+def _attach_source_video(prepared: PreparedJob, object_id: ObjectId, mime: str, size: int) -> None:
+    """The extension's copy of its source's video: output data, shredded with the job."""
+    job = prepared.job
+    prepared.rows.append(
+        {
+            "id": object_id,
+            "job_id": job["id"],
+            "kind": objects.SOURCE_VIDEO,
+            "data_class": DataClass.OUTPUT.value,
+            "content_type": mime,
+            "plaintext_size": size,
+            "created_at": job["created_at"],
+            "expires_with_job": True,
+            "expires_at": None,
+        }
+    )
+    media_type = _TYPES.get(mime) or MediaType(mime, "video", ".bin")
+    # Listed with the uploads so that a refusal while storing shreds it too.
+    prepared.uploads = [
+        *prepared.uploads,
+        UploadedInput("source_video", object_id, media_type, size),
+    ]
+
+
+def _digest(runtime: Runtime, object_id: ObjectId) -> str:
+    digest = hashlib.sha256()
+    with runtime.vault.open_stream(object_id) as stream:
+        for chunk in stream:
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def find_own_video(runtime: Runtime, upload: UploadedInput, *, owner_id: str) -> str | None:
+    """The id of the owner's own finished video that ``upload`` is, byte for byte, if any.
+
+    The official SDK sends the video to extend or edit as a file; an embedded engine can
+    continue only a video it made (it needs the seed and the composition), so an upload is
+    matched against the owner's finished videos of the same size (only those are
+    decrypted and compared). No fingerprint of any video is stored for this.
+    """
+    with runtime.session() as session:
+        candidates: Sequence[tuple[str, str]] = session.execute(
+            select(StoredObject.id, Job.id)
+            .join(Job, StoredObject.job_id == Job.id)
+            .where(
+                Job.owner_id == owner_id,
+                StoredObject.kind == objects.OUTPUT_VIDEO,
+                StoredObject.plaintext_size == upload.size,
+                StoredObject.expires_with_job.is_(False),
+            )
+            .order_by(Job.created_at.desc())
+            .limit(20)
+        ).all()
+    if not candidates:
+        return None
+    wanted = _digest(runtime, upload.object_id)
+    for object_id, job_id in candidates:
+        try:
+            if _digest(runtime, ObjectId(object_id)) == wanted:
+                return job_id
+        except VaultError:
+            continue  # shredded meanwhile
+    return None
+
+
+__all__ = ["VERBS", "DeriveAsk", "find_own_video", "prepare_derived"]

@@ -1,0 +1,96 @@
+"""What a derived job's run needs of its source (see :mod:`reelvault.jobs.derive`).
+
+* The source's prompt, where this server's policy still keeps it (the redacted copy kept
+  beyond the job): read into memory for the engine, never stored with the new job. When
+  it is gone (not kept, or the source deleted) the new prompt stands alone.
+* An extension's lead-in: its copy of the source's finished video, decrypted into the
+  job's scratch directory, whose frames open the new video unchanged (they already carry
+  the source's label and watermark) before the frames the engine renders after them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from reelvault.db.models import Job
+from reelvault.engines.base import Derivation, Frame
+from reelvault.errors import EngineError, VaultError
+from reelvault.jobs import objects
+from reelvault.media.decode import iter_video_frames
+from reelvault.media.probe import probe_video
+from reelvault.runtime import Runtime
+from reelvault.types import ObjectId
+
+
+@dataclass(frozen=True)
+class Lineage:
+    """A job's source, as its row records it (all None for a video made from scratch)."""
+
+    derivation: Derivation | None = None
+    source_job_id: str | None = None
+    source_video: ObjectId | None = None  # an extension's copy of the source's video
+    timeline_frames: int | None = None  # an extension's engine timeline, in frames
+
+    @classmethod
+    def of(cls, job: Job) -> Lineage:
+        if not job.derivation:
+            return cls()
+        video = job.object_of_kind(objects.SOURCE_VIDEO)
+        return cls(
+            derivation=Derivation(job.derivation),
+            source_job_id=job.source_job_id,
+            source_video=ObjectId(video.id) if video is not None else None,
+            timeline_frames=job.timeline_frames,
+        )
+
+
+@dataclass(frozen=True)
+class LeadIn:
+    """The frames an extension starts with: the source's, decoded from its video."""
+
+    path: Path
+    frame_count: int
+    size: tuple[int, int]
+
+    def frames(self) -> Iterator[Frame]:
+        yield from iter_video_frames(self.path, size=self.size)
+
+
+def source_prompt(runtime: Runtime, lineage: Lineage, *, owner_id: str) -> str | None:
+    """The source's kept prompt, for the engine to apply the new prompt's changes to."""
+    if lineage.source_job_id is None:
+        return None
+    with runtime.session() as session:
+        source = session.get(Job, lineage.source_job_id)
+        if source is None or source.owner_id != owner_id:
+            return None
+        kept = source.object_of_kind(objects.PROMPT)
+        object_id = ObjectId(kept.id) if kept is not None else None
+    if object_id is None:
+        return None
+    try:
+        prompt, _free_text = objects.read_prompt_document(runtime.vault, object_id)
+    except (VaultError, ValueError):
+        return None  # shredded meanwhile
+    return prompt
+
+
+def lead_in(
+    runtime: Runtime, lineage: Lineage, scratch: Path, *, size: tuple[int, int]
+) -> LeadIn | None:
+    """Decrypt an extension's copy of its source's video into scratch space."""
+    if lineage.derivation is not Derivation.EXTENSION:
+        return None
+    if lineage.source_video is None:
+        raise EngineError("the video to extend is no longer kept")
+    path = scratch / "source_video.mp4"
+    runtime.vault.write_to(lineage.source_video, path)
+    info = probe_video(path)
+    if info.frame_count < 1:
+        raise EngineError("the video to extend has no frames")
+    return LeadIn(path=path, frame_count=info.frame_count, size=size)
+
+
+__all__ = ["LeadIn", "Lineage", "lead_in", "source_prompt"]
