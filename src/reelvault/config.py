@@ -23,6 +23,7 @@ from pydantic_settings import SettingsConfigDict
 from reelvault.config_accounts import AccountSettings
 from reelvault.config_billing import BillingSettings
 from reelvault.config_diffusers import DiffusersSettings
+from reelvault.config_moderation import ModerationSettings
 from reelvault.errors import ConfigError
 
 BROKER_SCHEMES = ("redis", "rediss", "amqp", "amqps", "pyamqp", "sentinel")
@@ -69,7 +70,7 @@ def default_scratch_root(data_dir: Path) -> Path:
     return base / f"reelvault-{user}" / deployment
 
 
-class Settings(AccountSettings, BillingSettings, DiffusersSettings):
+class Settings(AccountSettings, BillingSettings, DiffusersSettings, ModerationSettings):
     """Every knob of a deployment. Each field is ``REELVAULT_<NAME>`` in the environment."""
 
     model_config = SettingsConfigDict(

@@ -15,6 +15,8 @@ Messages never contain personal data (no prompt text, no e-mail, no file content
     │   └── ObjectNotFoundError     no such object in the blob store             (404)
     ├── StorageError                disk full, unwritable path              (507)
     ├── BadRequestError             a request that cannot be carried out as sent (400)
+    │   ├── ContentBlockedError     refused by content moderation (a category, never the words)
+    │   └── LikenessAffirmationRequiredError  a face in the input, no affirmation (400)
     ├── ValidationError             bad input from a client                 (422)
     │   ├── UnsupportedMediaError   wrong file type (by content)            (415)
     │   └── PayloadTooLargeError    over a size limit                       (413)
@@ -95,6 +97,27 @@ class BadRequestError(ReelvaultError):
 
     code = "bad_request"
     http_status = 400
+
+
+class ContentBlockedError(BadRequestError):
+    """Content moderation refused a prompt, an upload or a generated video.
+
+    Names the categories only: never the words or rules that matched (the operator's
+    rule list is theirs, and quoting it back would teach how to get around it).
+    """
+
+    code = "content_blocked"
+
+    def __init__(self, message: str, *, categories: list[str], param: str | None = None) -> None:
+        super().__init__(message, param=param)
+        self.categories = categories
+
+
+class LikenessAffirmationRequiredError(BadRequestError):
+    """An image→video or dance input shows a face and the caller did not affirm that they
+    are that person or have their permission."""
+
+    code = "likeness_affirmation_required"
 
 
 class ValidationError(ReelvaultError):
@@ -246,6 +269,7 @@ __all__ = [
     "ConflictError",
     "EngineError",
     "ConsentRequiredError",
+    "ContentBlockedError",
     "EngineNotFoundError",
     "ForbiddenError",
     "GoneError",
@@ -253,6 +277,7 @@ __all__ = [
     "IntegrityError",
     "JobCancelledError",
     "KeyNotFoundError",
+    "LikenessAffirmationRequiredError",
     "LeaseLostError",
     "NotFoundError",
     "ObjectNotFoundError",

@@ -27,6 +27,7 @@ from reelvault.db.vault_keys import DatabaseKeyRows, writes_through
 from reelvault.engines.registry import EngineRegistry, load_registry
 from reelvault.errors import StorageError
 from reelvault.metrics import JobMetrics
+from reelvault.moderation import ModerationPipeline, ModeratorRegistry
 from reelvault.policy import Policy, load_policy
 from reelvault.private_files import ensure_private_dir
 from reelvault.types import Clock, utc_now
@@ -95,6 +96,11 @@ class JobGate(Protocol):
         """A prompt as it may be kept beyond its job (e-mails, cards... -> placeholders)."""
         ...
 
+    def affirm_likeness(self, runtime: Runtime, owner_id: str) -> None:
+        """Record in the consent ledger that ``owner_id`` affirmed being the person shown
+        in their input, or having that person's permission (with the policy's version)."""
+        ...
+
 
 class JobAdmission(Protocol):
     """A limit on new jobs that must hold at the instant they are stored (the accounts
@@ -156,6 +162,8 @@ class Runtime:
     clock: Clock = field(default=utc_now)
     # Counters and histograms of this runtime's jobs, recorded as they change state.
     metrics: JobMetrics = field(default_factory=JobMetrics, repr=False)
+    # The content moderators the settings name (built from them when not given).
+    moderation: ModerationPipeline = field(default=None, repr=False)  # type: ignore[assignment]
     # SQLite allows one writer. Threads of this process take turns on this lock instead
     # of colliding inside SQLite, whose busy handler sleeps milliseconds per retry.
     _sqlite_turns: threading.RLock | None = field(default=None, repr=False)
@@ -164,6 +172,8 @@ class Runtime:
     _recent_answers: dict[str, tuple[float, bool]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
+        if self.moderation is None:
+            self.moderation = ModerationPipeline(self.settings)
         if self._sqlite_turns is None and self.db.url.get_backend_name() == "sqlite":
             self._sqlite_turns = threading.RLock()
 
@@ -175,11 +185,14 @@ class Runtime:
         hooks: JobHooks,
         clock: Clock = utc_now,
         registry: EngineRegistry | None = None,
+        moderators: ModeratorRegistry | None = None,
         run_migrations: bool = True,
     ) -> Runtime:
         ensure_private_dir(settings.data_dir)
         ensure_scratch_root(settings)
         policy = load_policy(settings.policy)
+        # Before anything is opened: a moderator the settings name must be installed.
+        moderation = ModerationPipeline(settings, moderators)
         db = make_db_engine(
             settings.resolved_database_url,
             pool_size=settings.database_pool_size,
@@ -199,6 +212,7 @@ class Runtime:
             registry=registry if registry is not None else load_registry(settings),
             hooks=hooks,
             clock=clock,
+            moderation=moderation,
         )
 
     @contextlib.contextmanager

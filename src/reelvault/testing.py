@@ -7,7 +7,7 @@ deterministic stand-in that exercises the whole job path in milliseconds.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -28,6 +28,8 @@ from reelvault.engines.base import (
 )
 from reelvault.engines.registry import EngineRegistry, load_registry
 from reelvault.errors import EngineError
+from reelvault.moderation import Finding, ModeratorBase, ModeratorRegistry, load_moderators
+from reelvault.moderation.base import Image
 from reelvault.runtime import Runtime
 from reelvault.types import Task
 
@@ -41,6 +43,7 @@ class FakeParams(EngineParams):
     fail: Literal["none", "engine_error", "crash"] = "none"
     fail_at_frame: int = 0
     negative_prompt: str | None = None  # free text, as in the real engines
+    magenta: bool = False  # every frame pure magenta: what FakeModerator blocks
 
 
 class FakeEngine(EngineBase):
@@ -81,6 +84,8 @@ class FakeEngine(EngineBase):
                 value = (index * 7 + request.seed) % 200 + 28
                 frame = np.full((request.height, request.width, 3), value, dtype=np.uint8)
                 frame[:, : request.width // 2, 0] = 255 - value
+                if params.magenta:
+                    frame[:] = MAGENTA
                 yield frame
                 progress((index + 1) / count, "rendering")
 
@@ -91,6 +96,34 @@ class FakeEngine(EngineBase):
             width=request.width,
             height=request.height,
         )
+
+
+MAGENTA = (255, 0, 255)
+
+
+class FakeModerator(ModeratorBase):
+    """Finds images mostly of pure magenta, under the category ``testing``: a stand-in
+    for an image moderator (a nudity detector) that needs no model."""
+
+    name: ClassVar[str] = "fake"
+    description: ClassVar[str] = "Test moderator: blocks images that are mostly pure magenta."
+    checks_images: ClassVar[bool] = True
+
+    def __init__(self) -> None:
+        self.images_seen = 0
+
+    def check_image(self, image: Image) -> Sequence[Finding]:
+        self.images_seen += 1
+        # Encoded video is not exact: near magenta counts.
+        close = np.abs(image.astype(np.int16) - np.array(MAGENTA, dtype=np.int16)).max(axis=2)
+        share = float((close < 48).mean())
+        return [Finding("testing", share)] if share > 0 else []
+
+
+def moderators_with_fake() -> ModeratorRegistry:
+    registry = load_moderators(include_entry_points=False)
+    registry.register(FakeModerator)
+    return registry
 
 
 class FakeClock:
@@ -153,7 +186,10 @@ __all__ = [
     "TEST_MASTER_KEY",
     "FakeClock",
     "FakeEngine",
+    "FakeModerator",
     "FakeParams",
+    "MAGENTA",
+    "moderators_with_fake",
     "registry_with_fake",
     "runtime",
     "settings",

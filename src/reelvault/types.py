@@ -73,6 +73,7 @@ class DataClass(StrEnum):
     CONSENT_RECORD = "consent_record"
     DATA_SUBJECT_REQUEST = "data_subject_request"
     AUDIT_ENTRY = "audit_entry"
+    ABUSE_REPORT = "abuse_report"
 
 
 class Purpose(StrEnum):

@@ -160,3 +160,13 @@ def upload_expiry_without_dance_window(self: Any, *, job_ended: datetime, dance:
 def job_row_by_metadata_only(runtime: Any, job: Any, now: datetime) -> Any:
     """The job row's expiry from its metadata retention alone, whatever objects it holds."""
     return runtime.policy.expires_at(DataClass.JOB_METADATA, now=now)
+
+
+def hold_forever(runtime: Any, session: Any, job: Any, now: datetime) -> datetime:
+    """A report's hold on a video without the abuse-review window's end."""
+    return now + timedelta(days=36_500)
+
+
+def nothing_held(job_id: Any, now: datetime) -> Any:
+    """The sweeper's condition without abuse-report holds: every expired row goes."""
+    return literal(True)

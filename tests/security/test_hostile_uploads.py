@@ -10,9 +10,11 @@ sent as a real multipart upload to each route that takes a file of its kind:
 * everything: ``POST /api/v1/provenance/verify`` (``file``, watermark check on).
 
 Uploads are typed by content when they arrive (an image's declared size is checked
-then too) and decoded by the worker: a file that starts like a JPEG is stored
-(encrypted) and its job fails with a 4xx-class code if the rest is hostile. The fake
-engine never reads its inputs, so its jobs fail at once.
+then too); an image→video or dance photo is then decoded by the screening at submit
+(content moderation and the face check), so a file that starts like a JPEG but is not
+one is refused there (415) and shredded; other inputs are decoded by the worker, whose
+job fails with a 4xx-class code if the rest is hostile. The fake engine never reads its
+inputs, so its jobs fail at once.
 
 What must hold for every one: no 5xx; a refusal is a 4xx with an error code and a
 message; a refused upload leaves nothing behind (no vault object, no ``stored_objects``
@@ -299,8 +301,11 @@ def test_hostile_images_through_the_image_routes(client: tuple[TestClient, Runti
     # (tests/security/test_bombs_before_storing.py), on every route.
     for name in ("png-100000x100000", "jpeg-sof-65535x65535", "webp-vp8x-16777216"):
         assert set(outcomes[name].values()) == {"payload_too_large"}, outcomes[name]
+    # Cut or disguised images start like images, so they are stored as they arrive; the
+    # screening at submit decodes an image→video photo (content moderation, the face
+    # check: jobs/screening.py) and refuses them there, shredding the upload.
     for name in ("png-cut-100", "jpeg-cut-400", "webp-cut-200", "jpeg-magic-then-html"):
-        assert outcomes[name]["openai"] == "failed:unsupported_media_type", outcomes[name]
+        assert outcomes[name]["openai"] == "unsupported_media_type", outcomes[name]
 
 
 def test_hostile_videos_through_the_dance_route(client: tuple[TestClient, Runtime]) -> None:

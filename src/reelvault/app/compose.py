@@ -11,6 +11,7 @@ import dataclasses
 from reelvault.accounts.quotas import PlanAdmission, refund_unrun_job
 from reelvault.config import Settings
 from reelvault.engines.registry import EngineRegistry
+from reelvault.moderation import ModeratorRegistry
 from reelvault.privacy.job_gate import privacy_job_hooks
 from reelvault.runtime import Runtime
 from reelvault.types import Clock, utc_now
@@ -21,6 +22,7 @@ def open_runtime(
     *,
     clock: Clock = utc_now,
     registry: EngineRegistry | None = None,
+    moderators: ModeratorRegistry | None = None,
     run_migrations: bool = True,
 ) -> Runtime:
     """Open the database, vault and engines for ``settings``, with the privacy hooks (and,
@@ -40,6 +42,7 @@ def open_runtime(
         hooks=hooks,
         clock=clock,
         registry=registry,
+        moderators=moderators,
         run_migrations=run_migrations,
     )
 

@@ -24,6 +24,7 @@ from reelvault.api.routes import (
     ops,
     privacy,
     provenance,
+    reports,
 )
 from reelvault.api.slow_clients import BodyDeadline
 from reelvault.app.compose import open_runtime
@@ -201,6 +202,8 @@ def create_app(
     app.include_router(openai_videos.router)
     app.include_router(privacy.router)
     app.include_router(provenance.router)
+    app.include_router(reports.router)
+    app.include_router(reports.admin_router)
     app.include_router(admin_users.router)
     app.include_router(admin_ops.router)
     app.include_router(billing.router)

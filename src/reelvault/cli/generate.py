@@ -160,6 +160,14 @@ ParamOption = Annotated[
     list[str] | None,
     typer.Option(help="Engine parameter as key=value, repeatable (see `reelvault engines`)."),
 ]
+LikenessOption = Annotated[
+    bool,
+    typer.Option(
+        "--likeness-affirmed",
+        help="Confirm you are the person in the photo or have their permission (needed "
+        "when it shows a face; recorded in the consent ledger).",
+    ),
+]
 OutputOption = Annotated[
     Path, typer.Option("--output", "-o", help="Where to write the MP4 (folders are created).")
 ]
@@ -202,6 +210,7 @@ def generate(
         str | None, typer.Option(help="Model id, e.g. reelvault-procedural or an installed model.")
     ] = None,
     param: ParamOption = None,
+    likeness_affirmed: LikenessOption = False,
 ) -> None:
     """Generate a video from a text prompt or a photo: H.264 MP4, or VP9 WebM for -o x.webm."""
     state = state_of(ctx)
@@ -230,6 +239,7 @@ def generate(
         seed=seed,
         params={**params, **extra},
         output_format=destination.suffix.lower().lstrip("."),
+        likeness_affirmed=likeness_affirmed,
     )
     run_and_save(state, request, destination, {"image": image} if image is not None else None)
 
@@ -258,6 +268,7 @@ def dance(
         str, typer.Option(help="Dance engine (see `reelvault engines`).")
     ] = DEFAULT_ENGINES[Task.DANCE],
     param: ParamOption = None,
+    likeness_affirmed: LikenessOption = False,
 ) -> None:
     """Make the person in a photo dance like the person in a reference video (or BVH file)."""
     state = state_of(ctx)
@@ -278,6 +289,7 @@ def dance(
         seed=seed,
         params=params,
         output_format=destination.suffix.lower().lstrip("."),
+        likeness_affirmed=likeness_affirmed,
     )
     run_and_save(state, request, destination, {"image": image, "reference_video": reference})
 

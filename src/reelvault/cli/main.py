@@ -9,7 +9,18 @@ from typing import Annotated
 import typer
 
 from reelvault import __version__
-from reelvault.cli import accounts, admin, db, jobs, models, notify, policy, privacy, provenance
+from reelvault.cli import (
+    accounts,
+    admin,
+    db,
+    jobs,
+    models,
+    notify,
+    policy,
+    privacy,
+    provenance,
+    reports,
+)
 from reelvault.cli.derive import edit, extend, remix
 from reelvault.cli.generate import dance, generate
 from reelvault.cli.global_options import hoist_global_options
@@ -42,6 +53,7 @@ app.add_typer(privacy.app, name="privacy")
 app.add_typer(privacy.audit_app, name="audit")
 app.add_typer(notify.app, name="notify")
 app.add_typer(provenance.app, name="provenance")
+app.add_typer(reports.app, name="reports")
 app.add_typer(models.app, name="models")
 app.add_typer(admin.config_app, name="config")
 app.add_typer(db.app, name="db")

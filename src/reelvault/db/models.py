@@ -252,6 +252,7 @@ class WebhookDelivery(Base):
 from reelvault.db import (  # noqa: E402, F401
     billing_models,
     dsr_models,
+    moderation_models,
     oidc_models,
     privacy_models,
     vault_keys,

@@ -11,7 +11,11 @@ from __future__ import annotations
 from sqlalchemy import Column, select
 from sqlalchemy.orm import Session
 
-from reelvault.db import dsr_models, privacy_models  # noqa: F401 - their tables count too
+from reelvault.db import (  # noqa: F401 - their tables count too
+    dsr_models,
+    moderation_models,
+    privacy_models,
+)
 from reelvault.db.base import Base
 from reelvault.db.models import StoredObject
 

@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from reelvault.errors import (
     AgeRequiredError,
     ConsentRequiredError,
+    ContentBlockedError,
     InsufficientScopeError,
     RateLimitedError,
     ReelvaultError,
@@ -98,6 +99,8 @@ def install_error_handlers(app: FastAPI) -> None:
         extra: dict[str, Any] | None = None
         if isinstance(exc, ConsentRequiredError):
             extra = {"provider": exc.provider, "sends": exc.sends}
+        elif isinstance(exc, ContentBlockedError):
+            extra = {"categories": exc.categories}
         elif isinstance(exc, AgeRequiredError):
             extra = {"age_endpoint": AGE_ENDPOINT, "minimum_age": exc.minimum_age}
         elif isinstance(exc, InsufficientScopeError):

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from reelvault.config_moderation import BUILTIN_RULES_MODERATOR
 from reelvault.engines.base import Engine, EngineParams, parse_params
 from reelvault.engines.registry import DEFAULT_ENGINES
 from reelvault.errors import (
@@ -41,6 +42,8 @@ class JobRequest:
     source_job_id: str | None = None  # a remix, extension or edit: the job it is made from
     derivation: str | None = None  # how (see reelvault.engines.base.Derivation)
     timeline_frames: int | None = None  # an extension's: its line's first video's frames
+    # The caller affirms being the person an input image shows, or having their permission.
+    likeness_affirmed: bool = False
 
 
 MODEL_PREFIX = "reelvault-"
@@ -88,11 +91,18 @@ def resolving_waits(runtime: Runtime, *, engine: str | None, model: str | None) 
 def preparing_waits(runtime: Runtime, request: JobRequest) -> bool:
     """Whether :func:`prepare_job` would wait on the network or the database.
 
-    It does for a webhook URL (its host is resolved, to refuse private addresses) and for
-    an engine that sends data to a provider (the owner's consent is read). Everything else
-    it checks is in memory, so the API prepares those jobs on its event loop.
+    It does for a webhook URL (its host is resolved, to refuse private addresses), for
+    an engine that sends data to a provider (the owner's consent is read) and for a
+    prompt that a moderator plug-in reads (it may take its time: only the built-in rule
+    list is known to be quick). Everything else it checks is in memory, so the API
+    prepares those jobs on its event loop.
     """
     if request.webhook_url is not None:
+        return True
+    if any(
+        moderator.checks_text and moderator.name != BUILTIN_RULES_MODERATOR
+        for moderator in runtime.moderation.moderators
+    ):
         return True
     try:
         return not runtime.registry.get(request.engine).runs_locally

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from reelvault.db.models import Job, StoredObject
 from reelvault.engines.base import Engine, Frame, GenerationRequest, parse_params
-from reelvault.errors import JobCancelledError, LeaseLostError, ReelvaultError
+from reelvault.errors import ContentBlockedError, JobCancelledError, LeaseLostError, ReelvaultError
 from reelvault.jobs import objects
 from reelvault.jobs.consent_gate import check_provider_consent
 from reelvault.jobs.lifecycle import finish_job
@@ -42,6 +42,7 @@ from reelvault.media.sniff import ALL_TYPES
 from reelvault.media.spritesheet import make_spritesheet
 from reelvault.media.thumbnail import make_thumbnail
 from reelvault.metrics import UpstreamTimer
+from reelvault.moderation import Verdict
 from reelvault.private_files import ensure_private_dir
 from reelvault.runtime import Runtime, ensure_scratch_root
 from reelvault.types import DataClass, JobStatus, ObjectId, Task
@@ -124,6 +125,54 @@ def _keep_frame(frames: Iterator[Frame], index: int, kept: list[Frame]) -> Itera
         yield frame
 
 
+def _sample_frames(
+    runtime: Runtime, frames: Iterator[Frame], count: int, samples: list[Frame]
+) -> Iterator[Frame]:
+    """Pass frames through, keeping copies of a few evenly spaced ones for the moderators
+    that look at images (``moderation_output_frames``); none when no such moderator runs."""
+    wanted = runtime.settings.moderation_output_frames
+    if not runtime.moderation.checks_images or wanted <= 0 or count <= 0:
+        return frames
+    picks = {min(count - 1, (2 * index + 1) * count // (2 * wanted)) for index in range(wanted)}
+
+    def sampled() -> Iterator[Frame]:
+        for position, frame in enumerate(frames):
+            if position in picks:
+                samples.append(frame.copy())
+            yield frame
+
+    return sampled()
+
+
+OUTPUT_BLOCKED = (
+    "the generated video was refused by this service's content rules (category: {}); "
+    "nothing of it was kept"
+)
+
+
+def check_output(runtime: Runtime, samples: list[Frame]) -> None:
+    """Refuse a generated video whose sampled frames the moderators block.
+
+    Raised before anything of the output is stored: the job fails with
+    ``content_blocked``, and its scratch folder (the encoded file, the frames) goes
+    with the job, so nothing of the output is kept.
+    """
+    if not samples:
+        return
+    decision = runtime.moderation.assess_images(samples)
+    samples.clear()
+    if decision.verdict is Verdict.FLAG:
+        log.warning(
+            "content moderation flagged a generated video (categories: %s)",
+            ", ".join(decision.categories),
+        )
+    if decision.blocked:
+        categories = list(decision.categories)
+        raise ContentBlockedError(
+            OUTPUT_BLOCKED.format(", ".join(categories)), categories=categories
+        )
+
+
 @dataclass(frozen=True)
 class Outputs:
     video: Path
@@ -196,8 +245,12 @@ def _render_and_encode(
     key = watermark_key(settings)
     assert key is not None  # created on first use
     video_id = new_video_id()
+    samples: list[Frame] = []
     marked: Iterator[Frame] = _provenance_marks(
-        video.frames, Watermarker(key), video_id, label_text(settings.visible_label)
+        _sample_frames(runtime, video.frames, video.frame_count, samples),
+        Watermarker(key),
+        video_id,
+        label_text(settings.visible_label),
     )
     if lead is not None:  # an extension: the source's own frames first, as they are
         marked = itertools.chain(lead.frames(), marked)
@@ -222,6 +275,7 @@ def _render_and_encode(
         )
     encode_s = time.perf_counter() - encode_started - upstream.seconds
     runtime.metrics.encoded(spec.output_format, encode_s)
+    check_output(runtime, samples)
     progress.report(96, "encoding", force=True)
     thumbnail = make_thumbnail(kept[0]) if kept else b""
     spritesheet = make_spritesheet(encoded.path, columns=5, tile_width=160, tiles=25, fmt="jpeg")
@@ -424,4 +478,4 @@ def run_job(runtime: Runtime, job_id: str, *, worker_id: str, progress: JobProgr
     return outcome
 
 
-__all__ = ["prepare_scratch", "run_job", "scratch_path"]
+__all__ = ["check_output", "prepare_scratch", "run_job", "scratch_path"]

@@ -24,6 +24,7 @@ from reelvault.jobs.request import (
     check_inputs,
     validate_request,
 )
+from reelvault.jobs.screening import screen_request
 from reelvault.jobs.uploads import UploadedInput, discard_uploads
 from reelvault.jobs.views import JobView, job_view
 from reelvault.policy import Policy
@@ -172,6 +173,8 @@ def prepare_job(
     try:
         engine, params = validate_request(runtime, request)
         check_inputs(request.task, uploads, engine)
+        # Content moderation and the likeness affirmation: a refusal keeps nothing.
+        screen_request(runtime, request, uploads)
     except BaseException:
         discard_uploads(runtime, uploads)
         raise

@@ -25,6 +25,7 @@ from reelvault.db.models import Job
 from reelvault.jobs.progress import JobProgress
 from reelvault.jobs.queue import DatabaseQueue, JobQueue
 from reelvault.jobs.runner import run_job
+from reelvault.jobs.screening import SCREENING_PREFIX
 from reelvault.logs import configure_logging
 from reelvault.metrics import join_multiprocess
 from reelvault.runtime import Runtime, RuntimeFactory
@@ -121,10 +122,24 @@ def clean_stale_scratch(runtime: Runtime) -> int:
         )
     removed = 0
     for entry in root.iterdir():
-        if entry.name not in live:
+        if entry.name not in live and not _screening_now(entry):
             shutil.rmtree(entry, ignore_errors=True)
             removed += 1
     return removed
+
+
+SCREENING_GRACE_S = 600.0
+
+
+def _screening_now(entry: Path) -> bool:
+    """A folder where a request's uploads are being looked at (jobs/screening.py) right
+    now: it goes with the check; one left by a dead process goes after the grace period."""
+    if not entry.name.startswith(SCREENING_PREFIX):
+        return False
+    try:
+        return time.time() - entry.stat().st_mtime < SCREENING_GRACE_S
+    except OSError:
+        return False
 
 
 def worker_process_main(

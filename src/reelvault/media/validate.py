@@ -229,6 +229,42 @@ def load_image(path: Path, limits: MediaLimits | None = None) -> ImageInfo:
     )
 
 
+def load_preview(path: Path, max_side: int, limits: MediaLimits | None = None) -> Frame:
+    """An upright RGB copy of the image at ``path``, at most ``max_side`` pixels a side,
+    for a look at it (content moderation, the face check at submit).
+
+    The declared pixel count is checked before any pixel is decoded, as in
+    :func:`load_image`; a JPEG is decoded at a reduced scale (libjpeg's DCT scaling), so
+    a large photo costs a fraction of its full size in memory.
+    """
+    limits = limits or MediaLimits()
+    found = _read_head(Path(path), limits)
+    if found is None or found.kind != "image":
+        raise UnsupportedMediaError("the file is not a JPEG, PNG or WebP image")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path, formats=[_PILLOW_FORMATS[found.mime]]) as picture:
+                columns, rows = picture.size
+                too_big = columns * rows > limits.max_image_pixels
+                if too_big or max(columns, rows) > limits.max_image_side:
+                    raise PayloadTooLargeError("the image is larger than the limits")
+                picture.seek(0)
+                picture.draft("RGB", (max_side, max_side))
+                picture.load()
+                ImageOps.exif_transpose(picture, in_place=True)
+                picture.thumbnail((max_side, max_side))
+                return _to_rgb(picture)
+    except PayloadTooLargeError:
+        raise
+    except Image.DecompressionBombError:
+        raise PayloadTooLargeError("the image has more pixels than the limit") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
+        raise UnsupportedMediaError(
+            "the image is corrupt, truncated or not what it claims to be"
+        ) from None
+
+
 def _declared_size(container: av.container.InputContainer) -> tuple[int, int]:
     """The first video stream's frame size as its header declares it ((0, 0): none)."""
     context = container.streams.video[0].codec_context if container.streams.video else None
@@ -334,6 +370,7 @@ def validate_video(path: Path, limits: MediaLimits | None = None) -> ValidatedVi
 
 
 __all__ = [
+    "load_preview",
     "ImageInfo",
     "MediaLimits",
     "ValidatedVideo",

@@ -361,6 +361,25 @@ class Policy(_Frozen):
                     )
         return self
 
+    @model_validator(mode="after")
+    def _abuse_review_is_bounded(self) -> Policy:
+        # A report may keep a video past its retention: only for a fixed window, never
+        # "until deleted" or until someone resolves it.
+        retention = self.data_classes[DataClass.ABUSE_REPORT].retention
+        if retention.kind is not RetentionKind.DURATION or not retention.keeps_beyond_job():
+            raise RuleViolation(
+                ("data_classes", DataClass.ABUSE_REPORT.value, "retention"),
+                "the abuse-review window must be a fixed period such as P30D",
+            )
+        return self
+
+    @property
+    def abuse_review_window(self) -> timedelta:
+        """How long a report may keep the video it names (``abuse_report`` retention)."""
+        window = self.data_classes[DataClass.ABUSE_REPORT].retention.duration
+        assert window is not None  # a fixed period (checked above)
+        return window
+
     def rule(self, dc: DataClass) -> DataClassRule:
         return self.data_classes[dc]
 

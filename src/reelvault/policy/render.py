@@ -30,6 +30,7 @@ DATA_CLASS_TEXT: dict[DataClass, str] = {
     DataClass.CONSENT_RECORD: "Consent records",
     DataClass.DATA_SUBJECT_REQUEST: "Privacy requests",
     DataClass.AUDIT_ENTRY: "Audit log",
+    DataClass.ABUSE_REPORT: "Abuse reports",
 }
 
 PURPOSE_TEXT: dict[Purpose, str] = {

@@ -9,6 +9,9 @@ Purposes a person can decide on:
 * ``provider:<name>`` — sending uploads to the named third-party AI provider; opt-in
   while the policy says ``third_party_providers_require_opt_in: true``.
 * ``optional_cookies`` — anything in the browser beyond what the service needs; opt-in.
+* ``likeness`` — the affirmation, given with an image→video or dance job whose input shows
+  a face, that the person is the one shown or has their permission
+  (:func:`affirm_likeness`; docs/moderation.md). Recorded, never a default.
 
 The newest record wins, and it is read from the database on every check, so a
 withdrawal takes effect for the very next request (no cache to expire). Granting and
@@ -45,6 +48,7 @@ from reelvault.types import DataClass, Purpose
 ANALYTICS = "analytics"
 MARKETING = "marketing"
 OPTIONAL_COOKIES = "optional_cookies"
+LIKENESS = "likeness"
 PROVIDER_PREFIX = "provider:"
 _PROVIDER_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
 _OWNER = re.compile(r"^[A-Za-z0-9_:.-]{1,64}$")
@@ -100,7 +104,7 @@ def provider_purpose(provider: str) -> str:
 
 
 def check_purpose(purpose: str) -> str:
-    if purpose in (ANALYTICS, MARKETING, OPTIONAL_COOKIES):
+    if purpose in (ANALYTICS, MARKETING, OPTIONAL_COOKIES, LIKENESS):
         return purpose
     if purpose.startswith(PROVIDER_PREFIX) and _PROVIDER_NAME.match(
         purpose[len(PROVIDER_PREFIX) :]
@@ -132,7 +136,9 @@ def is_offered(policy: Policy, purpose: str) -> bool:
         return Purpose.MARKETING in declared
     if purpose.startswith(PROVIDER_PREFIX):
         return Purpose.THIRD_PARTY_PROCESSING in declared
-    return True  # optional cookies live in the browser, not in the policy's data classes
+    # Optional cookies live in the browser, not in the policy's data classes; a likeness
+    # affirmation is part of the job it comes with.
+    return True
 
 
 def is_opt_in(policy: Policy, purpose: str) -> bool:
@@ -242,6 +248,13 @@ def withdraw(
     return set_consent(runtime, owner_id, purpose, False, source=source, session=session)
 
 
+def affirm_likeness(runtime: Runtime, owner_id: str) -> ConsentDecision:
+    """Record that ``owner_id`` affirmed being the person their input shows, or having
+    that person's permission: a ledger entry with the policy's version, nothing of the
+    face or the image."""
+    return set_consent(runtime, owner_id, LIKENESS, True)
+
+
 def has_consent(
     runtime: Runtime,
     owner_id: str,
@@ -330,6 +343,7 @@ def delete_expired(runtime: Runtime) -> int:
 
 __all__ = [
     "ANALYTICS",
+    "LIKENESS",
     "MARKETING",
     "NO_SIGNALS",
     "OPTIONAL_COOKIES",
@@ -338,6 +352,7 @@ __all__ = [
     "ConsentSource",
     "PrivacySignals",
     "check_purpose",
+    "affirm_likeness",
     "current",
     "default_consent",
     "delete_expired",

@@ -19,7 +19,8 @@ from reelvault.runtime import JobHooks, Runtime
 
 
 class PrivacyJobGate:
-    """Restriction (GDPR art. 18), provider consent with the age gate, prompt redaction."""
+    """Restriction (GDPR art. 18), provider consent with the age gate, prompt redaction,
+    the likeness affirmation in the consent ledger."""
 
     def restriction_refusals(
         self, runtime: Runtime, owner_ids: Collection[str]
@@ -33,6 +34,9 @@ class PrivacyJobGate:
 
     def redact_retained_prompt(self, text: str) -> str:
         return redact.redact(text)
+
+    def affirm_likeness(self, runtime: Runtime, owner_id: str) -> None:
+        consent.affirm_likeness(runtime, owner_id)
 
 
 def count_finished_job(runtime: Runtime, session: Session, job: Any) -> object:

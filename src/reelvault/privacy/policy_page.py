@@ -103,12 +103,45 @@ def legal_bases(runtime: Runtime) -> list[dict[str, str]]:
     ]
 
 
+MODERATION_KEEPS = (
+    "Moderators run on this service's own servers and keep nothing: not your text, not "
+    "your images, not what they found. A refused request is not stored at all; a refused "
+    "video is not kept. Only a report about a video keeps it past its retention, for "
+    "review, for at most the abuse-report period above."
+)
+
+
+def moderation(runtime: Runtime) -> dict[str, Any]:
+    """Which content moderators run here, what they look at, and what they keep."""
+    return {
+        "moderators": [
+            {
+                "name": moderator.name,
+                "description": moderator.description,
+                "licence": moderator.licence,
+                "checks": [
+                    what
+                    for what, checked in (
+                        ("text", moderator.checks_text),
+                        ("images", moderator.checks_images),
+                    )
+                    if checked
+                ],
+            }
+            for moderator in runtime.moderation.moderators
+        ],
+        "keeps": MODERATION_KEEPS,
+        "likeness_affirmation": runtime.settings.likeness_affirmation,
+    }
+
+
 def public_policy(runtime: Runtime) -> dict[str, Any]:
     """``/privacy.json``: the policy with its hash, plus processors and transfers."""
     data = runtime.policy.to_public_dict()
     data["legal_bases"] = legal_bases(runtime)
     data["processors"] = processors(runtime)
     data["international_transfers"] = transfer_statement(runtime)
+    data["moderation"] = moderation(runtime)
     data["age_gate"] = {
         "minimum_age": runtime.policy.minimum_age,
         "asked": gate_required(runtime.policy),
@@ -145,7 +178,28 @@ def _processor_section(runtime: Runtime) -> str:
         )
     out.append("<h2>International transfers</h2>")
     out.append(f"<p>{html.escape(transfer_statement(runtime))}</p>")
+    out.append(_moderation_section(runtime))
     return "\n".join(out) + "\n"
+
+
+def _moderation_section(runtime: Runtime) -> str:
+    info = moderation(runtime)
+    items = "".join(
+        f"<li><strong>{html.escape(item['name'])}</strong> "
+        f"({html.escape(', '.join(item['checks']) or 'nothing')}): "
+        f"{html.escape(item['description'])}</li>"
+        for item in info["moderators"]
+    )
+    likeness = (
+        "<p>Before a photo showing a face is animated, we ask you to confirm that you are "
+        "the person shown or have their permission; we record your answer, not the face.</p>"
+        if info["likeness_affirmation"]
+        else ""
+    )
+    return (
+        "<h2>Content moderation</h2>\n<p>Prompts, uploads and generated videos are checked "
+        f"by:</p>\n<ul>{items}</ul>\n<p>{html.escape(MODERATION_KEEPS)}</p>\n{likeness}"
+    )
 
 
 def policy_html(runtime: Runtime) -> str:
@@ -160,7 +214,9 @@ def policy_html(runtime: Runtime) -> str:
 __all__ = [
     "DEFAULT_TRANSFERS",
     "SENDS",
+    "MODERATION_KEEPS",
     "legal_bases",
+    "moderation",
     "policy_html",
     "processors",
     "provider_consent_text",

@@ -39,7 +39,7 @@ from reelvault.db.session import truncate_wal
 from reelvault.jobs import objects
 from reelvault.jobs.states import can_transition
 from reelvault.jobs.worker import clean_stale_scratch
-from reelvault.privacy import audit_log, dsr
+from reelvault.privacy import abuse_reports, audit_log, dsr
 from reelvault.privacy.housekeeping import sweep_privacy_records
 from reelvault.privacy.idle_owners import sweep_idle_owners
 from reelvault.privacy.restrict import not_held_by_restriction, restricted_owner_ids
@@ -70,6 +70,7 @@ class SweepReport:
     orphans_shredded: int = 0
     owners_deleted: int = 0
     owner_rows_removed: int = 0  # their flags, consents, keys (revoked ones too), links
+    reports_deleted: int = 0  # abuse reports past their window
     skipped: bool = False  # another process held the sweep lock: nothing was done
 
     @property
@@ -83,6 +84,7 @@ class SweepReport:
             + self.orphans_shredded
             + self.owners_deleted
             + self.owner_rows_removed
+            + self.reports_deleted
         )
 
 
@@ -176,6 +178,8 @@ def _sweep_expired_objects(runtime: Runtime, report: SweepReport, shred: _Shredd
                         StoredObject.expires_at.is_not(None),
                         StoredObject.expires_at <= now,
                         not_held_by_restriction(StoredObject.job_id),
+                        # An open abuse report keeps the video for review, for its window.
+                        abuse_reports.not_held_for_abuse_review(StoredObject.job_id, now),
                     )
                     .limit(BATCH_SIZE)
                 )
@@ -248,6 +252,7 @@ def _sweep_expired_jobs(runtime: Runtime, report: SweepReport, shred: _Shredder)
                         Job.expires_at.is_not(None),
                         Job.expires_at <= now,
                         Job.owner_id.not_in(restricted_owner_ids()),
+                        abuse_reports.not_held_for_abuse_review(Job.id, now),
                     )
                     .limit(BATCH_SIZE)
                 )
@@ -352,6 +357,7 @@ def _sweep(runtime: Runtime) -> SweepReport:
         shred.close()
     report.scratch_removed = clean_stale_scratch(runtime)
     report.requests_deleted = dsr.delete_expired(runtime)
+    report.reports_deleted = abuse_reports.delete_expired(runtime)
     report.sessions_deleted = _sweep_expired_sessions(runtime)
     privacy_report = sweep_privacy_records(runtime)
     # Last: an owner whose last job, session or signup went above is found unneeded now.
@@ -372,6 +378,7 @@ def _sweep(runtime: Runtime) -> SweepReport:
             "orphans_shredded": report.orphans_shredded,
             "owners_deleted": report.owners_deleted,
             "owner_rows_removed": report.owner_rows_removed,
+            "reports_deleted": report.reports_deleted,
             **privacy_report.as_fields(),
         }
         audit_log.record(runtime, "retention.sweep", **counts)

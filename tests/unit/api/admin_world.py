@@ -33,7 +33,7 @@ from reelvault.types import DataClass
 PASSWORD = "correct horse battery"
 
 # Every admin endpoint: (method, path, JSON body, what an admin gets). ``{account}`` is
-# alice's account id, ``{request}`` an open data-subject request.
+# alice's account id, ``{request}`` an open data-subject request, ``{report}`` no report.
 ADMIN_ENDPOINTS: list[tuple[str, str, dict[str, Any] | None, int]] = [
     ("GET", "/api/v1/admin/users", None, 200),
     ("GET", "/api/v1/admin/users/{account}", None, 200),
@@ -42,6 +42,8 @@ ADMIN_ENDPOINTS: list[tuple[str, str, dict[str, Any] | None, int]] = [
     ("GET", "/api/v1/admin/requests", None, 200),
     ("POST", "/api/v1/admin/requests/{request}/resolve", None, 200),
     ("GET", "/api/v1/admin/engines", None, 200),
+    ("GET", "/api/v1/admin/reports", None, 200),
+    ("POST", "/api/v1/admin/reports/{report}/resolve", {"remove": False}, 404),
     ("GET", "/api/v1/admin/audit/verify", None, 200),
 ]
 

@@ -47,7 +47,7 @@ def _admin_entries(world: World) -> list[Any]:
 
 
 def _url(path: str, world: World, request_id: str) -> str:
-    return path.format(account=world.alice.id, request=request_id)
+    return path.format(account=world.alice.id, request=request_id, report="rep_none")
 
 
 @pytest.mark.parametrize(

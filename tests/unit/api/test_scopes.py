@@ -67,6 +67,7 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any] | None, str, int]] = [
     ("GET", "/api/v1/account/sessions", None, PRIVACY, 404),
     ("DELETE", "/api/v1/account/sessions/{id}", None, PRIVACY, 404),
     ("GET", "/api/v1/account/usage", None, READ, 200),  # plans and usage go with videos
+    ("POST", "/api/v1/reports", {"job_id": "job_none", "reason": "other"}, WRITE, 404),
 ]
 
 # Routes that act for a caller but take no scope, and why.
@@ -137,9 +138,12 @@ def test_every_route_that_acts_for_a_caller_names_its_scope(api: TestClient) -> 
     expected |= {route: set() for route in NO_SCOPE}
     # The admin routes need the admin scope and an admin account: test_admin_matrix.py.
     expected |= {
-        (method, path.replace("{account}", "{account_id}").replace("{request}", "{request_id}")): {
-            "admin"
-        }
+        (
+            method,
+            path.replace("{account}", "{account_id}")
+            .replace("{request}", "{request_id}")
+            .replace("{report}", "{report_id}"),
+        ): {"admin"}
         for method, path, _b, _s in ADMIN_ENDPOINTS
     }
     assert found == expected

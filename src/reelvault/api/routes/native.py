@@ -121,6 +121,11 @@ def validated(model: type[Body], data: dict[str, Any]) -> Body:
     responses=ERRORS,
     openapi_extra=CREATE_BODY,
     summary="Create a job (JSON for text→video; multipart with image/reference_video)",
+    description="The prompt and uploads are screened by the deployment's content moderators "
+    "first: a refusal is a 400 `content_blocked` naming the category (never the words that "
+    "matched), and nothing of the request is kept. An image that shows a face needs "
+    "`likeness_affirmed=true` (else 400 `likeness_affirmation_required`). A generated video "
+    "the moderators block fails the job with `content_blocked`, its output not kept.",
 )
 async def create_job(request: Request, ctx: Ctx, owner: Owner) -> JobOut:
     runtime = ctx.runtime
@@ -159,6 +164,7 @@ async def create_job(request: Request, ctx: Ctx, owner: Owner) -> JobOut:
         owner_id=owner,
         webhook_url=body.webhook_url,
         output_format=body.format,
+        likeness_affirmed=body.likeness_affirmed,
     )
 
     view = await accept_job(

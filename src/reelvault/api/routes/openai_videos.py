@@ -54,6 +54,11 @@ class VideoCreate(BaseModel):
     model: str | None = Field(default=None, max_length=200)
     seconds: str | int | float = "4"
     size: str = Field(default="1280x720", max_length=16)
+    likeness_affirmed: bool = Field(
+        default=False,
+        description="reelvault: with input_reference, you are the person it shows or have "
+        "their permission; required when a face is found in it.",
+    )
 
 
 _CREATE_SCHEMA = VideoCreate.model_json_schema()
@@ -72,6 +77,7 @@ CREATE_BODY = {
                         "seconds": {"type": "string"},
                         "size": {"type": "string"},
                         "input_reference": {"type": "string", "format": "binary"},
+                        "likeness_affirmed": {"type": "boolean"},
                     },
                 }
             },
@@ -97,6 +103,9 @@ def _seconds(value: str | int | float) -> float:
     responses=ERRORS,
     openapi_extra=CREATE_BODY,
     summary="Create a video (OpenAI Videos API)",
+    description="The prompt and input_reference are screened by the deployment's content "
+    "moderators: a refusal is a 400 with code `content_blocked` naming the category. An "
+    "input_reference showing a face needs `likeness_affirmed=true` (extra_body with the SDK).",
 )
 async def create_video(request: Request, ctx: Ctx, owner: Owner) -> Video:
     runtime = ctx.runtime
@@ -130,6 +139,7 @@ async def create_video(request: Request, ctx: Ctx, owner: Owner) -> Video:
         fps=24,
         seconds=seconds,
         owner_id=owner,
+        likeness_affirmed=body.likeness_affirmed,
     )
 
     view = await accept_job(

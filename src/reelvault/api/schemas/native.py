@@ -31,6 +31,12 @@ class JobCreate(BaseModel):
     format: Literal["mp4", "webm"] = Field(
         default="mp4", description="mp4 (H.264 + AAC) or webm (VP9, video only)."
     )
+    likeness_affirmed: bool = Field(
+        default=False,
+        description="Image→video and dance: you are the person the image shows, or have "
+        "their permission. Required when a face is found in the image (else 400 "
+        "likeness_affirmation_required); recorded in the consent ledger, the face nowhere.",
+    )
 
 
 class JobErrorOut(BaseModel):

@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import create_engine
 
 import reelvault.db.dsr_models  # the data-subject rights tables
+import reelvault.db.moderation_models  # abuse reports
 import reelvault.db.privacy_models  # noqa: F401  (the privacy tables)
 from reelvault.db import models  # noqa: F401  (registers the tables on Base.metadata)
 from reelvault.db.base import Base

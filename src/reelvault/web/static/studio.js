@@ -62,6 +62,7 @@ function applyTask() {
   const needsImage = current !== "text_to_video";
   $("image-field").hidden = !needsImage;
   $("video-field").hidden = current !== "dance";
+  $("likeness-field").hidden = !needsImage;
   $("prompt-optional").hidden = current === "text_to_video";
   $("prompt").required = current === "text_to_video";
 
@@ -475,6 +476,7 @@ async function generate(event) {
       for (const [key, value] of Object.entries(fields)) {
         form.append(key, key === "params" ? JSON.stringify(value) : String(value));
       }
+      if ($("likeness_affirmed").checked) form.append("likeness_affirmed", "true");
       form.append("image", state.inputs.image.file);
       if (fields.task === "dance") form.append("reference_video", state.inputs.reference_video.file);
       job = await request("POST", "/api/v1/jobs", { form });
@@ -485,6 +487,9 @@ async function generate(event) {
     if (window.matchMedia("(max-width: 900px)").matches) $("result").scrollIntoView({ block: "start" });
   } catch (err) {
     if (err instanceof ApiError && err.code === "consent_required") showRemoteNotice();
+    if (err instanceof ApiError && err.code === "likeness_affirmation_required") {
+      $("likeness_affirmed").focus();
+    }
     setError("form-error", err.message);
   } finally {
     button.disabled = !state.engine;
