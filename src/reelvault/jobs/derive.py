@@ -19,6 +19,7 @@ engine that cannot is refused with a 400 naming what it cannot do.
 from __future__ import annotations
 
 import hashlib
+import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -246,7 +247,7 @@ def find_own_video(runtime: Runtime, upload: UploadedInput, *, owner_id: str) ->
     wanted = _digest(runtime, upload.object_id)
     for object_id, job_id in candidates:
         try:
-            if _digest(runtime, ObjectId(object_id)) == wanted:
+            if hmac.compare_digest(_digest(runtime, ObjectId(object_id)), wanted):
                 return job_id
         except VaultError:
             continue  # shredded meanwhile
