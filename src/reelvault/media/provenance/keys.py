@@ -24,6 +24,7 @@ import datetime as dt
 import fcntl
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -219,12 +220,15 @@ def init_provenance(
     return written
 
 
-def ensure_dev_certificate(settings: Settings) -> None:
+def ensure_dev_certificate(
+    settings: Settings, *, check: Callable[[Settings], None] | None = None
+) -> None:
     """Create the development CA and signing certificate unless a signing pair exists.
 
     Called on first use by every worker that finds none: an exclusive lock on a file in
     ``provenance_dir`` makes the first one create them and the others use what it made,
-    never a certificate from one process with the key of another.
+    never a certificate from one process with the key of another. ``check`` runs under
+    the lock before anything is made (it may refuse what it finds).
     """
     directory = settings.resolved_provenance_dir
     _ensure_dir(directory)
@@ -233,6 +237,8 @@ def ensure_dev_certificate(settings: Settings) -> None:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if files.cert_chain.exists() and files.private_key.exists():
             return  # another worker made them while this one waited
+        if check is not None:
+            check(settings)
         init_provenance(settings, force=True)
 
 

@@ -18,6 +18,17 @@ log = logging.getLogger(__name__)
 _hinted = False
 
 
+def _check_not_half(settings: Settings) -> None:
+    """Half of an operator's certificate is an error: never papered over with a dev one."""
+    files = signing_files(settings)
+    if files.cert_chain.exists() != files.private_key.exists():
+        missing = files.cert_chain if files.private_key.exists() else files.private_key
+        raise ConfigError(
+            f"the provenance dir has a signing certificate or key without the other: "
+            f"{missing.name} is missing"
+        )
+
+
 def load_signer(settings: Settings) -> Signer | None:
     """The signing identity from ``provenance_dir``.
 
@@ -28,16 +39,9 @@ def load_signer(settings: Settings) -> Signer | None:
     """
     global _hinted
     files = signing_files(settings)
-    present = files.cert_chain.exists(), files.private_key.exists()
-    if present == (True, False) or present == (False, True):
-        # Half of an operator's certificate: never paper over it with a development one.
-        missing = files.private_key if present[0] else files.cert_chain
-        raise ConfigError(
-            f"the provenance dir has a signing certificate or key without the other: "
-            f"{missing.name} is missing"
-        )
-    if present == (False, False):
+    if not (files.cert_chain.exists() and files.private_key.exists()):
         if not settings.provenance_dev_certificate:
+            _check_not_half(settings)
             if not _hinted:
                 _hinted = True
                 log.warning(
@@ -45,7 +49,9 @@ def load_signer(settings: Settings) -> Signer | None:
                     "(or install a certificate as signing.pem/signing.key in the provenance dir)"
                 )
             return None
-        ensure_dev_certificate(settings)
+        # Under its lock: another worker may be writing the pair this very moment, and
+        # only a half pair seen once it is done is the operator's mistake.
+        ensure_dev_certificate(settings, check=_check_not_half)
     chain = files.cert_chain.read_bytes()
     key_pem = files.private_key.read_bytes()
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import stat
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -29,6 +30,7 @@ from reelvault.media.provenance import (
     verify_file,
     watermark_key,
 )
+from reelvault.media.provenance import keys as keys_module
 from reelvault.media.provenance.keys import DEV_CA_NAME
 from reelvault.media.thumbnail import make_thumbnail
 
@@ -103,10 +105,20 @@ def test_a_fresh_install_creates_the_development_certificate_on_first_use(
     assert (tmp_path / "provenance" / "signing.pem").read_bytes() == chain
 
 
-def test_workers_starting_together_share_one_development_certificate(tmp_path: Path) -> None:
+def test_workers_starting_together_share_one_development_certificate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     settings = load_settings(data_dir=tmp_path)
+    write = keys_module._write_private
+
+    def slow_write(path: Path, data: bytes, *, force: bool) -> None:
+        write(path, data, force=force)
+        time.sleep(0.02)  # the others look while the pair is half written
+
+    monkeypatch.setattr(keys_module, "_write_private", slow_write)
     with ThreadPoolExecutor(max_workers=8) as pool:
-        signers = list(pool.map(lambda _: load_signer(settings), range(16)))
+        # Workers arrive one after another, some while the first is writing the pair.
+        signers = list(pool.map(lambda n: time.sleep(0.01 * n) or load_signer(settings), range(16)))
     assert all(signer == signers[0] for signer in signers)
     key = (tmp_path / "provenance" / "signing.key").read_bytes()
     chain = (tmp_path / "provenance" / "signing.pem").read_bytes()
