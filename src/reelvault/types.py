@@ -30,6 +30,11 @@ def new_job_id() -> JobId:
     return JobId("job_" + base64.b32encode(secrets.token_bytes(16)).decode().rstrip("=").lower())
 
 
+def new_character_id() -> str:
+    """A random, unguessable character id (``char_`` + 128 bits in base32), as OpenAI's are."""
+    return "char_" + base64.b32encode(secrets.token_bytes(16)).decode().rstrip("=").lower()
+
+
 def new_object_id() -> ObjectId:
     """A random vault object id (128 bits, hex)."""
     return ObjectId(secrets.token_hex(16))
@@ -74,6 +79,7 @@ class DataClass(StrEnum):
     DATA_SUBJECT_REQUEST = "data_subject_request"
     AUDIT_ENTRY = "audit_entry"
     ABUSE_REPORT = "abuse_report"
+    CHARACTER = "character"
 
 
 class Purpose(StrEnum):
@@ -136,6 +142,7 @@ __all__ = [
     "Right",
     "StorageLocation",
     "Task",
+    "new_character_id",
     "new_job_id",
     "new_object_id",
     "utc_now",

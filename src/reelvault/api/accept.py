@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from reelvault.accounts.quotas import admit, billing_enabled, release
 from reelvault.engines.model_refs import refuse_server_path
+from reelvault.jobs.characters import names_a_character, with_character
 from reelvault.jobs.derive import DeriveAsk, prepare_derived
 from reelvault.jobs.intake import JobIntake
 from reelvault.jobs.request import JobRequest, preparing_waits, resolve_engine, resolving_waits
@@ -80,6 +81,9 @@ async def _accept(
     model: str | None,
     uploads: Sequence[UploadedInput],
 ) -> JobView:
+    if names_a_character(asked):
+        # Before the engine is chosen: a character turns text→video into image→video.
+        asked, uploads = await run_in_threadpool(with_character, runtime, asked, uploads)
     if uploads or resolving_waits(runtime, engine=engine, model=model):
         prepared = await run_in_threadpool(
             _prepare, runtime, asked, engine=engine, model=model, uploads=uploads

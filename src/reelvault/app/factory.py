@@ -18,6 +18,7 @@ from reelvault.api.routes import (
     admin_ops,
     admin_users,
     billing,
+    characters,
     native,
     native_derived,
     openai_videos,
@@ -199,6 +200,9 @@ def create_app(
     app.include_router(ops.router)
     app.include_router(native.router)
     app.include_router(native_derived.router)
+    # Before /v1/videos/{video_id}...: "characters" is not a video id.
+    app.include_router(characters.openai_router)
+    app.include_router(characters.router)
     app.include_router(openai_videos.router)
     app.include_router(privacy.router)
     app.include_router(provenance.router)

@@ -12,6 +12,7 @@ from sqlalchemy import Column, select
 from sqlalchemy.orm import Session
 
 from reelvault.db import (  # noqa: F401 - their tables count too
+    character_models,
     dsr_models,
     moderation_models,
     privacy_models,

@@ -44,6 +44,9 @@ class JobRequest:
     timeline_frames: int | None = None  # an extension's: its line's first video's frames
     # The caller affirms being the person an input image shows, or having their permission.
     likeness_affirmed: bool = False
+    # A saved character (its id or name) whose picture is the image input; ``@name`` in
+    # the prompt does the same (reelvault.jobs.characters).
+    character: str | None = None
 
 
 MODEL_PREFIX = "reelvault-"

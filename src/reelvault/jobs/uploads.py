@@ -26,6 +26,7 @@ INPUT_KINDS: dict[str, tuple[str, ...]] = {
     "image": ("image",),
     "reference_video": ("video", "motion"),
     "source_video": ("video",),  # a video to extend or edit, sent as a file
+    "character": ("image", "video"),  # a person's appearance, saved under a name
 }
 """Input name -> the kinds of media it may be (a dance's reference: a video, or a BVH
 motion-capture file for the engines that read one)."""
@@ -33,6 +34,7 @@ _WHAT = {
     "image": "an image (JPEG, PNG or WebP)",
     "reference_video": "a video (MP4, MOV, WebM or MKV) or a BVH motion file",
     "source_video": "a video (MP4, MOV, WebM or MKV)",
+    "character": "an image (JPEG, PNG or WebP) or a video (MP4, MOV, WebM or MKV)",
 }
 
 
@@ -83,7 +85,7 @@ def _read_head(chunks: Iterator[bytes], wanted: int = SNIFF_BYTES) -> bytes:
 
 
 @contextlib.contextmanager
-def _spooled(runtime: Runtime, chunks: Iterable[bytes]) -> Iterator[BinaryIO]:
+def spooled(runtime: Runtime, chunks: Iterable[bytes]) -> Iterator[BinaryIO]:
     """``chunks`` in a file in scratch space that has no name (gone when closed, or when
     the process dies), so no sweep, listing or crash leaves the plaintext behind; the
     scratch root is in memory by default."""
@@ -131,7 +133,7 @@ def store_upload(
         # What a video declares (size, length, frames) may be in its last bytes (MP4's
         # moov is often at the end), and a BVH file's frames are all checked: the whole
         # upload is read before anything is stored.
-        with _spooled(runtime, limited) as spool:
+        with spooled(runtime, limited) as spool:
             if expected == "video":
                 check_declared_video(spool, name)
             else:
@@ -164,4 +166,4 @@ def discard_uploads(runtime: Runtime, uploads: Iterable[UploadedInput]) -> None:
         runtime.vault.shred(upload.object_id)
 
 
-__all__ = ["INPUT_KINDS", "UploadedInput", "discard_uploads", "store_upload"]
+__all__ = ["INPUT_KINDS", "UploadedInput", "discard_uploads", "spooled", "store_upload"]

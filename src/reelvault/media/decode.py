@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import av
 import numpy as np
@@ -40,7 +41,7 @@ def _display_rotation(frame: av.VideoFrame) -> int:
 
 
 def iter_video_frames(
-    path: Path,
+    path: Path | BinaryIO,
     *,
     fps: float | None = None,
     size: tuple[int, int] | None = None,

@@ -296,6 +296,23 @@ class PolicyOptions(_Frozen):
         return format_duration(value)
 
 
+_NO_CHARACTERS = DataClassRule(
+    description="A person's appearance saved under a name for later videos. This service "
+    "keeps no characters, so a character cannot be created here.",
+    purposes=(
+        PurposeRule(
+            purpose=Purpose.SERVICE_DELIVERY,
+            legal_basis=LegalBasis.CONSENT,
+            description="Put the person in the videos you ask for by the character's name.",
+        ),
+    ),
+    retention=Retention.parse(0),
+    storage=(StorageLocation.DATABASE, StorageLocation.VAULT),
+    rights=(Right.ACCESS, Right.ERASE, Right.PORTABILITY, Right.WITHDRAW_CONSENT),
+    encrypted=True,
+)
+
+
 class Policy(_Frozen):
     """A complete privacy policy: every data class, why, how long, where, and rights."""
 
@@ -320,6 +337,10 @@ class Policy(_Frozen):
     def _every_class_covered(
         cls, value: dict[DataClass, DataClassRule]
     ) -> dict[DataClass, DataClassRule]:
+        if DataClass.CHARACTER not in value:
+            # A policy written before characters existed offers none (retention 0):
+            # upgrading never starts keeping likeness data nobody's policy mentions.
+            value = {**value, DataClass.CHARACTER: _NO_CHARACTERS}
         missing = [member.value for member in DataClass if member not in value]
         if missing:
             raise ValueError("no rule for data class " + ", ".join(missing))
@@ -379,6 +400,11 @@ class Policy(_Frozen):
         window = self.data_classes[DataClass.ABUSE_REPORT].retention.duration
         assert window is not None  # a fixed period (checked above)
         return window
+
+    @property
+    def keeps_characters(self) -> bool:
+        """Whether characters (saved likenesses) can be created under this policy."""
+        return self.keeps_beyond_job(DataClass.CHARACTER)
 
     def rule(self, dc: DataClass) -> DataClassRule:
         return self.data_classes[dc]

@@ -31,6 +31,7 @@ DATA_CLASS_TEXT: dict[DataClass, str] = {
     DataClass.DATA_SUBJECT_REQUEST: "Privacy requests",
     DataClass.AUDIT_ENTRY: "Audit log",
     DataClass.ABUSE_REPORT: "Abuse reports",
+    DataClass.CHARACTER: "Characters",
 }
 
 PURPOSE_TEXT: dict[Purpose, str] = {

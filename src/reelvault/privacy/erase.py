@@ -1,11 +1,11 @@
 """Erasure: everything of one owner crypto-shredded now, in one call.
 
 What goes: every job (prompts, uploads, outputs: keys destroyed, then ciphertext; then
-the rows and their webhook deliveries), the owner's webhook secret, consent records,
-notify-me addresses signed up through the API, earlier privacy requests, privacy flags,
-and, unless the identity is kept, the billing status (the payment customer id) and plan
-usage, the API keys, browser sessions and the owner row itself, so the pseudonym links
-to nothing afterwards.
+the rows and their webhook deliveries), every saved character (its media and name), the
+owner's webhook secret, consent records, notify-me addresses signed up through the API,
+earlier privacy requests, privacy flags, and, unless the identity is kept, the billing
+status (the payment customer id) and plan usage, the API keys, browser sessions and the
+owner row itself, so the pseudonym links to nothing afterwards.
 
 What stays: anonymous usage counters (they never held the owner), and a minimal record
 that an erasure happened, made by the caller (a ``data_subject_request`` row with counts
@@ -28,7 +28,7 @@ from reelvault.db.dsr_models import DataSubjectRequest, OwnerContact, OwnerPriva
 from reelvault.db.models import ApiKey, BrowserSession, Job, Owner
 from reelvault.db.privacy_models import ConsentRecord, NotifySubscription
 from reelvault.db.session import truncate_wal
-from reelvault.jobs import objects
+from reelvault.jobs import characters, objects
 from reelvault.privacy import audit_log
 from reelvault.runtime import Runtime
 from reelvault.types import ObjectId
@@ -43,6 +43,7 @@ class ErasureReport:
     """Counts only."""
 
     jobs: int = 0
+    characters: int = 0
     objects_shredded: int = 0
     consent_records: int = 0
     contacts: int = 0
@@ -120,6 +121,8 @@ def erase_owner(
     """
     report = ErasureReport()
     _erase_jobs(runtime, owner_id, report)
+    report.characters = characters.erase_characters(runtime, owner_id)
+    report.objects_shredded += 2 * report.characters  # each: its media and its name
     _erase_contacts(runtime, owner_id, report)
     _erase_requests(runtime, owner_id, report)
     if not keep_identity:  # its own transaction: it shreds the address object

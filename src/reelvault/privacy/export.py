@@ -6,6 +6,7 @@ memory stays bounded whatever the size of the media. Layout::
 
     data.json                      everything held (see holdings.owner_record), UTF-8 JSON
     media/<job id>/<kind>.<ext>    outputs and kept uploads, as they were stored
+    media/characters/<id>.<ext>    the photo or video of each saved character
     manifest.json                  format, time, policy version, files and their sizes
 """
 
@@ -20,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from reelvault.db.character_models import Character
 from reelvault.db.models import Job, StoredObject
 from reelvault.errors import KeyNotFoundError, ObjectNotFoundError
 from reelvault.jobs import objects
@@ -74,11 +76,19 @@ def _media(runtime: Runtime, owner_ids: Sequence[str]) -> list[_Media]:
             .where(Job.owner_id.in_(owner_ids))
             .order_by(Job.created_at, StoredObject.kind)
         ).all()
-    return [
+        saved = session.execute(
+            select(Character.id, Character.media_object, Character.media_type)
+            .where(Character.owner_id.in_(owner_ids))
+            .order_by(Character.created_at, Character.id)
+        ).all()
+    media = [
         _Media(str(job_id), object_id, kind, content_type)
         for job_id, object_id, kind, content_type in rows
         if kind not in _NOT_MEDIA
     ]
+    # A saved character's photo or video: media/characters/<character id>.<ext>
+    media += [_Media("characters", object_id, char_id, mime) for char_id, object_id, mime in saved]
+    return media
 
 
 def _name(item: _Media) -> str:

@@ -15,11 +15,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from reelvault.db.billing_models import BillingAccount, BillingUsage
+from reelvault.db.character_models import Character
 from reelvault.db.dsr_models import DataSubjectRequest, OwnerContact, OwnerPrivacy
 from reelvault.db.models import Account, ApiKey, BrowserSession, Job, Owner, StoredObject
 from reelvault.db.privacy_models import ConsentRecord, NotifySubscription
 from reelvault.errors import KeyNotFoundError, ObjectNotFoundError
-from reelvault.jobs import objects
+from reelvault.jobs import characters, objects
 from reelvault.jobs.views import JobView
 from reelvault.privacy import consent
 from reelvault.runtime import Runtime
@@ -88,6 +89,11 @@ def access_summary(runtime: Runtime, owner_id: str) -> dict[str, Any]:
         flags = session.get(OwnerPrivacy, owner_id)
         webhook_secret = bool(owner is not None and owner.webhook_secret_object)
         billing = _billing_counts(session, owner_id, account_id)
+        saved = session.execute(
+            select(func.count(), func.sum(Character.media_bytes)).where(
+                Character.owner_id == owner_id
+            )
+        ).one()
     held: dict[str, Any] = {}
     if statuses:
         held[DataClass.JOB_METADATA.value] = {"jobs": sum(statuses.values()), **statuses}
@@ -103,6 +109,8 @@ def access_summary(runtime: Runtime, owner_id: str) -> dict[str, Any]:
         held[DataClass.ACCOUNT.value] = {"accounts": 1}
     if any(billing.values()):
         held[DataClass.BILLING_STATUS.value] = billing
+    if saved[0]:
+        held[DataClass.CHARACTER.value] = {"characters": int(saved[0]), "bytes": int(saved[1])}
     for entry_name, entry in held.items():
         rule = policy.rule(DataClass(entry_name))
         entry["retention"] = rule.retention.describe()
@@ -245,6 +253,16 @@ def owner_record(runtime: Runtime, owner_id: str) -> dict[str, Any]:
         "owner_id": owner_id,
         "summary": access_summary(runtime, owner_id),
         "jobs": job_records,
+        "characters": [
+            {
+                "id": view.id,
+                "name": view.name,
+                "media_type": view.media_type,
+                "created_at": _iso(view.created_at),
+                "expires_at": _iso(view.expires_at),
+            }
+            for view in characters.list_characters(runtime, owner_id)
+        ],
         "consents": {
             "effective": consent.current(runtime, owner_id),
             "history": [

@@ -10,10 +10,11 @@ the owner, plus the policy's ``idle_owner_grace``.
 
 An owner is *needed* while any of these exists: a job of theirs (any status), a browser
 session that has not expired, an API key that is not revoked, a privacy request naming
-them (kept until resolved plus its grace), a notify-me signup they made (news is checked
-against their age answer and marketing consent when it is sent), or a restriction they
-asked for (art. 18: their data is kept, so is the owner). The CLI's ``local`` owner is
-this machine's own user, with no session or key to expire: it goes only when erased.
+them (kept until resolved plus its grace), a character they saved, a notify-me signup
+they made (news is checked against their age answer and marketing consent when it is
+sent), or a restriction they asked for (art. 18: their data is kept, so is the owner).
+The CLI's ``local`` owner is this machine's own user, with no session or key to expire:
+it goes only when erased.
 
 The sweeper calls :func:`sweep_idle_owners` on every pass. The grace is counted from the
 first pass that finds an owner unneeded (stored as the owner's ``expires_at``); a pass
@@ -31,6 +32,7 @@ from typing import Any
 from sqlalchemy import CompoundSelect, Select, delete, literal, select, union, update
 from sqlalchemy.orm import Session
 
+from reelvault.db.character_models import Character
 from reelvault.db.dsr_models import DataSubjectRequest, OwnerContact, OwnerPrivacy
 from reelvault.db.models import ApiKey, BrowserSession, Job, Owner
 from reelvault.db.privacy_models import ConsentRecord, NotifySubscription
@@ -71,6 +73,7 @@ def needed_owner_ids(now: datetime) -> CompoundSelect[tuple[str]]:
             NotifySubscription, NotifySubscription.id == OwnerContact.subscription_id
         ),
         select(OwnerPrivacy.owner_id).where(OwnerPrivacy.restricted.is_(True)),
+        select(Character.owner_id),
         select(literal(LOCAL_OWNER)),
     )
 

@@ -36,7 +36,7 @@ from reelvault.db.models import AccountToken, BrowserSession, Job, StoredObject
 from reelvault.db.oidc_models import OidcLogin
 from reelvault.db.references import vault_references
 from reelvault.db.session import truncate_wal
-from reelvault.jobs import objects
+from reelvault.jobs import characters, objects
 from reelvault.jobs.states import can_transition
 from reelvault.jobs.worker import clean_stale_scratch
 from reelvault.privacy import abuse_reports, audit_log, dsr
@@ -71,6 +71,7 @@ class SweepReport:
     owners_deleted: int = 0
     owner_rows_removed: int = 0  # their flags, consents, keys (revoked ones too), links
     reports_deleted: int = 0  # abuse reports past their window
+    characters_deleted: int = 0  # saved likenesses past the policy's retention
     skipped: bool = False  # another process held the sweep lock: nothing was done
 
     @property
@@ -85,6 +86,7 @@ class SweepReport:
             + self.owners_deleted
             + self.owner_rows_removed
             + self.reports_deleted
+            + self.characters_deleted
         )
 
 
@@ -358,6 +360,9 @@ def _sweep(runtime: Runtime) -> SweepReport:
     report.scratch_removed = clean_stale_scratch(runtime)
     report.requests_deleted = dsr.delete_expired(runtime)
     report.reports_deleted = abuse_reports.delete_expired(runtime)
+    report.characters_deleted = characters.delete_expired_characters(
+        runtime, held_owners=restricted_owner_ids()
+    )
     report.sessions_deleted = _sweep_expired_sessions(runtime)
     privacy_report = sweep_privacy_records(runtime)
     # Last: an owner whose last job, session or signup went above is found unneeded now.
@@ -379,6 +384,7 @@ def _sweep(runtime: Runtime) -> SweepReport:
             "owners_deleted": report.owners_deleted,
             "owner_rows_removed": report.owner_rows_removed,
             "reports_deleted": report.reports_deleted,
+            "characters_deleted": report.characters_deleted,
             **privacy_report.as_fields(),
         }
         audit_log.record(runtime, "retention.sweep", **counts)

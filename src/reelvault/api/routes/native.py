@@ -165,6 +165,7 @@ async def create_job(request: Request, ctx: Ctx, owner: Owner) -> JobOut:
         webhook_url=body.webhook_url,
         output_format=body.format,
         likeness_affirmed=body.likeness_affirmed,
+        character=body.character,
     )
 
     view = await accept_job(

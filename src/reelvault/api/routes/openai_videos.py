@@ -59,6 +59,12 @@ class VideoCreate(BaseModel):
         description="reelvault: with input_reference, you are the person it shows or have "
         "their permission; required when a face is found in it.",
     )
+    character: str | None = Field(
+        default=None,
+        max_length=100,
+        description="reelvault: a saved character (id or name) whose picture is the input "
+        "reference; `@name` in the prompt does the same.",
+    )
 
 
 _CREATE_SCHEMA = VideoCreate.model_json_schema()
@@ -78,6 +84,7 @@ CREATE_BODY = {
                         "size": {"type": "string"},
                         "input_reference": {"type": "string", "format": "binary"},
                         "likeness_affirmed": {"type": "boolean"},
+                        "character": {"type": "string"},
                     },
                 }
             },
@@ -140,6 +147,7 @@ async def create_video(request: Request, ctx: Ctx, owner: Owner) -> Video:
         seconds=seconds,
         owner_id=owner,
         likeness_affirmed=body.likeness_affirmed,
+        character=body.character,
     )
 
     view = await accept_job(

@@ -37,6 +37,13 @@ class JobCreate(BaseModel):
         "their permission. Required when a face is found in the image (else 400 "
         "likeness_affirmation_required); recorded in the consent ledger, the face nowhere.",
     )
+    character: str | None = Field(
+        default=None,
+        max_length=100,
+        description="A saved character (its id or name, see /api/v1/characters) whose "
+        "picture is the image: text_to_video becomes image_to_video. `@name` in the prompt "
+        "does the same.",
+    )
 
 
 class JobErrorOut(BaseModel):

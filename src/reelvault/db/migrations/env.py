@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
+import reelvault.db.character_models  # saved likenesses
 import reelvault.db.dsr_models  # the data-subject rights tables
 import reelvault.db.moderation_models  # abuse reports
 import reelvault.db.privacy_models  # noqa: F401  (the privacy tables)
