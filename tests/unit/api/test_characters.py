@@ -10,7 +10,9 @@ sweeper removes it when the policy's retention ends; nothing of it is plaintext 
 from __future__ import annotations
 
 import io
-from datetime import timedelta
+import json
+import zipfile
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -235,9 +237,6 @@ def test_export_holds_it_and_erasure_removes_it(standard: TestClient) -> None:
     runtime: Runtime = standard.runtime  # type: ignore[attr-defined]
     character = _create(standard).json()
     archive = export_bytes(runtime, ["local"])
-    import json
-    import zipfile
-
     with zipfile.ZipFile(io.BytesIO(archive)) as zipped:
         data = json.loads(zipped.read("data.json"))
         assert [c["name"] for c in data["owners"][0]["characters"]] == [NAME]
@@ -253,7 +252,7 @@ def test_export_holds_it_and_erasure_removes_it(standard: TestClient) -> None:
 
 
 def test_the_sweeper_removes_it_when_the_policy_retention_ends(tmp_path: Path) -> None:
-    now = [__import__("datetime").datetime(2026, 1, 1, tzinfo=__import__("datetime").UTC)]
+    now = [datetime(2026, 1, 1, tzinfo=UTC)]
     client, runtime = make_client(tmp_path, policy="standard")
     runtime.clock = lambda: now[0]  # type: ignore[method-assign]
     with client:
