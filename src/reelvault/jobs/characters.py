@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import ColumnElement, Select, delete, func, select
 
 from reelvault.db.character_models import Character
 from reelvault.errors import (
@@ -81,6 +81,23 @@ def clean_name(name: str) -> str:
     return cleaned
 
 
+def check_offered(runtime: Runtime) -> None:
+    """400 where the policy keeps nothing beyond a job (``character`` retention 0)."""
+    if not runtime.policy.keeps_characters:
+        raise BadRequestError(NOT_KEPT_MESSAGE, param="video")
+
+
+def require_affirmation(likeness_affirmed: bool) -> None:
+    """400 ``likeness_affirmation_required`` unless the caller affirmed the likeness."""
+    if not likeness_affirmed:
+        raise LikenessAffirmationRequiredError(AFFIRMATION_MESSAGE, param="likeness_affirmed")
+
+
+def owned_by(owner_id: str) -> ColumnElement[bool]:
+    """The filter every lookup of a character goes through: its owner's, nobody else's."""
+    return Character.owner_id == owner_id
+
+
 def _key(name: str) -> str:
     return unicodedata.normalize("NFC", name).casefold()
 
@@ -93,9 +110,7 @@ def _view(runtime: Runtime, row: Character) -> CharacterView:
 def _rows(runtime: Runtime, owner_id: str) -> list[Character]:
     with runtime.session() as session:
         rows = session.scalars(
-            select(Character)
-            .where(Character.owner_id == owner_id)
-            .order_by(Character.created_at, Character.id)
+            select(Character).where(owned_by(owner_id)).order_by(Character.created_at, Character.id)
         ).all()
         session.expunge_all()
     return list(rows)
@@ -141,11 +156,9 @@ def create_character(
     their case), past 50 characters, or for a video that does not decode.
     """
     try:
-        if not runtime.policy.keeps_characters:
-            raise BadRequestError(NOT_KEPT_MESSAGE, param="video")
+        check_offered(runtime)
         cleaned = clean_name(name)
-        if not likeness_affirmed:
-            raise LikenessAffirmationRequiredError(AFFIRMATION_MESSAGE, param="likeness_affirmed")
+        require_affirmation(likeness_affirmed)
         existing = list_characters(runtime, owner_id)
         if len(existing) >= MAX_PER_OWNER:
             raise ConflictError(
@@ -202,7 +215,7 @@ def delete_character(runtime: Runtime, owner_id: str, character_id: str) -> None
     """Crypto-shred one of the owner's characters (its media and name); 404 otherwise."""
     with runtime.session() as session:
         row = session.scalar(
-            select(Character).where(Character.id == character_id, Character.owner_id == owner_id)
+            select(Character).where(Character.id == character_id, owned_by(owner_id))
         )
         if row is None:
             raise NotFoundError(f"no character {character_id!r}", param="character_id")
@@ -231,9 +244,7 @@ def delete_expired_characters(runtime: Runtime, *, held_owners: Select[str] | No
 def count_characters(runtime: Runtime, owner_id: str) -> int:
     with runtime.session() as session:
         return int(
-            session.scalar(
-                select(func.count()).select_from(Character).where(Character.owner_id == owner_id)
-            )
+            session.scalar(select(func.count()).select_from(Character).where(owned_by(owner_id)))
             or 0
         )
 
@@ -293,7 +304,7 @@ def picture_input(runtime: Runtime, owner_id: str, character_id: str) -> Uploade
     """A new ``image`` upload for a job: the character's picture under a new key."""
     with runtime.session() as session:
         row = session.scalar(
-            select(Character).where(Character.id == character_id, Character.owner_id == owner_id)
+            select(Character).where(Character.id == character_id, owned_by(owner_id))
         )
         if row is None:
             raise NotFoundError(f"no character {character_id!r}", param="character")
@@ -387,6 +398,9 @@ __all__ = [
     "MAX_PER_OWNER",
     "NOT_KEPT_MESSAGE",
     "CharacterView",
+    "check_offered",
+    "owned_by",
+    "require_affirmation",
     "WithCharacter",
     "add_character_input",
     "clean_name",
