@@ -18,6 +18,7 @@ from reelvault.cli.format import when
 from reelvault.cli.state import CliState, state_of
 from reelvault.engines.registry import DEFAULT_ENGINES
 from reelvault.errors import ValidationError
+from reelvault.jobs.characters import find_for_job, with_character
 from reelvault.jobs.lifecycle import cancel_job
 from reelvault.jobs.queries import export_output, get_job
 from reelvault.jobs.request import JobRequest, resolve_engine
@@ -28,7 +29,7 @@ from reelvault.jobs.worker import Worker
 from reelvault.media.sizes import parse_size
 from reelvault.privacy.sweeper import sweep
 from reelvault.runtime import Runtime
-from reelvault.types import JobStatus, Task
+from reelvault.types import LOCAL_OWNER, JobStatus, Task
 
 
 def parse_params(pairs: list[str]) -> dict[str, Any]:
@@ -80,7 +81,7 @@ def _wait_with_progress(state_console: Any, runtime: Any, job: JobView) -> JobVi
             time.sleep(0.1)
 
 
-def _upload_file(runtime: Runtime, name: str, path: Path) -> UploadedInput:
+def upload_file(runtime: Runtime, name: str, path: Path) -> UploadedInput:
     """Encrypt one of the user's files into the vault, as the API does with uploads."""
     path = path.expanduser()
     if not path.is_file():
@@ -109,10 +110,12 @@ def run_and_save(
     uploads: list[UploadedInput] = []
     try:
         for name, path in (inputs or {}).items():
-            uploads.append(_upload_file(runtime, name, path))
+            uploads.append(upload_file(runtime, name, path))
     except BaseException:
         discard_uploads(runtime, uploads)
         raise
+    if request.character is not None:
+        request, uploads = with_character(runtime, request, uploads)
     wait_and_save(state, submit_job(runtime, request, uploads), destination)
 
 
@@ -168,6 +171,13 @@ LikenessOption = Annotated[
         "when it shows a face; recorded in the consent ledger).",
     ),
 ]
+CharacterOption = Annotated[
+    str | None,
+    typer.Option(
+        help="A saved character (id or name, see `reelvault characters`) instead of --image; "
+        "`@Name` in the prompt does the same."
+    ),
+]
 OutputOption = Annotated[
     Path, typer.Option("--output", "-o", help="Where to write the MP4 (folders are created).")
 ]
@@ -211,11 +221,17 @@ def generate(
     ] = None,
     param: ParamOption = None,
     likeness_affirmed: LikenessOption = False,
+    character: CharacterOption = None,
 ) -> None:
     """Generate a video from a text prompt or a photo: H.264 MP4, or VP9 WebM for -o x.webm."""
     state = state_of(ctx)
     destination = check_output_path(output)
-    task = Task.IMAGE_TO_VIDEO if image is not None else Task.TEXT_TO_VIDEO
+    if character is None and image is None:
+        # "@Name" in the prompt: the saved character's picture, so image→video.
+        found = find_for_job(state.runtime, LOCAL_OWNER, reference=None, prompt=prompt)
+        character = found.id if found is not None else None
+    pictured = image is not None or character is not None
+    task = Task.IMAGE_TO_VIDEO if pictured else Task.TEXT_TO_VIDEO
     params = parse_params(param or [])
     if motion is not None:
         params["motion"] = motion
@@ -240,13 +256,13 @@ def generate(
         params={**params, **extra},
         output_format=destination.suffix.lower().lstrip("."),
         likeness_affirmed=likeness_affirmed,
+        character=character,
     )
     run_and_save(state, request, destination, {"image": image} if image is not None else None)
 
 
 def dance(
     ctx: typer.Context,
-    image: Annotated[Path, typer.Option(help="A full-body photo of the person who will dance.")],
     reference: Annotated[
         Path,
         typer.Option(
@@ -255,6 +271,10 @@ def dance(
         ),
     ],
     output: OutputOption,
+    image: Annotated[
+        Path | None, typer.Option(help="A full-body photo of the person who will dance.")
+    ] = None,
+    character: CharacterOption = None,
     size: SizeOption = "512x512",
     max_seconds: Annotated[
         float, typer.Option(help="Longest output; the reference's length otherwise.")
@@ -271,6 +291,8 @@ def dance(
     likeness_affirmed: LikenessOption = False,
 ) -> None:
     """Make the person in a photo dance like the person in a reference video (or BVH file)."""
+    if (image is None) == (character is None):
+        raise ValidationError("give the dancer as --image PHOTO or --character NAME", param="image")
     state = state_of(ctx)
     destination = check_output_path(output)
     width, height = parse_size(size)
@@ -290,15 +312,20 @@ def dance(
         params=params,
         output_format=destination.suffix.lower().lstrip("."),
         likeness_affirmed=likeness_affirmed,
+        character=character,
     )
-    run_and_save(state, request, destination, {"image": image, "reference_video": reference})
+    inputs = {"reference_video": reference} | ({"image": image} if image is not None else {})
+    run_and_save(state, request, destination, inputs)
 
 
 __all__ = [
+    "CharacterOption",
+    "LikenessOption",
     "check_output_path",
     "dance",
     "generate",
     "parse_params",
     "run_and_save",
+    "upload_file",
     "wait_and_save",
 ]

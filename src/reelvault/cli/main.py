@@ -12,6 +12,7 @@ from reelvault import __version__
 from reelvault.cli import (
     accounts,
     admin,
+    characters,
     db,
     jobs,
     models,
@@ -54,6 +55,7 @@ app.add_typer(privacy.audit_app, name="audit")
 app.add_typer(notify.app, name="notify")
 app.add_typer(provenance.app, name="provenance")
 app.add_typer(reports.app, name="reports")
+app.add_typer(characters.app, name="characters")
 app.add_typer(models.app, name="models")
 app.add_typer(admin.config_app, name="config")
 app.add_typer(db.app, name="db")
