@@ -74,6 +74,9 @@ class StudioConfig(BaseModel):
     notify_available: bool
     uploads: UploadLimits
     accounts: AccountsConfig
+    # Whether people can be saved as characters here, and for how long (docs/characters.md).
+    characters: bool = False
+    character_retention_text: str = ""
 
 
 def _gallery_note(policy: Policy, ephemeral: bool) -> str:
@@ -148,6 +151,8 @@ def studio_config(policy: Policy, settings: Settings) -> StudioConfig:
             max_video_seconds=media.max_video_seconds,
         ),
         accounts=accounts_config(settings),
+        characters=policy.keeps_characters,
+        character_retention_text=policy.rule(DataClass.CHARACTER).retention.describe(),
     )
 
 

@@ -1,6 +1,7 @@
 // The studio: pick a flow, check inputs in the browser, submit, watch, play, manage.
 
 import { ApiError, get, request } from "./api.js";
+import { chosenCharacter, wireCharacters } from "./characters.js";
 import { consentBanner, loadConfig, loadConsents, setConsent, showAccountLink, showPolicyBadge } from "./common.js";
 import { wireKeyPanel } from "./credential.js";
 import { TASK_NAMES, bytes, countdown, when } from "./format.js";
@@ -56,13 +57,20 @@ function usable(engine) {
   return engine.runs_locally && required.length === 0 ? 0 : 1;
 }
 
+// A saved character stands for the photo: its affirmation was given when it was saved.
+function applyCharacterChoice() {
+  const needsImage = task() !== "text_to_video";
+  $("likeness-field").hidden = !needsImage || chosenCharacter() !== null;
+}
+
 function applyTask() {
   const current = task();
   prefs.update({ task: current });
   const needsImage = current !== "text_to_video";
   $("image-field").hidden = !needsImage;
   $("video-field").hidden = current !== "dance";
-  $("likeness-field").hidden = !needsImage;
+  $("character-field").hidden = !needsImage || !state.config?.characters;
+  applyCharacterChoice();
   $("prompt-optional").hidden = current === "text_to_video";
   $("prompt").required = current === "text_to_video";
 
@@ -409,8 +417,8 @@ function collect() {
   if (prompt.length > state.config.max_prompt_chars) {
     return { error: `The prompt is longer than ${state.config.max_prompt_chars} characters.`, focus: "prompt" };
   }
-  if (current !== "text_to_video" && !state.inputs.image) {
-    return { error: "Choose a photo that passes the checks.", focus: "image" };
+  if (current !== "text_to_video" && !state.inputs.image && !chosenCharacter()) {
+    return { error: "Choose a photo that passes the checks, or a saved character.", focus: "image" };
   }
   if (current === "dance" && !state.inputs.reference_video) {
     return { error: "Choose a reference dance video that passes the checks.", focus: "reference_video" };
@@ -476,8 +484,13 @@ async function generate(event) {
       for (const [key, value] of Object.entries(fields)) {
         form.append(key, key === "params" ? JSON.stringify(value) : String(value));
       }
-      if ($("likeness_affirmed").checked) form.append("likeness_affirmed", "true");
-      form.append("image", state.inputs.image.file);
+      const character = chosenCharacter();
+      if (character) {
+        form.append("character", character);
+      } else {
+        if ($("likeness_affirmed").checked) form.append("likeness_affirmed", "true");
+        form.append("image", state.inputs.image.file);
+      }
       if (fields.task === "dance") form.append("reference_video", state.inputs.reference_video.file);
       job = await request("POST", "/api/v1/jobs", { form });
     }
@@ -823,6 +836,7 @@ async function start() {
   $("refresh").addEventListener("click", refreshGallery);
 
   applyTask();
+  await wireCharacters(config, applyCharacterChoice);
   await refreshGallery();
   // Countdowns in the gallery move on their own.
   state.galleryTimer = setInterval(refreshGallery, 30000);
