@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import av
+import numpy as np
 import pytest
 
 from tests.e2e.conftest import DATA, open_studio
@@ -55,6 +58,55 @@ def test_dance_with_reference_video(page: Any) -> None:
     assert job["task"] == "dance" and job["engine"] == "puppet"
     # As long as asked for (the reference lasts 4 s).
     assert player["duration"] == pytest.approx(2.0, abs=0.1)
+    assert page.inner_text("#result-meta").endswith("silent")  # the reference has no sound
+
+
+def _with_a_tone(folder: Path) -> Path:
+    """The dance reference with a 440 Hz AAC track, as a phone's clip has sound."""
+    path = folder / "dance-with-sound.mp4"
+    with av.open(str(DANCE_VIDEO)) as source, av.open(str(path), "w") as out:
+        video = out.add_stream("libx264", rate=30)
+        video.width, video.height, video.pix_fmt = 576, 576, "yuv420p"
+        audio = out.add_stream("aac", rate=44100, layout="mono")
+        for frame in source.decode(source.streams.video[0]):
+            for packet in video.encode(frame.reformat(format="yuv420p")):
+                out.mux(packet)
+        for packet in video.encode():
+            out.mux(packet)
+        samples = 0.2 * np.sin(2 * np.pi * 440 * np.arange(44100 * 4) / 44100)
+        for start in range(0, samples.size, 1024):
+            chunk = samples[start : start + 1024].astype(np.float32)[None, :]
+            frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout="mono")
+            frame.sample_rate, frame.pts = 44100, start
+            for packet in audio.encode(frame):
+                out.mux(packet)
+        for packet in audio.encode():
+            out.mux(packet)
+    return path
+
+
+def test_a_dance_keeps_the_references_sound_and_the_player_plays_it(
+    page: Any, tmp_path: Path
+) -> None:
+    open_studio(page)
+    page.check("input[name=task][value=dance]")
+    page.set_input_files("#image", str(DANCE_PHOTO))
+    page.set_input_files("#reference_video", str(_with_a_tone(tmp_path)))
+    page.wait_for_selector("#video-preview:not([hidden])")
+    choose(page, size="256x256", seconds="2")
+    page.click("#generate")
+    player = wait_for_video(page)
+    assert player["job"]["has_audio"] is True
+    assert page.inner_text("#result-meta").endswith("with sound")
+    assert "with sound" in (page.get_attribute("#player", "aria-label") or "")
+    # Chromium decodes the sound as it plays, unmuted, with its own volume control.
+    page.click("#player")  # a user's gesture
+    page.evaluate("() => document.getElementById('player').play()")
+    page.wait_for_function(
+        "() => { const v = document.getElementById('player');"
+        " return !v.muted && v.webkitAudioDecodedByteCount > 0; }",
+        timeout=10_000,
+    )
 
 
 def test_wrong_files_are_refused_before_upload(page: Any, tmp_path: Any) -> None:

@@ -639,15 +639,21 @@ function showResult(job) {
   const player = $("player");
   player.poster = contentUrl(job, "thumbnail");
   player.src = contentUrl(job);
-  player.setAttribute("aria-label", `${TASK_NAMES[job.task] || job.task} video`);
+  player.setAttribute(
+    "aria-label",
+    `${TASK_NAMES[job.task] || job.task} video${job.has_audio ? " with sound" : ""}`,
+  );
   const download = $("download");
   download.href = contentUrl(job);
   download.download = `reelvault-${job.id}.mp4`;
   download.hidden = false;
   const size = job.output_bytes ? ` · ${bytes(job.output_bytes)}` : "";
+  // The player's own controls carry the volume; say whether there is anything to hear.
+  const sound = job.has_audio ? " · with sound" : job.has_audio === false ? " · silent" : "";
+  player.muted = false;
   $("result-meta").textContent =
     `${TASK_NAMES[job.task] || job.task} · ${job.size.replace("x", "×")} · ${job.seconds} s · ` +
-    `${job.fps} fps · seed ${job.seed} · ${job.engine}${size}`;
+    `${job.fps} fps · seed ${job.seed} · ${job.engine}${size}${sound}`;
   showExpiry(job);
   showDerive(job);
 }
