@@ -177,6 +177,32 @@ def job_record(runtime: Runtime, job: Job) -> dict[str, Any]:
     return record
 
 
+def _key_record(key: ApiKey) -> dict[str, Any]:
+    return {
+        "id": key.id,
+        "name": key.name,
+        "prefix": key.prefix,
+        "scopes": key.scopes.split(),
+        "created_at": _iso(key.created_at),
+        "last_used_on": key.last_used_on.isoformat() if key.last_used_on else None,
+        "revoked_at": _iso(key.revoked_at),
+    }
+
+
+def _character_records(runtime: Runtime, owner_id: str) -> list[dict[str, Any]]:
+    """Saved characters with their names (the export adds each one's photo or video)."""
+    return [
+        {
+            "id": view.id,
+            "name": view.name,
+            "media_type": view.media_type,
+            "created_at": _iso(view.created_at),
+            "expires_at": _iso(view.expires_at),
+        }
+        for view in characters.list_characters(runtime, owner_id)
+    ]
+
+
 def owner_record(runtime: Runtime, owner_id: str) -> dict[str, Any]:
     """Everything held about ``owner_id`` except media bytes (the export adds those)."""
     with runtime.session() as session:
@@ -185,18 +211,7 @@ def owner_record(runtime: Runtime, owner_id: str) -> dict[str, Any]:
         ).all()
         job_records = [job_record(runtime, job) for job in jobs]
         keys = session.scalars(select(ApiKey).where(ApiKey.owner_id == owner_id)).all()
-        key_records = [
-            {
-                "id": key.id,
-                "name": key.name,
-                "prefix": key.prefix,
-                "scopes": key.scopes.split(),
-                "created_at": _iso(key.created_at),
-                "last_used_on": key.last_used_on.isoformat() if key.last_used_on else None,
-                "revoked_at": _iso(key.revoked_at),
-            }
-            for key in keys
-        ]
+        key_records = [_key_record(key) for key in keys]
         links = session.scalars(
             select(OwnerContact.subscription_id).where(OwnerContact.owner_id == owner_id)
         ).all()
@@ -253,16 +268,7 @@ def owner_record(runtime: Runtime, owner_id: str) -> dict[str, Any]:
         "owner_id": owner_id,
         "summary": access_summary(runtime, owner_id),
         "jobs": job_records,
-        "characters": [
-            {
-                "id": view.id,
-                "name": view.name,
-                "media_type": view.media_type,
-                "created_at": _iso(view.created_at),
-                "expires_at": _iso(view.expires_at),
-            }
-            for view in characters.list_characters(runtime, owner_id)
-        ],
+        "characters": _character_records(runtime, owner_id),
         "consents": {
             "effective": consent.current(runtime, owner_id),
             "history": [

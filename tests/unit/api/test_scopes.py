@@ -52,6 +52,12 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any] | None, str, int]] = [
         400,
     ),
     ("POST", "/api/v1/provenance/verify", None, READ, 422),  # no file sent
+    ("POST", "/api/v1/characters", {"name": "x"}, WRITE, 422),  # not multipart
+    ("GET", "/api/v1/characters", None, READ, 200),
+    ("GET", "/api/v1/characters/{id}", None, READ, 404),  # a job's id is no character's
+    ("DELETE", "/api/v1/characters/{id}", None, WRITE, 404),
+    ("POST", "/v1/videos/characters", {"name": "x"}, WRITE, 400),  # OpenAI: 400
+    ("GET", "/v1/videos/characters/{id}", None, READ, 404),
     ("GET", "/api/v1/privacy/consents", None, PRIVACY, 200),
     ("PUT", "/api/v1/privacy/consents/analytics", {"granted": False}, PRIVACY, 200),
     ("GET", "/api/v1/privacy/access", None, PRIVACY, 200),
@@ -127,6 +133,8 @@ def _template(path: str) -> str:
     """The route's path as declared: ``/v1/videos/{video_id}`` for ``/v1/videos/{id}``."""
     if "/sessions/" in path:
         return path.replace("{id}", "{session_id}")
+    if "/characters/" in path:
+        return path.replace("{id}", "{character_id}")
     path = path.replace("{id}", "{video_id}" if path.startswith("/v1/") else "{job_id}")
     return path.replace("/consents/analytics", "/consents/{purpose}")
 
