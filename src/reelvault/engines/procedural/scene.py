@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from reelvault.engines.base import PromptWords
 from reelvault.engines.procedural.catalogue import CATALOGUE_WORDS, LOOKS, QUALIFIED
 from reelvault.engines.procedural.vocabulary import (
     AURORA_LIGHTS,
@@ -316,27 +317,16 @@ def _camera_move(named: CameraMove | None, variant: int, rng: np.random.Generato
     return named
 
 
-@dataclass(frozen=True)
-class PromptWords:
-    """What the engine made of a prompt's words: those it drew and those it could not.
-
-    ``drawn`` names what the scene shows (subjects, settings, the time of day, northern
-    lights); ``not_drawn`` the words it did not understand, so what they name is missing
-    (nothing else stands in for it). Colours, counts, verbs and camera words are
-    understood and shape what is drawn, so they are in neither list. Built from the
-    prompt on demand: it is the prompt's own words, personal data like the prompt.
-    """
-
-    drawn: tuple[str, ...]
-    not_drawn: tuple[str, ...]
-
-
 def _words(prompt: str) -> list[str]:
     return re.findall(r"[a-z]+", prompt.lower())
 
 
 def prompt_words(prompt: str) -> PromptWords:
-    """The words of ``prompt`` the engine draws and those it cannot, each once, in order."""
+    """The words of ``prompt`` the engine draws and those it cannot, each once, in order.
+
+    Colours, counts, verbs and camera words are understood and shape what is drawn, so
+    they are in neither list.
+    """
     reading = _read_words(_words(prompt), np.random.default_rng(0))
     return PromptWords(
         drawn=tuple(dict.fromkeys(reading.drawn)),
