@@ -22,17 +22,25 @@ _BOXES: dict[Family, tuple[float, float, float, float]] = {
     "quadruped": (0.75, 1.0, 0.75, 0.05),
     "creature": (0.65, 0.65, 0.65, 0.65),
     "person": (0.3, 1.02, 0.3, 0.02),
-    "building": (1.2, 1.25, 1.2, 0.02),
+    "building": (0.62, 1.25, 0.62, 0.02),  # times the width over the height
     "vehicle": (0.56, 0.65, 0.56, 0.02),
     "plant": (0.7, 1.2, 0.7, 0.02),
     "object": (0.6, 0.95, 0.6, 0.55),
+}
+
+# Narrower boxes for the variants that need less than their family's (less to paint).
+_VARIANT_BOXES: dict[str, tuple[float, float, float, float]] = {
+    "flower": (0.32, 0.92, 0.32, 0.02),
+    "tree": (0.48, 1.0, 0.48, 0.02),
+    "leaf": (0.45, 1.02, 0.45, 0.02),
+    "cactus": (0.38, 1.0, 0.38, 0.02),
 }
 
 
 def catalogue_extent(kind: str, size: float) -> tuple[float, float, float, float]:
     """Bounding box (left, top, right, bottom) around a catalogue subject's anchor."""
     look = LOOKS[kind]
-    left, top, right, bottom = _BOXES[look.family]
+    left, top, right, bottom = _VARIANT_BOXES.get(look.variant, _BOXES[look.family])
     widen = look.aspect if look.family == "building" else 1.0
     return left * size * widen, top * size, right * size * widen, bottom * size
 

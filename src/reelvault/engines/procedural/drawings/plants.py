@@ -95,16 +95,13 @@ def draw_plant(
     elif v == "fern":
         fronds = np.full(np.broadcast_shapes(x.shape, y.shape), 1e4, dtype=np.float32)
         for i in range(5):
-            angle = (i - 2) * 0.42
-            tip = (math.sin(angle) * 0.9 * s, -math.cos(angle) * 0.9 * s)
-            fronds = np.minimum(fronds, segment(x, y, 0.0, 0.0, *tip, max(0.5, 0.01 * s)))
-            for k in range(1, 7):
-                u = k / 7
-                bx, by = tip[0] * u, tip[1] * u
-                for side in (-1.0, 1.0):
-                    fronds = np.minimum(
-                        fronds, _leaf(x, y, bx, by, angle + side * 1.1, 0.16 * s * (1.1 - u))
-                    )
+            # One shape per frond: in its own frame (u along, w across) a blade that
+            # narrows to the tip, its edge notched into leaflets by a periodic term.
+            u, w = rotate(x, y, (i - 2) * 0.42)
+            along = np.clip(-w / (0.9 * s), 0.0, 1.0)
+            half = 0.13 * s * (1.0 - along) * (0.35 + 0.65 * np.abs(np.sin(along * 7 * math.pi)))
+            blade = np.maximum(np.abs(u) - half - max(0.5, 0.01 * s), np.maximum(w, -w - 0.9 * s))
+            fronds = np.minimum(fronds, blade)
         patch.paint(cover(fronds), color)
     elif v == "leaf":
         blade = _leaf(x, y, 0.0, -0.05 * s, 0.3, 0.95 * s)
