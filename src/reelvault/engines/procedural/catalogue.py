@@ -32,9 +32,9 @@ class Look:
     size: float  # relative to the frame's shorter side
     aspect: float = 1.0  # body length / height where the family uses it
     legs: float = 0.0  # leg length relative to the size; a stack's layers
-    ears: str = ""  # pointed, round, long, horns
+    ears: str = ""  # pointed, round, long, horns, mane
     tail: str = ""  # bushy, thin, curl, long
-    pattern: str = ""  # stripes, spots, chips, toppings, face, ribs
+    pattern: str = ""  # stripes, spots, wool, chips, toppings, face, ribs
     motion: Motion = "still"
 
 
@@ -72,11 +72,11 @@ LOOKS: dict[str, Look] = {
     "rabbit": _animal((0.7, 0.62, 0.55), _WHITE, 1.5, 0.14, "long", "thin", size=0.2),
     "horse": _animal((0.45, 0.27, 0.13), _DARK, 1.7, 0.5, "pointed", "long", size=0.42),
     "cow": _animal(_WHITE, _DARK, 1.7, 0.35, "horns", "thin", "spots", size=0.42),
-    "sheep": _animal(_WHITE, _DARK, 1.5, 0.25, "round", "thin", size=0.3),
-    "pig": _animal((0.95, 0.66, 0.68), (0.85, 0.5, 0.55), 1.8, 0.18, "pointed", "curl"),
+    "sheep": _animal(_WHITE, _DARK, 1.5, 0.2, "round", "thin", "wool", size=0.3),
+    "pig": _animal((0.95, 0.66, 0.68), (0.85, 0.5, 0.55), 1.8, 0.18, "pointed", "thin"),
     "bear": _animal((0.35, 0.22, 0.12), (0.25, 0.15, 0.08), 1.6, 0.3, "round", "", size=0.42),
     "tiger": _animal((0.95, 0.52, 0.1), _DARK, 2.0, 0.3, "round", "long", "stripes", 0.4),
-    "lion": _animal((0.86, 0.65, 0.3), (0.6, 0.38, 0.15), 1.9, 0.32, "round", "long", "", 0.4),
+    "lion": _animal((0.86, 0.65, 0.3), (0.6, 0.38, 0.15), 1.9, 0.32, "mane", "long", "", 0.4),
     "deer": _animal((0.6, 0.4, 0.22), _WHITE, 1.6, 0.5, "horns", "thin", "spots", 0.38),
     "zebra": _animal(_WHITE, _DARK, 1.7, 0.45, "pointed", "long", "stripes", 0.4),
     "mouse": _animal((0.6, 0.58, 0.56), (0.9, 0.7, 0.7), 1.9, 0.08, "round", "long", size=0.14),
@@ -182,7 +182,6 @@ LOOKS: dict[str, Look] = {
     "cake": Look("object", "stack", (0.97, 0.9, 0.85), (0.95, 0.45, 0.6), 0.45, 1.3, 2),
     "pancake": Look("object", "stack", (0.9, 0.66, 0.35), (0.45, 0.22, 0.08), 0.4, 1.4, 5),
     "muffin": Look("object", "muffin", (0.55, 0.32, 0.18), (0.95, 0.5, 0.6), 0.35),
-    "burger": Look("object", "stack", (0.85, 0.55, 0.25), (0.4, 0.22, 0.12), 0.4, 1.4, 3),
     "bread": Look("object", "loaf", (0.82, 0.58, 0.3), (0.95, 0.85, 0.65), 0.45, 1.8),
     "soup": Look("object", "bowl", (0.4, 0.6, 0.25), _WHITE, 0.45),
     "salad": Look("object", "bowl", _GREEN, _WHITE, 0.45),

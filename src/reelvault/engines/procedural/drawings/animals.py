@@ -138,12 +138,18 @@ def draw_quadruped(
         tip = np.maximum(tail, -(x + 0.52 * s) * 1.0)
         patch.paint(cover(tip), look.accent)
     body = ellipse(x, y, 0.32 * s, ry)
+    if look.pattern == "wool":  # a fleece: the outline scalloped into curls
+        body = body - 0.02 * s * (1.0 + np.cos(12.0 * np.arctan2(y, x))) - 0.015 * s
     hx, hy, r = 0.33 * s, -ry - 0.02 * s - (0.1 * s if look.legs > 0.4 else 0.0), 0.1 * s
     neck = segment(x, y, 0.18 * s, -0.2 * ry, hx - 0.2 * r, hy, 0.55 * ry)
     head = np.minimum(
         circle(x, y, hx, hy, r), ellipse(x - hx - 0.8 * r, y - hy - 0.3 * r, 0.75 * r, 0.5 * r)
     )
     ears = _ears(x, y, hx, hy, r, look.ears)
+    if look.ears == "mane":  # a lion's: a ruff around the head, behind it
+        ruff = circle(x, y, hx - 0.25 * r, hy + 0.1 * r, 1.75 * r)
+        ruff = ruff - 0.12 * r * (1.0 + np.cos(14.0 * np.arctan2(y - hy, x - hx)))
+        patch.paint(cover(ruff), look.accent)
     shade = 1.0 + 0.25 * np.clip(-y / (ry + 0.2 * s), -1.0, 1.0) if soft else 1.0 + 0.0 * y
     coat = np.asarray(color, dtype=np.float32) * np.asarray(shade, dtype=np.float32)[..., None]
     patch.paint(cover(np.minimum(np.minimum(body, neck), np.minimum(head, ears))), coat)
