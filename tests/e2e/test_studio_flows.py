@@ -28,6 +28,15 @@ def test_text_to_video_plays_in_the_page(page: Any) -> None:
     assert page.evaluate("(img) => img.complete && img.naturalWidth > 0", tile.element_handle())
 
 
+def test_the_preview_says_which_words_it_drew_and_which_it_could_not(page: Any) -> None:
+    open_studio(page)
+    make_text_video(page, "a red fox in a snowy forest under the northern lights, a zorblax")
+    page.wait_for_selector("#result-words:not([hidden])")
+    assert page.inner_text("#result-words") == (
+        "Drawn: fox, snowy, forest, northern lights · Not drawn: zorblax"
+    )
+
+
 def test_image_to_video_with_preview(page: Any) -> None:
     open_studio(page)
     page.check("input[name=task][value=image_to_video]")

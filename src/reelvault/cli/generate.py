@@ -16,6 +16,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from reelvault.cli.format import size as format_size
 from reelvault.cli.format import when
 from reelvault.cli.state import CliState, state_of
+from reelvault.engines.procedural import ProceduralEngine
 from reelvault.engines.registry import DEFAULT_ENGINES
 from reelvault.errors import ValidationError
 from reelvault.jobs.characters import find_for_job, with_character
@@ -259,6 +260,22 @@ def generate(
         character=character,
     )
     run_and_save(state, request, destination, {"image": image} if image is not None else None)
+    if engine_name == ProceduralEngine.name and prompt:
+        print_prompt_words(state, prompt)
+
+
+def print_prompt_words(state: CliState, prompt: str) -> None:
+    """The preview engine's last lines: the words it drew and those it left out."""
+    words = ProceduralEngine.prompt_words(prompt)
+    drawn = ", ".join(words.drawn) or "nothing named in the prompt"
+    state.console.print(f"drawn: {drawn}", markup=False)
+    if words.not_drawn:
+        state.console.print(
+            f"not drawn (not understood, left out): {', '.join(words.not_drawn)}",
+            markup=False,
+        )
+    else:
+        state.console.print("not drawn: none, every word was understood", markup=False)
 
 
 def dance(

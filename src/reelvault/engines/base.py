@@ -232,6 +232,31 @@ class GenerationRequest:
         )
 
 
+@dataclass(frozen=True)
+class PromptWords:
+    """What a text engine made of a prompt's words: those it drew and those it could not.
+
+    ``drawn`` names what the video shows (subjects, settings, the time of day);
+    ``not_drawn`` the words it did not understand, so what they name is missing (nothing
+    stands in for it). The prompt's own words: personal data like the prompt, never
+    stored or logged apart from it.
+    """
+
+    drawn: tuple[str, ...]
+    not_drawn: tuple[str, ...]
+
+
+def prompt_words_of(engine: object, prompt: str) -> PromptWords | None:
+    """The engine's report on ``prompt``'s words, for engines that give one (``procedural``:
+    a method ``prompt_words(prompt)``); None for the others (a neural model draws what it
+    draws and cannot say)."""
+    report = getattr(engine, "prompt_words", None)
+    if report is None:
+        return None
+    words = report(prompt)
+    return words if isinstance(words, PromptWords) else None
+
+
 @dataclass
 class VideoFrames:
     """A lazy stream of frames plus what the encoder needs to know about it."""
@@ -399,10 +424,12 @@ __all__ = [
     "GenerationRequest",
     "Outbound",
     "ProgressCallback",
+    "PromptWords",
     "VideoFrames",
     "check_text_params",
     "holds_text",
     "missing_declarations",
     "parse_params",
+    "prompt_words_of",
     "split_free_text",
 ]

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from reelvault.db.models import Job, StoredObject
+from reelvault.engines.base import PromptWords, prompt_words_of
 from reelvault.errors import (
     ConflictError,
     GoneError,
@@ -17,7 +18,7 @@ from reelvault.errors import (
 from reelvault.jobs import objects
 from reelvault.jobs.views import JobPage, JobView
 from reelvault.runtime import Runtime
-from reelvault.types import JobStatus, ObjectId
+from reelvault.types import JobStatus, ObjectId, Task
 
 ACTIVE_STATES = (JobStatus.QUEUED.value, JobStatus.IN_PROGRESS.value)
 
@@ -105,6 +106,28 @@ def read_prompt(runtime: Runtime, job_id: str, *, owner_id: str | None = None) -
     return prompt
 
 
+def job_prompt_words(runtime: Runtime, job_id: str, *, owner_id: str | None = None) -> PromptWords:
+    """The words of the job's prompt its engine drew and could not: read from the prompt
+    while the policy keeps it (nothing more is stored), for engines that report them."""
+    with runtime.session() as session:
+        job = load_job(session, job_id, owner_id)
+        engine_name, task = job.engine, job.task
+    engine = runtime.registry.engine_class(engine_name)
+    if task != Task.TEXT_TO_VIDEO.value or not hasattr(engine, "prompt_words"):
+        raise NotFoundError(
+            f"the {engine_name} engine does not report which words of a prompt it drew",
+            param="job_id",
+        )
+    prompt = read_prompt(runtime, job_id, owner_id=owner_id)
+    words = prompt_words_of(engine, prompt) if prompt else None
+    if words is None:
+        raise GoneError(
+            f"the prompt is not kept under the '{runtime.policy.name}' policy, "
+            "so neither is the report of its words"
+        )
+    return words
+
+
 def output_object(
     runtime: Runtime, job_id: str, *, kind: str = objects.OUTPUT_VIDEO, owner_id: str | None = None
 ) -> StoredObject:
@@ -138,6 +161,7 @@ __all__ = [
     "active_job_counts",
     "export_output",
     "get_job",
+    "job_prompt_words",
     "list_jobs",
     "list_jobs_page",
     "load_job",

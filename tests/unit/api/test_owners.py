@@ -46,6 +46,7 @@ MATRIX = [
     ("GET", "/api/v1/jobs/{id}/content"),
     ("GET", "/api/v1/jobs/{id}/content?variant=thumbnail"),
     ("GET", "/api/v1/jobs/{id}/events"),
+    ("GET", "/api/v1/jobs/{id}/words"),
     ("GET", "/v1/videos/{id}"),
     ("DELETE", "/v1/videos/{id}"),
     ("GET", "/v1/videos/{id}/content"),

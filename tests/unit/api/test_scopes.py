@@ -31,6 +31,8 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any] | None, str, int]] = [
     ("GET", "/api/v1/jobs/{id}", None, READ, 200),
     ("GET", "/api/v1/jobs/{id}/content", None, READ, 200),
     ("GET", "/api/v1/jobs/{id}/events", None, READ, 200),
+    ("GET", "/api/v1/jobs/{id}/words", None, READ, 404),  # the fake engine reports no words
+    ("POST", "/api/v1/engines/procedural/words", {"prompt": "a fox"}, READ, 200),
     ("POST", "/api/v1/jobs/{id}/cancel", None, WRITE, 409),  # it has completed
     ("DELETE", "/api/v1/jobs/{id}", None, WRITE, 200),
     ("POST", "/api/v1/webhook-secret", None, WRITE, 200),
@@ -136,6 +138,7 @@ def _template(path: str) -> str:
     if "/characters/" in path:
         return path.replace("{id}", "{character_id}")
     path = path.replace("{id}", "{video_id}" if path.startswith("/v1/") else "{job_id}")
+    path = path.replace("/engines/procedural/", "/engines/{name}/")
     return path.replace("/consents/analytics", "/consents/{purpose}")
 
 

@@ -136,3 +136,24 @@ def test_a_broken_key_file_is_refused(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "master.key" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_generate_ends_with_the_words_it_drew_and_those_it_could_not(tmp_path: Path) -> None:
+    result = run_cli(
+        "generate",
+        "a red fox running through a snowy forest at night under the northern lights, "
+        "and a zorblax",
+        "-o",
+        str(tmp_path / "fox.mp4"),
+        "--seconds",
+        "0.5",
+        "--size",
+        "160x90",
+        "--fps",
+        "8",
+        data_dir=tmp_path / "data",
+    )
+    assert result.returncode == 0, result.stderr
+    last = result.stdout.strip().splitlines()[-2:]
+    assert last[0] == "drawn: fox, snowy, forest, night, northern lights"
+    assert last[1] == "not drawn (not understood, left out): zorblax"

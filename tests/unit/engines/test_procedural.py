@@ -291,9 +291,10 @@ def test_end_to_end_render_encode_probe(tmp_path: Path) -> None:
 
 def test_a_subject_it_cannot_draw_is_left_out_not_replaced() -> None:
     # Seen by a user: the fox became a red ringed planet and the northern lights were
-    # missing. The scene around the fox is drawn, and nothing stands in for it.
+    # missing. A subject it cannot draw (the fox is drawn now: a made-up word stands for
+    # one it cannot) is left out; the scene around it is drawn, nothing stands in for it.
     scene = parse_prompt(
-        "a red fox running through a snowy forest at night under the northern lights", 7
+        "a red zorblax running through a snowy forest at night under the northern lights", 7
     )
     assert scene.subjects == ()
     assert {"forest", "snow", "aurora"} <= scene.settings

@@ -26,9 +26,12 @@ from reelvault.api.schemas.native import (
     JobCreate,
     JobList,
     JobOut,
+    PromptWordsAsk,
+    PromptWordsOut,
     WebhookSecret,
 )
-from reelvault.errors import ValidationError
+from reelvault.engines.base import prompt_words_of
+from reelvault.errors import NotFoundError, ValidationError
 from reelvault.http.deps import (
     Ctx,
     OwnedJob,
@@ -39,7 +42,7 @@ from reelvault.http.deps import (
 )
 from reelvault.http.error_schema import ErrorOut
 from reelvault.jobs.lifecycle import cancel_job, delete_job
-from reelvault.jobs.queries import get_job, list_jobs_page
+from reelvault.jobs.queries import get_job, job_prompt_words, list_jobs_page
 from reelvault.jobs.request import JobRequest
 from reelvault.jobs.uploads import UploadedInput, discard_uploads
 from reelvault.media.sizes import parse_size
@@ -211,6 +214,19 @@ def delete_job_route(job: OwnedJob, runtime: RuntimeDep, owner: Owner) -> Delete
 
 
 @router.get(
+    "/jobs/{job_id}/words", dependencies=[READ], response_model=PromptWordsOut, responses=ERRORS
+)
+def job_words(job: OwnedJob, runtime: RuntimeDep, owner: Owner) -> PromptWordsOut:
+    """Which words of the job's prompt its engine drew and which it could not (text to video
+    on an engine that reports them: procedural); 410 once the policy no longer keeps the
+    prompt, since the words are the prompt's."""
+    words = job_prompt_words(runtime, job.id, owner_id=owner)
+    return PromptWordsOut(
+        engine=job.engine, drawn=list(words.drawn), not_drawn=list(words.not_drawn)
+    )
+
+
+@router.get(
     "/jobs/{job_id}/content",
     dependencies=[READ],
     responses={
@@ -276,6 +292,32 @@ async def job_events(
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
+
+
+@router.post(
+    "/engines/{name}/words",
+    dependencies=[READ],
+    response_model=PromptWordsOut,
+    responses=ERRORS,
+    tags=["engines"],
+)
+def engine_words(name: str, body: PromptWordsAsk, runtime: RuntimeDep) -> PromptWordsOut:
+    """Which words of ``prompt`` the engine would draw and which it could not, for engines
+    that report them (procedural). Nothing is stored or logged: it reads the prompt and
+    answers."""
+    if name not in runtime.registry.names():
+        raise NotFoundError(f"no engine named {name!r}", param="name")
+    if len(body.prompt) > runtime.settings.max_prompt_chars:
+        raise ValidationError(
+            f"the prompt is longer than {runtime.settings.max_prompt_chars} characters",
+            param="prompt",
+        )
+    words = prompt_words_of(runtime.registry.engine_class(name), body.prompt)
+    if words is None:
+        raise NotFoundError(
+            f"the {name} engine does not report which words of a prompt it drew", param="name"
+        )
+    return PromptWordsOut(engine=name, drawn=list(words.drawn), not_drawn=list(words.not_drawn))
 
 
 @router.get("/engines", response_model=EngineList, tags=["engines"])

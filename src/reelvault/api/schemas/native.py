@@ -155,12 +155,29 @@ class EngineList(BaseModel):
     data: list[EngineOut]
 
 
+class PromptWordsAsk(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    prompt: str = Field(min_length=1, max_length=100_000)
+
+
+class PromptWordsOut(BaseModel):
+    object: Literal["prompt_words"] = "prompt_words"
+    engine: str
+    drawn: list[str] = Field(description="Words naming what the video shows.")
+    not_drawn: list[str] = Field(
+        description="Words the engine did not understand: what they name is left out, "
+        "nothing else is drawn in its place."
+    )
+
+
 class WebhookSecret(BaseModel):
     secret: str = Field(description="Standard Webhooks signing secret (whsec_...).")
 
 
 __all__ = [
     "Deleted",
+    "PromptWordsAsk",
+    "PromptWordsOut",
     "EngineList",
     "EngineOut",
     "JobCreate",

@@ -19,7 +19,7 @@ from reelvault.engines.base import (
 )
 from reelvault.engines.procedural.remix import remix_scene
 from reelvault.engines.procedural.render import SceneRenderer
-from reelvault.engines.procedural.scene import parse_prompt
+from reelvault.engines.procedural.scene import PromptWords, parse_prompt, prompt_words
 from reelvault.errors import ValidationError
 from reelvault.types import Task
 
@@ -42,10 +42,11 @@ class ProceduralEngine(EngineBase):
     name: ClassVar[str] = "procedural"
     description: ClassVar[str] = (
         "Preview engine: composes a stylised animated scene (sky, landscape, water, "
-        "weather and simple subjects such as balloons, boats, birds or cars) from words "
-        "it recognises in the prompt. It uses no neural model, so it is fast and runs "
-        "anywhere, but it only understands a small vocabulary and does not draw people "
-        "or arbitrary objects: a subject it does not know is left out, not replaced."
+        "weather and simple subjects: animals, insects, people, buildings, vehicles, "
+        "plants, food, balloons, boats, birds) from words it recognises in the prompt. "
+        "It uses no neural model, so it is fast and runs anywhere, but it only "
+        "understands a limited vocabulary: a subject it does not know is left out, not "
+        "replaced, and it says which words it drew and which it could not."
     )
     tasks: ClassVar[frozenset[Task]] = frozenset({Task.TEXT_TO_VIDEO})
     device: ClassVar[str] = "cpu"
@@ -56,6 +57,11 @@ class ProceduralEngine(EngineBase):
     # composes the same scene with the new words applied; an extension renders on past
     # the source's last frame.
     derivations: ClassVar[frozenset[Derivation]] = frozenset(Derivation)
+
+    @staticmethod
+    def prompt_words(prompt: str) -> PromptWords:
+        """Which words of ``prompt`` the scene draws, and which it could not (left out)."""
+        return prompt_words(prompt)
 
     def run(self, request: GenerationRequest, progress: ProgressCallback) -> VideoFrames:
         """Frames are rendered lazily, one per iteration, reporting progress after each."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from reelvault.engines.procedural.catalogue import LOOKS
 from reelvault.engines.procedural.scene import RGB, Motion
 
 TAU = 2.0 * math.pi
@@ -88,6 +89,11 @@ def pose_at(actor: Actor, t: float, duration: float, width: int, height: int) ->
         x += 0.04 * width * math.sin(TAU * t / 6.0 + ph)
         y += 0.03 * height * math.sin(TAU * t / 4.3 + ph)
         angle = 0.16 * math.sin(TAU * t / 3.1 + ph)
+    elif motion == "walk":
+        x = _wrap(x + d * 0.06 * width * mid, *span_x)
+        cycle = TAU * 1.4 * t + ph
+    elif motion == "still":
+        cycle = TAU * 0.5 * t + ph  # breathing, a flame's flicker, steam
     elif motion == "sail":
         x += d * 0.018 * width * mid
         y += 0.005 * height * math.sin(TAU * t / 2.4 + ph)
@@ -101,6 +107,29 @@ def pose_at(actor: Actor, t: float, duration: float, width: int, height: int) ->
         angle = 0.0
     if actor.kind in ("fish", "bird") and motion not in ("swim", "fly"):
         cycle = TAU * 1.7 * t + ph
+    if actor.kind in LOOKS:
+        return _catalogued_pose(actor, Pose(x=x, y=y, angle=angle, cycle=cycle), t)
+    return Pose(x=x, y=y, angle=angle, cycle=cycle)
+
+
+def _catalogued_pose(actor: Actor, pose: Pose, t: float) -> Pose:
+    """What a verb may do to a catalogue subject: what stands on the ground stays on it,
+    buildings and plants stay where they stand (a plant only sways), legs step faster
+    when the verb says run."""
+    family = LOOKS[actor.kind].family
+    x, y, angle, cycle = pose.x, pose.y, pose.angle, pose.cycle
+    if family in ("building", "plant"):
+        swaying = family == "plant"
+        sway = 0.12 * math.sin(TAU * t / 3.1 + actor.phase) if swaying else 0.0
+        return Pose(x=actor.x, y=actor.y, angle=sway, cycle=cycle)
+    grounded = family in ("quadruped", "person", "vehicle")
+    if grounded and actor.motion != "bounce":
+        y, angle = actor.y, 0.0
+    if family in ("quadruped", "person"):
+        if actor.motion == "drive":
+            cycle = TAU * 2.4 * t + actor.phase
+        elif actor.motion not in ("walk", "still"):
+            cycle = TAU * 1.4 * t + actor.phase
     return Pose(x=x, y=y, angle=angle, cycle=cycle)
 
 

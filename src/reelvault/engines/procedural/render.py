@@ -17,6 +17,7 @@ from typing import Literal
 import numpy as np
 
 from reelvault.engines.procedural.aurora import aurora_light, build_aurora
+from reelvault.engines.procedural.catalogue import GROUNDED, LOOKS
 from reelvault.engines.procedural.colors import mix, mul, scale
 from reelvault.engines.procedural.landscape import (
     BandLayer,
@@ -334,6 +335,8 @@ class SceneRenderer:
                 elif kind == "car":
                     y = hz + (h - hz) * (0.84 if count == 1 or k % 2 == 0 else 0.6)
                     depth = 0.95
+                elif kind in LOOKS:
+                    y = self._catalogue_y(kind, subject.motion, k)
                 elif kind == "fish":
                     y = h * (0.35 + 0.35 * float(rng.random()))
                 elif kind in ("sun", "moon"):
@@ -368,6 +371,19 @@ class SceneRenderer:
                 )
         actors.sort(key=lambda a: (a.kind not in ("sun", "moon", "planet"), a.depth))
         return actors
+
+    def _catalogue_y(self, kind: str, motion: str, k: int) -> float:
+        """Where a catalogue subject stands: on the ground in front, or in the air if it flies."""
+        h, hz = self.height, self.horizon
+        family = LOOKS[kind].family
+        ground = hz + (h - hz) * (0.6 + 0.12 * (k % 2)) if hz < h * 0.95 else h * 0.92
+        if family in GROUNDED:
+            return ground
+        if family == "creature" and motion in ("fly", "float", "rise"):
+            return hz * (0.45 + 0.1 * (k % 2)) if self.open_sky else h * 0.4
+        if family == "creature":
+            return ground
+        return h * 0.6  # food and objects: an icon in the foreground
 
     def _build_twinkle(
         self, rng: np.random.Generator

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from reelvault.engines.base import PromptWords
+from reelvault.engines.procedural.catalogue import CATALOGUE_WORDS, LOOKS, QUALIFIED
 from reelvault.engines.procedural.vocabulary import (
     AURORA_LIGHTS,
     CALM,
@@ -82,6 +84,12 @@ def _jitter(color: RGB, rng: np.random.Generator, amount: float = 0.035) -> RGB:
     return (r, g, b)
 
 
+# Every word that names a subject -> (kind, how many it names; 1 for one, 0 for "some").
+_SUBJECT_WORDS: dict[str, tuple[str, int]] = {
+    **CATALOGUE_WORDS,
+    **{word: (kind, 0 if word in PLURALS else 1) for word, kind in SUBJECTS.items()},
+}
+
 # kind, the colour named for it (if any), how many, the verb that moves it (if any)
 _Mention = tuple[str, RGB | None, int, Motion | None]
 
@@ -89,7 +97,7 @@ _Mention = tuple[str, RGB | None, int, Motion | None]
 _KNOWN_WORDS: tuple[Collection[str], ...] = (
     COLORS,
     NUMBERS,
-    SUBJECTS,
+    _SUBJECT_WORDS,
     MOTIONS,
     SETTINGS,
     TIMES,
@@ -117,24 +125,27 @@ class _Reading:
     loose_colors: list[RGB] = field(default_factory=list)  # colours no subject took
     unknown: bool = False
     waves: float = 0.45
+    drawn: list[str] = field(default_factory=list)  # words naming what the scene shows
+    not_drawn: list[str] = field(default_factory=list)  # words not understood
 
     def read_color(self, word: str, index: int) -> None:
         if self.pending_color is not None:
             self.loose_colors.append(self.pending_color[0])
         self.pending_color = (COLORS[word], index)
 
-    def read_subject(self, words: list[str], index: int, rng: np.random.Generator) -> None:
+    def read_subject(
+        self, words: list[str], index: int, named: tuple[str, int], rng: np.random.Generator
+    ) -> None:
         """A subject takes the colour named up to three words before it, the count and verb said."""
-        word = words[index]
-        kind = SUBJECTS[word]
+        kind, many = named
         if kind == "balloon" and index >= 2 and tuple(words[index - 2 : index]) == HOT_AIR:
             kind = "hot_air_balloon"
         color: RGB | None = None
         if self.pending_color is not None and index - self.pending_color[1] <= 3:
             color = self.pending_color[0]
             self.pending_color = None
-        count = self.pending_count or 1
-        if word in PLURALS and count == 1:
+        count = self.pending_count or max(many, 1)
+        if many == 0 and self.pending_count is None:
             count = 3 + int(rng.integers(0, 3))
         self.pending_count = None
         self.found.append((kind, color, count, self.pending_motion))
@@ -155,28 +166,52 @@ class _Reading:
             self.read_color(word, index)
         if word in NUMBERS:
             self.pending_count = NUMBERS[word]
-        if word in SUBJECTS:
-            self.read_subject(words, index, rng)
+        named = _subject_named(words, index)
+        if named is not None:
+            self.read_subject(words, index, named, rng)
+            self.drawn.append(word)
         if word in MOTIONS:
             self.read_motion(word)
         if word in SETTINGS:
             self.settings.add(SETTINGS[word])
+            self.drawn.append(word)
         if word == "lights" and index >= 1 and words[index - 1] in AURORA_LIGHTS:
             self.settings.add("aurora")
+            self.drawn.append(f"{words[index - 1]} lights")
         if word in TIMES:
             self.times.append(TIMES[word])
+            self.drawn.append(word)
         if word in CAMERAS:
             self.camera = CAMERAS[word]
         if word in STORMY:
             self.waves = 0.95
         elif word in CALM:
             self.waves = 0.25
-        if len(word) > 2 and not any(word in table for table in _KNOWN_WORDS):
+        if len(word) > 2 and named is None and not _known(words, index):
             self.unknown = True
+            self.not_drawn.append(word)
 
     @property
     def kinds(self) -> set[str]:
         return {kind for kind, *_ in self.found}
+
+
+def _subject_named(words: list[str], index: int) -> tuple[str, int] | None:
+    """(kind, count) that ``words[index]`` names, or None: it names no subject we draw."""
+    word = words[index]
+    if word in QUALIFIED:
+        before, kind = QUALIFIED[word]
+        return (kind, 1) if any(w in before for w in words[max(0, index - 2) : index]) else None
+    return _SUBJECT_WORDS.get(word)
+
+
+def _known(words: list[str], index: int) -> bool:
+    """Whether the word is understood (a subject's qualifier, "jack" of jack-o'-lantern, too)."""
+    word = words[index]
+    if any(word in table for table in _KNOWN_WORDS):
+        return True
+    following = words[index + 1 : index + 3]
+    return any(w in QUALIFIED and word in QUALIFIED[w][0] for w in following)
 
 
 def _read_words(words: list[str], rng: np.random.Generator) -> _Reading:
@@ -229,11 +264,12 @@ def _named_subjects(
         if color is None and loose_colors:
             color = loose_colors.pop(0)
         given = color is not None
-        base = color if color is not None else DEFAULT_COLOR[kind]
+        look = LOOKS.get(kind)
+        base = color if color is not None else (look.color if look else DEFAULT_COLOR[kind])
         subject = Subject(
             kind=kind,
             color=_jitter(base, rng),
-            motion=verb or DEFAULT_MOTION[kind],
+            motion=verb or (look.motion if look else DEFAULT_MOTION[kind]),
             count=max(1, min(count, 8)),
             color_given=given,
         )
@@ -281,9 +317,26 @@ def _camera_move(named: CameraMove | None, variant: int, rng: np.random.Generato
     return named
 
 
+def _words(prompt: str) -> list[str]:
+    return re.findall(r"[a-z]+", prompt.lower())
+
+
+def prompt_words(prompt: str) -> PromptWords:
+    """The words of ``prompt`` the engine draws and those it cannot, each once, in order.
+
+    Colours, counts, verbs and camera words are understood and shape what is drawn, so
+    they are in neither list.
+    """
+    reading = _read_words(_words(prompt), np.random.default_rng(0))
+    return PromptWords(
+        drawn=tuple(dict.fromkeys(reading.drawn)),
+        not_drawn=tuple(dict.fromkeys(reading.not_drawn)),
+    )
+
+
 def parse_prompt(prompt: str, seed: int) -> Scene:
     """Compose a scene from the words of ``prompt``; ``seed`` varies layout and colours."""
-    words = re.findall(r"[a-z]+", prompt.lower())
+    words = _words(prompt)
     prompt_hash = _digest("prompt", " ".join(words))
     variant = _digest("variant", str(seed), " ".join(words))
     rng = np.random.default_rng(variant)  # drawn from in this order: words, subjects, camera
@@ -317,8 +370,10 @@ __all__ = [
     "RGB",
     "CameraMove",
     "Motion",
+    "PromptWords",
     "Scene",
     "Subject",
     "TimeOfDay",
     "parse_prompt",
+    "prompt_words",
 ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+from reelvault.engines.procedural.catalogue import LOOKS
 from reelvault.engines.procedural.drawings.airborne import (
     draw_balloon,
     draw_hot_air_balloon,
@@ -22,6 +23,7 @@ from reelvault.engines.procedural.drawings.celestial import (
     draw_sun,
 )
 from reelvault.engines.procedural.drawings.creatures import draw_bird, draw_fish
+from reelvault.engines.procedural.drawings.families import catalogue_extent, draw_catalogued
 from reelvault.engines.procedural.drawings.orb import draw_shape
 from reelvault.engines.procedural.drawings.shading import lit
 from reelvault.engines.procedural.drawings.vessels import draw_boat, draw_ship
@@ -45,12 +47,15 @@ SIZES: dict[str, float] = {
     "planet": 0.2,
     "shape": 0.1,
     "cloud": 0.5,
+    **{kind: look.size for kind, look in LOOKS.items()},
 }
 
 
 def extent(kind: str, size: float) -> tuple[float, float, float, float]:
     """Bounding box (left, top, right, bottom) around the actor's anchor, in pixels."""
     s = size
+    if kind in LOOKS:
+        return catalogue_extent(kind, size)
     boxes = {
         "balloon": (1.35 * s, 1.35 * s, 1.35 * s, 3.7 * s),
         "hot_air_balloon": (1.1 * s, 1.1 * s, 1.1 * s, 2.0 * s),
@@ -97,7 +102,9 @@ def draw_actor(
     patch = Patch(x0, y0, x1, y1)
     color = lit(actor.color, ambient)
     kind = actor.kind
-    if kind == "balloon":
+    if kind in LOOKS:
+        draw_catalogued(patch, actor, pose, x, y, size, color, ambient, soft, night)
+    elif kind == "balloon":
         draw_balloon(patch, x, y, size, pose, color, t, soft)
     elif kind == "hot_air_balloon":
         draw_hot_air_balloon(patch, x, y, size, pose, color, soft)

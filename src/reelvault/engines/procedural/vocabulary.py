@@ -13,7 +13,20 @@ from typing import Literal
 RGB = tuple[float, float, float]
 TimeOfDay = Literal["day", "sunrise", "sunset", "dusk", "night"]
 CameraMove = Literal["static", "pan-left", "pan-right", "push-in", "pull-out"]
-Motion = Literal["float", "fly", "drive", "spin", "fall", "rise", "bounce", "swim", "sway", "sail"]
+Motion = Literal[
+    "float",
+    "fly",
+    "drive",
+    "spin",
+    "fall",
+    "rise",
+    "bounce",
+    "swim",
+    "sway",
+    "sail",
+    "walk",
+    "still",
+]
 
 COLORS: dict[str, RGB] = {
     "red": (0.86, 0.09, 0.11),
@@ -69,7 +82,8 @@ SUBJECTS: dict[str, str] = {
     "car": "car",
     "cars": "car",
     "taxi": "car",
-    "truck": "car",
+    "vehicle": "car",
+    "vehicles": "car",
     "fish": "fish",
     "fishes": "fish",
     "goldfish": "fish",
@@ -91,6 +105,7 @@ PLURALS = frozenset(
         "gulls",
         "crows",
         "cars",
+        "vehicles",
         "fishes",
         "kites",
         "shapes",
@@ -119,6 +134,8 @@ MOTIONS: dict[str, Motion] = {
     **dict.fromkeys(("hovering", "hovers", "gliding", "glides", "soaring", "soars"), "float"),
     **dict.fromkeys(("flying", "flies", "fly", "flapping", "flutter", "fluttering"), "fly"),
     **dict.fromkeys(("running", "runs", "driving", "drives", "racing", "races"), "drive"),
+    **dict.fromkeys(("walking", "walks", "strolling", "crawling", "crawls", "trotting"), "walk"),
+    **dict.fromkeys(("sitting", "sits", "standing", "stands", "resting", "perched"), "still"),
     **dict.fromkeys(("speeding", "rushing", "zooming", "cruising", "moving"), "drive"),
     **dict.fromkeys(("spinning", "spins", "rotating", "rotates", "turning", "twirling"), "spin"),
     **dict.fromkeys(("falling", "falls", "sinking", "sinks", "dropping", "descending"), "fall"),

@@ -36,6 +36,9 @@ const state = {
   queueTimer: null,
   expiryTimer: null,
   galleryTimer: null,
+  // Prompts this page sent, by job id (in memory only): the procedural engine's report of
+  // the words it drew is asked for again with it once the policy keeps no prompt.
+  prompts: new Map(),
 };
 
 function task() {
@@ -494,6 +497,7 @@ async function generate(event) {
       if (fields.task === "dance") form.append("reference_video", state.inputs.reference_video.file);
       job = await request("POST", "/api/v1/jobs", { form });
     }
+    if (fields.prompt) state.prompts.set(job.id, fields.prompt);
     watch(job);
     refreshGallery();
     // On a narrow screen the result sits below the form: bring the progress into view.
@@ -656,6 +660,35 @@ function showResult(job) {
     `${job.fps} fps · seed ${job.seed} · ${job.engine}${size}${sound}`;
   showExpiry(job);
   showDerive(job);
+  showWords(job);
+}
+
+// The preview engine says which words it drew and which it could not (left out, nothing
+// drawn in their place): from the job while its prompt is kept, else from the prompt
+// this page sent. Engines that do not report words (a neural model) show nothing.
+async function showWords(job) {
+  const line = $("result-words");
+  line.hidden = true;
+  line.textContent = "";
+  if (job.task !== "text_to_video") return;
+  let words;
+  try {
+    words = await get(`/api/v1/jobs/${job.id}/words`);
+  } catch (err) {
+    const prompt = state.prompts.get(job.id);
+    if (!(err instanceof ApiError) || err.status !== 410 || !prompt) return;
+    try {
+      const path = `/api/v1/engines/${encodeURIComponent(job.engine)}/words`;
+      words = await request("POST", path, { json: { prompt } });
+    } catch {
+      return;
+    }
+  }
+  if (state.job?.id !== job.id) return;
+  const drawn = words.drawn.join(", ") || "nothing the prompt names";
+  const missing = words.not_drawn.join(", ") || "none, every word was understood";
+  line.textContent = `Drawn: ${drawn} · Not drawn: ${missing}`;
+  line.hidden = false;
 }
 
 // ---- remix, extend, edit a finished video -----------------------------------------
