@@ -50,11 +50,15 @@ def request(tmp_path: Path, seconds: float = 1.0, size: int = 128) -> Generation
     )
 
 
-def test_pipelined_frames_are_the_sequential_frames_in_order(tmp_path: Path) -> None:
-    sequential = PuppetEngine(pipelined=False).run(request(tmp_path), lambda f, s: None)
-    pipelined = PuppetEngine(pipelined=True).run(request(tmp_path), lambda f, s: None)
+def test_pipelined_frames_are_the_sequential_frames_in_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(puppet, "_PIECE_MIN", 20)  # 2 s: two trackers, one per half
+    assert len(puppet._pieces(60, 30)) == 2
+    sequential = PuppetEngine(pipelined=False).run(request(tmp_path, 2), lambda f, s: None)
+    pipelined = PuppetEngine(pipelined=True).run(request(tmp_path, 2), lambda f, s: None)
     expected, frames = list(sequential.frames), list(pipelined.frames)
-    assert len(frames) == len(expected) == pipelined.frame_count == 30
+    assert len(frames) == len(expected) == pipelined.frame_count == 60
     assert all(np.array_equal(a, b) for a, b in zip(frames, expected, strict=True))
     assert not any(np.array_equal(frames[0], f) for f in frames[5:])  # it does move
     assert stage_threads() == []

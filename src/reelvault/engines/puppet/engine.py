@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -34,7 +35,7 @@ from reelvault.engines.puppet.rig import (
     retarget,
     with_mid_joints,
 )
-from reelvault.engines.puppet.stages import Pending, Stages
+from reelvault.engines.puppet.stages import Pending, Stages, StoppedError
 from reelvault.errors import ValidationError
 from reelvault.logs import native_output_quieted
 from reelvault.media.bvh import Motion, is_bvh, read_bvh
@@ -55,6 +56,8 @@ from reelvault.types import Task
 
 MIN_FOUND_FRACTION = 0.5
 _AHEAD = 4  # frames a stage may run ahead of the next (bounded memory)
+_PIECE_MIN = 60  # frames: a shorter reference is tracked in one piece
+_WARMUP_S = 0.5  # seconds a later piece's tracker runs before its first kept frame
 _TRACK_SIDE = 384
 _REQUIRED = (0, 11, 12, 23, 24)
 
@@ -328,6 +331,18 @@ def _motion_dancer(
     return with_mid_joints(points)
 
 
+def _pieces(count: int, fps: int) -> list[tuple[int, int, int]]:
+    """How the reference is shared between trackers: ``(first decoded, first kept, stop)``
+    frame indexes of each piece. A long reference is tracked in two halves at once (one
+    core each); the second tracker starts :data:`_WARMUP_S` early and drops those frames,
+    so its landmark smoothing and region of interest have settled when its half begins."""
+    if count < 2 * _PIECE_MIN:
+        return [(0, 0, count)]
+    half = count // 2
+    warmup = max(5, round(_WARMUP_S * fps))
+    return [(0, 0, half), (max(0, half - warmup), half, count)]
+
+
 def _track_dancer(
     reference_path: Path,
     reference: ValidatedVideo,
@@ -339,23 +354,58 @@ def _track_dancer(
     beside: Pending[_Person],
 ) -> Points:
     """The reference dancer's joints in every output frame: tracked, gaps filled, mirrored
-    if asked, smoothed, with the mid joints added. Decoding runs a few frames ahead in its
-    own thread; a failure of the photo's stage (``beside``) stops the tracking at once."""
+    if asked, smoothed, with the mid joints added. The first piece is tracked here, its
+    frames decoded a few ahead in their own thread; later pieces each in their own thread.
+    A failure of any other stage (``beside``: the photo's) stops the tracking at once."""
     scale = min(1.0, _TRACK_SIDE / max(reference.width, reference.height))
-    track_size = (
-        max(2, round(reference.width * scale)),
-        max(2, round(reference.height * scale)),
-    )
-    decoded = iter_video_frames(reference_path, fps=fps, size=track_size, max_frames=count)
-    frames_in = stages.ahead("decode", decoded, depth=_AHEAD)
+    size = (max(2, round(reference.width * scale)), max(2, round(reference.height * scale)))
+    pieces = _pieces(count, fps)
+    done = [0] * len(pieces)  # frames kept so far, per piece (for the progress bar)
+
+    def decoded(first: int, stop: int) -> Iterator[Frame]:
+        return iter_video_frames(
+            reference_path, fps=fps, size=size, max_frames=stop, skip_frames=first
+        )
+
+    def later(slot: int, first: int, keep: int, stop: int) -> tuple[Points, npt.NDArray[Any]]:
+        def count_kept(n: int) -> None:
+            if stages.stopped.is_set():  # another stage failed, or the job was cancelled
+                raise StoppedError("the dance was stopped")
+            done[slot] = max(0, n - (keep - first))
+
+        points, found = track(decoded(first, stop), count_kept)
+        return points[keep - first :], found[keep - first :]
+
+    others = [
+        stages.beside(f"track{slot}", functools.partial(later, slot, *piece))
+        for slot, piece in enumerate(pieces[1:], start=1)
+    ]
 
     def tracked(n: int) -> None:
-        failure = beside.failed()
-        if failure is not None:
-            raise failure
-        progress(0.4 * n / count, "reading the dance")
+        done[0] = n
+        waiting: list[Pending[Any]] = [beside, *others]
+        for pending in waiting:
+            failure = pending.failed()
+            if failure is not None:
+                raise failure
+        progress(0.4 * sum(done) / count, "reading the dance")
 
-    points, found = track(frames_in, tracked)
+    first_points, first_found = track(
+        stages.ahead("decode", decoded(0, pieces[0][2]), _AHEAD), tracked
+    )
+    parts = [(first_points, first_found)] + [
+        pending.result(stages.stopped, tick=lambda: tracked(done[0])) for pending in others
+    ]
+    points = np.concatenate([piece for piece, _ in parts])
+    found = np.concatenate([seen for _, seen in parts])
+    return _dancer_joints(points, found, fps, size[0], params)
+
+
+def _dancer_joints(
+    points: Points, found: npt.NDArray[np.bool_], fps: int, width: int, params: PuppetParams
+) -> Points:
+    """The tracked landmarks made a dancer: enough frames found, gaps filled, mirrored if
+    asked, smoothed, with the mid joints added."""
     fraction = float(found.mean()) if len(found) else 0.0
     if fraction < MIN_FOUND_FRACTION:
         raise ValidationError(
@@ -365,7 +415,7 @@ def _track_dancer(
         )
     points = fill_gaps(points, found)
     if params.mirror:
-        points = _mirrored(points, track_size[0])
+        points = _mirrored(points, width)
     points[:, :, :2] = OneEuro(float(fps))(points[:, :, :2])
     return with_mid_joints(points)
 
@@ -483,8 +533,9 @@ def _drawn_frames(
                 frame = np.hstack([_cover(reference_frame, width, height), frame])
             yield frame
     finally:
-        if backdrop is not None:
-            backdrop.close()  # the reference's decoder, in the thread that used it
+        close = getattr(backdrop, "close", None)
+        if close is not None:
+            close()  # the reference's decoder, in the thread that used it
 
 
 def _reference_plate(frame: Frame, width: int, height: int) -> Frame:

@@ -56,11 +56,14 @@ class Pending(Generic[T]):
         """The stage's exception if it already failed (does not wait)."""
         return self._error if self._done.is_set() else None
 
-    def result(self, stopped: threading.Event) -> T:
-        """Wait for the stage; its exception is raised here."""
+    def result(self, stopped: threading.Event, tick: Callable[[], None] | None = None) -> T:
+        """Wait for the stage; its exception is raised here. ``tick`` is called while
+        waiting (a progress report, which raises when the job is cancelled)."""
         while not self._done.wait(_POLL_S):
             if stopped.is_set():
                 raise StoppedError("the pipeline was stopped")
+            if tick is not None:
+                tick()
         if self._error is not None:
             raise self._error
         assert self._value is not None
