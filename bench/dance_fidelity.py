@@ -53,6 +53,7 @@ from reelvault.types import Task
 ROOT = Path(__file__).resolve().parents[1]
 MOVING, STILL = 0.3, 0.1  # rad: a reference joint's std that makes it moving / still
 GOAL_CORRELATION, GOAL_STILL, GOAL_BONE = 0.85, 0.15, 0.15
+REFERENCE_SIDE = 640  # px: the reference is measured at most this large
 
 
 @dataclass(frozen=True)
@@ -181,9 +182,11 @@ def _dance(
 
 
 def _reference(reference: Path, fps: int, count: int) -> tuple[Points, npt.NDArray[np.bool_]]:
-    """The reference's landmarks at the output's frame rate (at most 640 px a side)."""
+    """The reference's landmarks at the output's frame rate (at most REFERENCE_SIDE px a
+    side; with several people in the clip, MediaPipe may follow another one than the
+    engine's tracker did at its own size: try ``--reference-side 384``)."""
     info = validate_video(reference)
-    scale = min(1.0, 640 / max(info.width, info.height))
+    scale = min(1.0, REFERENCE_SIDE / max(info.width, info.height))
     side = (max(2, round(info.width * scale)), max(2, round(info.height * scale)))
     return _tracked(iter_video_frames(reference, fps=fps, size=side, max_frames=count))
 
@@ -303,13 +306,16 @@ def _default_media() -> Path | None:
 
 
 def main() -> None:
+    global REFERENCE_SIDE  # one setting for the whole run
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--media", type=Path, default=_default_media())
     parser.add_argument("--size", type=int, default=512)
     parser.add_argument("--clips", default="", help="comma-separated indexes (default: all)")
     parser.add_argument("--photos", default="", help="comma-separated indexes (default: all)")
     parser.add_argument("--track-side", type=int, default=None, help="the engine's pose input")
+    parser.add_argument("--reference-side", type=int, default=REFERENCE_SIDE)
     args = parser.parse_args()
+    REFERENCE_SIDE = args.reference_side
     if args.media is None:
         parser.error("no shared/media folder found; give --media")
     if args.track_side is not None:
