@@ -47,6 +47,7 @@ def iter_video_frames(
     size: tuple[int, int] | None = None,
     max_frames: int | None = None,
     max_seconds: float | None = None,
+    skip_frames: int = 0,
 ) -> Iterator[Frame]:
     """Yield RGB uint8 frames ``(height, width, 3)`` of the first video stream.
 
@@ -54,6 +55,8 @@ def iter_video_frames(
     ``size``: ``(width, height)`` of the frames as displayed (after rotation), scaled by
     swscale while converting; None keeps the video's own size.
     ``max_frames`` / ``max_seconds``: stop early.
+    ``skip_frames``: the first frames are decoded (to keep the timing) but neither
+    converted nor yielded; ``max_frames`` still counts them.
 
     Raises :class:`UnsupportedMediaError` when the file cannot be decoded.
     """
@@ -99,16 +102,18 @@ def iter_video_frames(
                     start = stamp
                 stamp -= start
                 if fps is None:
-                    yield convert(frame)
+                    if emitted >= skip_frames:
+                        yield convert(frame)
                     emitted += 1
                     if limit is not None and emitted >= limit:
                         return
                     continue
                 # Emit the held frame for every output instant before this frame's time.
                 while held is not None and emitted / fps < stamp - _EPSILON:
-                    if held_pixels is None:
-                        held_pixels = convert(held)
-                    yield held_pixels
+                    if emitted >= skip_frames:
+                        if held_pixels is None:
+                            held_pixels = convert(held)
+                        yield held_pixels
                     emitted += 1
                     if limit is not None and emitted >= limit:
                         return
@@ -122,9 +127,10 @@ def iter_video_frames(
         if fps is not None and held is not None:
             end = held_time + 1.0 / source_fps
             while emitted / fps < end - _EPSILON:
-                if held_pixels is None:
-                    held_pixels = convert(held)
-                yield held_pixels
+                if emitted >= skip_frames:
+                    if held_pixels is None:
+                        held_pixels = convert(held)
+                    yield held_pixels
                 emitted += 1
                 if limit is not None and emitted >= limit:
                     return

@@ -51,6 +51,17 @@ MIRROR = {
     28: 27,
 }
 _VISIBLE = 0.5
+# (a, b, c): the unsigned angle at b between b→a and b→c, the joints a dance is judged by.
+ANGLES = {
+    "left elbow": (11, 13, 15),
+    "right elbow": (12, 14, 16),
+    "left shoulder": (23, 11, 13),
+    "right shoulder": (24, 12, 14),
+    "left hip": (11, 23, 25),
+    "right hip": (12, 24, 26),
+    "left knee": (23, 25, 27),
+    "right knee": (24, 26, 28),
+}
 
 
 @dataclass(frozen=True)
@@ -136,6 +147,20 @@ def track(
     return np.stack(rows), np.array(found, dtype=bool)
 
 
+def joint_angles(points: Points) -> dict[str, npt.NDArray[np.float64]]:
+    """The unsigned angle (0..π radians) at each joint of :data:`ANGLES`, per frame of
+    ``(n, 33, k)`` landmarks (NaN where the frame's joints coincide or are NaN)."""
+    angles: dict[str, npt.NDArray[np.float64]] = {}
+    for name, (a, b, c) in ANGLES.items():
+        u = points[:, a, :2].astype(np.float64) - points[:, b, :2]
+        v = points[:, c, :2].astype(np.float64) - points[:, b, :2]
+        lengths = np.linalg.norm(u, axis=1) * np.linalg.norm(v, axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cosine = np.where(lengths > 1e-9, (u * v).sum(axis=1) / lengths, np.nan)
+        angles[name] = np.arccos(np.clip(cosine, -1.0, 1.0))
+    return angles
+
+
 def fill_gaps(points: Points, found: npt.NDArray[np.bool_]) -> Points:
     """Interpolate frames without a person between the nearest frames with one (held at
     the ends), so a lost track never makes the figure jump or vanish."""
@@ -178,12 +203,14 @@ class OneEuro:
 
 
 __all__ = [
+    "ANGLES",
     "JOINTS",
     "MIRROR",
     "NAMES",
     "OneEuro",
     "PortraitPose",
     "fill_gaps",
+    "joint_angles",
     "portrait_pose",
     "track",
     "visible",

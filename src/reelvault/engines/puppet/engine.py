@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -33,6 +35,7 @@ from reelvault.engines.puppet.rig import (
     retarget,
     with_mid_joints,
 )
+from reelvault.engines.puppet.stages import Pending, Stages, StoppedError
 from reelvault.errors import ValidationError
 from reelvault.logs import native_output_quieted
 from reelvault.media.bvh import Motion, is_bvh, read_bvh
@@ -52,6 +55,9 @@ from reelvault.media.validate import MediaLimits, ValidatedVideo, load_image, va
 from reelvault.types import Task
 
 MIN_FOUND_FRACTION = 0.5
+_AHEAD = 4  # frames a stage may run ahead of the next (bounded memory)
+_PIECE_MIN = 60  # frames: a shorter reference is tracked in one piece
+_WARMUP_S = 0.5  # seconds a later piece's tracker runs before its first kept frame
 _TRACK_SIDE = 384
 _REQUIRED = (0, 11, 12, 23, 24)
 
@@ -174,12 +180,15 @@ class PuppetEngine(EngineBase):
     # follows its reference's length, so it is not extended.
     derivations: ClassVar[frozenset[Derivation]] = frozenset({Derivation.REMIX, Derivation.EDIT})
 
+    def __init__(self, *, pipelined: bool = True) -> None:
+        # False: every stage in the caller's thread, one after the other (the same frames).
+        self.pipelined = pipelined
+
     def run(self, request: GenerationRequest, progress: ProgressCallback) -> VideoFrames:
         params, image_path, reference_path = self._checked_request(request)
         photo = load_image(image_path, self.media_limits).pixels
         reference = _open_reference(reference_path, self.media_limits, params)
         progress(0.0, "finding the person in the photo")
-        portrait, chains = _find_person(photo)
 
         fps = request.fps
         if params.fps_from == "reference":
@@ -189,19 +198,29 @@ class PuppetEngine(EngineBase):
         panel_width = request.width // 2 if params.side_by_side else request.width
         width, height = panel_width, request.height
 
-        if isinstance(reference, Motion):
-            reference_joints = _motion_dancer(reference, fps, count, params, progress)
-        else:
-            reference_joints = _track_dancer(
-                reference_path, reference, fps, count, params, progress
-            )
+        with Stages("dance", threaded=self.pipelined) as stages:
+            # The photo needs no reference: it is analysed while the dancer is tracked.
+            rigging = stages.beside("photo", lambda: _person(photo, width, height, params))
+            if isinstance(reference, Motion):
+                reference_joints = _motion_dancer(reference, fps, count, params, progress)
+            else:
+                reference_joints = _track_dancer(
+                    reference_path, reference, fps, count, params, progress, stages, rigging
+                )
+            person = rigging.result(stages.stopped)
         count = len(reference_joints)
-        cropped = "left leg" not in chains and "right leg" not in chains
-        rig, rest, background = _rig_person(photo, portrait, chains, width, height, cropped, params)
-        del photo, portrait
-        posed_at = _choreography(rig, rest, reference_joints, chains, width, height, cropped)
+        posed_at = _choreography(
+            person.rig, person.rest, reference_joints, person.chains, width, height, person.cropped
+        )
         frames = _render_frames(
-            rig, posed_at, background, reference_path, fps, count, width, height, params, progress
+            person.rig,
+            posed_at,
+            person.background,
+            reference_path,
+            (fps, count, width, height),
+            params,
+            progress,
+            threaded=self.pipelined,
         )
         has_audio = isinstance(reference, ValidatedVideo) and reference.has_audio
         return VideoFrames(
@@ -256,6 +275,25 @@ def _find_person(photo: Frame) -> tuple[PortraitPose, set[str]]:
     return portrait, chains
 
 
+@dataclass(frozen=True)
+class _Person:
+    """The photo's person, rigged for the output frame."""
+
+    rig: Rig
+    rest: Points
+    background: Frame | None
+    chains: set[str]
+    cropped: bool
+
+
+def _person(photo: Frame, width: int, height: int, params: PuppetParams) -> _Person:
+    """Find the person of the photo and cut them out as a rig (no reference needed)."""
+    portrait, chains = _find_person(photo)
+    cropped = "left leg" not in chains and "right leg" not in chains
+    rig, rest, background = _rig_person(photo, portrait, chains, width, height, cropped, params)
+    return _Person(rig, rest, background, chains, cropped)
+
+
 def _open_reference(
     path: Path, limits: MediaLimits, params: PuppetParams
 ) -> ValidatedVideo | Motion:
@@ -293,6 +331,18 @@ def _motion_dancer(
     return with_mid_joints(points)
 
 
+def _pieces(count: int, fps: int) -> list[tuple[int, int, int]]:
+    """How the reference is shared between trackers: ``(first decoded, first kept, stop)``
+    frame indexes of each piece. A long reference is tracked in two halves at once (one
+    core each); the second tracker starts :data:`_WARMUP_S` early and drops those frames,
+    so its landmark smoothing and region of interest have settled when its half begins."""
+    if count < 2 * _PIECE_MIN:
+        return [(0, 0, count)]
+    half = count // 2
+    warmup = max(5, round(_WARMUP_S * fps))
+    return [(0, 0, half), (max(0, half - warmup), half, count)]
+
+
 def _track_dancer(
     reference_path: Path,
     reference: ValidatedVideo,
@@ -300,16 +350,62 @@ def _track_dancer(
     count: int,
     params: PuppetParams,
     progress: ProgressCallback,
+    stages: Stages,
+    beside: Pending[_Person],
 ) -> Points:
     """The reference dancer's joints in every output frame: tracked, gaps filled, mirrored
-    if asked, smoothed, with the mid joints added."""
+    if asked, smoothed, with the mid joints added. The first piece is tracked here, its
+    frames decoded a few ahead in their own thread; later pieces each in their own thread.
+    A failure of any other stage (``beside``: the photo's) stops the tracking at once."""
     scale = min(1.0, _TRACK_SIDE / max(reference.width, reference.height))
-    track_size = (
-        max(2, round(reference.width * scale)),
-        max(2, round(reference.height * scale)),
+    size = (max(2, round(reference.width * scale)), max(2, round(reference.height * scale)))
+    pieces = _pieces(count, fps)
+    done = [0] * len(pieces)  # frames kept so far, per piece (for the progress bar)
+
+    def decoded(first: int, stop: int) -> Iterator[Frame]:
+        return iter_video_frames(
+            reference_path, fps=fps, size=size, max_frames=stop, skip_frames=first
+        )
+
+    def later(slot: int, first: int, keep: int, stop: int) -> tuple[Points, npt.NDArray[Any]]:
+        def count_kept(n: int) -> None:
+            if stages.stopped.is_set():  # another stage failed, or the job was cancelled
+                raise StoppedError("the dance was stopped")
+            done[slot] = max(0, n - (keep - first))
+
+        points, found = track(decoded(first, stop), count_kept)
+        return points[keep - first :], found[keep - first :]
+
+    others = [
+        stages.beside(f"track{slot}", functools.partial(later, slot, *piece))
+        for slot, piece in enumerate(pieces[1:], start=1)
+    ]
+
+    def tracked(n: int) -> None:
+        done[0] = n
+        waiting: list[Pending[Any]] = [beside, *others]
+        for pending in waiting:
+            failure = pending.failed()
+            if failure is not None:
+                raise failure
+        progress(0.4 * sum(done) / count, "reading the dance")
+
+    first_points, first_found = track(
+        stages.ahead("decode", decoded(0, pieces[0][2]), _AHEAD), tracked
     )
-    frames_in = iter_video_frames(reference_path, fps=fps, size=track_size, max_frames=count)
-    points, found = track(frames_in, lambda n: progress(0.4 * n / count, "reading the dance"))
+    parts = [(first_points, first_found)] + [
+        pending.result(stages.stopped, tick=lambda: tracked(done[0])) for pending in others
+    ]
+    points = np.concatenate([piece for piece, _ in parts])
+    found = np.concatenate([seen for _, seen in parts])
+    return _dancer_joints(points, found, fps, size[0], params)
+
+
+def _dancer_joints(
+    points: Points, found: npt.NDArray[np.bool_], fps: int, width: int, params: PuppetParams
+) -> Points:
+    """The tracked landmarks made a dancer: enough frames found, gaps filled, mirrored if
+    asked, smoothed, with the mid joints added."""
     fraction = float(found.mean()) if len(found) else 0.0
     if fraction < MIN_FOUND_FRACTION:
         raise ValidationError(
@@ -319,7 +415,7 @@ def _track_dancer(
         )
     points = fill_gaps(points, found)
     if params.mirror:
-        points = _mirrored(points, track_size[0])
+        points = _mirrored(points, width)
     points[:, :, :2] = OneEuro(float(fps))(points[:, :, :2])
     return with_mid_joints(points)
 
@@ -392,31 +488,54 @@ def _render_frames(
     posed_at: Callable[[int], Points],
     background: Frame | None,
     reference_path: Path,
-    fps: int,
-    count: int,
-    width: int,
-    height: int,
+    shape: tuple[int, int, int, int],
     params: PuppetParams,
     progress: ProgressCallback,
+    *,
+    threaded: bool,
 ) -> Iterator[Frame]:
-    """The output frames, lazily: the posed rig over its background, the reference beside
-    it when asked."""
+    """The output frames, lazily, rendered a few frames ahead in their own thread while
+    the job watermarks and encodes the earlier ones; progress (and with it the job's
+    cancellation) is reported from the consumer's side. Closing the iterator stops and
+    joins the render thread."""
+    count = shape[1]
+    with Stages("render", threaded=threaded) as stages:
+        drawn = _drawn_frames(rig, posed_at, background, reference_path, shape, params)
+        for index, frame in enumerate(stages.ahead("render", drawn, depth=_AHEAD)):
+            progress(0.4 + 0.6 * (index + 1) / count, "rendering")
+            yield frame
+
+
+def _drawn_frames(
+    rig: Rig,
+    posed_at: Callable[[int], Points],
+    background: Frame | None,
+    reference_path: Path,
+    shape: tuple[int, int, int, int],
+    params: PuppetParams,
+) -> Iterator[Frame]:
+    """The posed rig over its background, the reference beside it when asked."""
+    fps, count, width, height = shape
     backdrop: Iterator[Frame] | None = None
     if params.background == "reference" or params.side_by_side:
         backdrop = iter_video_frames(reference_path, fps=fps, max_frames=count)
-    for index in range(count):
-        reference_frame = next(backdrop) if backdrop is not None else None
-        if background is not None:
-            behind = background
-        else:
-            assert reference_frame is not None
-            behind = _reference_plate(reference_frame, width, height)
-        frame = rig.render(behind, posed_at(index))
-        if params.side_by_side:
-            assert reference_frame is not None
-            frame = np.hstack([_cover(reference_frame, width, height), frame])
-        progress(0.4 + 0.6 * (index + 1) / count, "rendering")
-        yield frame
+    try:
+        for index in range(count):
+            reference_frame = next(backdrop) if backdrop is not None else None
+            if background is not None:
+                behind = background
+            else:
+                assert reference_frame is not None
+                behind = _reference_plate(reference_frame, width, height)
+            frame = rig.render(behind, posed_at(index))
+            if params.side_by_side:
+                assert reference_frame is not None
+                frame = np.hstack([_cover(reference_frame, width, height), frame])
+            yield frame
+    finally:
+        close = getattr(backdrop, "close", None)
+        if close is not None:
+            close()  # the reference's decoder, in the thread that used it
 
 
 def _reference_plate(frame: Frame, width: int, height: int) -> Frame:
