@@ -21,9 +21,11 @@ from fastapi.testclient import TestClient
 
 from reelvault.app.compose import open_runtime
 from reelvault.app.factory import create_app
+from reelvault.config import Settings
 from reelvault.engines.diffusers import DiffusersEngine, skyreels, wan, wan_vace
 from reelvault.engines.diffusers.call import PipelineCall, PreparedCall
 from reelvault.engines.registry import load_registry
+from reelvault.runtime import Runtime
 from reelvault.testing import settings_for
 from tests.unit.api.conftest import wait_for
 from tests.unit.engines.diffusers.tiny_models import build_skyreels_df, build_wan, build_wan_vace
@@ -61,10 +63,13 @@ def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     }
 
 
-@pytest.fixture
-def api(tmp_path: Path, folders: dict[str, Path]) -> Iterator[TestClient]:
-    # The standard policy keeps the source's prompt: the runner could hand it on.
-    settings = settings_for(tmp_path, device="cpu", policy="standard")
+def write_catalogue(
+    settings: Settings,
+    folders: dict[str, Path],
+    only: tuple[str, ...] = tuple(ENTRIES),
+    **overrides: Any,
+) -> None:
+    """The tiny models in the user catalogue, with their video pipelines."""
     models = [
         {
             "id": model_id,
@@ -76,17 +81,30 @@ def api(tmp_path: Path, folders: dict[str, Path]) -> Iterator[TestClient]:
             "fps": [8],
             **COMMON,
             **entry,
+            **overrides,
         }
         for model_id, entry in ENTRIES.items()
+        if model_id in only
     ]
-    settings.resolved_models_dir.mkdir(parents=True)
+    settings.resolved_models_dir.mkdir(parents=True, exist_ok=True)
     (settings.resolved_models_dir / "models.yaml").write_text(
         yaml.safe_dump({"models": models}), "utf-8"
     )
+
+
+def runtime_with_diffusers(settings: Settings) -> Runtime:
     registry = load_registry(settings, include_entry_points=False)
     if "diffusers" not in registry.names():
         registry.register(DiffusersEngine)
-    runtime = open_runtime(settings, registry=registry)
+    return open_runtime(settings, registry=registry)
+
+
+@pytest.fixture
+def api(tmp_path: Path, folders: dict[str, Path]) -> Iterator[TestClient]:
+    # The standard policy keeps the source's prompt: the runner could hand it on.
+    settings = settings_for(tmp_path, device="cpu", policy="standard")
+    write_catalogue(settings, folders)
+    runtime = runtime_with_diffusers(settings)
     with TestClient(create_app(settings, runtime=runtime, worker_mode="thread")) as client:
         yield client
     runtime.close()
