@@ -47,7 +47,6 @@ def remix(
         typer.Option(
             min=0.0,
             max=1.0,
-            min_open=True,
             help="Video-to-video models only: how much of the source is made again "
             "(just above 0: nearly the source; 1: none of it kept; default 0.8).",
         ),

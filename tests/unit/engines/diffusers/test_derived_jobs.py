@@ -244,3 +244,19 @@ def test_a_model_without_the_video_pipeline_is_refused_naming_what_it_can_do(
     out_of_range = api.post(f"/v1/videos/{source}/remix", json={"prompt": "x", "strength": 1.5})
     assert out_of_range.status_code in (400, 422)
     assert out_of_range.json()["error"]["param"] == "strength"
+
+
+def test_strength_is_refused_by_an_engine_that_renders_the_scene_again(api: TestClient) -> None:
+    made = api.post(
+        "/api/v1/jobs",
+        json={"engine": "procedural", "prompt": "a boat", "size": "96x64", "fps": 8, "seconds": 1},
+    )
+    source = _completed(api, made)["id"]
+    response = api.post(f"/v1/videos/{source}/remix", json={"prompt": "at night", "strength": 0.5})
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["param"] == "strength"
+    assert error["message"] == (
+        "engine procedural remixes by rendering the source's scene again: strength applies "
+        "only to video-to-video models"
+    )
