@@ -103,8 +103,10 @@ def _source(runtime: Runtime, ask: DeriveAsk) -> _Source:
             prompt=ask.prompt,
             task=Task(job.task),
             engine=job.engine,
-            width=job.width,
-            height=job.height,
+            # The size its video came out at (a model may have snapped the one asked for):
+            # an extension's frames continue it, a video-to-video model starts from it.
+            width=job.output_width or job.width,
+            height=job.output_height or job.height,
             fps=job.fps,
             seconds=seconds,
             seed=job.seed,

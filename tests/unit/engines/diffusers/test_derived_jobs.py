@@ -260,3 +260,22 @@ def test_strength_is_refused_by_an_engine_that_renders_the_scene_again(api: Test
         "engine procedural remixes by rendering the source's scene again: strength applies "
         "only to video-to-video models"
     )
+
+
+def test_an_extension_continues_the_size_the_model_snapped_to(api: TestClient) -> None:
+    # Asked for 48x32, made at 32x32 (allow_resize): the extension is 32x32 throughout.
+    made = api.post(
+        "/api/v1/jobs",
+        json={
+            **SOURCE,
+            "size": "48x32",
+            "model": "tiny-skyreels",
+            "params": {"allow_resize": True},
+        },
+    )
+    source = _completed(api, made)["id"]
+    response = api.post(f"/api/v1/jobs/{source}/extend", json={"prompt": "on", "seconds": 0.5})
+    extension = _completed(api, response)
+    assert extension["size"] == "32x32"
+    _, frames = _frames(api, extension["id"])
+    assert len(frames) == 9 and frames[0].shape == (32, 32, 3)
