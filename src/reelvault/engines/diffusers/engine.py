@@ -2,7 +2,8 @@
 CogVideoX and Wan-Animate on a local GPU.
 
 A job names a model (``params.model``: a catalogue id or an absolute folder path). The
-engine checks the request against what that model accepts, loads the pipeline from
+engine checks the request against what that model accepts (a remix, an edit or an
+extension goes to the model's video pipeline: derived.py), loads the pipeline from
 disk only (never from the network), runs it with progress and cancellation between
 denoising steps, and hands the runner RGB frames (and the sound track of models that
 make one). Out-of-memory becomes an
@@ -236,7 +237,8 @@ class DiffusersEngine(EngineBase):
         "Neural video models through Hugging Face diffusers: Sana-Video, Wan 2.1/2.2, "
         "LTX-Video, LTX-2 (with sound), HunyuanVideo 1.5, SkyReels-V2 (long videos) and "
         "CogVideoX for text and image to video, Wan VACE for those and video edits, "
-        "Wan-Animate for dance. Weights are "
+        "Wan 2.1 remixes (video to video), SkyReels-V2 extensions, Wan-Animate for dance. "
+        "Weights are "
         "installed with `reelvault models pull`; a GPU is needed for useful speed."
     )
     tasks: ClassVar[frozenset[Task]] = frozenset(
