@@ -42,9 +42,19 @@ def remix(
     job_id: JobIdArgument,
     prompt: Annotated[str, typer.Argument(help="What to change: 'at night', 'slow push in'.")],
     output: OutputOption,
+    strength: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="Video-to-video models only: how much of the source is made again "
+            "(just above 0: nearly the source; 1: none of it kept; default 0.8).",
+        ),
+    ] = None,
 ) -> None:
-    """Remix a finished job: its seed and composition (or photo) with PROMPT's changes."""
-    _derive(ctx, DeriveAsk(Derivation.REMIX, job_id, None, prompt), output)
+    """Remix a finished job: its seed and composition (or photo, or for a video-to-video
+    model its frames) with PROMPT's changes."""
+    _derive(ctx, DeriveAsk(Derivation.REMIX, job_id, None, prompt, strength=strength), output)
 
 
 def extend(
@@ -67,7 +77,8 @@ def edit(
     prompt: Annotated[str, typer.Argument(help="The instruction: 'make it snowy'.")],
     output: OutputOption,
 ) -> None:
-    """Edit a finished job following PROMPT (the engines here re-render it)."""
+    """Edit a finished job following PROMPT (re-rendered, or for a video-to-video model
+    made again from its frames)."""
     _derive(ctx, DeriveAsk(Derivation.EDIT, job_id, None, prompt), output)
 
 

@@ -326,6 +326,10 @@ class Engine(Protocol):
     limits: ClassVar[EngineLimits]
     derivations: ClassVar[frozenset[Derivation]]
     """What the engine can make from one of its own earlier videos (empty: none)."""
+    reads_source_video: ClassVar[bool]
+    """True when a remix or an edit starts from the source video's frames (video to video)
+    rather than re-rendering the source's inputs: the job then gets its own copy of the
+    source's video as ``inputs["source_video"]``, as an extension always does."""
 
     def run(self, request: GenerationRequest, progress: ProgressCallback) -> VideoFrames:
         """Produce the video's frames. May be lazy: frames are rendered as iterated."""
@@ -333,6 +337,11 @@ class Engine(Protocol):
 
     def hosts_model(self, model: str) -> bool:
         """Whether a request's ``model`` id (not an engine name) is one this engine runs."""
+        ...
+
+    def model_derivations(self, params: EngineParams) -> frozenset[Derivation]:
+        """What can be made from a video this engine made with ``params`` (its model):
+        ``derivations``, or fewer where a model cannot make them."""
         ...
 
     def model_defaults(self, model: str) -> ModelDefaults:
@@ -360,8 +369,10 @@ ENGINE_DECLARATIONS: tuple[str, ...] = (
     "params_model",
     "limits",
     "derivations",
+    "reads_source_video",
     "run",
     "hosts_model",
+    "model_derivations",
     "model_defaults",
     "outbound",
 )
@@ -382,9 +393,13 @@ class EngineBase:
     params_model: ClassVar[type[EngineParams]] = EngineParams
     limits: ClassVar[EngineLimits] = EngineLimits()
     derivations: ClassVar[frozenset[Derivation]] = frozenset()
+    reads_source_video: ClassVar[bool] = False
 
     def hosts_model(self, model: str) -> bool:
         return False
+
+    def model_derivations(self, params: EngineParams) -> frozenset[Derivation]:
+        return self.derivations
 
     def model_defaults(self, model: str) -> ModelDefaults:
         return ModelDefaults()

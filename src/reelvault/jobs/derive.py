@@ -8,12 +8,14 @@ this server's policy keeps the source's prompt, the runner reads it when the job
 
 The source's inputs (a livephoto's photo, a dance's photo and reference) are copied,
 re-encrypted under new keys, into uploads of the new job, with the retention any upload
-of that job gets; an extension also copies the source's finished video (job-scoped: it is
-shredded when the new job ends, whose own video then contains it). Nothing of the new
+of that job gets. An extension also copies the source's finished video, and so does a
+remix or an edit by an engine that makes it from the source's frames (video to video,
+``Engine.reads_source_video``): job-scoped, shredded when the new job ends. Nothing of the new
 job points into the source's objects, so deleting the source leaves what was made from it.
 
-Whether an engine can derive at all is its own declaration (``Engine.derivations``); an
-engine that cannot is refused with a 400 naming what it cannot do.
+Whether an engine can derive at all is its own declaration (``Engine.derivations``,
+narrowed per model by ``Engine.model_derivations``); what cannot is refused with a 400
+naming what it cannot do.
 """
 
 from __future__ import annotations
@@ -26,8 +28,14 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from reelvault.db.models import Job, StoredObject
-from reelvault.engines.base import Derivation
-from reelvault.errors import BadRequestError, ConflictError, GoneError, VaultError
+from reelvault.engines.base import Derivation, Engine, EngineParams, parse_params
+from reelvault.errors import (
+    BadRequestError,
+    ConflictError,
+    GoneError,
+    ValidationError,
+    VaultError,
+)
 from reelvault.jobs import objects
 from reelvault.jobs.queries import load_job
 from reelvault.jobs.request import INPUT_KIND_PREFIX, REQUIRED_INPUTS, JobRequest
@@ -40,6 +48,12 @@ from reelvault.types import DataClass, JobStatus, ObjectId, Task, new_object_id
 VERBS = {Derivation.REMIX: "remix", Derivation.EXTENSION: "extend", Derivation.EDIT: "edit"}
 _TYPES = {media_type.mime: media_type for media_type in ALL_TYPES}
 UPLOADS_GONE = "this server's policy deletes uploads after processing: upload it again"
+STRENGTH = (
+    "A video-to-video remix's strength (diffusers models with a remix pipeline): how much "
+    "of the source is re-noised and made again under the new prompt, from just above 0 "
+    "(nearly the source) to 1 (nothing of it kept); default 0.8. Engines that render the "
+    "source's scene again (procedural, livephoto, puppet) refuse it."
+)
 
 
 @dataclass(frozen=True)
@@ -56,6 +70,7 @@ class DeriveAsk:
     owner_id: str | None  # None: this machine's operator (the CLI), for any owner's job
     prompt: str
     seconds: float | None = None
+    strength: float | None = None  # a video-to-video remix's: how much of the source is redone
 
 
 @dataclass(frozen=True)
@@ -63,7 +78,7 @@ class _Source:
     job_id: str
     request: JobRequest
     inputs: tuple[tuple[str, ObjectId, str], ...]  # (name, object id, content type)
-    video: tuple[ObjectId, str] | None  # its finished video, for an extension
+    video: tuple[ObjectId, str] | None  # its finished video, for the engine to start from
 
 
 def _source(runtime: Runtime, ask: DeriveAsk) -> _Source:
@@ -76,29 +91,30 @@ def _source(runtime: Runtime, ask: DeriveAsk) -> _Source:
                 param="video",
             )
         engine = runtime.registry.get(job.engine)
-        if ask.derivation not in engine.derivations:
-            can = ", ".join(VERBS[d] for d in Derivation if d in engine.derivations)
-            raise BadRequestError(
-                f"engine {engine.name} cannot {verb} videos"
-                + (f" (it can {can} them)" if can else "; create a new video instead"),
-                param="video",
-            )
+        _check_engine(engine, job, ask)
         video = job.object_of_kind(objects.OUTPUT_VIDEO)
         seconds = job.seconds
+        wants_video = ask.derivation is Derivation.EXTENSION or engine.reads_source_video
+        if wants_video and (video is None or not job.output_frames):
+            raise GoneError(f"the video of {job.id} is no longer kept", param="video")
         if ask.derivation is Derivation.EXTENSION:
-            if video is None or not job.output_frames:
-                raise GoneError(f"the video of {job.id} is no longer kept", param="video")
-            seconds = job.output_frames / job.fps + _added_seconds(ask.seconds)
+            seconds = (job.output_frames or 0) / job.fps + _added_seconds(ask.seconds)
         request = JobRequest(
             prompt=ask.prompt,
             task=Task(job.task),
             engine=job.engine,
-            width=job.width,
-            height=job.height,
+            # The size its video came out at (a model may have snapped the one asked for):
+            # an extension's frames continue it, a video-to-video model starts from it.
+            width=job.output_width or job.width,
+            height=job.output_height or job.height,
             fps=job.fps,
             seconds=seconds,
             seed=job.seed,
-            params=dict(job.params),
+            params=(
+                dict(job.params)
+                if ask.strength is None
+                else {**job.params, "strength": ask.strength}
+            ),
             owner_id=job.owner_id,
             output_format=job.output_format,
             source_job_id=job.id,
@@ -126,9 +142,41 @@ def _source(runtime: Runtime, ask: DeriveAsk) -> _Source:
                 param="prompt",
             )
         kept_video = None
-        if ask.derivation is Derivation.EXTENSION and video is not None:
+        if wants_video and video is not None:
             kept_video = (ObjectId(video.id), video.content_type)
         return _Source(job.id, request, inputs, kept_video)
+
+
+def _check_engine(engine: Engine, job: Job, ask: DeriveAsk) -> None:
+    """A 400 naming what the source's engine (or its model) cannot make from it."""
+    verb = VERBS[ask.derivation]
+    if ask.derivation not in engine.derivations:
+        can = ", ".join(VERBS[d] for d in Derivation if d in engine.derivations)
+        raise BadRequestError(
+            f"engine {engine.name} cannot {verb} videos"
+            + (f" (it can {can} them)" if can else "; create a new video instead"),
+            param="video",
+        )
+    try:
+        params = parse_params(engine, job.params)
+    except ValidationError:
+        params = EngineParams()  # the engine's parameters changed since: judged without them
+    derivations = engine.model_derivations(params)
+    if ask.derivation not in derivations:
+        model = job.params.get("model")
+        subject = f"model {model}" if isinstance(model, str) else f"engine {engine.name}"
+        can = ", ".join(VERBS[d] for d in Derivation if d in derivations)
+        raise BadRequestError(
+            f"{subject} cannot {verb} videos"
+            + (f" (it can {can} them)" if can else "; create a new video instead"),
+            param="video",
+        )
+    if ask.strength is not None and not engine.reads_source_video:
+        raise BadRequestError(
+            f"engine {engine.name} remixes by rendering the source's scene again: strength "
+            "applies only to video-to-video models",
+            param="strength",
+        )
 
 
 def _added_seconds(seconds: float | None) -> float:
@@ -190,7 +238,7 @@ def prepare_derived(runtime: Runtime, ask: DeriveAsk) -> PreparedJob:
 
 
 def _attach_source_video(prepared: PreparedJob, object_id: ObjectId, mime: str, size: int) -> None:
-    """The extension's copy of its source's video: output data, shredded with the job."""
+    """The job's copy of its source's video: output data, shredded with the job."""
     job = prepared.job
     prepared.rows.append(
         {
@@ -254,4 +302,4 @@ def find_own_video(runtime: Runtime, upload: UploadedInput, *, owner_id: str) ->
     return None
 
 
-__all__ = ["VERBS", "DeriveAsk", "find_own_video", "prepare_derived"]
+__all__ = ["STRENGTH", "VERBS", "DeriveAsk", "find_own_video", "prepare_derived"]

@@ -3,9 +3,11 @@
 * The source's prompt, where this server's policy still keeps it (the redacted copy kept
   beyond the job): read into memory for the engine, never stored with the new job. When
   it is gone (not kept, or the source deleted) the new prompt stands alone.
-* An extension's lead-in: its copy of the source's finished video, decrypted into the
-  job's scratch directory, whose frames open the new video unchanged (they already carry
-  the source's label and watermark) before the frames the engine renders after them.
+* Its copy of the source's finished video (an extension's; a video-to-video remix's or
+  edit's), decrypted into the job's scratch directory and handed to the engine as
+  ``inputs["source_video"]``. An extension's frames open the new video unchanged (they
+  already carry the source's label and watermark) before the frames the engine renders
+  after them: its lead-in.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ class Lineage:
 
     derivation: Derivation | None = None
     source_job_id: str | None = None
-    source_video: ObjectId | None = None  # an extension's copy of the source's video
+    source_video: ObjectId | None = None  # the job's copy of the source's video
     timeline_frames: int | None = None  # an extension's engine timeline, in frames
 
     @classmethod
@@ -77,20 +79,26 @@ def source_prompt(runtime: Runtime, lineage: Lineage, *, owner_id: str) -> str |
     return prompt
 
 
-def lead_in(
-    runtime: Runtime, lineage: Lineage, scratch: Path, *, size: tuple[int, int]
-) -> LeadIn | None:
-    """Decrypt an extension's copy of its source's video into scratch space."""
-    if lineage.derivation is not Derivation.EXTENSION:
-        return None
+def source_video(runtime: Runtime, lineage: Lineage, scratch: Path) -> Path | None:
+    """Decrypt the job's copy of its source's video into scratch space, where it has one
+    (an extension, and a video-to-video remix or edit; see jobs.derive)."""
     if lineage.source_video is None:
-        raise EngineError("the video to extend is no longer kept")
+        if lineage.derivation is Derivation.EXTENSION:
+            raise EngineError("the video to extend is no longer kept")
+        return None
     path = scratch / "source_video.mp4"
     runtime.vault.write_to(lineage.source_video, path)
+    return path
+
+
+def lead_in(lineage: Lineage, path: Path | None, *, size: tuple[int, int]) -> LeadIn | None:
+    """An extension's lead-in: the frames of its source's video (decrypted at ``path``)."""
+    if lineage.derivation is not Derivation.EXTENSION or path is None:
+        return None
     info = probe_video(path)
     if info.frame_count < 1:
         raise EngineError("the video to extend has no frames")
     return LeadIn(path=path, frame_count=info.frame_count, size=size)
 
 
-__all__ = ["LeadIn", "Lineage", "lead_in", "source_prompt"]
+__all__ = ["LeadIn", "Lineage", "lead_in", "source_prompt", "source_video"]

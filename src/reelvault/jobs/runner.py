@@ -22,7 +22,7 @@ from reelvault.errors import ContentBlockedError, JobCancelledError, LeaseLostEr
 from reelvault.jobs import objects
 from reelvault.jobs.consent_gate import check_provider_consent
 from reelvault.jobs.lifecycle import finish_job
-from reelvault.jobs.lineage import LeadIn, Lineage, lead_in, source_prompt
+from reelvault.jobs.lineage import LeadIn, Lineage, lead_in, source_prompt, source_video
 from reelvault.jobs.progress import JobProgress
 from reelvault.jobs.request import INPUT_KIND_PREFIX
 from reelvault.media.encode import encode_h264
@@ -197,7 +197,11 @@ def _provenance_marks(
 
 
 def _generation_request(
-    runtime: Runtime, spec: _Spec, scratch: Path, engine: Engine, lead: LeadIn | None
+    runtime: Runtime,
+    spec: _Spec,
+    scratch: Path,
+    engine: Engine,
+    source: tuple[Path | None, LeadIn | None],
 ) -> GenerationRequest:
     prompt: str | None = None
     free_text: dict[str, object] = {}
@@ -211,6 +215,9 @@ def _generation_request(
         extension = EXTENSIONS.get(content_type, ".bin")
         inputs[name] = scratch / f"{name}{extension}"
         runtime.vault.write_to(object_id, inputs[name])
+    source_path, lead = source
+    if source_path is not None:  # decrypted into scratch too, by lineage.source_video
+        inputs["source_video"] = source_path
     lineage = spec.lineage
     return GenerationRequest(
         task=spec.task,
@@ -234,8 +241,9 @@ def _render_and_encode(
     runtime: Runtime, spec: _Spec, scratch: Path, progress: JobProgress
 ) -> Outputs:
     engine = runtime.registry.get(spec.engine)
-    lead = lead_in(runtime, spec.lineage, scratch, size=(spec.width, spec.height))
-    request = _generation_request(runtime, spec, scratch, engine, lead)
+    source_path = source_video(runtime, spec.lineage, scratch)
+    lead = lead_in(spec.lineage, source_path, size=(spec.width, spec.height))
+    request = _generation_request(runtime, spec, scratch, engine, (source_path, lead))
     if not engine.runs_locally:
         # Consent may have been withdrawn while the job waited in the queue.
         check_provider_consent(runtime, spec.owner_id, engine, request, params=request.params)

@@ -17,13 +17,13 @@ from reelvault.api.routes.native import ERRORS, read_json_body, validated
 from reelvault.api.schemas.native import JobOut
 from reelvault.engines.base import Derivation
 from reelvault.http.deps import Ctx, OwnedJob, Owner, check_submission_limits, require_scope
-from reelvault.jobs.derive import DeriveAsk
+from reelvault.jobs.derive import STRENGTH, DeriveAsk
 
 router = APIRouter(prefix="/api/v1", tags=["native"])
 WRITE = require_scope(VIDEOS_WRITE)
 
 
-class Remix(BaseModel):
+class Edit(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     prompt: str = Field(
@@ -34,11 +34,15 @@ class Remix(BaseModel):
     )
 
 
-class Extend(Remix):
+class Remix(Edit):
+    strength: float | None = Field(None, gt=0, le=1, description=STRENGTH)
+
+
+class Extend(Edit):
     seconds: float = Field(gt=0, le=600, description="Seconds to add after the source's end.")
 
 
-def _body(model: type[Remix]) -> dict[str, object]:
+def _body(model: type[Edit]) -> dict[str, object]:
     return {
         "requestBody": {
             "required": True,
@@ -51,11 +55,16 @@ async def _derive(
     request: Request, ctx: Ctx, owner: str, job_id: str, derivation: Derivation
 ) -> JobOut:
     """Another owner's job was already a 404 (``OwnedJob``), whatever the body says."""
-    model = Extend if derivation is Derivation.EXTENSION else Remix
-    body = validated(model, await read_json_body(request))
+    models: dict[Derivation, type[Edit]] = {
+        Derivation.REMIX: Remix,
+        Derivation.EXTENSION: Extend,
+        Derivation.EDIT: Edit,
+    }
+    body = validated(models[derivation], await read_json_body(request))
     await check_submission_limits(ctx, request, owner)
     seconds = body.seconds if isinstance(body, Extend) else None
-    ask = DeriveAsk(derivation, job_id, owner, body.prompt, seconds=seconds)
+    strength = body.strength if isinstance(body, Remix) else None
+    ask = DeriveAsk(derivation, job_id, owner, body.prompt, seconds=seconds, strength=strength)
     return JobOut.of(await accept_derived(ctx.intake, ctx.runtime, ask))
 
 
@@ -91,7 +100,7 @@ async def extend_job(job: OwnedJob, request: Request, ctx: Ctx, owner: Owner) ->
     status_code=201,
     response_model=JobOut,
     responses=ERRORS,
-    openapi_extra=_body(Remix),
+    openapi_extra=_body(Edit),
     summary="Edit a completed job following an instruction",
 )
 async def edit_job(job: OwnedJob, request: Request, ctx: Ctx, owner: Owner) -> JobOut:

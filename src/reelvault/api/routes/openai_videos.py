@@ -29,7 +29,7 @@ from reelvault.http.deps import (
     check_submission_limits,
     require_scope,
 )
-from reelvault.jobs.derive import VERBS, DeriveAsk, find_own_video
+from reelvault.jobs.derive import STRENGTH, VERBS, DeriveAsk, find_own_video
 from reelvault.jobs.lifecycle import delete_job
 from reelvault.jobs.queries import list_jobs_page
 from reelvault.jobs.request import JobRequest
@@ -212,6 +212,7 @@ class VideoRemix(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     prompt: str = Field(max_length=100_000)
+    strength: float | None = Field(None, gt=0, le=1, description=STRENGTH)  # reelvault's own
 
 
 class VideoReference(BaseModel):
@@ -324,7 +325,7 @@ async def remix_video(job: OwnedVideo, request: Request, ctx: Ctx, owner: Owner)
     Another owner's video is a 404 whatever the body says (checked first)."""
     body = validated(VideoRemix, await read_json_body(request))
     await check_submission_limits(ctx, request, owner)
-    ask = DeriveAsk(Derivation.REMIX, job.id, owner, body.prompt)
+    ask = DeriveAsk(Derivation.REMIX, job.id, owner, body.prompt, strength=body.strength)
     return Video.of(await accept_derived(ctx.intake, ctx.runtime, ask))
 
 

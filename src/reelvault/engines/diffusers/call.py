@@ -43,6 +43,8 @@ class PipelineCall:
     video: list[Any] | None = None
     """The source video's frames (PIL images, RGB) for a remix, an edit or an extension
     (the catalogue's ``video_pipelines``)."""
+    strength: float | None = None
+    """A remix's share of the source re-noised and made again (None: the family's default)."""
     scratch_dir: Path | None = None
 
     def __repr__(self) -> str:

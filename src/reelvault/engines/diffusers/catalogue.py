@@ -55,7 +55,7 @@ class ModelSpec(BaseModel):
     pipelines: dict[Task, str] = Field(min_length=1)
     video_pipelines: dict[VideoMode, str] = Field(default_factory=dict)
     """Pipelines that make a video from another one, for the remix, extension and edit
-    jobs (the video-to-video tasks are not routed to the engine yet)."""
+    jobs (see derived.py); what a model has none for, it is refused."""
     repo: str | None = None
     revision: str = "main"
     allow_patterns: tuple[str, ...] = DEFAULT_ALLOW_PATTERNS

@@ -2,7 +2,8 @@
 CogVideoX and Wan-Animate on a local GPU.
 
 A job names a model (``params.model``: a catalogue id or an absolute folder path). The
-engine checks the request against what that model accepts, loads the pipeline from
+engine checks the request against what that model accepts (a remix, an edit or an
+extension goes to the model's video pipeline: derived.py), loads the pipeline from
 disk only (never from the network), runs it with progress and cancellation between
 denoising steps, and hands the runner RGB frames (and the sound track of models that
 make one). Out-of-memory becomes an
@@ -24,6 +25,7 @@ from pydantic import Field
 from reelvault.config import Settings
 from reelvault.config_diffusers import AttentionChoice, CacheChoice
 from reelvault.engines.base import (
+    Derivation,
     EngineBase,
     EngineLimits,
     EngineParams,
@@ -47,6 +49,7 @@ from reelvault.engines.diffusers import (
 from reelvault.engines.diffusers.acceleration import Acceleration, choose_acceleration, step_cache
 from reelvault.engines.diffusers.call import PipelineCall, PreparedCall, call_scope
 from reelvault.engines.diffusers.catalogue import ModelSpec, find_model
+from reelvault.engines.diffusers.derived import FramePlan, model_derivations, plan_derived
 from reelvault.engines.diffusers.device import (
     OffloadChoice,
     choose_memory_plan,
@@ -132,6 +135,14 @@ class DiffusersParams(EngineParams):
     )
     attention_backend: AttentionChoice | None = Field(
         None, description="Attention backend; default: the diffusers_attention_backend setting."
+    )
+    strength: float | None = Field(
+        None,
+        gt=0.0,
+        le=1.0,
+        description="A remix by a video-to-video model: how much of the source is re-noised "
+        "and made again under the new prompt (just above 0: nearly the source; 1: none of "
+        "it kept); default 0.8. Set by the remix request.",
     )
 
 
@@ -226,7 +237,8 @@ class DiffusersEngine(EngineBase):
         "Neural video models through Hugging Face diffusers: Sana-Video, Wan 2.1/2.2, "
         "LTX-Video, LTX-2 (with sound), HunyuanVideo 1.5, SkyReels-V2 (long videos) and "
         "CogVideoX for text and image to video, Wan VACE for those and video edits, "
-        "Wan-Animate for dance. Weights are "
+        "Wan 2.1 remixes (video to video), SkyReels-V2 extensions, Wan-Animate for dance. "
+        "Weights are "
         "installed with `reelvault models pull`; a GPU is needed for useful speed."
     )
     tasks: ClassVar[frozenset[Task]] = frozenset(
@@ -237,6 +249,10 @@ class DiffusersEngine(EngineBase):
     neural: ClassVar[bool] = True
     wants_settings: ClassVar[bool] = True
     params_model: ClassVar[type[EngineParams]] = DiffusersParams
+    # What some model can make from a video; each model's own: model_derivations().
+    derivations: ClassVar[frozenset[Derivation]] = frozenset(Derivation)
+    # Remixes and edits are video to video: they start from the source's frames.
+    reads_source_video: ClassVar[bool] = True
     # Broad limits; each model's own sizes, frame rates and lengths are checked in run().
     limits: ClassVar[EngineLimits] = EngineLimits(
         min_width=16, min_height=16, max_pixels=1920 * 1088, min_seconds=0.05
@@ -263,6 +279,16 @@ class DiffusersEngine(EngineBase):
         except ReelvaultError:
             return False
         return True
+
+    def model_derivations(self, params: EngineParams) -> frozenset[Derivation]:
+        """What the job's model can make from its videos (the catalogue's ``video_pipelines``);
+        none for a model no longer in the catalogue."""
+        if not isinstance(params, DiffusersParams):
+            return frozenset()
+        try:
+            return model_derivations(find_model(params.model, self.settings))
+        except ReelvaultError:
+            return frozenset()
 
     def model_defaults(self, model: str) -> ModelDefaults:
         """The catalogue's size, frame rate and length for ``model`` (a clear error if unknown)."""
@@ -331,11 +357,16 @@ class DiffusersEngine(EngineBase):
             spec, request.width, request.height, allow_resize=params.allow_resize
         )
         fps = resolve_fps(spec, request.fps, allow_resize=params.allow_resize)
-        wanted = max(1, round(request.seconds * fps))
-        frames = native_frames(spec, wanted, fps)
-        if request.task is Task.TEXT_TO_VIDEO and not (request.prompt or "").strip():
+        derived = request.derivation is not None
+        # A derived video's frames carry its scene: an extension may come without a prompt.
+        if (
+            request.task is Task.TEXT_TO_VIDEO
+            and not derived
+            and not (request.prompt or "").strip()
+        ):
             raise ValidationError("text_to_video needs a prompt", param="prompt")
         folder = self._folder(spec)
+        shape = self._frame_plan(spec, request, params, size=(width, height), fps=fps)
         image, reference = self._inputs(request)
         acceleration = choose_acceleration(
             spec.id,
@@ -357,7 +388,7 @@ class DiffusersEngine(EngineBase):
         )
         key = PipelineKey(
             folder=str(folder.resolve()),
-            pipeline_class=spec.pipelines[request.task],
+            pipeline_class=shape.pipeline_class,
             device=device,
             dtype=str(dtype).removeprefix("torch."),
             plan=plan,
@@ -379,7 +410,7 @@ class DiffusersEngine(EngineBase):
                     negative_prompt=params.negative_prompt or "",
                     width=width,
                     height=height,
-                    num_frames=frames,
+                    num_frames=shape.num_frames,
                     fps=fps,
                     steps=steps,
                     guidance=params.guidance if params.guidance is not None else spec.guidance,
@@ -387,6 +418,8 @@ class DiffusersEngine(EngineBase):
                     on_step_end=_no_step,
                     image=image,
                     reference_video=reference,
+                    video=shape.video,
+                    strength=shape.strength,
                     scratch_dir=request.scratch_dir,
                 ),
                 seed=request.seed,
@@ -397,11 +430,35 @@ class DiffusersEngine(EngineBase):
         return _video_frames(
             output,
             pipeline,
-            expected=(wanted, height, width),
+            expected=(shape.keep, height, width),
+            skip=shape.skip,
             fps=fps,
             with_audio=params.audio,
             scratch_dir=request.scratch_dir,
             pipeline_class=key.pipeline_class,
+        )
+
+    def _frame_plan(
+        self,
+        spec: ModelSpec,
+        request: GenerationRequest,
+        params: DiffusersParams,
+        *,
+        size: tuple[int, int],
+        fps: int,
+    ) -> FramePlan:
+        wanted = max(1, round(request.seconds * fps))
+        if request.derivation is None:
+            frames = native_frames(spec, wanted, fps)
+            return FramePlan(spec.pipelines[request.task], frames, keep=wanted)
+        return plan_derived(
+            spec,
+            request,
+            size=size,
+            wanted=wanted,
+            frame_step=FAMILIES[spec.family].FRAME_STEP,
+            steps=params.steps or spec.steps,
+            strength=params.strength,
         )
 
     def _generate(
@@ -490,22 +547,25 @@ def _video_frames(
     pipeline: Any,
     *,
     expected: tuple[int, int, int],
+    skip: int = 0,
     fps: int,
     with_audio: bool,
     scratch_dir: Path,
     pipeline_class: str,
 ) -> VideoFrames:
-    """The pipeline's output as frames for the encoder, checked against what was asked for."""
+    """The pipeline's output as frames for the encoder, checked against what was asked for.
+
+    The first ``skip`` frames are not the job's (an extension's source part)."""
     wanted, height, width = expected
     video = np.asarray(output.frames)[0]
-    if video.ndim != 4 or video.shape[0] < wanted or video.shape[1:3] != (height, width):
+    if video.ndim != 4 or video.shape[0] < skip + wanted or video.shape[1:3] != (height, width):
         raise EngineError(
             f"{pipeline_class} returned frames of shape {tuple(video.shape)}, expected "
-            f"at least {wanted} frames of {height}x{width}"
+            f"at least {skip + wanted} frames of {height}x{width}"
         )
 
     def stream() -> Iterator[Frame]:
-        for index in range(wanted):
+        for index in range(skip, skip + wanted):
             yield _to_uint8(video[index])
 
     audio = getattr(output, "audio", None)

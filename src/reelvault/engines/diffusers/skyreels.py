@@ -26,7 +26,8 @@ PIPELINES = (
 )
 VIDEO_PIPELINES = ("SkyReelsV2DiffusionForcingVideoToVideoPipeline",)
 """An extension: the source video continued, each window overlapping the frames before.
-Its output holds the source's frames first, then ``num_frames`` new ones."""
+Its output holds the video it was given first, then ``num_frames`` decoded frames, the
+first ``overlap_history`` of which make that video's last frames again (its history)."""
 SPATIAL_STEP = 16
 """The Wan VAE downsamples 8x and the transformer patches 2x2 latents: multiples of 16."""
 FRAME_STEP = 4
@@ -43,12 +44,12 @@ def _latent_frames(frames: int) -> int:
     return (frames - 1) // FRAME_STEP + 1
 
 
-def windows(num_frames: int) -> int:
+def windows(num_frames: int, overlap_frames: int = OVERLAP_FRAMES) -> int:
     """How many windows the pipeline makes for ``num_frames`` (its own arithmetic)."""
     if num_frames <= WINDOW_FRAMES:
         return 1
     base = _latent_frames(WINDOW_FRAMES)
-    overlap = _latent_frames(OVERLAP_FRAMES)
+    overlap = _latent_frames(overlap_frames)
     return 2 + (_latent_frames(num_frames) - base - 1) // (base - overlap)
 
 
@@ -69,10 +70,16 @@ def prepare(pipeline: Any, call: PipelineCall) -> PreparedCall:
             "ar_step": 0,
         }
     )
-    if call.pipeline_class in VIDEO_PIPELINES:
-        # num_frames is then the count of new frames, after the source's.
+    overlap = OVERLAP_FRAMES
+    if call.pipeline_class in VIDEO_PIPELINES and call.video is not None:
+        # An extension: the video is the source's last frames (4k + 1 of them, see
+        # derived.py), all of them the first window's history; num_frames counts that
+        # history and the new frames after it.
+        overlap = len(call.video)
         arguments["video"] = call.video
-    return PreparedCall(arguments=arguments, step_calls=call.steps * windows(call.num_frames))
+        arguments["overlap_history"] = overlap
+    steps = call.steps * windows(call.num_frames, overlap)
+    return PreparedCall(arguments=arguments, step_calls=steps)
 
 
 __all__ = [

@@ -14,10 +14,19 @@ from reelvault.engines.diffusers.call import (
 
 PIPELINES = ("WanPipeline", "WanImageToVideoPipeline")
 VIDEO_PIPELINES = ("WanVideoToVideoPipeline",)
-"""A remix: the source video re-noised by :data:`REMIX_STRENGTH` and denoised again under
-the new prompt (same components as ``WanPipeline``, so the text-to-video folders serve it)."""
+"""A remix: the source video re-noised by the call's strength (default
+:data:`REMIX_STRENGTH`) and denoised again under the new prompt (same components as
+``WanPipeline``, so the text-to-video folders serve it)."""
 REMIX_STRENGTH = 0.8
 """How much of the source is re-noised (diffusers' default): 1 keeps none of it."""
+
+
+def remix_steps(steps: int, strength: float) -> int:
+    """The steps a remix runs: the last ``strength`` share of the schedule (diffusers'
+    own arithmetic)."""
+    return min(int(steps * strength), steps)
+
+
 SPATIAL_STEP = 16
 """VAE downsamples 8x and the transformer patches 2x2 latents: sizes are multiples of 16."""
 FRAME_STEP = 4
@@ -31,10 +40,9 @@ def _remix(pipeline: Any, call: PipelineCall) -> PreparedCall:
         # The frame count is the source video's.
         frames=None,
     )
-    arguments.update(video=call.video, strength=REMIX_STRENGTH)
-    # The pipeline runs only the last `strength` share of the schedule.
-    steps = min(int(call.steps * REMIX_STRENGTH), call.steps)
-    return PreparedCall(arguments=arguments, step_calls=steps)
+    strength = REMIX_STRENGTH if call.strength is None else call.strength
+    arguments.update(video=call.video, strength=strength)
+    return PreparedCall(arguments=arguments, step_calls=remix_steps(call.steps, strength))
 
 
 def prepare(pipeline: Any, call: PipelineCall) -> PreparedCall:
@@ -56,4 +64,5 @@ __all__ = [
     "SPATIAL_STEP",
     "VIDEO_PIPELINES",
     "prepare",
+    "remix_steps",
 ]

@@ -1,7 +1,7 @@
 """Videos made from videos: Wan's remix, Wan VACE's edit and SkyReels-V2's extension.
 
-No task routes a video-to-video job to the engine yet; what is tested here is the
-engine side those jobs will use: a saved folder names its video pipeline
+The jobs themselves run through the API in test_derived_jobs.py; what is tested here is
+the engine side they use: a saved folder names its video pipeline
 (``video_pipelines``), that class loads from the folder through the engine's loader,
 and the family module's arguments make the video the call asks for, with as many
 step callbacks as the engine's progress counts. Wan VACE's text- and image-to-video
@@ -21,11 +21,11 @@ import yaml
 from PIL import Image
 
 from reelvault.engines.base import GenerationRequest, parse_params
-from reelvault.engines.diffusers import DiffusersEngine, skyreels, wan, wan_vace
+from reelvault.engines.diffusers import DiffusersEngine, loader, skyreels, wan, wan_vace
 from reelvault.engines.diffusers.call import PipelineCall, PreparedCall
 from reelvault.engines.diffusers.catalogue import VideoMode, spec_for_folder
 from reelvault.engines.diffusers.device import MemoryPlan
-from reelvault.engines.diffusers.loader import PipelineKey, load_pipeline
+from reelvault.engines.diffusers.loader import PipelineCache, PipelineKey, load_pipeline
 from reelvault.testing import settings_for
 from reelvault.types import Task
 from tests.unit.engines.diffusers.test_engine import DATA, PROMPT, Progress
@@ -174,3 +174,35 @@ def test_vace_makes_text_and_image_to_video_as_a_catalogue_entry(
     )
     assert (video.frame_count, video.width, video.height) == (8, 32, 32)
     assert len(list(video.frames)) == 8
+
+
+def test_a_sibling_class_takes_the_loaded_weights_without_loading_them_again(
+    folders: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A worker that made a Wan video and then remixes one: WanVideoToVideoPipeline gets
+    # the loaded components (diffusers' from_pipe), in their dtype, and back again.
+    loads: list[str] = []
+    real_load = loader.load_pipeline
+
+    def counting(diffusers_module: Any, torch_module: Any, key: PipelineKey) -> Any:
+        loads.append(key.pipeline_class)
+        return real_load(diffusers_module, torch_module, key)
+
+    monkeypatch.setattr(loader, "load_pipeline", counting)
+    cache = PipelineCache(1)
+    placed = {
+        "folder": str(folders["wan"]),
+        "device": "cpu",
+        "dtype": "bfloat16",
+        "plan": MemoryPlan(mode="none", vae_tiling=False),
+    }
+    t2v = cache.get(PipelineKey(pipeline_class="WanPipeline", **placed), diffusers, torch)
+    v2v = cache.get(
+        PipelineKey(pipeline_class="WanVideoToVideoPipeline", **placed), diffusers, torch
+    )
+    assert isinstance(v2v, diffusers.WanVideoToVideoPipeline)
+    assert v2v.transformer is t2v.transformer and v2v.vae is t2v.vae
+    assert v2v.transformer.dtype == torch.bfloat16  # not cast to from_pipe's float32
+    again = cache.get(PipelineKey(pipeline_class="WanPipeline", **placed), diffusers, torch)
+    assert again.transformer is t2v.transformer
+    assert loads == ["WanPipeline"] and len(cache) == 1
