@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
@@ -20,11 +21,41 @@ from reelvault.engines.model_refs import refuse_server_path
 from reelvault.jobs.characters import names_a_character, with_character
 from reelvault.jobs.derive import DeriveAsk, prepare_derived
 from reelvault.jobs.intake import JobIntake
-from reelvault.jobs.request import JobRequest, preparing_waits, resolve_engine, resolving_waits
+from reelvault.jobs.request import (
+    JobRequest,
+    Shape,
+    fill_shape,
+    preparing_waits,
+    resolve_engine,
+    resolving_waits,
+)
 from reelvault.jobs.submission import PreparedJob, prepare_job
 from reelvault.jobs.uploads import UploadedInput, discard_uploads
 from reelvault.jobs.views import JobView
 from reelvault.runtime import Runtime
+from reelvault.types import Task
+
+
+async def request_shape(
+    runtime: Runtime,
+    *,
+    task: Task,
+    engine: str | None,
+    model: str | None,
+    asked: dict[str, Any],
+    fallback: Shape,
+) -> Shape:
+    """:func:`fill_shape` on a thread where a model must be looked up (a catalogue on
+    disk), here on the event loop otherwise (the common case costs no thread hop)."""
+    if model and not engine:
+        return await run_in_threadpool(
+            lambda: fill_shape(
+                runtime, task=task, engine=engine, model=model, asked=asked, fallback=fallback
+            )
+        )
+    return fill_shape(
+        runtime, task=task, engine=engine, model=model, asked=asked, fallback=fallback
+    )
 
 
 async def accept_job(
@@ -156,4 +187,4 @@ async def accept_derived(intake: JobIntake, runtime: Runtime, ask: DeriveAsk) ->
         raise
 
 
-__all__ = ["accept_derived", "accept_job"]
+__all__ = ["accept_derived", "accept_job", "request_shape"]

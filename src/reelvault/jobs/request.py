@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reelvault.config_moderation import BUILTIN_RULES_MODERATOR
-from reelvault.engines.base import Engine, EngineParams, parse_params
+from reelvault.engines.base import Engine, EngineParams, ModelDefaults, parse_params
 from reelvault.engines.registry import DEFAULT_ENGINES
 from reelvault.errors import (
     EngineNotFoundError,
@@ -54,6 +54,47 @@ MODEL_PREFIX = "reelvault-"
 
 OUTPUT_FORMATS = ("mp4", "webm")
 """mp4: H.264 + AAC with faststart (plays everywhere); webm: VP9, video only."""
+
+
+@dataclass(frozen=True)
+class Shape:
+    """A request's size, frame rate and length once what it left out is filled in."""
+
+    width: int
+    height: int
+    fps: int
+    seconds: float
+
+
+def fill_shape(
+    runtime: Runtime,
+    *,
+    task: Task,
+    engine: str | None,
+    model: str | None,
+    asked: Mapping[str, Any],
+    fallback: Shape,
+) -> Shape:
+    """A hosted model's own size, rate and length for what the request left out.
+
+    ``asked`` holds what the client set (``width``/``height``/``fps``/``seconds``);
+    ``fallback`` is the route's default for anything else. A neural model runs at the
+    rate and size it was trained for (Wan at 16 fps): a request that names it without a
+    size or rate gets those, not the route's defaults (which it would refuse).
+    """
+    defaults = ModelDefaults()
+    if model and not engine:
+        name, extra = resolve_engine(runtime, task=task, engine=None, model=model)
+        if "model" in extra:
+            defaults = runtime.registry.get(name).model_defaults(str(extra["model"]))
+    width, height = (
+        (asked["width"], asked["height"])
+        if "width" in asked
+        else (defaults.size or (fallback.width, fallback.height))
+    )
+    fps = asked.get("fps", defaults.fps or fallback.fps)
+    seconds = asked.get("seconds", defaults.seconds or fallback.seconds)
+    return Shape(width, height, int(fps), float(seconds))
 
 
 def resolve_engine(
@@ -192,7 +233,9 @@ __all__ = [
     "MODEL_PREFIX",
     "OUTPUT_FORMATS",
     "REQUIRED_INPUTS",
+    "Shape",
     "check_inputs",
+    "fill_shape",
     "preparing_waits",
     "resolve_engine",
     "resolving_waits",

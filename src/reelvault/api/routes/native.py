@@ -15,7 +15,7 @@ from starlette.responses import Response, StreamingResponse
 
 from reelvault.accounts.owners import webhook_secret
 from reelvault.accounts.scopes import VIDEOS_READ, VIDEOS_WRITE
-from reelvault.api.accept import accept_job
+from reelvault.api.accept import accept_job, request_shape
 from reelvault.api.content import content_response
 from reelvault.api.json_input import load_client_json
 from reelvault.api.multipart import parse_form
@@ -43,7 +43,7 @@ from reelvault.http.deps import (
 from reelvault.http.error_schema import ErrorOut
 from reelvault.jobs.lifecycle import cancel_job, delete_job
 from reelvault.jobs.queries import get_job, job_prompt_words, list_jobs_page
-from reelvault.jobs.request import JobRequest
+from reelvault.jobs.request import JobRequest, Shape
 from reelvault.jobs.uploads import UploadedInput, discard_uploads
 from reelvault.media.sizes import parse_size
 
@@ -55,6 +55,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorOut} for status in (400, 401, 403, 404, 409, 410, 413, 415, 422, 429)
 }
 MAX_JSON_BYTES = 1024 * 1024
+# What a create leaves out, unless its model has its own (a neural model's size and rate).
+NATIVE_SHAPE = Shape(width=640, height=360, fps=24, seconds=4.0)
 _JSON_SCHEMA = JobCreate.model_json_schema(ref_template="#/components/schemas/{model}")
 _JSON_SCHEMA.pop("$defs", None)
 _MULTIPART_SCHEMA = {
@@ -150,7 +152,17 @@ async def create_job(request: Request, ctx: Ctx, owner: Owner) -> JobOut:
         else:
             body = validated(JobCreate, await read_json_body(request))
         await check_submission_limits(ctx, request, owner)
-        width, height = parse_size(body.size)
+        asked_shape = body.model_dump(include={"fps", "seconds"} & body.model_fields_set)
+        if "size" in body.model_fields_set:
+            asked_shape["width"], asked_shape["height"] = parse_size(body.size)
+        shape = await request_shape(
+            runtime,
+            task=body.task,
+            engine=body.engine,
+            model=body.model,
+            asked=asked_shape,
+            fallback=NATIVE_SHAPE,
+        )
     except BaseException:
         await run_in_threadpool(discard_uploads, runtime, uploads)
         raise
@@ -158,10 +170,10 @@ async def create_job(request: Request, ctx: Ctx, owner: Owner) -> JobOut:
     asked = JobRequest(
         prompt=body.prompt,
         task=body.task,
-        width=width,
-        height=height,
-        fps=body.fps,
-        seconds=body.seconds,
+        width=shape.width,
+        height=shape.height,
+        fps=shape.fps,
+        seconds=shape.seconds,
         seed=body.seed,
         params=dict(body.params),
         owner_id=owner,

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from reelvault.accounts.scopes import VIDEOS_READ, VIDEOS_WRITE
-from reelvault.api.accept import accept_derived, accept_job
+from reelvault.api.accept import accept_derived, accept_job, request_shape
 from reelvault.api.content import content_response
 from reelvault.api.multipart import parse_form
 from reelvault.api.routes.native import form_values, read_json_body, validated
@@ -32,7 +32,7 @@ from reelvault.http.deps import (
 from reelvault.jobs.derive import STRENGTH, VERBS, DeriveAsk, find_own_video
 from reelvault.jobs.lifecycle import delete_job
 from reelvault.jobs.queries import list_jobs_page
-from reelvault.jobs.request import JobRequest
+from reelvault.jobs.request import JobRequest, Shape
 from reelvault.jobs.uploads import UploadedInput, discard_uploads
 from reelvault.media.sizes import parse_size
 from reelvault.types import Task
@@ -45,6 +45,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": OpenAIError} for status in (400, 401, 403, 404, 409, 410, 413, 415, 429)
 }
 POLL_AFTER_MS = "500"
+# What a create leaves out, unless its model has its own (a neural model's size and rate).
+OPENAI_SHAPE = Shape(width=1280, height=720, fps=24, seconds=4.0)
 
 
 class VideoCreate(BaseModel):
@@ -132,8 +134,19 @@ async def create_video(request: Request, ctx: Ctx, owner: Owner) -> Video:
         body = validated(VideoCreate, data)
         await check_submission_limits(ctx, request, owner)
         task = Task.IMAGE_TO_VIDEO if uploads else Task.TEXT_TO_VIDEO
-        width, height = parse_size(body.size)
-        seconds = _seconds(body.seconds)
+        asked_shape: dict[str, Any] = {}
+        if "size" in body.model_fields_set:
+            asked_shape["width"], asked_shape["height"] = parse_size(body.size)
+        if "seconds" in body.model_fields_set:
+            asked_shape["seconds"] = _seconds(body.seconds)
+        shape = await request_shape(
+            runtime,
+            task=task,
+            engine=None,
+            model=body.model,
+            asked=asked_shape,
+            fallback=OPENAI_SHAPE,
+        )
     except BaseException:
         await run_in_threadpool(discard_uploads, runtime, uploads)
         raise
@@ -141,10 +154,10 @@ async def create_video(request: Request, ctx: Ctx, owner: Owner) -> Video:
     asked = JobRequest(
         prompt=body.prompt,
         task=task,
-        width=width,
-        height=height,
-        fps=24,
-        seconds=seconds,
+        width=shape.width,
+        height=shape.height,
+        fps=shape.fps,
+        seconds=shape.seconds,
         owner_id=owner,
         likeness_affirmed=body.likeness_affirmed,
         character=body.character,
