@@ -43,7 +43,14 @@ SEXUALISED = {
     "ja": ("裸の少女", "少女が裸足で走る"),
     "ko": ("야한 소녀 사진", "소녀가 아이스크림을 먹는다"),
 }
-STANDALONE = ["child porn", "детское порно", "儿童色情", "児童ポルノ", "아동포르노", "pedopornografia"]
+STANDALONE = [
+    "child porn",
+    "детское порно",
+    "儿童色情",
+    "児童ポルノ",
+    "아동포르노",
+    "pedopornografia",
+]
 
 
 @pytest.fixture
@@ -69,7 +76,12 @@ def test_unambiguous_terms_are_blocked_on_their_own(
 
 
 def test_disguised_cyrillic_and_fullwidth_forms_are_caught(defaults: ModerationPipeline) -> None:
-    for text in ("ГОЛАЯ ДЕВОЧКА", "голая\u200b девочка", "ｎｕｄｅ ｃｈｉｌｄ", "兒童\u200b色情"):
+    for text in (
+        "ГОЛАЯ ДЕВОЧКА",
+        "голая\u200b девочка",
+        "\uff4e\uff55\uff44\uff45 \uff43\uff48\uff49\uff4c\uff44",
+        "兒童\u200b色情",
+    ):
         assert defaults.assess_text(text).blocked, text
 
 
