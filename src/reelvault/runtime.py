@@ -27,7 +27,12 @@ from reelvault.db.vault_keys import DatabaseKeyRows, writes_through
 from reelvault.engines.registry import EngineRegistry, load_registry
 from reelvault.errors import StorageError
 from reelvault.metrics import JobMetrics
-from reelvault.moderation import ModerationPipeline, ModeratorRegistry, check_adult_content
+from reelvault.moderation import (
+    Decision,
+    ModerationPipeline,
+    ModeratorRegistry,
+    check_adult_content,
+)
 from reelvault.policy import Policy, load_policy
 from reelvault.private_files import ensure_private_dir
 from reelvault.types import Clock, utc_now
@@ -99,6 +104,13 @@ class JobGate(Protocol):
     def affirm_likeness(self, runtime: Runtime, owner_id: str) -> None:
         """Record in the consent ledger that ``owner_id`` affirmed being the person shown
         in their input, or having that person's permission (with the policy's version)."""
+        ...
+
+    def count_moderation(
+        self, runtime: Runtime, owner_id: str, stage: str, decision: Decision
+    ) -> None:
+        """Count a flag or block in the anonymous statistics (its categories, no content;
+        not for an owner who opted out of analytics)."""
         ...
 
 

@@ -109,6 +109,12 @@ MODERATION_KEEPS = (
     "video is not kept. Only a report about a video keeps it past its retention, for "
     "review, for at most the abuse-report period above."
 )
+MODERATION_COUNTS = (
+    "The anonymous usage statistics count how many prompts, uploads and generated videos "
+    "were flagged or refused each day, per category (such as minors): a number per day "
+    "and category, with no name, account, prompt or image in it, kept for the usage "
+    "statistics' period above, and not counted for those who opted out of analytics."
+)
 
 
 def moderation(runtime: Runtime) -> dict[str, Any]:
@@ -131,6 +137,7 @@ def moderation(runtime: Runtime) -> dict[str, Any]:
             for moderator in runtime.moderation.moderators
         ],
         "keeps": MODERATION_KEEPS,
+        "counted": MODERATION_COUNTS,
         "likeness_affirmation": runtime.settings.likeness_affirmation,
     }
 
@@ -187,7 +194,7 @@ def _moderation_section(runtime: Runtime) -> str:
     items = "".join(
         f"<li><strong>{html.escape(item['name'])}</strong> "
         f"({html.escape(', '.join(item['checks']) or 'nothing')}): "
-        f"{html.escape(item['description'])}</li>"
+        f"{html.escape(item['description'])} Licence: {html.escape(item['licence'])}.</li>"
         for item in info["moderators"]
     )
     likeness = (
@@ -198,7 +205,8 @@ def _moderation_section(runtime: Runtime) -> str:
     )
     return (
         "<h2>Content moderation</h2>\n<p>Prompts, uploads and generated videos are checked "
-        f"by:</p>\n<ul>{items}</ul>\n<p>{html.escape(MODERATION_KEEPS)}</p>\n{likeness}"
+        f"by:</p>\n<ul>{items}</ul>\n<p>{html.escape(MODERATION_KEEPS)}</p>\n"
+        f"<p>{html.escape(MODERATION_COUNTS)}</p>\n{likeness}"
     )
 
 
@@ -214,6 +222,7 @@ def policy_html(runtime: Runtime) -> str:
 __all__ = [
     "DEFAULT_TRANSFERS",
     "SENDS",
+    "MODERATION_COUNTS",
     "MODERATION_KEEPS",
     "legal_bases",
     "moderation",

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import typer
 from fastapi.testclient import TestClient
 from PIL import Image
 from rich.console import Console
@@ -30,7 +31,7 @@ from typer.testing import CliRunner
 
 from reelvault.app.compose import open_runtime
 from reelvault.app.factory import create_app
-from reelvault.cli.main import app as cli_app
+from reelvault.cli.admin import moderators
 from reelvault.cli.state import CliState
 from reelvault.db.models import Job
 from reelvault.errors import ConfigError
@@ -171,8 +172,12 @@ def test_without_the_extra_it_is_a_clear_settings_error(
 
 
 def _moderators_cli(tmp_path: Path, *args: str) -> list[dict[str, Any]]:
-    state = CliState(data_dir=tmp_path / "cli", console=Console(width=200))
-    result = CliRunner().invoke(cli_app, ["moderators", "--json", *args], obj=state)
+    # The command alone, with settings of its own (the root callback would read the
+    # environment's).
+    command = typer.Typer()
+    command.command()(moderators)
+    state = CliState(console=Console(width=200), _settings=settings_for(tmp_path / "cli"))
+    result = CliRunner().invoke(command, ["--json", *args], obj=state)
     assert result.exit_code == 0, result.output
     rows: list[dict[str, Any]] = json.loads(result.output)
     return rows
