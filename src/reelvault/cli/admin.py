@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from reelvault import metrics
 from reelvault.accounts.accounts import get_account
@@ -193,7 +194,11 @@ def moderators(
         if row["missing"]:
             status = f"not installed: {row['missing']}"
         looks_at = " and ".join(row["looks_at"])  # type: ignore[arg-type]
-        state.console.print(f"[bold]{row['name']}[/bold] ({looks_at}; {status})", highlight=False)
+        # The hint names an extra in brackets (reelvault[nudity]): not markup.
+        state.console.print(
+            f"[bold]{escape(str(row['name']))}[/bold] ({looks_at}; {escape(status)})",
+            highlight=False,
+        )
         state.console.print(f"  {row['description']}", markup=False)
         state.console.print(f"  licence: {row['licence']}", markup=False)
 

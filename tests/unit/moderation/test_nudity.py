@@ -169,17 +169,26 @@ def test_without_the_extra_it_is_a_clear_settings_error(
     nudity = next(row for row in listed if row["name"] == "nudity")
     assert nudity["available"] is False and "reelvault[nudity]" in nudity["missing"]
     assert "AGPL-3.0" in nudity["licence"]
+    table = " ".join(_moderators_text(tmp_path).split())
+    assert (
+        'nudity (images; not installed: nudenet not installed: pip install "reelvault[nudity]"'
+        in table
+    )
 
 
-def _moderators_cli(tmp_path: Path, *args: str) -> list[dict[str, Any]]:
+def _moderators_text(tmp_path: Path, *args: str) -> str:
     # The command alone, with settings of its own (the root callback would read the
     # environment's).
     command = typer.Typer()
     command.command()(moderators)
     state = CliState(console=Console(width=200), _settings=settings_for(tmp_path / "cli"))
-    result = CliRunner().invoke(command, ["--json", *args], obj=state)
+    result = CliRunner().invoke(command, list(args), obj=state)
     assert result.exit_code == 0, result.output
-    rows: list[dict[str, Any]] = json.loads(result.output)
+    return str(result.output)
+
+
+def _moderators_cli(tmp_path: Path) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = json.loads(_moderators_text(tmp_path, "--json"))
     return rows
 
 
