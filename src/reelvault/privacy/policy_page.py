@@ -15,6 +15,7 @@ from typing import Any
 from reelvault.policy import render_policy
 from reelvault.privacy.age import gate_required
 from reelvault.runtime import Runtime
+from reelvault.types import DataClass
 
 # What a job run by a third-party provider sends (the remote engine sends exactly this).
 SENDS = "your prompt, your negative prompt and any image or video you upload"
@@ -115,6 +116,9 @@ MODERATION_COUNTS = (
     "and category, with no name, account, prompt or image in it, kept for the usage "
     "statistics' period above, and not counted for those who opted out of analytics."
 )
+MODERATION_NOT_COUNTED = (
+    "Moderation decisions are not counted: this policy keeps no usage statistics."
+)
 
 
 def moderation(runtime: Runtime) -> dict[str, Any]:
@@ -137,7 +141,11 @@ def moderation(runtime: Runtime) -> dict[str, Any]:
             for moderator in runtime.moderation.moderators
         ],
         "keeps": MODERATION_KEEPS,
-        "counted": MODERATION_COUNTS,
+        "counted": (
+            MODERATION_COUNTS
+            if runtime.policy.keeps_beyond_job(DataClass.USAGE_EVENT)
+            else MODERATION_NOT_COUNTED
+        ),
         "likeness_affirmation": runtime.settings.likeness_affirmation,
     }
 
@@ -206,7 +214,7 @@ def _moderation_section(runtime: Runtime) -> str:
     return (
         "<h2>Content moderation</h2>\n<p>Prompts, uploads and generated videos are checked "
         f"by:</p>\n<ul>{items}</ul>\n<p>{html.escape(MODERATION_KEEPS)}</p>\n"
-        f"<p>{html.escape(MODERATION_COUNTS)}</p>\n{likeness}"
+        f"<p>{html.escape(info['counted'])}</p>\n{likeness}"
     )
 
 
@@ -224,6 +232,7 @@ __all__ = [
     "SENDS",
     "MODERATION_COUNTS",
     "MODERATION_KEEPS",
+    "MODERATION_NOT_COUNTED",
     "legal_bases",
     "moderation",
     "policy_html",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterator
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -26,8 +27,9 @@ from reelvault.app.factory import create_app
 from reelvault.cli.privacy import stats
 from reelvault.cli.state import CliState
 from reelvault.db.moderation_models import ModerationCounter
+from reelvault.moderation import Decision, Verdict
 from reelvault.privacy import consent, moderation_stats
-from reelvault.privacy.policy_page import MODERATION_COUNTS
+from reelvault.privacy.policy_page import MODERATION_COUNTS, MODERATION_NOT_COUNTED
 from reelvault.runtime import Runtime
 from reelvault.testing import MAGENTA, moderators_with_fake, registry_with_fake, settings_for
 from reelvault.types import LOCAL_OWNER
@@ -150,3 +152,30 @@ def test_stats_and_the_privacy_page_show_it(client: TestClient, tmp_path: Path) 
     page = client.get("/privacy").text
     assert "flagged or refused each day, per category" in page
     assert client.get("/privacy.json").json()["moderation"]["counted"] == MODERATION_COUNTS
+
+
+def test_a_policy_without_usage_statistics_counts_nothing_and_says_so(tmp_path: Path) -> None:
+    text = resources.files("reelvault.policy").joinpath("profiles/standard.yaml").read_text()
+    start = text.index("\n  usage_event:")
+    at = text.index("    retention: ", start)
+    end = text.index("\n", at)
+    policy = tmp_path / "no-usage.yaml"
+    policy.write_text(text[:at] + "    retention: 0" + text[end:])
+    settings = settings_for(tmp_path, moderators=["rules", "fake"], policy=str(policy))
+    runtime = open_runtime(
+        settings, registry=registry_with_fake(settings), moderators=moderators_with_fake()
+    )
+    try:
+        blocked = Decision(Verdict.BLOCK, ("minors",), ("rules",))
+        assert (
+            moderation_stats.record_decision(
+                runtime, owner_id=LOCAL_OWNER, stage="prompt", decision=blocked
+            )
+            == 0
+        )
+        assert _cells(runtime) == []
+        with TestClient(create_app(settings, runtime=runtime, worker_mode="thread")) as client:
+            assert MODERATION_NOT_COUNTED in client.get("/privacy").text
+            assert MODERATION_COUNTS not in client.get("/privacy").text
+    finally:
+        runtime.close()
