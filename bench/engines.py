@@ -1,6 +1,6 @@
 """Embedded CPU engines and the H.264 encoder, against references measured in the same run.
 
-    python bench/engines.py [--seconds 5] [--skip-ffmpeg] [--dance-only]
+    python bench/engines.py [--seconds 5] [--skip-ffmpeg] [--dance-only] [--nudity]
 
 * **dance** (``puppet``) at 512x512 on the synthetic dance clip: frames per second and
   x real time, reading the reference and extracting its pose included (the engine's
@@ -11,9 +11,13 @@
 * **encode**: ``encode_h264`` (preset medium, crf 20, 2 threads) against the ``ffmpeg``
   command line encoding the same raw RGB frames with the same preset, crf and threads.
   Goal >= 0.95x. Without ``ffmpeg`` on the PATH, that line says it was skipped.
-* **moderation**: what screening adds to that livephoto job with the default moderators
-  (the rule list on a prompt, decoding the photo and looking for a face), against the
-  job's rendering time. Goal <= 5%.
+* **moderation**: what content moderation adds to a job of each embedded engine, against
+  that job's generation time (the dance, livephoto and procedural jobs measured here),
+  done as ``jobs/screening.py`` and ``jobs/runner.py`` do it: the rule list on the
+  prompt; for a photo, its 1024-pixel preview decoded and a face looked for; with image
+  moderators, the photo and ``moderation_output_frames`` evenly spaced output frames
+  through them. With the default moderators (``rules``) and, with ``--nudity``, with the
+  optional NudeNet moderator too (``reelvault[nudity]``). Goal <= 5% (the defaults).
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -32,16 +38,20 @@ import numpy as np
 from reelvault.config import load_settings
 from reelvault.engines.base import GenerationRequest
 from reelvault.engines.livephoto import LivePhotoEngine, LivePhotoParams
+from reelvault.engines.procedural import ProceduralEngine
 from reelvault.engines.puppet import PuppetEngine
+from reelvault.errors import ConfigError
+from reelvault.jobs.screening import PREVIEW_SIDE
 from reelvault.media.encode import ENCODER_THREADS, encode_h264
 from reelvault.media.faces import count_faces
-from reelvault.media.validate import load_image
+from reelvault.media.validate import load_preview
 from reelvault.moderation import ModerationPipeline
 from reelvault.types import Task
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
 PHOTO = DATA / "fullbody_yoga_beach.jpg"
 DANCE = DATA / "SYNTHETIC_dance_moves_576.mp4"
+OUTPUT_SAMPLES = 4  # the moderation_output_frames default
 
 
 def machine() -> str:
@@ -57,7 +67,24 @@ def machine() -> str:
     return f"{system} | Python {platform.python_version()}"
 
 
-def bench_dance(scratch: Path) -> None:
+def evenly_spaced(frames: Iterable[np.ndarray], count: int, wanted: int) -> list[np.ndarray]:
+    """The frames ``jobs/runner.py`` hands the image moderators (its ``_sample_frames``)."""
+    picks = {min(count - 1, (2 * index + 1) * count // (2 * wanted)) for index in range(wanted)}
+    return [frame.copy() for position, frame in enumerate(frames) if position in picks]
+
+
+@dataclass
+class Job:
+    """One generated job: what moderation looks at, and how long generation took."""
+
+    engine: str
+    prompt: str
+    photo: Path | None
+    samples: list[np.ndarray]
+    generation_s: float
+
+
+def bench_dance(scratch: Path) -> Job:
     request = GenerationRequest(
         task=Task.DANCE,
         width=512,
@@ -70,13 +97,15 @@ def bench_dance(scratch: Path) -> None:
     )
     started = time.perf_counter()
     video = PuppetEngine().run(request, lambda fraction, stage: None)
-    count = sum(1 for _ in video.frames)
+    count = video.frame_count
+    samples = evenly_spaced(video.frames, count, OUTPUT_SAMPLES)
     elapsed = time.perf_counter() - started
     realtime = count / video.fps / elapsed
     print(
         f"dance 512x512      {count} frames in {elapsed:.2f} s: {count / elapsed:.1f} fps, "
         f"{realtime:.2f}x real time (pose extraction included; goal >= 1.0x)"
     )
+    job = Job("puppet", "she dances on the beach at sunset", PHOTO, samples, elapsed)
     started = time.perf_counter()
     video = PuppetEngine().run(request, lambda fraction, stage: None)
     encode_h264(
@@ -87,9 +116,10 @@ def bench_dance(scratch: Path) -> None:
         f"dance 512x512      with encoding: {elapsed:.2f} s, "
         f"{count / video.fps / elapsed:.2f}x real time (goal >= 1.5x)"
     )
+    return job
 
 
-def bench_livephoto(scratch: Path, seconds: float) -> tuple[list[np.ndarray], float]:
+def bench_livephoto(scratch: Path, seconds: float) -> tuple[list[np.ndarray], Job]:
     request = GenerationRequest(
         task=Task.IMAGE_TO_VIDEO,
         width=1280,
@@ -118,25 +148,70 @@ def bench_livephoto(scratch: Path, seconds: float) -> tuple[list[np.ndarray], fl
         f"livephoto 1280x720 rendered + encoded (medium) in {both:.2f} s: "
         f"{seconds / both:.2f}x real time"
     )
-    return frames, render
-
-
-def bench_moderation(scratch: Path, render_s: float) -> None:
-    """The screening of an image->video job (jobs/screening.py) with the default
-    moderators: the rule list on the prompt, the photo decoded, a face looked for."""
-    settings = load_settings(None, data_dir=scratch / "data")
-    moderation = ModerationPipeline(settings)
     prompt = "she turns her head and smiles, golden hour, gentle breeze in her hair"
-    rounds = 20
-    started = time.perf_counter()
-    for _ in range(rounds):
-        moderation.assess_text(prompt)
-        count_faces(load_image(PHOTO).pixels)
-    per_job = (time.perf_counter() - started) / rounds
-    print(
-        f"moderation         {per_job * 1000:.1f} ms per image job (rules + face check): "
-        f"{per_job / render_s * 100:.2f}% of the livephoto job above (goal <= 5%)"
+    samples = evenly_spaced(frames, len(frames), OUTPUT_SAMPLES)
+    return frames, Job("livephoto", prompt, PHOTO, samples, render)
+
+
+def bench_procedural(scratch: Path, seconds: float) -> Job:
+    request = GenerationRequest(
+        task=Task.TEXT_TO_VIDEO,
+        width=1280,
+        height=720,
+        fps=24,
+        seconds=seconds,
+        seed=0,
+        scratch_dir=scratch,
+        prompt="a lighthouse on a cliff at dusk, waves below, slow pan",
     )
+    started = time.perf_counter()
+    video = ProceduralEngine().run(request, lambda fraction, stage: None)
+    samples = evenly_spaced(video.frames, video.frame_count, OUTPUT_SAMPLES)
+    elapsed = time.perf_counter() - started
+    print(
+        f"procedural 1280x720 {video.frame_count} frames rendered in {elapsed:.2f} s: "
+        f"{seconds / elapsed:.2f}x real time"
+    )
+    return Job("procedural", request.prompt or "", None, samples, elapsed)
+
+
+def screening_s(pipeline: ModerationPipeline, job: Job) -> float:
+    """Seconds of moderation for ``job``: what jobs/screening.py does at submit and
+    jobs/runner.py after generation (decoding the photo's preview included)."""
+    started = time.perf_counter()
+    pipeline.assess_text(job.prompt)
+    if job.photo is not None:
+        pixels = load_preview(job.photo, PREVIEW_SIDE)
+        if pipeline.checks_images:
+            pipeline.assess_images([pixels])
+        count_faces(pixels)
+    if pipeline.checks_images:
+        pipeline.assess_images(job.samples)
+    return time.perf_counter() - started
+
+
+def bench_moderation(scratch: Path, jobs: list[Job], nudity: bool) -> None:
+    setups = [("rules", ["rules"])] + ([("rules+nudity", ["rules", "nudity"])] if nudity else [])
+    for label, names in setups:
+        settings = load_settings(None, data_dir=scratch / "data", moderators=names)
+        try:
+            pipeline = ModerationPipeline(settings)
+        except ConfigError as exc:
+            print(f"moderation {label:<13} skipped: {exc.message}")
+            continue
+        for job in jobs:
+            screening_s(pipeline, job)  # warm: caches, the first ONNX run
+            rounds = 5
+            per_job = min(screening_s(pipeline, job) for _ in range(rounds))
+            what = "prompt" + (", photo preview + face" if job.photo else "")
+            if pipeline.checks_images:
+                what += f", {len(job.samples) + (1 if job.photo else 0)} images through NudeNet"
+            goal = " (goal <= 5%)" if label == "rules" else ""
+            print(
+                f"moderation {label:<13} {job.engine:<10} {per_job * 1000:8.1f} ms per job "
+                f"({what}) = {per_job / job.generation_s * 100:.2f}% of its generation "
+                f"({job.generation_s:.2f} s){goal}"
+            )
 
 
 def bench_encode(scratch: Path, frames: list[np.ndarray], skip_ffmpeg: bool) -> None:
@@ -216,15 +291,21 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--skip-ffmpeg", action="store_true")
     parser.add_argument("--dance-only", action="store_true")
+    parser.add_argument(
+        "--nudity",
+        action="store_true",
+        help="also time moderation with the optional nudity moderator (reelvault[nudity])",
+    )
     args = parser.parse_args()
     print(machine())
     with tempfile.TemporaryDirectory() as directory:
         scratch = Path(directory)
-        bench_dance(scratch)
+        dance = bench_dance(scratch)
         if args.dance_only:
             return
-        frames, render_s = bench_livephoto(scratch, args.seconds)
-        bench_moderation(scratch, render_s)
+        frames, livephoto = bench_livephoto(scratch, args.seconds)
+        procedural = bench_procedural(scratch, args.seconds)
+        bench_moderation(scratch, [dance, livephoto, procedural], args.nudity)
         bench_encode(scratch, frames, args.skip_ffmpeg)
 
 

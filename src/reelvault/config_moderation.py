@@ -19,8 +19,18 @@ ModerationAction = Literal["allow", "flag", "block"]
 MINORS_CATEGORY = "minors"
 """Sexual content involving minors: always blocked, whatever the settings say."""
 
+NUDITY_CATEGORY = "nudity"
+"""Nudity in an image: always blocked unless the operator allows adult content (which the
+runtime refuses unless the policy's minimum age is 18 or more)."""
+
+ADULT_MINIMUM_AGE = 18
+"""The policy's minimum age from which ``allow_adult_content`` may be set."""
+
 BUILTIN_RULES_MODERATOR = "rules"
 """The offline rule-list moderator: always runs (it carries the minors rules)."""
+
+DEFAULT_THRESHOLD = 0.5
+"""The score from which a finding counts, for a category without its own threshold."""
 
 _CATEGORY = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 
@@ -52,6 +62,11 @@ class ModerationSettings(BaseSettings):
         le=64,
         description="Frames of each generated video that image moderators look at "
         "(evenly spaced; 0: generated videos are not checked).",
+    )
+    allow_adult_content: bool = Field(
+        default=False,
+        description="Let the nudity category be flagged or allowed instead of blocked "
+        "(moderation_actions). Refused unless the policy's minimum_age is 18 or more.",
     )
     likeness_affirmation: bool = Field(
         default=True,
@@ -91,12 +106,33 @@ class ModerationSettings(BaseSettings):
     def _minors_stay_blocked(self) -> ModerationSettings:
         if self.moderation_actions.get(MINORS_CATEGORY, "block") != "block":
             raise ValueError(f"the {MINORS_CATEGORY} category is always blocked")
+        # A threshold above the default would let a classifier's less certain findings
+        # through: the minors category can be made stricter, never looser.
+        if self.moderation_thresholds.get(MINORS_CATEGORY, DEFAULT_THRESHOLD) > DEFAULT_THRESHOLD:
+            raise ValueError(
+                f"the threshold of {MINORS_CATEGORY} cannot be raised above "
+                f"{DEFAULT_THRESHOLD}: the {MINORS_CATEGORY} category cannot be switched off"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _nudity_needs_adult_content(self) -> ModerationSettings:
+        action = self.moderation_actions.get(NUDITY_CATEGORY, "block")
+        if action != "block" and not self.allow_adult_content:
+            raise ValueError(
+                f"moderation_actions sets {NUDITY_CATEGORY} to {action}, which needs "
+                "allow_adult_content = true (and a policy whose minimum_age is "
+                f"{ADULT_MINIMUM_AGE} or more)"
+            )
         return self
 
 
 __all__ = [
+    "ADULT_MINIMUM_AGE",
     "BUILTIN_RULES_MODERATOR",
+    "DEFAULT_THRESHOLD",
     "MINORS_CATEGORY",
     "ModerationAction",
     "ModerationSettings",
+    "NUDITY_CATEGORY",
 ]

@@ -27,7 +27,12 @@ from reelvault.db.vault_keys import DatabaseKeyRows, writes_through
 from reelvault.engines.registry import EngineRegistry, load_registry
 from reelvault.errors import StorageError
 from reelvault.metrics import JobMetrics
-from reelvault.moderation import ModerationPipeline, ModeratorRegistry
+from reelvault.moderation import (
+    Decision,
+    ModerationPipeline,
+    ModeratorRegistry,
+    check_adult_content,
+)
 from reelvault.policy import Policy, load_policy
 from reelvault.private_files import ensure_private_dir
 from reelvault.types import Clock, utc_now
@@ -101,6 +106,13 @@ class JobGate(Protocol):
         in their input, or having that person's permission (with the policy's version)."""
         ...
 
+    def count_moderation(
+        self, runtime: Runtime, owner_id: str, stage: str, decision: Decision
+    ) -> None:
+        """Count a flag or block in the anonymous statistics (its categories, no content;
+        not for an owner who opted out of analytics)."""
+        ...
+
 
 class JobAdmission(Protocol):
     """A limit on new jobs that must hold at the instant they are stored (the accounts
@@ -172,6 +184,7 @@ class Runtime:
     _recent_answers: dict[str, tuple[float, bool]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
+        check_adult_content(self.settings, self.policy)
         if self.moderation is None:
             self.moderation = ModerationPipeline(self.settings)
         if self._sqlite_turns is None and self.db.url.get_backend_name() == "sqlite":
@@ -191,7 +204,9 @@ class Runtime:
         ensure_private_dir(settings.data_dir)
         ensure_scratch_root(settings)
         policy = load_policy(settings.policy)
-        # Before anything is opened: a moderator the settings name must be installed.
+        # Before anything is opened: settings that need a stricter policy are refused, and
+        # a moderator the settings name must be installed.
+        check_adult_content(settings, policy)
         moderation = ModerationPipeline(settings, moderators)
         db = make_db_engine(
             settings.resolved_database_url,

@@ -1,4 +1,4 @@
-"""Operator commands: keys, workers, engines, configuration."""
+"""Operator commands: keys, workers, engines, moderators, configuration."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from reelvault import metrics
 from reelvault.accounts.accounts import get_account
@@ -24,6 +25,7 @@ from reelvault.engines.registry import load_registry
 from reelvault.errors import ValidationError
 from reelvault.jobs.pool import WorkerPool
 from reelvault.jobs.worker import worker_process_main
+from reelvault.moderation import load_moderators
 from reelvault.privacy.sweeper import PeriodicSweeper
 from reelvault.runtime import Runtime
 
@@ -154,6 +156,51 @@ def engines(ctx: typer.Context) -> None:
                 f"  --param {name}=<{kind}>  (default {default}) {field.get('description', '')}",
                 markup=False,
             )
+
+
+def moderators(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """List the content moderators: which run here, what they look at, their licence, and
+    what an optional one needs to be installed."""
+    state = state_of(ctx)
+    registry = load_moderators()
+    running = set(state.settings.moderators)
+    rows = [
+        {
+            "name": moderator.name,
+            "runs": moderator.name in running,
+            "available": registry.unavailable(moderator.name) is None,
+            "missing": registry.unavailable(moderator.name),
+            "looks_at": [
+                what
+                for what, checks in (
+                    ("text", moderator.checks_text),
+                    ("images", moderator.checks_images),
+                )
+                if checks
+            ],
+            "licence": moderator.licence,
+            "description": moderator.description,
+        }
+        for moderator in registry.classes()
+    ]
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        status = "runs" if row["runs"] else "installed, not enabled"
+        if row["missing"]:
+            status = f"not installed: {row['missing']}"
+        looks_at = " and ".join(row["looks_at"])  # type: ignore[arg-type]
+        # The hint names an extra in brackets (reelvault[nudity]): not markup.
+        state.console.print(
+            f"[bold]{escape(str(row['name']))}[/bold] ({looks_at}; {escape(status)})",
+            highlight=False,
+        )
+        state.console.print(f"  {row['description']}", markup=False)
+        state.console.print(f"  licence: {row['licence']}", markup=False)
 
 
 def _engine_names(known: list[str], wanted: str | None) -> list[str] | None:

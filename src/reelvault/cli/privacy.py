@@ -14,7 +14,7 @@ from rich.table import Table
 from reelvault.cli.files import write_private
 from reelvault.cli.requests import request_command, requests_app, verify_command
 from reelvault.cli.state import state_of
-from reelvault.privacy import age, analytics, audit_log, consent, export
+from reelvault.privacy import age, analytics, audit_log, consent, export, moderation_stats
 from reelvault.privacy.privacy_audit import run_audit
 from reelvault.privacy.redact import redact_with_counts
 from reelvault.privacy.sweeper import sweep
@@ -126,21 +126,34 @@ def stats(
     ctx: typer.Context,
     days: Annotated[int, typer.Option(min=1, max=3660, help="How many days back.")] = 30,
     by: Annotated[
-        str,
+        str | None,
         typer.Option(
-            help="Comma-separated: " + ", ".join(analytics.DIMENSIONS) + ".",
+            help="Comma-separated: "
+            + ", ".join(analytics.DIMENSIONS)
+            + " (default day,engine,outcome); with --moderation: "
+            + ", ".join(moderation_stats.DIMENSIONS)
+            + " (default all).",
         ),
-    ] = "day,engine,outcome",
+    ] = None,
+    moderation: Annotated[
+        bool,
+        typer.Option(
+            "--moderation",
+            help="Moderation decisions (flags and blocks per stage and category) instead "
+            "of job outcomes.",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Anonymous usage counts; counts below the policy's minimum are suppressed."""
     state = state_of(ctx)
     runtime = state.runtime
-    group_by = tuple(part.strip() for part in by.split(",") if part.strip())
+    default = ",".join(moderation_stats.DIMENSIONS) if moderation else "day,engine,outcome"
+    group_by = tuple(part.strip() for part in (by or default).split(",") if part.strip())
     until = runtime.clock().date()
-    result = analytics.report(
-        runtime, group_by=group_by, since=until - timedelta(days=days - 1), until=until
-    )
+    since = until - timedelta(days=days - 1)
+    source = moderation_stats.report if moderation else analytics.report
+    result = source(runtime, group_by=group_by, since=since, until=until)
     if as_json:
         typer.echo(json.dumps(result.to_dict(), indent=2))
         return

@@ -1,4 +1,6 @@
-"""Abuse reports (docs/moderation.md): what someone reported, never who reported it.
+"""Abuse reports and moderation counters (docs/moderation.md).
+
+An abuse report records what someone reported, never who reported it.
 
 A report names a job by id and a reason chosen from a list; it holds no free text and no
 reporter. While it is open and ``hold_until`` is ahead, the retention sweeper keeps the
@@ -8,9 +10,9 @@ job's generated video past its own expiry (for review); the report itself goes a
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Index, String
+from sqlalchemy import Date, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from reelvault.db.base import Base, UTCDateTime
@@ -33,4 +35,26 @@ class AbuseReport(Base):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
 
 
-__all__ = ["AbuseReport"]
+class ModerationCounter(Base):
+    """How many moderation decisions of one kind a day saw: (day, stage, verdict, category).
+
+    Part of the anonymous statistics (data class ``usage_event``): there is deliberately no
+    owner, job, prompt, image, rule or moderator name, and no time finer than a day.
+    """
+
+    __tablename__ = "moderation_counters"
+    __table_args__ = (
+        UniqueConstraint("day", "stage", "verdict", "category", name="uq_moderation_counters_cell"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    day: Mapped[date] = mapped_column(Date)
+    stage: Mapped[str] = mapped_column(String(16))  # prompt, upload, output
+    verdict: Mapped[str] = mapped_column(String(16))  # flag, block
+    category: Mapped[str] = mapped_column(String(32))
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    data_class: Mapped[str] = mapped_column(String(32), default="usage_event")
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
+
+
+__all__ = ["AbuseReport", "ModerationCounter"]

@@ -150,7 +150,7 @@ OUTPUT_BLOCKED = (
 )
 
 
-def check_output(runtime: Runtime, samples: list[Frame]) -> None:
+def check_output(runtime: Runtime, samples: list[Frame], *, owner_id: str) -> None:
     """Refuse a generated video whose sampled frames the moderators block.
 
     Raised before anything of the output is stored: the job fails with
@@ -161,6 +161,8 @@ def check_output(runtime: Runtime, samples: list[Frame]) -> None:
         return
     decision = runtime.moderation.assess_images(samples)
     samples.clear()
+    if decision.verdict is not Verdict.ALLOW:
+        runtime.hooks.gate.count_moderation(runtime, owner_id, "output", decision)
     if decision.verdict is Verdict.FLAG:
         log.warning(
             "content moderation flagged a generated video (categories: %s)",
@@ -283,7 +285,7 @@ def _render_and_encode(
         )
     encode_s = time.perf_counter() - encode_started - upstream.seconds
     runtime.metrics.encoded(spec.output_format, encode_s)
-    check_output(runtime, samples)
+    check_output(runtime, samples, owner_id=spec.owner_id)
     progress.report(96, "encoding", force=True)
     thumbnail = make_thumbnail(kept[0]) if kept else b""
     spritesheet = make_spritesheet(encoded.path, columns=5, tile_width=160, tiles=25, fmt="jpeg")

@@ -11,6 +11,8 @@ row is written; a refusal there shreds the request's uploads, so nothing of it i
   affirmation (``likeness_affirmed``) that they are the person shown or have that
   person's permission; it is recorded in the consent ledger (through the runtime's
   :class:`~reelvault.runtime.JobGate`), the face itself nowhere.
+* A flag or a block is counted in the anonymous statistics (its stage, verdict and
+  categories, through the gate), never the content.
 
 Decrypted inputs exist only in a private folder of the scratch root (in memory by
 default) while they are looked at, and the folder goes when the check ends.
@@ -28,7 +30,7 @@ from reelvault.jobs.uploads import UploadedInput
 from reelvault.media.decode import Frame, iter_video_frames
 from reelvault.media.faces import count_faces
 from reelvault.media.validate import load_preview
-from reelvault.moderation import enforce
+from reelvault.moderation import Decision, Verdict, enforce
 from reelvault.runtime import Runtime, ensure_scratch_root
 from reelvault.types import Task
 
@@ -52,7 +54,9 @@ def screen_request(
     moderators block, :class:`LikenessAffirmationRequiredError` (400) for a face without
     the affirmation; record the affirmation where one was needed and given."""
     pipeline = runtime.moderation
-    enforce(pipeline.assess_text(request.prompt or ""), what="the prompt", param="prompt")
+    prompt = pipeline.assess_text(request.prompt or "")
+    _count(runtime, request, "prompt", prompt)
+    enforce(prompt, what="the prompt", param="prompt")
     likeness = runtime.settings.likeness_affirmation and request.task in LIKENESS_TASKS
     if not uploads or not (pipeline.checks_images or likeness):
         return
@@ -65,12 +69,12 @@ def screen_request(
             try:
                 if upload.media_type.kind == "image":
                     pixels = load_preview(path, PREVIEW_SIDE)
-                    _moderate(runtime, [pixels], upload.name)
+                    _moderate(runtime, request, [pixels], upload.name)
                     if likeness and upload.name == "image":
                         faces += count_faces(pixels)
                 elif upload.media_type.kind == "video" and pipeline.checks_images:
                     # A video's frames; a motion-capture file (BVH) holds no picture.
-                    _moderate(runtime, _sample_frames(runtime, path), upload.name)
+                    _moderate(runtime, request, _sample_frames(runtime, path), upload.name)
             finally:
                 path.unlink(missing_ok=True)
     if faces:
@@ -91,10 +95,18 @@ def _smaller(frame: Frame) -> Frame:
     return frame[::step, ::step].copy() if step > 1 else frame
 
 
-def _moderate(runtime: Runtime, images: Sequence[Frame], name: str) -> None:
+def _moderate(runtime: Runtime, request: JobRequest, images: Sequence[Frame], name: str) -> None:
     pipeline = runtime.moderation
     if pipeline.checks_images and images:
-        enforce(pipeline.assess_images(images), what=f"the {name.replace('_', ' ')}", param=name)
+        decision = pipeline.assess_images(images)
+        _count(runtime, request, "upload", decision)
+        enforce(decision, what=f"the {name.replace('_', ' ')}", param=name)
+
+
+def _count(runtime: Runtime, request: JobRequest, stage: str, decision: Decision) -> None:
+    """A flag or block goes into the anonymous statistics (categories only)."""
+    if decision.verdict is not Verdict.ALLOW:
+        runtime.hooks.gate.count_moderation(runtime, request.owner_id, stage, decision)
 
 
 __all__ = ["LIKENESS_MESSAGE", "LIKENESS_TASKS", "SCREENING_PREFIX", "screen_request"]

@@ -10,7 +10,7 @@ prompt, uploaded images) and after generation (sampled frames), in the jobs laye
 from __future__ import annotations
 
 from reelvault.moderation.base import Decision, Finding, Moderator, ModeratorBase, Verdict
-from reelvault.moderation.pipeline import ModerationPipeline, enforce
+from reelvault.moderation.pipeline import ModerationPipeline, check_adult_content, enforce
 from reelvault.moderation.registry import ENTRY_POINT_GROUP, ModeratorRegistry, load_moderators
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "ModeratorBase",
     "ModeratorRegistry",
     "Verdict",
+    "check_adult_content",
     "enforce",
     "load_moderators",
 ]

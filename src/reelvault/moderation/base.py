@@ -88,6 +88,14 @@ class ModeratorBase:
     checks_images: ClassVar[bool] = False
     wants_settings: ClassVar[bool] = False
 
+    @classmethod
+    def unavailable(cls) -> str | None:
+        """Why this moderator cannot run here (an optional package missing), else None.
+
+        Asked before it is created and by ``reelvault moderators``; optional.
+        """
+        return None
+
     def check_text(self, text: str) -> Sequence[Finding]:
         return ()
 

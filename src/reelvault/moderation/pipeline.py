@@ -3,7 +3,8 @@
 Each moderator (:mod:`reelvault.moderation.base`) reports findings; a finding counts
 from its category's threshold (``moderation_thresholds``, default 0.5) and then does
 what the category's action says (``moderation_actions``), else what the moderator
-suggests. The strictest verdict wins. The ``minors`` category is always blocked.
+suggests. The strictest verdict wins. The ``minors`` category is always blocked, and so
+is ``nudity`` unless the operator allows adult content (:func:`check_adult_content`).
 
 Nothing is kept: a decision holds categories and moderator names, never the text, the
 image or the rule that matched, and only its categories are logged.
@@ -15,14 +16,18 @@ import logging
 from collections.abc import Iterable, Sequence
 
 from reelvault.config import Settings
-from reelvault.config_moderation import MINORS_CATEGORY
-from reelvault.errors import ContentBlockedError
+from reelvault.config_moderation import (
+    ADULT_MINIMUM_AGE,
+    DEFAULT_THRESHOLD,
+    MINORS_CATEGORY,
+    NUDITY_CATEGORY,
+)
+from reelvault.errors import ConfigError, ContentBlockedError
 from reelvault.moderation.base import ALLOWED, Decision, Finding, Image, Moderator, Verdict
 from reelvault.moderation.registry import ModeratorRegistry, load_moderators
+from reelvault.policy import Policy
 
 log = logging.getLogger(__name__)
-
-DEFAULT_THRESHOLD = 0.5
 
 
 class ModerationPipeline:
@@ -66,7 +71,9 @@ class ModerationPipeline:
 
     def action(self, finding: Finding) -> Verdict:
         """What ``finding`` does under the settings."""
-        if finding.category == MINORS_CATEGORY:
+        if finding.category == MINORS_CATEGORY or (
+            finding.category == NUDITY_CATEGORY and not self.settings.allow_adult_content
+        ):
             return Verdict.BLOCK if finding.score >= self._threshold(finding) else Verdict.ALLOW
         if finding.score < self._threshold(finding):
             return Verdict.ALLOW
@@ -94,6 +101,21 @@ class ModerationPipeline:
         )
 
 
+def check_adult_content(settings: Settings, policy: Policy) -> None:
+    """Refuse ``allow_adult_content`` under a policy that admits people under 18.
+
+    Called when a runtime opens, before anything else: the settings alone do not know the
+    policy's minimum age (a profile or the operator's file).
+    """
+    if settings.allow_adult_content and policy.minimum_age < ADULT_MINIMUM_AGE:
+        raise ConfigError(
+            "invalid setting allow_adult_content (REELVAULT_ALLOW_ADULT_CONTENT): adult "
+            f"content needs a policy whose minimum_age is {ADULT_MINIMUM_AGE} or more; the "
+            f"policy {policy.name!r} admits people from {policy.minimum_age}",
+            param="allow_adult_content",
+        )
+
+
 def enforce(decision: Decision, *, what: str, param: str | None = None) -> None:
     """Raise :class:`ContentBlockedError` for a block; log a flag (its categories only).
 
@@ -113,4 +135,4 @@ def enforce(decision: Decision, *, what: str, param: str | None = None) -> None:
         )
 
 
-__all__ = ["DEFAULT_THRESHOLD", "ModerationPipeline", "enforce"]
+__all__ = ["DEFAULT_THRESHOLD", "ModerationPipeline", "check_adult_content", "enforce"]

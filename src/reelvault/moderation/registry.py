@@ -16,7 +16,12 @@ from reelvault.moderation.base import Moderator
 
 ENTRY_POINT_GROUP = "reelvault.moderators"
 
-BUILTIN_MODERATORS: tuple[str, ...] = ("reelvault.moderation.rules:RuleListModerator",)
+BUILTIN_MODERATORS: tuple[str, ...] = (
+    "reelvault.moderation.rules:RuleListModerator",
+    # Needs the optional extra reelvault[nudity] (AGPL-3.0): listed always, runs only
+    # when installed and named in the settings (its unavailable() says why not).
+    "reelvault.moderation.nudity:NudityModerator",
+)
 
 
 def _load_reference(reference: str) -> type[Moderator]:
@@ -54,12 +59,27 @@ class ModeratorRegistry:
     def names(self) -> list[str]:
         return sorted(self._classes)
 
+    def classes(self) -> list[type[Moderator]]:
+        return [self._classes[name] for name in self.names()]
+
+    def unavailable(self, name: str) -> str | None:
+        """Why the moderator ``name`` cannot run here (a missing extra), else None."""
+        check = getattr(self._classes[name], "unavailable", None)
+        reason: str | None = check() if callable(check) else None
+        return reason
+
     def create(self, name: str, settings: Settings) -> Moderator:
         moderator_class = self._classes.get(name)
         if moderator_class is None:
             known = ", ".join(self.names()) or "none"
             raise ConfigError(
                 f"setting moderators names {name!r}, which is not installed (known: {known})",
+                param="moderators",
+            )
+        reason = self.unavailable(name)
+        if reason is not None:
+            raise ConfigError(
+                f"setting moderators names {name!r}, which cannot run here: {reason}",
                 param="moderators",
             )
         if getattr(moderator_class, "wants_settings", False):

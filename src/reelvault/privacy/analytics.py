@@ -52,7 +52,8 @@ def duration_bucket(seconds: float) -> str:
     return ">30s"
 
 
-def _expires_at(runtime: Runtime, day: date) -> datetime | None:
+def usage_expires_at(runtime: Runtime, day: date) -> datetime | None:
+    """When a counter cell of ``day`` expires (``usage_event`` retention)."""
     # Counted from the end of the cell's day: the newest event in it sets the clock.
     end_of_day = datetime.combine(day + timedelta(days=1), time.min, tzinfo=UTC)
     return runtime.policy.expires_at(DataClass.USAGE_EVENT, now=end_of_day)
@@ -103,7 +104,7 @@ def record_job_outcome(
         "duration": duration_bucket(seconds),
         "outcome": outcome,
         "data_class": DataClass.USAGE_EVENT.value,
-        "expires_at": _expires_at(runtime, day),
+        "expires_at": usage_expires_at(runtime, day),
     }
     if session is not None:
         _bump(session, cell)
@@ -216,4 +217,5 @@ __all__ = [
     "record_job_outcome",
     "report",
     "resolution_bucket",
+    "usage_expires_at",
 ]

@@ -14,13 +14,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from reelvault.privacy import adults, age, analytics, consent, redact, restrict
+from reelvault.moderation import Decision
+from reelvault.privacy import adults, age, analytics, consent, moderation_stats, redact, restrict
 from reelvault.runtime import JobHooks, Runtime
 
 
 class PrivacyJobGate:
     """Restriction (GDPR art. 18), provider consent with the age gate, prompt redaction,
-    the likeness affirmation in the consent ledger."""
+    the likeness affirmation in the consent ledger, moderation decisions counted."""
 
     def restriction_refusals(
         self, runtime: Runtime, owner_ids: Collection[str]
@@ -37,6 +38,11 @@ class PrivacyJobGate:
 
     def affirm_likeness(self, runtime: Runtime, owner_id: str) -> None:
         consent.affirm_likeness(runtime, owner_id)
+
+    def count_moderation(
+        self, runtime: Runtime, owner_id: str, stage: str, decision: Decision
+    ) -> None:
+        moderation_stats.record_decision(runtime, owner_id=owner_id, stage=stage, decision=decision)
 
 
 def count_finished_job(runtime: Runtime, session: Session, job: Any) -> object:

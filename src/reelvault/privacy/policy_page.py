@@ -15,6 +15,7 @@ from typing import Any
 from reelvault.policy import render_policy
 from reelvault.privacy.age import gate_required
 from reelvault.runtime import Runtime
+from reelvault.types import DataClass
 
 # What a job run by a third-party provider sends (the remote engine sends exactly this).
 SENDS = "your prompt, your negative prompt and any image or video you upload"
@@ -109,6 +110,15 @@ MODERATION_KEEPS = (
     "video is not kept. Only a report about a video keeps it past its retention, for "
     "review, for at most the abuse-report period above."
 )
+MODERATION_COUNTS = (
+    "The anonymous usage statistics count how many prompts, uploads and generated videos "
+    "were flagged or refused each day, per category (such as minors): a number per day "
+    "and category, with no name, account, prompt or image in it, kept for the usage "
+    "statistics' period above, and not counted for those who opted out of analytics."
+)
+MODERATION_NOT_COUNTED = (
+    "Moderation decisions are not counted: this policy keeps no usage statistics."
+)
 
 
 def moderation(runtime: Runtime) -> dict[str, Any]:
@@ -131,6 +141,11 @@ def moderation(runtime: Runtime) -> dict[str, Any]:
             for moderator in runtime.moderation.moderators
         ],
         "keeps": MODERATION_KEEPS,
+        "counted": (
+            MODERATION_COUNTS
+            if runtime.policy.keeps_beyond_job(DataClass.USAGE_EVENT)
+            else MODERATION_NOT_COUNTED
+        ),
         "likeness_affirmation": runtime.settings.likeness_affirmation,
     }
 
@@ -187,7 +202,7 @@ def _moderation_section(runtime: Runtime) -> str:
     items = "".join(
         f"<li><strong>{html.escape(item['name'])}</strong> "
         f"({html.escape(', '.join(item['checks']) or 'nothing')}): "
-        f"{html.escape(item['description'])}</li>"
+        f"{html.escape(item['description'])} Licence: {html.escape(item['licence'])}.</li>"
         for item in info["moderators"]
     )
     likeness = (
@@ -198,7 +213,8 @@ def _moderation_section(runtime: Runtime) -> str:
     )
     return (
         "<h2>Content moderation</h2>\n<p>Prompts, uploads and generated videos are checked "
-        f"by:</p>\n<ul>{items}</ul>\n<p>{html.escape(MODERATION_KEEPS)}</p>\n{likeness}"
+        f"by:</p>\n<ul>{items}</ul>\n<p>{html.escape(MODERATION_KEEPS)}</p>\n"
+        f"<p>{html.escape(info['counted'])}</p>\n{likeness}"
     )
 
 
@@ -214,7 +230,9 @@ def policy_html(runtime: Runtime) -> str:
 __all__ = [
     "DEFAULT_TRANSFERS",
     "SENDS",
+    "MODERATION_COUNTS",
     "MODERATION_KEEPS",
+    "MODERATION_NOT_COUNTED",
     "legal_bases",
     "moderation",
     "policy_html",

@@ -51,6 +51,12 @@ async def privacy_centre_page(request: Request, ctx: Ctx) -> Response:
     return await _serve(request, ctx, "privacy-centre.html")
 
 
+@router.get("/report", response_class=HTMLResponse, include_in_schema=False)
+async def report_page(request: Request, ctx: Ctx) -> Response:
+    """The form that reports a video (POST /api/v1/reports); ``?job=`` fills it in."""
+    return await _serve(request, ctx, "report.html")
+
+
 # The account pages. The e-mailed links open /account/verify-email and
 # /account/password-reset (reelvault.web.account_mail), with the token in the query.
 ACCOUNT_PAGES = {

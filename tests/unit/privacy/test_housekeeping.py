@@ -6,7 +6,8 @@ from datetime import timedelta
 
 from reelvault.accounts import billing
 from reelvault.db.billing_models import BillingUsage
-from reelvault.privacy import analytics, attempts, audit_log, consent, mail_budget
+from reelvault.moderation import Decision, Verdict
+from reelvault.privacy import analytics, attempts, audit_log, consent, mail_budget, moderation_stats
 from reelvault.privacy.housekeeping import sweep_privacy_records
 from reelvault.privacy.pseudonyms import ip_pseudonym
 from reelvault.privacy.secret_store import secret_names
@@ -25,6 +26,8 @@ def test_everything_expired_is_removed_and_counted(
         runtime, owner_id="own_2", feature="dance", engine="puppet",
         width=720, height=1280, seconds=8.0, outcome="completed",
     )  # fmt: skip
+    blocked = Decision(Verdict.BLOCK, ("minors",), ("rules",))
+    moderation_stats.record_decision(runtime, owner_id="own_2", stage="prompt", decision=blocked)
     audit_log.record(runtime, "retention.sweep", objects_shredded=1)
     ip_pseudonym(runtime, "198.51.100.4")
     mail_budget.reserve(runtime, "someone@example.org")
@@ -46,6 +49,7 @@ def test_everything_expired_is_removed_and_counted(
     assert report.as_fields() == {
         "consent_records_deleted": 1,
         "usage_counters_deleted": 1,
+        "moderation_counters_deleted": 1,
         "contacts_shredded": 0,
         "audit_entries_pruned": 1,
         "secrets_destroyed": 1,

@@ -26,6 +26,7 @@ from reelvault.accounts.sessions import SESSION_LIFETIME, start_session
 from reelvault.app.compose import open_runtime
 from reelvault.db.dsr_models import DataSubjectRequest
 from reelvault.db.models import ApiKey, BrowserSession, Job, Owner, StoredObject
+from reelvault.db.moderation_models import ModerationCounter
 from reelvault.db.privacy_models import (
     AuditEntry,
     ConsentRecord,
@@ -40,8 +41,18 @@ from reelvault.jobs.request import INPUT_KIND_PREFIX
 from reelvault.jobs.submission import submit_job
 from reelvault.jobs.uploads import store_upload
 from reelvault.jobs.worker import Worker
+from reelvault.moderation import Decision, Verdict
 from reelvault.policy import load_policy
-from reelvault.privacy import analytics, audit_log, consent, dsr, mail_budget, notify, sweeper
+from reelvault.privacy import (
+    analytics,
+    audit_log,
+    consent,
+    dsr,
+    mail_budget,
+    moderation_stats,
+    notify,
+    sweeper,
+)
 from reelvault.privacy.notify import SmtpSettings
 from reelvault.privacy.sweeper import sweep
 from reelvault.runtime import Runtime
@@ -380,6 +391,25 @@ def test_usage_counter_counts_from_the_end_of_its_day(
     day = clock().date()
     end_of_day = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)
     kept_then_gone(runtime, clock, end_of_day, period, _exists(runtime, UsageCounter))
+
+
+@pytest.mark.parametrize(
+    ("profile", "period"),
+    [
+        ("standard", timedelta(days=90)),
+        ("library", timedelta(days=360)),
+        ("ephemeral", timedelta(days=30)),
+    ],
+)
+def test_moderation_counter_counts_from_the_end_of_its_day(
+    opened: Callable[[str], Runtime], clock: FakeClock, profile: str, period: timedelta
+) -> None:
+    runtime = opened(profile)
+    blocked = Decision(Verdict.BLOCK, ("minors",), ("rules",))
+    moderation_stats.record_decision(runtime, owner_id="own_1", stage="prompt", decision=blocked)
+    day = clock().date()
+    end_of_day = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)
+    kept_then_gone(runtime, clock, end_of_day, period, _exists(runtime, ModerationCounter))
 
 
 @pytest.mark.parametrize(

@@ -651,6 +651,9 @@ function showResult(job) {
   download.href = contentUrl(job);
   download.download = `reelvault-${job.id}.mp4`;
   download.hidden = false;
+  const report = $("report-link");
+  report.href = `/report?job=${encodeURIComponent(job.id)}`;
+  report.setAttribute("aria-label", "Report this video to the operator");
   const size = job.output_bytes ? ` · ${bytes(job.output_bytes)}` : "";
   // The player's own controls carry the volume; say whether there is anything to hear.
   const sound = job.has_audio ? " · with sound" : job.has_audio === false ? " · silent" : "";
