@@ -581,3 +581,55 @@ def test_erasing_one_owner_leaves_anothers_characters(standard: TestClient) -> N
     with runtime.session() as session:
         row = session.get(Character, mine["id"])
         assert row is not None and runtime.vault.exists(ObjectId(row.media_object))
+
+
+def test_a_job_naming_it_in_the_character_field_leaves_no_plaintext_name(
+    standard: TestClient, tmp_path: Path
+) -> None:
+    assert _create(standard).status_code == 201
+    native = _job(standard, "wave", character=NAME).json()
+    openai = standard.post(
+        "/v1/videos", json={"prompt": "wave", "model": "livephoto", "character": NAME.upper()}
+    )
+    assert openai.status_code in (200, 201), openai.text
+    for job_id in (native["id"], openai.json()["id"]):
+        assert wait_for(standard, job_id)["status"] == "completed"
+    needles = [NAME.encode(), NAME.upper().encode(), NAME.encode("utf-16-le")]
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            content = path.read_bytes()
+            for needle in needles:
+                assert needle not in content, f"{needle[:12]!r} in {path}"
+
+
+def test_a_dance_with_someone_elses_or_two_pictures_is_refused_and_keeps_nothing(
+    standard: TestClient,
+) -> None:
+    runtime = _rt(standard)
+    mine = _create(standard).json()
+    other = {"Authorization": f"Bearer {create_api_key(runtime, name='other').secret}"}
+    moves = (DATA / "SYNTHETIC_dance_moves_576.mp4").read_bytes()
+    fields = {"task": "dance", "engine": "fake", "size": "64x48", "fps": "8", "seconds": "1"}
+    before = _vault_files(runtime)
+    for reference in (mine["id"], NAME):
+        response = standard.post(
+            "/api/v1/jobs",
+            data={**fields, "character": reference},
+            files={"reference_video": ("moves.mp4", moves, "video/mp4")},
+            headers=other,
+        )
+        assert response.status_code == 404, response.text
+        assert _vault_files(runtime) == before  # their dance upload was shredded
+    own = _create(standard, "Dancer", headers=other).json()
+    both = standard.post(
+        "/api/v1/jobs",
+        data={**fields, "character": own["id"]},
+        files={
+            "image": ("me.png", _png(), "image/png"),
+            "reference_video": ("moves.mp4", moves, "video/mp4"),
+        },
+        headers=other,
+    )
+    assert both.status_code == 400, both.text
+    # only the second character: 2 objects (media, name), each a blob and a key
+    assert _rows(runtime) == 2 and len(_vault_files(runtime)) == len(before) + 4
