@@ -19,15 +19,19 @@ scratch file. Deleting the character later leaves the jobs made with it alone.
 
 from __future__ import annotations
 
+import io
 import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Select, delete, func, select
+from PIL import Image
+from sqlalchemy import ColumnElement, Select, and_, delete, func, not_, or_, select, true
+from sqlalchemy.orm import Session
 
 from reelvault.db.character_models import Character
+from reelvault.db.locks import lock_keys
 from reelvault.errors import (
     BadRequestError,
     ConflictError,
@@ -41,6 +45,7 @@ from reelvault.jobs.request import JobRequest
 from reelvault.jobs.uploads import UploadedInput, discard_uploads, spooled
 from reelvault.media.sniff import ALL_TYPES, PNG
 from reelvault.media.stills import best_still, png_bytes
+from reelvault.policy.model import RetentionKind
 from reelvault.runtime import Runtime
 from reelvault.types import DataClass, ObjectId, Task, new_character_id, new_object_id
 
@@ -53,7 +58,7 @@ AFFIRMATION_MESSAGE = (
 NOT_KEPT_MESSAGE = (
     "this server's privacy policy keeps nothing beyond a job, so it cannot save characters"
 )
-_NAME = re.compile(r"^[^\W_][\w .'\u2019-]*$")
+_NAME = re.compile(r"^[^\W_](?:[^\W_]|[ .'\u2019-])*$")
 
 
 @dataclass(frozen=True)
@@ -107,19 +112,44 @@ def _view(runtime: Runtime, row: Character) -> CharacterView:
     return CharacterView(row.id, name, row.created_at, row.expires_at, row.media_type)
 
 
-def _rows(runtime: Runtime, owner_id: str) -> list[Character]:
-    with runtime.session() as session:
-        rows = session.scalars(
-            select(Character).where(owned_by(owner_id)).order_by(Character.created_at, Character.id)
-        ).all()
-        session.expunge_all()
+def past_retention(runtime: Runtime) -> ColumnElement[bool]:
+    """Characters the policy in force no longer keeps: past the ``expires_at`` set when
+    they were made, or older than the ``character`` retention now (an operator who
+    shortens it, or switches to a profile that keeps none, shortens it for all)."""
+    now = runtime.clock()
+    ended = and_(Character.expires_at.is_not(None), Character.expires_at <= now)
+    retention = runtime.policy.rule(DataClass.CHARACTER).retention
+    if not retention.keeps_beyond_job():
+        return true()
+    if retention.kind is RetentionKind.DURATION and retention.duration is not None:
+        return or_(ended, Character.created_at <= now - retention.duration)
+    return ended
+
+
+def _rows(runtime: Runtime, session: Session, owner_id: str) -> list[Character]:
+    rows = session.scalars(
+        select(Character)
+        .where(owned_by(owner_id), not_(past_retention(runtime)))
+        .order_by(Character.created_at, Character.id)
+    ).all()
     return list(rows)
+
+
+def _owned_rows(runtime: Runtime, owner_id: str) -> list[Character]:
+    with runtime.session() as session:
+        rows = _rows(runtime, session, owner_id)
+        session.expunge_all()
+    return rows
 
 
 def list_characters(runtime: Runtime, owner_id: str) -> list[CharacterView]:
     """The owner's characters, oldest first (names decrypted: at most 50 small objects)."""
+    return _views(runtime, _owned_rows(runtime, owner_id))
+
+
+def _views(runtime: Runtime, rows: Sequence[Character]) -> list[CharacterView]:
     views = []
-    for row in _rows(runtime, owner_id):
+    for row in rows:
         try:
             views.append(_view(runtime, row))
         except VaultError:
@@ -136,9 +166,17 @@ def get_character(runtime: Runtime, owner_id: str, character_id: str) -> Charact
 
 
 def _check_media(runtime: Runtime, upload: UploadedInput) -> None:
-    """A video must give a still picture now, not when a job first uses it."""
+    """The picture must decode now, not fail every job that later uses it: a video must
+    give a still, a photo must decode whole (a truncated JPEG's header looks fine)."""
     if upload.media_type.kind == "video":
         _still_png(runtime, upload.object_id)
+        return
+    data = runtime.vault.read_bytes(upload.object_id)  # within the upload's byte limit
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise UnsupportedMediaError("the photo is corrupt or truncated", param="video") from None
 
 
 def create_character(
@@ -159,14 +197,7 @@ def create_character(
         check_offered(runtime)
         cleaned = clean_name(name)
         require_affirmation(likeness_affirmed)
-        existing = list_characters(runtime, owner_id)
-        if len(existing) >= MAX_PER_OWNER:
-            raise ConflictError(
-                f"you have {MAX_PER_OWNER} characters, the most one owner may keep: delete one",
-                param="name",
-            )
-        if any(_key(view.name) == _key(cleaned) for view in existing):
-            raise ConflictError(f"you already have a character named {cleaned!r}", param="name")
+        _check_room(list_characters(runtime, owner_id), cleaned)  # before the ledger entry
         _check_media(runtime, upload)
         # Recorded before the character exists: no character without its ledger entry.
         runtime.hooks.gate.affirm_likeness(runtime, owner_id)
@@ -174,6 +205,16 @@ def create_character(
     except BaseException:
         discard_uploads(runtime, [upload])
         raise
+
+
+def _check_room(existing: Sequence[CharacterView], name: str) -> None:
+    if len(existing) >= MAX_PER_OWNER:
+        raise ConflictError(
+            f"you have {MAX_PER_OWNER} characters, the most one owner may keep: delete one",
+            param="name",
+        )
+    if any(_key(view.name) == _key(name) for view in existing):
+        raise ConflictError(f"you already have a character named {name!r}", param="name")
 
 
 def _store(runtime: Runtime, owner_id: str, name: str, upload: UploadedInput) -> CharacterView:
@@ -193,6 +234,10 @@ def _store(runtime: Runtime, owner_id: str, name: str, upload: UploadedInput) ->
     )
     try:
         with runtime.session() as session:
+            # Checked again under the owner's lock: two requests at once must not both
+            # pass the check above (one name twice, 51 characters).
+            lock_keys(session.connection(), ["character:" + owner_id])
+            _check_room(_views(runtime, _rows(runtime, session, owner_id)), name)
             session.add(row)
     except BaseException:
         runtime.vault.shred(name_object)
@@ -225,14 +270,16 @@ def delete_character(runtime: Runtime, owner_id: str, character_id: str) -> None
 
 def erase_characters(runtime: Runtime, owner_id: str) -> int:
     """Crypto-shred every character of ``owner_id`` (erasure); how many there were."""
-    return _shred_rows(runtime, _rows(runtime, owner_id))
+    with runtime.session() as session:
+        rows = list(session.scalars(select(Character).where(owned_by(owner_id))))
+        session.expunge_all()
+    return _shred_rows(runtime, rows)
 
 
 def delete_expired_characters(runtime: Runtime, *, held_owners: Select[str] | None = None) -> int:
     """Crypto-shred the characters whose retention has ended (the sweeper's pass), except
     those of ``held_owners`` (a subquery: owners who restricted processing keep theirs)."""
-    now = runtime.clock()
-    query = select(Character).where(Character.expires_at.is_not(None), Character.expires_at <= now)
+    query = select(Character).where(past_retention(runtime))
     if held_owners is not None:
         query = query.where(Character.owner_id.not_in(held_owners))
     with runtime.session() as session:
@@ -252,16 +299,33 @@ def count_characters(runtime: Runtime, owner_id: str) -> int:
 # --- using a character in a job ------------------------------------------------------
 
 
+# Where a mention may end: the end, a space, punctuation that ends a word, or "'s".
+_MENTION_END = r"(?=$|\s|[,;:!?)\]}\"]|['\u2019]s\b|[.'\u2019-](?:\s|$))"
+
+
 def _mentioned(views: Sequence[CharacterView], prompt: str) -> list[CharacterView]:
-    """The characters ``prompt`` names as ``@name`` (or ``@char_…``), in prompt order."""
-    found: list[tuple[int, CharacterView]] = []
-    for view in views:
-        for label in (view.name, view.id):
-            match = re.search("@" + re.escape(label) + r"(?![\w])", prompt, re.IGNORECASE)
-            if match:
-                found.append((match.start(), view))
-                break
-    return [view for _, view in sorted(found, key=lambda item: item[0])]
+    """The characters ``prompt`` names as ``@name`` (or ``@char_…``), in prompt order.
+
+    Matched on the same case-folded form that makes names unique, longest name first,
+    so "@Ann Lee" is Ann Lee even where Ann exists too, and "@Ann-Marie" is not Ann.
+    """
+    text = _key(prompt)
+    labels = sorted(
+        ((_key(label), view) for view in views for label in (view.name, view.id)),
+        key=lambda item: len(item[0]),
+        reverse=True,
+    )
+    taken: list[tuple[int, int, CharacterView]] = []
+    for label, view in labels:
+        for match in re.finditer("@" + re.escape(label) + _MENTION_END, text):
+            span = (match.start(), match.end())
+            if not any(start < span[1] and span[0] < end for start, end, _ in taken):
+                taken.append((*span, view))
+    ordered: list[CharacterView] = []
+    for _, _, view in sorted(taken, key=lambda item: item[0]):
+        if view not in ordered:
+            ordered.append(view)
+    return ordered
 
 
 def find_for_job(
@@ -304,7 +368,11 @@ def picture_input(runtime: Runtime, owner_id: str, character_id: str) -> Uploade
     """A new ``image`` upload for a job: the character's picture under a new key."""
     with runtime.session() as session:
         row = session.scalar(
-            select(Character).where(Character.id == character_id, owned_by(owner_id))
+            select(Character).where(
+                Character.id == character_id,
+                owned_by(owner_id),
+                not_(past_retention(runtime)),
+            )
         )
         if row is None:
             raise NotFoundError(f"no character {character_id!r}", param="character")

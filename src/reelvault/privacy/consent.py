@@ -10,8 +10,9 @@ Purposes a person can decide on:
   while the policy says ``third_party_providers_require_opt_in: true``.
 * ``optional_cookies`` — anything in the browser beyond what the service needs; opt-in.
 * ``likeness`` — the affirmation, given with an image→video or dance job whose input shows
-  a face, that the person is the one shown or has their permission
-  (:func:`affirm_likeness`; docs/moderation.md). Recorded, never a default.
+  a face, or when saving a character, that the person is the one shown or has their
+  permission (:func:`affirm_likeness`; docs/moderation.md). Recorded, never a default.
+  Withdrawing it deletes the owner's saved characters (docs/characters.md).
 
 The newest record wins, and it is read from the database on every check, so a
 withdrawal takes effect for the very next request (no cache to expire). Granting and
@@ -39,6 +40,7 @@ from sqlalchemy.orm import Session
 
 from reelvault.db.privacy_models import ConsentRecord
 from reelvault.errors import ValidationError
+from reelvault.jobs import characters
 from reelvault.policy import Policy
 from reelvault.privacy import adults
 from reelvault.privacy.expiry import delete_expired_rows
@@ -223,7 +225,11 @@ def set_consent(
             adults.refuse_under_age(runtime, owner_id, purpose, session=active)
         active.add(row)
         active.flush()
-        return _decision(row)
+        decision = _decision(row)
+    if purpose == LIKENESS and not granted:
+        # The affirmation is what a saved character rests on: withdrawn, they go.
+        characters.erase_characters(runtime, owner_id)
+    return decision
 
 
 def grant(

@@ -1,6 +1,8 @@
 """Adversarial tests of the characters promises (docs/characters.md), written from the
-promises, not the code: each attack either holds (kept for the coverage it adds) or is an
-``xfail(strict=True)`` that shows how the promise breaks today."""
+promises, not the code: each attack either held (kept for the coverage it adds) or showed
+how a promise broke, and now holds since the fix (the same-name and limit races, truncated
+photos, overlapping and case-folded @names, retention under a changed policy, withdrawn
+consent, an underscore in a name)."""
 
 from __future__ import annotations
 
@@ -129,11 +131,6 @@ def test_weird_names_are_a_clear_4xx_and_keep_nothing(standard: TestClient) -> N
         _refused_name(standard, name)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an underscore is accepted though the docs allow letters, digits, spaces and "
-    ". ' - only (the name pattern uses \\w, which holds _)",
-)
 def test_an_underscore_inside_a_name_is_refused_as_documented(standard: TestClient) -> None:
     _refused_name(standard, "Otto_line")
 
@@ -288,11 +285,6 @@ def _at_once(count: int, call: Any) -> list[Any]:
     return results
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="uniqueness is a read-then-insert with no lock or unique key: concurrent "
-    "creations each see no namesake and all succeed",
-)
 def test_concurrent_creations_with_one_name_make_one_character(standard: TestClient) -> None:
     responses = _at_once(6, lambda i: _create(standard, NAME if i % 2 else NAME.upper()))
     statuses = sorted(r.status_code for r in responses)
@@ -315,10 +307,6 @@ def test_more_than_50_characters_is_a_clear_4xx_that_keeps_nothing(standard: Tes
     assert _create(standard, "Person 50").status_code == 201
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the limit of 50 is a count-then-insert with no lock: concurrent creations pass it",
-)
 def test_concurrent_creations_cannot_pass_the_limit_of_50(standard: TestClient) -> None:
     runtime = _rt(standard)
     for index in range(48):
@@ -338,11 +326,6 @@ def _job(
     return client.post("/api/v1/jobs", json=body, headers=headers)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="@Ann also matches inside @Ann Lee (only a word character ends a mention), so the "
-    "prompt 'names two characters' and is a 400",
-)
 @pytest.mark.parametrize("longer", ["Ann Lee", "Ann-Marie", "Ann.B"])
 def test_a_name_that_extends_another_can_still_be_used_by_at_name(
     standard: TestClient, longer: str
@@ -353,11 +336,6 @@ def test_a_name_that_extends_another_can_still_be_used_by_at_name(
     assert response.status_code == 201, response.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="names are unique by casefold (ß = SS) but @name matches with re.IGNORECASE, "
-    "which does not fold ß: @JÜRGEN GROSS is plain text",
-)
 def test_at_name_matches_in_any_case_as_uniqueness_does(standard: TestClient) -> None:
     assert _create(standard, "Jürgen Groß").status_code == 201
     assert _create(standard, "JÜRGEN GROSS").status_code == 409  # the same name, any case
@@ -397,11 +375,6 @@ def test_at_name_resolves_to_the_callers_own_character_not_a_namesake(
     assert openai.status_code == 404, openai.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a photo is only sniffed at creation, not decoded: a truncated one becomes a "
-    "character that every job then refuses with 415",
-)
 @pytest.mark.parametrize(
     ("media", "filename"), [(PHOTO.read_bytes()[:2000], "cut.jpg"), (_png()[:40], "cut.png")]
 )
@@ -484,11 +457,6 @@ def test_the_openai_endpoint_refuses_under_the_ephemeral_policy_and_keeps_nothin
     runtime.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="expires_at is fixed at creation by the policy then in force: a shorter policy "
-    "later (library -> standard, standard -> ephemeral) does not shorten it",
-)
 @pytest.mark.parametrize(
     ("first", "then", "days"), [("library", "standard", 91), ("standard", "ephemeral", 1)]
 )
@@ -551,11 +519,6 @@ def test_a_video_character_and_its_use_leave_no_plaintext_anywhere(
                 assert needle not in content, f"{needle[:12]!r} in {path}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="withdrawing the likeness consent (PUT /privacy/consents/likeness) leaves the "
-    "characters kept and usable: their jobs still count as affirmed",
-)
 def test_withdrawing_the_likeness_consent_stops_its_use(standard: TestClient) -> None:
     assert _create(standard).status_code == 201
     withdrawn = standard.put("/api/v1/privacy/consents/likeness", json={"granted": False})
