@@ -23,7 +23,7 @@ def test_every_builtin_entry_has_a_card_with_a_url_and_a_source(spec: ModelSpec)
     assert spec.card.vram_gb_source in {"card", "derived", "estimate"}
     if spec.card.vram_gb_source != "estimate":
         # A figure said to be the card's must come with the card's words and revision.
-        assert spec.card.figures and spec.card.revision
+        assert spec.card.figures and spec.card.revision and spec.card.card_vram_gb
 
 
 def test_the_readme_models_table_is_generated_from_the_catalogue() -> None:
@@ -37,7 +37,10 @@ def test_the_table_says_whose_memory_figure_it_is_and_the_licence() -> None:
     table = cards.readme_table()
     rows = {line.split("`")[1]: line for line in table.splitlines()[2:]}
     assert set(rows) == {spec.id for spec in builtin_catalogue()}
-    assert "derived from the card's figure" in rows["hunyuanvideo-1.5-480p-t2v"]
+    assert (
+        "| 28 GB | derived from the card's 14 GB with offload |"
+        in rows["hunyuanvideo-1.5-480p-t2v"]
+    )
     assert "| our estimate |" in rows["sana-video-2b-480p"]
     assert "NVIDIA Open Model License" in rows["sana-video-2b-480p"]
     assert (
@@ -84,13 +87,19 @@ def _user_catalogue(tmp_path: Path, entry: dict[str, object]) -> list[ModelSpec]
 
 def test_a_user_entry_may_have_a_card_or_none(tmp_path: Path) -> None:
     assert _user_catalogue(tmp_path, {})[-1].card is None
-    card = {"url": "https://example.org/card", "vram_gb_source": "card", "figures": "12 GB"}
+    card = {"url": "https://example.org/card", "vram_gb_source": "card", "card_vram_gb": 12}
     spec = _user_catalogue(tmp_path, {"card": card})[-1]
-    assert spec.card is not None and spec.card.figures == "12 GB"
+    assert spec.card is not None and spec.card.card_vram_gb == 12
     assert cards.figure_source(spec) == "the model card's"
 
 
 def test_a_card_with_an_unknown_source_is_refused_naming_the_field(tmp_path: Path) -> None:
     card = {"url": "https://example.org/card", "vram_gb_source": "guess"}
     with pytest.raises(ConfigError, match=r"card\.vram_gb_source"):
+        _user_catalogue(tmp_path, {"card": card})
+
+
+def test_a_figure_said_to_be_the_cards_needs_the_cards_number(tmp_path: Path) -> None:
+    card = {"url": "https://example.org/card", "vram_gb_source": "card"}
+    with pytest.raises(ConfigError, match="needs the card_vram_gb"):
         _user_catalogue(tmp_path, {"card": card})

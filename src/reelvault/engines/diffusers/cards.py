@@ -52,7 +52,14 @@ SOURCE_WORDS: dict[VramSource, str] = {
 
 def figure_source(spec: ModelSpec) -> str:
     """Whose number ``vram_gb`` is, in words; a user entry without a card says so."""
-    return SOURCE_WORDS[spec.card.vram_gb_source] if spec.card is not None else "no card"
+    card = spec.card
+    if card is None:
+        return "no card"
+    words = SOURCE_WORDS[card.vram_gb_source]
+    if card.vram_gb_source == "derived" and card.card_vram_gb is not None:
+        offload = " with offload" if card.card_vram_offload else ""
+        words = f"derived from the card's {card.card_vram_gb:g} GB{offload}"
+    return words
 
 
 def _tasks(spec: ModelSpec) -> str:

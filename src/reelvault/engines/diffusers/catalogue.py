@@ -68,11 +68,20 @@ class ModelCard(BaseModel):
     url: str = Field(min_length=1, max_length=500, pattern=r"^https://")
     revision: str | None = Field(default=None, max_length=100)
     vram_gb_source: VramSource
+    card_vram_gb: float | None = Field(default=None, gt=0)
+    """The card's own memory figure (GB), when it gives one; ``vram_gb`` is it, or is
+    derived from it, when ``vram_gb_source`` says so."""
+    card_vram_offload: bool = False
+    """Whether the card's figure is with CPU offload enabled."""
     figures: str = Field(default="", max_length=1000)
     """What the card says about memory and time (with offload, where it says so), quoted;
     empty when it gives none."""
     notes: str = Field(default="", max_length=1000)
     """Other provenance: where the licence and defaults were read, what is our choice."""
+
+    def model_post_init(self, context: Any, /) -> None:
+        if self.vram_gb_source != "estimate" and self.card_vram_gb is None:
+            raise ValueError(f"vram_gb_source {self.vram_gb_source} needs the card_vram_gb")
 
 
 class ModelSpec(BaseModel):
