@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 TORCH  := torch==2.13.0
 
-.PHONY: run demo test audit privacy-proof privacy-matrix lint bench clean
+.PHONY: run demo test audit privacy-proof privacy-matrix models-table lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ privacy-proof: $(STAMP)
 # docs/privacy-matrix.md from docs/privacy-matrix.yaml.
 privacy-matrix: $(STAMP)
 	$(BIN)/python -m tests.privacy.matrix
+
+# README's table of built-in models from src/reelvault/engines/diffusers/models.yaml.
+models-table: $(STAMP)
+	$(BIN)/python -m reelvault.engines.diffusers.cards README.md
 
 lint: $(STAMP)
 	$(BIN)/ruff format src tests bench

@@ -14,7 +14,7 @@ from rich.table import Column, Table
 
 from reelvault.cli.format import size as format_size
 from reelvault.cli.state import state_of
-from reelvault.engines.diffusers import hub, recommend
+from reelvault.engines.diffusers import cards, hub, recommend
 from reelvault.engines.diffusers.catalogue import catalogue, find_model
 from reelvault.errors import ValidationError
 
@@ -71,7 +71,11 @@ def list_command(
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
-    """Installed models with their size and licence (--all: the whole catalogue)."""
+    """Installed models with their size and licence (--all: the whole catalogue).
+
+    VRAM is the catalogue's peak with every component on the GPU, with whose figure it
+    is (the model card's, derived from it, or our estimate); --json adds the card.
+    """
     state = state_of(ctx)
     settings = state.settings
     installed = {model.id: model for model in hub.installed_models(settings)}
@@ -85,6 +89,8 @@ def list_command(
             "tasks": [task.value for task in spec.pipelines],
             "sizes": list(spec.sizes),
             "vram_gb": spec.vram_gb,
+            "vram_gb_source": spec.card.vram_gb_source if spec.card is not None else None,
+            "card": spec.card.model_dump() if spec.card is not None else None,
             "commit": installed[spec.id].commit if spec.id in installed else None,
             "source": spec.repo or str(spec.path),
         }
@@ -102,7 +108,7 @@ def list_command(
     table = Table(
         Column("id", no_wrap=True), "installed", "size", "licence", "tasks", "VRAM", "source"
     )
-    for row in rows:
+    for spec, row in zip(specs, rows, strict=True):
         size = row["bytes"]
         table.add_row(
             str(row["id"]),
@@ -110,7 +116,7 @@ def list_command(
             format_size(int(size)) if isinstance(size, int) else "-",
             str(row["licence"]),
             ", ".join(row["tasks"]),  # type: ignore[arg-type]
-            f"{row['vram_gb']:g} GB",
+            f"{spec.vram_gb:g} GB ({cards.figure_source(spec)})",
             str(row["source"]),
         )
     state.console.print(table)

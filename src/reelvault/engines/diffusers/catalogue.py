@@ -45,6 +45,45 @@ DEFAULT_ALLOW_PATTERNS: tuple[str, ...] = (
 )
 
 
+VramSource = Literal["card", "derived", "estimate"]
+"""Where an entry's ``vram_gb`` comes from: the model card's own figure, a figure computed
+from the card's (e.g. its offloaded minimum scaled back to every component on the GPU),
+or our estimate (the card gives none, or it was not checked against the card)."""
+
+AUDIO_FAMILIES: frozenset[str] = frozenset({"ltx2"})
+"""Families whose pipelines make a sound track with the picture."""
+
+
+class ModelCard(BaseModel):
+    """Where an entry's figures come from: the model card, as read when it was written.
+
+    Built-in entries all have one (a test says so); it is optional for a user's own
+    entries. ``revision`` is the commit of the card (or of the README it repeats) that
+    the figures were read from; ``None`` when the card was not read for them. What
+    ``models pull`` fetches is pinned separately, in the model folder's manifest.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    url: str = Field(min_length=1, max_length=500, pattern=r"^https://")
+    revision: str | None = Field(default=None, max_length=100)
+    vram_gb_source: VramSource
+    card_vram_gb: float | None = Field(default=None, gt=0)
+    """The card's own memory figure (GB), when it gives one; ``vram_gb`` is it, or is
+    derived from it, when ``vram_gb_source`` says so."""
+    card_vram_offload: bool = False
+    """Whether the card's figure is with CPU offload enabled."""
+    figures: str = Field(default="", max_length=1000)
+    """What the card says about memory and time (with offload, where it says so), quoted;
+    empty when it gives none."""
+    notes: str = Field(default="", max_length=1000)
+    """Other provenance: where the licence and defaults were read, what is our choice."""
+
+    def model_post_init(self, context: Any, /) -> None:
+        if self.vram_gb_source != "estimate" and self.card_vram_gb is None:
+            raise ValueError(f"vram_gb_source {self.vram_gb_source} needs the card_vram_gb")
+
+
 class ModelSpec(BaseModel):
     """One catalogue entry (see models.yaml for the meaning of each field)."""
 
@@ -71,6 +110,7 @@ class ModelSpec(BaseModel):
     vram_gb: float = Field(gt=0)
     licence: str = "unknown"
     description: str = ""
+    card: ModelCard | None = None
 
     @field_validator("sizes")
     @classmethod
@@ -301,6 +341,9 @@ __all__ = [
     "ANY_SIZE",
     "DEFAULT_ALLOW_PATTERNS",
     "USER_CATALOGUE",
+    "VramSource",
+    "AUDIO_FAMILIES",
+    "ModelCard",
     "ModelSpec",
     "VideoMode",
     "builtin_catalogue",

@@ -36,6 +36,24 @@ def test_list_shows_installed_models_with_size_and_licence(tiny_settings: Settin
     assert "wan2.1-t2v-1.3b" in table.output and "test-only" in table.output  # type: ignore[attr-defined]
 
 
+def test_list_all_shows_licence_and_whose_memory_figure_with_the_card_in_json(
+    tiny_settings: Settings,
+) -> None:
+    table: str = _invoke(tiny_settings, "list", "--all").output  # type: ignore[attr-defined]
+    lines = {line.split()[1]: line for line in table.splitlines() if line.count("│") > 2}
+    hunyuan = lines["hunyuanvideo-1.5-480p-t2v"]
+    assert "tencent-hunyuan-community" in hunyuan and "28 GB (derived from the card's" in hunyuan
+    assert "16 GB (our estimate)" in lines["sana-video-2b-480p"]
+    listed: str = _invoke(tiny_settings, "list", "--all", "--json").output  # type: ignore[attr-defined]
+    rows = {row["id"]: row for row in json.loads(listed)}
+    card = rows["skyreels-v2-df-1.3b-540p"]["card"]
+    assert card["url"] == "https://github.com/SkyworkAI/SkyReels-V2"
+    assert card["revision"] == "fd11285" and card["vram_gb_source"] == "estimate"
+    assert rows["skyreels-v2-df-1.3b-540p"]["vram_gb_source"] == "estimate"
+    # A user's own entry (the tiny test models) may have no card.
+    assert rows["tiny-wan"]["card"] is None and rows["tiny-wan"]["vram_gb_source"] is None
+
+
 def test_verify_and_rm(tiny_settings: Settings, tiny_folders: dict[str, Path]) -> None:
     spec = find_model("ltx-video-0.9", tiny_settings)
     shutil.copytree(tiny_folders["tiny-ltx"], spec.folder(tiny_settings))
