@@ -21,6 +21,8 @@ BUILTIN_MODERATORS: tuple[str, ...] = (
     # Needs the optional extra reelvault[nudity] (AGPL-3.0): listed always, runs only
     # when installed and named in the settings (its unavailable() says why not).
     "reelvault.moderation.nudity:NudityModerator",
+    # Needs the optional extra reelvault[profanity] (MIT, scikit-learn): the same way.
+    "reelvault.moderation.profanity:ProfanityModerator",
 )
 
 
