@@ -15,6 +15,7 @@ privacy mutation runs use it so they do not double. Without a PostgreSQL server 
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
@@ -153,19 +154,33 @@ def parametrize_storage_tests(metafunc: pytest.Metafunc) -> None:
     metafunc.parametrize("database_backend", wanted_backends(), indirect=True)
 
 
-def database_holds(db: Engine, needle: bytes) -> bool:
+def database_holds(db: Engine, needle: bytes, *, whole: bool = False) -> bool:
     """Whether ``needle`` is anywhere in the database's stored bytes.
 
     SQLite: the database file and its write-ahead log, byte for byte (freed pages too).
     PostgreSQL: every row of every table as text, with bytea columns in hex, so both a
     text value and binary content are found.
+
+    ``whole``: only where no letter or digit touches it on either side. For short needles
+    (a card's last four digits): random ids and times hold any four digits now and then.
     """
     url = db.url
     if url.get_backend_name() == "sqlite":
         main = Path(str(url.database))
         files = [main, main.with_name(main.name + "-wal")]
-        return any(path.is_file() and needle in path.read_bytes() for path in files)
-    wanted = (needle.decode("utf-8", "replace").lower(), needle.hex())
+        pattern = re.compile(
+            (rb"(?<![0-9A-Za-z])" + re.escape(needle) + rb"(?![0-9A-Za-z])")
+            if whole
+            else re.escape(needle)
+        )
+        return any(path.is_file() and pattern.search(path.read_bytes()) for path in files)
+    wanted = [needle.decode("utf-8", "replace").lower(), needle.hex()]
+    patterns = [
+        re.compile(
+            (r"(?<![0-9a-z])" + re.escape(piece) + r"(?![0-9a-z])") if whole else re.escape(piece)
+        )
+        for piece in wanted
+    ]
     with db.connect() as connection:
         tables = connection.execute(
             text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
@@ -173,6 +188,6 @@ def database_holds(db: Engine, needle: bytes) -> bool:
         for table in list(tables):
             rows = connection.execute(text(f'SELECT t::text FROM "{table}" t')).scalars()
             for row in rows:
-                if any(piece in row.lower() for piece in wanted):
+                if any(pattern.search(row.lower()) for pattern in patterns):
                     return True
     return False

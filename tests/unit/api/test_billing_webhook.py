@@ -71,8 +71,10 @@ def test_a_signed_subscription_event_sets_the_plan_and_keeps_only_three_facts(
     assert answer.status_code == 200, answer.text
     assert answer.json() == {"received": True, "duplicate": False}
     assert _plan(client) == ("pro", "active")
-    for needle in (b"Ada Lovelace", b"Analytical Row", b"4242", b"pm_1", sub["id"].encode()):
+    for needle in (b"Ada Lovelace", b"Analytical Row", b"pm_1", sub["id"].encode()):
         assert not database_holds(runtime.db, needle), needle
+    # The card's last digits on their own (random ids and times hold "4242" now and then).
+    assert not database_holds(runtime.db, b"4242", whole=True)
     with runtime.session() as session:
         row = session.scalars(select(BillingAccount)).one()
         assert (row.customer_id, row.plan, row.subscription_status) == ("cus_ada", "pro", "active")
