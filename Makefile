@@ -17,6 +17,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev,diffusers]"
 	touch $(STAMP)
 
+# The nudity moderator's tests need its optional extra. nudenet pins opencv-python-headless,
+# which would clash with mediapipe's opencv build that already gives it cv2, so it goes in
+# without its dependencies, for the tests only (`make run` never installs this AGPL extra).
+NUDITY_STAMP := $(VENV)/.nudity-stamp
+
+$(NUDITY_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet "onnxruntime>=1.17"
+	$(BIN)/python -m pip install --quiet --no-deps "nudenet==3.4.2"
+	touch $(NUDITY_STAMP)
+
 run: $(STAMP)
 	$(BIN)/reelvault serve
 
@@ -28,7 +38,7 @@ demo: $(STAMP)
 # 2-core machine finishes the suite in about half the time (PYTEST_WORKERS=0: one process).
 PYTEST_WORKERS ?= 2
 
-test: $(STAMP)
+test: $(STAMP) $(NUDITY_STAMP)
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
