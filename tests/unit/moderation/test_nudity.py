@@ -159,7 +159,9 @@ def test_without_the_extra_it_is_a_clear_settings_error(
         return None if name == "nudenet" else real_find_spec(name, *args)
 
     monkeypatch.setattr(importlib.util, "find_spec", without_nudenet)
-    with pytest.raises(ConfigError, match=r"cannot run here: nudenet(, onnxruntime)? not installed") as caught:
+    with pytest.raises(
+        ConfigError, match=r"cannot run here: nudenet(, onnxruntime)? not installed"
+    ) as caught:
         ModerationPipeline(settings_for(tmp_path, moderators=["rules", "nudity"]))
     assert 'pip install "reelvault[nudity]"' in caught.value.message
     assert caught.value.param == "moderators"
