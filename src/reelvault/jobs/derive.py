@@ -29,6 +29,7 @@ from sqlalchemy import select
 
 from reelvault.db.models import Job, StoredObject
 from reelvault.engines.base import Derivation, Engine, EngineParams, parse_params
+from reelvault.engines.registry import EngineRegistry
 from reelvault.errors import (
     BadRequestError,
     ConflictError,
@@ -41,6 +42,7 @@ from reelvault.jobs.queries import load_job
 from reelvault.jobs.request import INPUT_KIND_PREFIX, REQUIRED_INPUTS, JobRequest
 from reelvault.jobs.submission import PreparedJob, prepare_job
 from reelvault.jobs.uploads import UploadedInput, discard_uploads
+from reelvault.jobs.views import JobView
 from reelvault.media.sniff import ALL_TYPES, MediaType
 from reelvault.runtime import Runtime
 from reelvault.types import DataClass, JobStatus, ObjectId, Task, new_object_id
@@ -147,6 +149,25 @@ def _source(runtime: Runtime, ask: DeriveAsk) -> _Source:
         return _Source(job.id, request, inputs, kept_video)
 
 
+def _model_derivations(engine: Engine, params: dict[str, object]) -> frozenset[Derivation]:
+    try:
+        parsed = parse_params(engine, params)
+    except ValidationError:
+        parsed = EngineParams()  # the engine's parameters changed since: judged without them
+    return engine.model_derivations(parsed)
+
+
+def derivations_of(registry: EngineRegistry, view: JobView) -> frozenset[Derivation]:
+    """What may be asked of a job's video now: none until it has completed, else what its
+    engine and model can make from it (the same judgement a remix, extend or edit meets).
+
+    Whether the inputs it needs are still kept is answered when it is asked (a 410)."""
+    if view.status != JobStatus.COMPLETED or view.engine not in registry.names():
+        return frozenset()
+    engine = registry.get(view.engine)
+    return engine.derivations & _model_derivations(engine, view.params)
+
+
 def _check_engine(engine: Engine, job: Job, ask: DeriveAsk) -> None:
     """A 400 naming what the source's engine (or its model) cannot make from it."""
     verb = VERBS[ask.derivation]
@@ -157,11 +178,7 @@ def _check_engine(engine: Engine, job: Job, ask: DeriveAsk) -> None:
             + (f" (it can {can} them)" if can else "; create a new video instead"),
             param="video",
         )
-    try:
-        params = parse_params(engine, job.params)
-    except ValidationError:
-        params = EngineParams()  # the engine's parameters changed since: judged without them
-    derivations = engine.model_derivations(params)
+    derivations = _model_derivations(engine, job.params)
     if ask.derivation not in derivations:
         model = job.params.get("model")
         subject = f"model {model}" if isinstance(model, str) else f"engine {engine.name}"
@@ -302,4 +319,11 @@ def find_own_video(runtime: Runtime, upload: UploadedInput, *, owner_id: str) ->
     return None
 
 
-__all__ = ["STRENGTH", "VERBS", "DeriveAsk", "find_own_video", "prepare_derived"]
+__all__ = [
+    "STRENGTH",
+    "VERBS",
+    "DeriveAsk",
+    "derivations_of",
+    "find_own_video",
+    "prepare_derived",
+]

@@ -43,6 +43,7 @@ def _prompts_of(api: TestClient, job_id: str) -> list[str | None]:
 
 def test_an_engine_that_cannot_remix_says_so(api: TestClient) -> None:
     source = _made(api, FAKE_JOB)
+    assert api.get(f"/api/v1/jobs/{source}").json()["derivations"] == []
     native = api.post(f"/api/v1/jobs/{source}/remix", json={"prompt": "at night"})
     assert native.status_code == 400
     assert "engine fake cannot remix videos" in native.json()["error"]["message"]
@@ -126,10 +127,13 @@ def test_only_a_completed_video_can_be_used(api: TestClient) -> None:
 
 def test_extend_in_the_native_api(api: TestClient) -> None:
     source = _made(api, {**PROCEDURAL, "prompt": "a kite over hills"})
+    offered = api.get(f"/api/v1/jobs/{source}").json()["derivations"]
+    assert offered == ["edit", "extension", "remix"]
     response = api.post(f"/api/v1/jobs/{source}/extend", json={"prompt": "on", "seconds": 1})
     assert response.status_code == 201, response.text
     extended = response.json()
     assert (extended["seconds"], extended["derivation"]) == (2, "extension")
+    assert extended["derivations"] == []  # queued: nothing to make from it yet
     done = wait_for(api, extended["id"])
     assert done["status"] == "completed", json.dumps(done["error"])
     runtime = api.runtime  # type: ignore[attr-defined]

@@ -41,6 +41,7 @@ from reelvault.http.deps import (
     require_scope,
 )
 from reelvault.http.error_schema import ErrorOut
+from reelvault.jobs.derive import derivations_of
 from reelvault.jobs.lifecycle import cancel_job, delete_job
 from reelvault.jobs.queries import get_job, job_prompt_words, list_jobs_page
 from reelvault.jobs.request import JobRequest, Shape
@@ -203,15 +204,15 @@ def list_jobs_route(
 ) -> JobList:
     page = list_jobs_page(runtime, owner_id=owner, limit=limit, after=after)
     return JobList(
-        data=[JobOut.of(view) for view in page.items],
+        data=[JobOut.of(view, derivations_of(runtime.registry, view)) for view in page.items],
         has_more=page.has_more,
         next_cursor=page.items[-1].id if page.has_more and page.items else None,
     )
 
 
 @router.get("/jobs/{job_id}", dependencies=[READ], response_model=JobOut, responses=ERRORS)
-def get_job_route(job: OwnedJob) -> JobOut:
-    return JobOut.of(job)
+def get_job_route(job: OwnedJob, runtime: RuntimeDep) -> JobOut:
+    return JobOut.of(job, derivations_of(runtime.registry, job))
 
 
 @router.post("/jobs/{job_id}/cancel", dependencies=[WRITE], response_model=JobOut, responses=ERRORS)
@@ -283,7 +284,7 @@ async def job_events(
         while True:
             view = await run_in_threadpool(get_job, runtime, job.id, owner_id=owner)
             state = (view.status.value, view.progress, view.stage)
-            data = JobOut.of(view).model_dump(mode="json")
+            data = JobOut.of(view, derivations_of(runtime.registry, view)).model_dump(mode="json")
             if view.status.is_terminal:
                 yield _event("done", data)
                 return

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from reelvault.engines.base import Derivation
 from reelvault.jobs.views import JobView
 from reelvault.types import JobStatus, Task
 
@@ -86,10 +88,16 @@ class JobOut(BaseModel):
     derivation: Literal["remix", "extension", "edit"] | None = Field(
         default=None, description="How it was made from source_job_id."
     )
+    derivations: list[Literal["remix", "extension", "edit"]] = Field(
+        default_factory=list,
+        description="What may be made from this video (POST /jobs/{id}/remix, /extend, "
+        "/edit): what its engine and model can make, once it has completed; empty before.",
+    )
 
     @classmethod
-    def of(cls, view: JobView) -> JobOut:
+    def of(cls, view: JobView, derivations: Iterable[Derivation] = ()) -> JobOut:
         return cls(
+            derivations=sorted(derivation.value for derivation in derivations),
             source_job_id=view.source_job_id,
             derivation=view.derivation,
             id=view.id,

@@ -699,8 +699,9 @@ async function showWords(job) {
 const DERIVE = { remix: "remix", edit: "edit", extend: "extension" };
 
 function showDerive(job) {
-  const engine = state.engines.find((candidate) => candidate.name === job.engine);
-  const can = engine?.derivations || [];
+  // The job's own list: what its engine *and model* can make from it (a diffusers model
+  // without a video pipeline offers no remix though its engine can remix).
+  const can = job.derivations || [];
   $("derive").hidden = can.length === 0;
   for (const [button, derivation] of Object.entries(DERIVE)) $(button).hidden = !can.includes(derivation);
   $("extend-seconds").hidden = !can.includes("extension");

@@ -246,6 +246,18 @@ def test_a_model_without_the_video_pipeline_is_refused_naming_what_it_can_do(
     assert out_of_range.json()["error"]["param"] == "strength"
 
 
+def test_a_completed_job_offers_only_what_its_own_model_can_make(api: TestClient) -> None:
+    """The studio shows the remix, extend and edit buttons from this list: a model without
+    a video pipeline for one must not offer it, though the diffusers engine can make all."""
+    engine = next(e for e in api.get("/api/v1/engines").json()["data"] if e["name"] == "diffusers")
+    assert engine["derivations"] == ["edit", "extension", "remix"]
+    for model, offered in (("tiny-wan", ["remix"]), ("tiny-vace", ["edit"])):
+        source = _source(api, model)
+        assert api.get(f"/api/v1/jobs/{source}").json()["derivations"] == offered
+        listed = {job["id"]: job for job in api.get("/api/v1/jobs").json()["data"]}
+        assert listed[source]["derivations"] == offered
+
+
 def test_strength_is_refused_by_an_engine_that_renders_the_scene_again(api: TestClient) -> None:
     made = api.post(
         "/api/v1/jobs",
