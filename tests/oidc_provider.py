@@ -224,7 +224,12 @@ def running_provider() -> Iterator[LocalProvider]:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log in test output
     server = make_server("127.0.0.1", 0, provider.app, threaded=True)
     provider.issuer = f"http://127.0.0.1:{server.server_port}"
-    thread = threading.Thread(target=server.serve_forever, name="oidc-provider", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever,
+        kwargs={"poll_interval": 0.05},  # shutdown() waits up to one poll
+        name="oidc-provider",
+        daemon=True,
+    )
     thread.start()
     try:
         yield provider

@@ -106,7 +106,11 @@ class FaultProxy:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},  # shutdown() waits up to one poll
+            daemon=True,
+        )
         self._thread.start()
         self.endpoint_url = f"http://127.0.0.1:{self._server.server_address[1]}"
 

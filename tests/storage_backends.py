@@ -14,10 +14,13 @@ privacy mutation runs use it so they do not double. Without a PostgreSQL server 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -26,6 +29,7 @@ from sqlalchemy.engine import make_url
 
 from tests.services import POSTGRES_URL, unavailable
 
+_CLONES_AHEAD = 2  # databases each test process keeps cloned for the tests to come
 STORAGE_TEST_DIRS = ("tests/unit/db", "tests/unit/jobs", "tests/unit/privacy", "tests/unit/api")
 BACKENDS = ("sqlite", "postgresql")
 
@@ -48,6 +52,8 @@ class PostgresDatabases:
         self._admin: Engine | None = None
         self._template: str | None = None
         self._problem: str | None = None
+        self._cloner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pg-clone")
+        self._ahead: deque[Future[str]] = deque()
 
     def _connect(self) -> Engine:
         if self._admin is None and self._problem is None:
@@ -87,11 +93,21 @@ class PostgresDatabases:
         with self._connect().connect() as connection:
             connection.execute(text(f'CREATE DATABASE "{name}"{clause}'))
 
-    def new(self) -> tuple[str, str]:
-        """(name, URL) of a new database with the current schema."""
-        template = self._template_name()
+    def _clone(self, template: str) -> str:
         name = "rv_test_" + secrets.token_hex(6)
         self._create(name, template)
+        return name
+
+    def new(self) -> tuple[str, str]:
+        """(name, URL) of a new database with the current schema.
+
+        Cloning takes the server about 0.4 s (it writes and syncs the copy), so a thread
+        clones the next ones while a test runs: most tests find theirs ready.
+        """
+        template = self._template_name()
+        while len(self._ahead) <= _CLONES_AHEAD:
+            self._ahead.append(self._cloner.submit(self._clone, template))
+        name = self._ahead.popleft().result()
         return name, self._url(name)
 
     def drop(self, name: str) -> None:
@@ -99,6 +115,10 @@ class PostgresDatabases:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
     def close(self) -> None:
+        while self._ahead:
+            with contextlib.suppress(Exception):  # a clone that failed left nothing to drop
+                self.drop(self._ahead.popleft().result())
+        self._cloner.shutdown()
         if self._template is not None:
             self.drop(self._template)
         if self._admin is not None:

@@ -169,7 +169,11 @@ def fake_stripe() -> Iterator[FakeStripe]:
     state = FakeStripe()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
     state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever,
+        kwargs={"poll_interval": 0.05},  # shutdown() waits up to one poll
+        daemon=True,
+    )
     thread.start()
     try:
         yield state

@@ -6,6 +6,9 @@ deterministic stand-in that exercises the whole job path in milliseconds.
 
 from __future__ import annotations
 
+import atexit
+import shutil
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
@@ -17,6 +20,7 @@ import pytest
 
 from reelvault.app.compose import open_runtime
 from reelvault.config import Settings, load_settings
+from reelvault.db.session import make_db_engine, migrate
 from reelvault.engines.base import (
     EngineBase,
     EngineLimits,
@@ -30,6 +34,7 @@ from reelvault.engines.registry import EngineRegistry, load_registry
 from reelvault.errors import EngineError
 from reelvault.moderation import Finding, ModeratorBase, ModeratorRegistry, load_moderators
 from reelvault.moderation.base import Image
+from reelvault.private_files import ensure_private_dir
 from reelvault.runtime import Runtime
 from reelvault.types import Task
 
@@ -146,8 +151,35 @@ class FakeClock:
 database_for_data_dir: Callable[[Path], str] | None = None
 
 
+_migrated_sqlite: Path | None = None
+
+
+def _migrated_sqlite_database() -> Path:
+    """A SQLite database migrated once in this process, for new data folders to copy.
+
+    Migrating a new database runs every Alembic revision (about a third of a second);
+    copying the result takes a millisecond and leaves the same file (the copy keeps its
+    private mode), and the runtime's own ``migrate()`` then finds it at the newest revision.
+    """
+    global _migrated_sqlite
+    if _migrated_sqlite is None or not _migrated_sqlite.is_file():
+        folder = Path(tempfile.mkdtemp(prefix="reelvault-schema-"))
+        atexit.register(shutil.rmtree, folder, True)
+        path = folder / "reelvault.db"
+        engine = make_db_engine(f"sqlite:///{path}")
+        try:
+            migrate(engine)
+        finally:
+            engine.dispose()  # the last connection checkpoints the WAL into the file
+        _migrated_sqlite = path
+    return _migrated_sqlite
+
+
 def settings_for(tmp_path: Path, **overrides: Any) -> Settings:
-    """Settings with everything under ``tmp_path`` and fast worker timings."""
+    """Settings with everything under ``tmp_path`` and fast worker timings.
+
+    A new data folder's SQLite database starts as a copy of one migrated once per process.
+    """
     values: dict[str, Any] = {
         "data_dir": tmp_path / "data",
         "lease_seconds": 5.0,
@@ -159,7 +191,13 @@ def settings_for(tmp_path: Path, **overrides: Any) -> Settings:
     values.update(overrides)
     if database_for_data_dir is not None and "database_url" not in values:
         values["database_url"] = database_for_data_dir(Path(values["data_dir"]))
-    return load_settings(None, **values)
+    settings = load_settings(None, **values)
+    if settings.database_url is None:
+        database = settings.data_dir / "reelvault.db"
+        if not database.exists():
+            ensure_private_dir(settings.data_dir)
+            shutil.copy2(_migrated_sqlite_database(), database)
+    return settings
 
 
 def registry_with_fake(settings: Settings | None = None) -> EngineRegistry:

@@ -224,7 +224,11 @@ def receiver() -> Iterator[tuple[int, list[str]]]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever,
+        kwargs={"poll_interval": 0.05},  # shutdown() waits up to one poll
+        daemon=True,
+    )
     thread.start()
     yield server.server_address[1], hosts
     server.shutdown()

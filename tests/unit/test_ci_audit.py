@@ -34,7 +34,11 @@ class _Answer(BaseHTTPRequestHandler):
 def service() -> Iterator[str]:
     """A stand-in for PyPI's JSON endpoint that answers (the probe succeeds)."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Answer)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever,
+        kwargs={"poll_interval": 0.05},  # shutdown() waits up to one poll
+        daemon=True,
+    )
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}/pypi/pip-audit/json"
     server.shutdown()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -124,6 +125,8 @@ def migrate(engine: Engine) -> None:
     On SQLite a lock file serialises processes sharing the file; on PostgreSQL a
     transaction-scoped advisory lock does (API nodes and workers may start together).
     """
+    if current_revision(engine) == _newest_revision():
+        return  # nothing to do: no lock to take, no Alembic environment to load
     config = alembic_config(engine)
     with _migration_lock(engine), engine.begin() as connection:
         if engine.dialect.name == "postgresql":
@@ -141,6 +144,14 @@ def current_revision(engine: Engine) -> str | None:
 def head_revision(engine: Engine) -> str | None:
     """The newest revision this version of reelvault knows."""
     return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+
+
+@functools.cache
+def _newest_revision() -> str | None:
+    """:func:`head_revision`, read once: the migration scripts ship with the code."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return ScriptDirectory.from_config(config).get_current_head()
 
 
 __all__ = [

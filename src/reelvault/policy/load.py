@@ -13,6 +13,7 @@ parse, so a bad date is reported like any other field.
 
 from __future__ import annotations
 
+import functools
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -88,6 +89,14 @@ def load_policy(spec: str | Path) -> Policy:
 
 def parse_policy(text: str, *, source: str = "<string>") -> Policy:
     """Parse policy YAML ``text``; ``source`` names the file in error messages."""
+    return _parse_policy(text, source)
+
+
+# The same text gives the same frozen Policy: every runtime a process opens (the tests open
+# thousands) parses its profile again otherwise, a tenth of a second of YAML each time.
+# Errors are raised again on each call: functools caches only results.
+@functools.lru_cache(maxsize=32)
+def _parse_policy(text: str, source: str) -> Policy:
     data, lines = _read_yaml(text, source)
     try:
         return Policy.model_validate(data)
