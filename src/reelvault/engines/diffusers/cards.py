@@ -65,6 +65,8 @@ def figure_source(spec: ModelSpec) -> str:
 def _tasks(spec: ModelSpec) -> str:
     words = [TASK_WORDS.get(task, task.value) for task in spec.pipelines]
     words += [MODE_WORDS[mode] for mode in spec.video_pipelines]
+    if Task.IMAGE_TO_VIDEO in spec.pipelines and "extension" not in spec.video_pipelines:
+        words.append("extension from the last frame")
     if spec.family in AUDIO_FAMILIES:
         words.append("with sound")
     return ", ".join(words)

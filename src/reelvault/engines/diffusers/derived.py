@@ -13,6 +13,10 @@ video pipeline (the catalogue's ``video_pipelines``):
   are the first window's history; only the frames after them are this job's. The runner
   puts the source's own frames in front (the project's extension stitching), so the
   output starts with them unchanged.
+* extension by a model without that pipeline but with an image→video one (LTX, Wan I2V,
+  CogVideoX I2V…): image→video from the source's last frame. Its first frame is that
+  picture made again and is dropped; the colour the VAE's round trip shifted is faded
+  out over the first new frames (:func:`seam_fade`), so the seam shows no jump.
 
 Only the new prompt reaches a pipeline: the frames carry the source's scene.
 """
@@ -21,15 +25,19 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reelvault.engines.base import Derivation, GenerationRequest
+import numpy as np
+
+from reelvault.engines.base import Derivation, Frame, GenerationRequest
 from reelvault.engines.diffusers import skyreels, wan
 from reelvault.engines.diffusers.catalogue import ModelSpec, VideoMode
 from reelvault.errors import EngineError, UnsupportedMediaError, ValidationError
 from reelvault.media.decode import iter_video_frames
+from reelvault.types import Task
 
 MODES: dict[Derivation, VideoMode] = {
     Derivation.REMIX: "remix",
@@ -54,13 +62,45 @@ class FramePlan:
     video: list[Any] | None = None
     """The source's frames (PIL images at the job's size) for a video pipeline."""
     strength: float | None = None
+    image: Any = None
+    """The picture an image→video pipeline starts from, in place of the job's photo (an
+    extension's: the source's last frame)."""
+    seam: Frame | None = None
+    """The frame the job's first frame follows (an extension's source's last frame): the
+    first new frames are faded from it, see :func:`seam_fade`."""
 
 
 def model_derivations(spec: ModelSpec) -> frozenset[Derivation]:
-    """What ``spec`` can make from one of its videos: its ``video_pipelines``."""
-    return frozenset(
-        derivation for derivation, mode in MODES.items() if mode in spec.video_pipelines
-    )
+    """What ``spec`` can make from one of its videos: its ``video_pipelines``, and an
+    extension wherever it makes video from a picture."""
+    made = {derivation for derivation, mode in MODES.items() if mode in spec.video_pipelines}
+    if Task.IMAGE_TO_VIDEO in spec.pipelines:
+        made.add(Derivation.EXTENSION)
+    return frozenset(made)
+
+
+SEAM_SECONDS = 0.25
+"""How long an image→video extension takes to fade out the seam's colour shift."""
+
+
+def seam_fade(
+    frames: Iterator[Frame], *, before: Frame, remade: Frame, count: int
+) -> Iterator[Frame]:
+    """The new frames, the first ``count`` of them moved toward the frame ``before`` them.
+
+    An image→video pipeline starts from ``before`` but returns it ``remade`` through its
+    VAE: a little brighter, darker or shifted in colour, and the frames after it carry the
+    same shift. Adding the difference ``before - remade``, in full at the seam and less on
+    each frame until none, joins the two parts without a jump and leaves the rest as made.
+    """
+    shift = before.astype(np.int16) - remade.astype(np.int16)
+    for index, frame in enumerate(frames):
+        if index >= count:
+            yield frame
+            continue
+        weight = (count - index) / (count + 1)
+        moved = frame.astype(np.int16) + np.rint(shift * weight).astype(np.int16)
+        yield np.clip(moved, 0, 255).astype(np.uint8)
 
 
 def native_count(count: int, frame_step: int) -> int:
@@ -105,13 +145,18 @@ def plan_derived(
     derivation = request.derivation
     assert derivation is not None
     pipeline_class = spec.video_pipelines.get(MODES[derivation])
-    if pipeline_class is None:
+    from_picture = spec.pipelines.get(Task.IMAGE_TO_VIDEO)
+    if pipeline_class is None and not (derivation is Derivation.EXTENSION and from_picture):
         raise ValidationError(f"model {spec.id} cannot {VERBS[derivation]} videos", param="model")
     path = request.inputs.get("source_video")
     if path is None or not path.is_file():
         raise EngineError("the source video of this job is no longer kept")
     if derivation is Derivation.EXTENSION:
-        return _extension(spec, pipeline_class, path, size, wanted - request.start_frame)
+        added = wanted - request.start_frame
+        if pipeline_class is None:
+            assert from_picture is not None
+            return _extension_from_last_frame(spec, from_picture, path, size, added, frame_step)
+        return _extension(spec, pipeline_class, path, size, added)
     if wanted > spec.max_frames:
         raise ValidationError(
             f"the source video is longer than model {spec.id} makes in one video "
@@ -131,19 +176,51 @@ def plan_derived(
     return FramePlan(pipeline_class, count, keep=wanted, video=video, strength=strength)
 
 
+def _check_added(spec: ModelSpec, added: int, most: int) -> None:
+    if added < 1:
+        raise ValidationError("an extension needs at least one new frame", param="seconds")
+    if added > most:
+        raise ValidationError(
+            f"{added} new frames is more than model {spec.id} makes ({most})",
+            param="seconds",
+        )
+
+
+def _extension_from_last_frame(
+    spec: ModelSpec,
+    pipeline_class: str,
+    path: Path,
+    size: tuple[int, int],
+    added: int,
+    frame_step: int,
+) -> FramePlan:
+    """Image→video from the source's last frame: that frame made again, then the new ones
+    (the pipeline's count rounded up to whole latent frames, the surplus dropped)."""
+    _check_added(spec, added, spec.max_frames - 1)
+    last = source_frames(path, size, last=1)[-1]
+    count = native_count(added + 1, frame_step)
+    if count > spec.max_frames:  # a catalogue maximum not of the pipeline's own form
+        raise ValidationError(
+            f"{added} new frames is more than model {spec.id} makes from a picture",
+            param="seconds",
+        )
+    return FramePlan(
+        pipeline_class,
+        count,
+        keep=added,
+        skip=1,
+        image=last,
+        seam=np.asarray(last, dtype=np.uint8),
+    )
+
+
 def _extension(
     spec: ModelSpec, pipeline_class: str, path: Path, size: tuple[int, int], added: int
 ) -> FramePlan:
     """The source's last frames (up to SkyReels-V2's history of 17, 4k + 1 of them) as the
     first window's history, then the new frames, in whole latent frames."""
     step = skyreels.FRAME_STEP
-    if added < 1:
-        raise ValidationError("an extension needs at least one new frame", param="seconds")
-    if added > spec.max_frames:
-        raise ValidationError(
-            f"{added} new frames is more than model {spec.id} makes ({spec.max_frames})",
-            param="seconds",
-        )
+    _check_added(spec, added, spec.max_frames)
     tail = source_frames(path, size, last=skyreels.OVERLAP_FRAMES)
     history = (len(tail) - 1) // step * step + 1
     tail = tail[len(tail) - history :]
@@ -154,4 +231,12 @@ def _extension(
     )
 
 
-__all__ = ["FramePlan", "model_derivations", "native_count", "plan_derived", "source_frames"]
+__all__ = [
+    "SEAM_SECONDS",
+    "FramePlan",
+    "model_derivations",
+    "native_count",
+    "plan_derived",
+    "seam_fade",
+    "source_frames",
+]

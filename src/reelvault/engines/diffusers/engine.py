@@ -49,7 +49,13 @@ from reelvault.engines.diffusers import (
 from reelvault.engines.diffusers.acceleration import Acceleration, choose_acceleration, step_cache
 from reelvault.engines.diffusers.call import PipelineCall, PreparedCall, call_scope
 from reelvault.engines.diffusers.catalogue import ModelSpec, find_model
-from reelvault.engines.diffusers.derived import FramePlan, model_derivations, plan_derived
+from reelvault.engines.diffusers.derived import (
+    SEAM_SECONDS,
+    FramePlan,
+    model_derivations,
+    plan_derived,
+    seam_fade,
+)
 from reelvault.engines.diffusers.device import (
     OffloadChoice,
     choose_memory_plan,
@@ -368,6 +374,8 @@ class DiffusersEngine(EngineBase):
         folder = self._folder(spec)
         shape = self._frame_plan(spec, request, params, size=(width, height), fps=fps)
         image, reference = self._inputs(request)
+        if shape.image is not None:  # an extension's: the source's last frame
+            image = shape.image
         acceleration = choose_acceleration(
             spec.id,
             spec.family,
@@ -432,8 +440,11 @@ class DiffusersEngine(EngineBase):
             pipeline,
             expected=(shape.keep, height, width),
             skip=shape.skip,
+            seam=shape.seam,
             fps=fps,
-            with_audio=params.audio,
+            # An extension's sound would start with the source's frames, not its own: the
+            # stitched video has none (the runner does not join the source's track).
+            with_audio=params.audio and request.derivation is not Derivation.EXTENSION,
             scratch_dir=request.scratch_dir,
             pipeline_class=key.pipeline_class,
         )
@@ -548,6 +559,7 @@ def _video_frames(
     *,
     expected: tuple[int, int, int],
     skip: int = 0,
+    seam: Frame | None = None,
     fps: int,
     with_audio: bool,
     scratch_dir: Path,
@@ -555,7 +567,9 @@ def _video_frames(
 ) -> VideoFrames:
     """The pipeline's output as frames for the encoder, checked against what was asked for.
 
-    The first ``skip`` frames are not the job's (an extension's source part)."""
+    The first ``skip`` frames are not the job's (an extension's source part). With a
+    ``seam`` (the frame the job's first follows, which the pipeline made again as its
+    last skipped one), the first new frames are faded from it: see :func:`seam_fade`."""
     wanted, height, width = expected
     video = np.asarray(output.frames)[0]
     if video.ndim != 4 or video.shape[0] < skip + wanted or video.shape[1:3] != (height, width):
@@ -564,9 +578,16 @@ def _video_frames(
             f"at least {skip + wanted} frames of {height}x{width}"
         )
 
-    def stream() -> Iterator[Frame]:
+    def made() -> Iterator[Frame]:
         for index in range(skip, skip + wanted):
             yield _to_uint8(video[index])
+
+    def stream() -> Iterator[Frame]:
+        if seam is None or skip < 1:
+            return made()
+        remade = _to_uint8(video[skip - 1])
+        count = max(1, round(fps * SEAM_SECONDS))
+        return seam_fade(made(), before=seam, remade=remade, count=count)
 
     audio = getattr(output, "audio", None)
     rate = sample_rate(pipeline)

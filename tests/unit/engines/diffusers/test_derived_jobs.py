@@ -22,13 +22,18 @@ from fastapi.testclient import TestClient
 from reelvault.app.compose import open_runtime
 from reelvault.app.factory import create_app
 from reelvault.config import Settings
-from reelvault.engines.diffusers import DiffusersEngine, skyreels, wan, wan_vace
+from reelvault.engines.diffusers import DiffusersEngine, ltx, skyreels, wan, wan_vace
 from reelvault.engines.diffusers.call import PipelineCall, PreparedCall
 from reelvault.engines.registry import load_registry
 from reelvault.runtime import Runtime
 from reelvault.testing import settings_for
 from tests.unit.api.conftest import wait_for
-from tests.unit.engines.diffusers.tiny_models import build_skyreels_df, build_wan, build_wan_vace
+from tests.unit.engines.diffusers.tiny_models import (
+    build_ltx,
+    build_skyreels_df,
+    build_wan,
+    build_wan_vace,
+)
 
 SOURCE_PROMPT = "a Vermilion Okapi crossing a river"
 COMMON = {"steps": 2, "guidance": 3.0, "dtype": "float32", "vram_gb": 0.1, "licence": "test-only"}
@@ -48,6 +53,11 @@ ENTRIES: dict[str, dict[str, Any]] = {
         "pipelines": {"text_to_video": "SkyReelsV2DiffusionForcingPipeline"},
         "video_pipelines": {"extension": "SkyReelsV2DiffusionForcingVideoToVideoPipeline"},
     },
+    # No video pipeline: it extends by image→video from the source's last frame.
+    "tiny-ltx": {
+        "family": "ltx",
+        "pipelines": {"text_to_video": "LTXPipeline", "image_to_video": "LTXImageToVideoPipeline"},
+    },
 }
 # 5 frames at 8 fps: one latent frame after the first, 32x32 pixels (4x4 latents).
 SOURCE = {"prompt": SOURCE_PROMPT, "size": "32x32", "fps": 8, "seconds": 0.625, "seed": 3}
@@ -60,6 +70,7 @@ def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "tiny-wan": build_wan(root / "wan"),
         "tiny-vace": build_wan_vace(root / "vace"),
         "tiny-skyreels": build_skyreels_df(root / "skyreels"),
+        "tiny-ltx": build_ltx(root / "ltx"),
     }
 
 
@@ -114,7 +125,7 @@ def api(tmp_path: Path, folders: dict[str, Path]) -> Iterator[TestClient]:
 def calls(monkeypatch: pytest.MonkeyPatch) -> list[PipelineCall]:
     """Every call the families prepare, in order."""
     seen: list[PipelineCall] = []
-    for module in (wan, wan_vace, skyreels):
+    for module in (wan, wan_vace, skyreels, ltx):
         original = module.prepare
 
         def spy(pipeline: Any, call: PipelineCall, original: Any = original) -> PreparedCall:
@@ -221,6 +232,40 @@ def test_a_skyreels_extension_starts_with_the_source_frames(
     assert prompts(calls)[-1] == (
         "SkyReelsV2DiffusionForcingVideoToVideoPipeline",
         "it walks on",
+    )
+
+
+def test_an_image_to_video_model_extends_from_the_source_last_frame(
+    api: TestClient, calls: list[PipelineCall]
+) -> None:
+    source = _source(api, "tiny-ltx")
+    assert api.get(f"/api/v1/jobs/{source}").json()["derivations"] == ["extension"]
+    response = api.post(
+        f"/api/v1/jobs/{source}/extend", json={"prompt": "it walks on", "seconds": 1}
+    )
+    extension = _completed(api, response)
+    _, before = _frames(api, source)
+    codec, after = _frames(api, extension["id"])
+    # 5 frames of the source, then 1 s at 8 fps (the pipeline made 9: the picture again
+    # first, dropped, and 8 new ones).
+    assert (codec, len(before), len(after)) == ("h264", 5, 13)
+    # The source's frames re-encoded once: 33.0-35.6 dB on this model's noise (measured;
+    # the new frames are 17-21 dB from the source's last one).
+    assert min(psnr(a, b) for a, b in zip(before, after[:5], strict=True)) >= 30
+    assert max(psnr(frame, before[-1]) for frame in after[5:]) < 26
+    made = calls[-1]
+    assert (made.pipeline_class, made.prompt, made.num_frames) == (
+        "LTXImageToVideoPipeline",
+        "it walks on",
+        9,
+    )
+    # It started from the source's last frame (decoded from the job's copy of the video).
+    assert psnr(np.asarray(made.image), before[-1]) >= 40
+    # A video-to-video remix or edit is still refused: only the extension is offered.
+    refused = api.post(f"/api/v1/jobs/{source}/remix", json={"prompt": "at night"})
+    assert refused.status_code == 400
+    assert refused.json()["error"]["message"] == (
+        "model tiny-ltx cannot remix videos (it can extend them)"
     )
 
 
