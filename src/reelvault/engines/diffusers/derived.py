@@ -145,17 +145,22 @@ def plan_derived(
     derivation = request.derivation
     assert derivation is not None
     pipeline_class = spec.video_pipelines.get(MODES[derivation])
-    from_picture = spec.pipelines.get(Task.IMAGE_TO_VIDEO)
-    if pipeline_class is None and not (derivation is Derivation.EXTENSION and from_picture):
-        raise ValidationError(f"model {spec.id} cannot {VERBS[derivation]} videos", param="model")
+    # An extension without a video pipeline for it: image→video from the last frame.
+    from_picture = (
+        spec.pipelines.get(Task.IMAGE_TO_VIDEO)
+        if derivation is Derivation.EXTENSION and pipeline_class is None
+        else None
+    )
     path = request.inputs.get("source_video")
+    if pipeline_class is None and from_picture is None:
+        raise ValidationError(f"model {spec.id} cannot {VERBS[derivation]} videos", param="model")
     if path is None or not path.is_file():
         raise EngineError("the source video of this job is no longer kept")
+    added = wanted - request.start_frame
+    if from_picture is not None:
+        return _extension_from_last_frame(spec, from_picture, path, size, added, frame_step)
+    assert pipeline_class is not None
     if derivation is Derivation.EXTENSION:
-        added = wanted - request.start_frame
-        if pipeline_class is None:
-            assert from_picture is not None
-            return _extension_from_last_frame(spec, from_picture, path, size, added, frame_step)
         return _extension(spec, pipeline_class, path, size, added)
     if wanted > spec.max_frames:
         raise ValidationError(

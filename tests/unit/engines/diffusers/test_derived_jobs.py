@@ -23,7 +23,9 @@ from reelvault.app.compose import open_runtime
 from reelvault.app.factory import create_app
 from reelvault.config import Settings
 from reelvault.engines.diffusers import DiffusersEngine, ltx, skyreels, wan, wan_vace
+from reelvault.engines.diffusers import engine as engine_module
 from reelvault.engines.diffusers.call import PipelineCall, PreparedCall
+from reelvault.engines.diffusers.derived import seam_fade
 from reelvault.engines.registry import load_registry
 from reelvault.runtime import Runtime
 from reelvault.testing import settings_for
@@ -236,8 +238,15 @@ def test_a_skyreels_extension_starts_with_the_source_frames(
 
 
 def test_an_image_to_video_model_extends_from_the_source_last_frame(
-    api: TestClient, calls: list[PipelineCall]
+    api: TestClient, calls: list[PipelineCall], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    seams: list[tuple[np.ndarray, int]] = []
+
+    def watched_fade(frames: Any, *, before: Any, remade: Any, count: int) -> Any:
+        seams.append((before, count))
+        return seam_fade(frames, before=before, remade=remade, count=count)
+
+    monkeypatch.setattr(engine_module, "seam_fade", watched_fade)
     source = _source(api, "tiny-ltx")
     assert api.get(f"/api/v1/jobs/{source}").json()["derivations"] == ["extension"]
     response = api.post(
@@ -259,8 +268,11 @@ def test_an_image_to_video_model_extends_from_the_source_last_frame(
         "it walks on",
         9,
     )
-    # It started from the source's last frame (decoded from the job's copy of the video).
+    # It started from the source's last frame (decoded from the job's copy of the video),
+    # and the new frames were faded from that frame over a quarter second (2 at 8 fps).
     assert psnr(np.asarray(made.image), before[-1]) >= 40
+    assert len(seams) == 1 and seams[0][1] == 2
+    assert psnr(seams[0][0], before[-1]) >= 40
     # A video-to-video remix or edit is still refused: only the extension is offered.
     refused = api.post(f"/api/v1/jobs/{source}/remix", json={"prompt": "at night"})
     assert refused.status_code == 400
