@@ -40,6 +40,7 @@ from reelvault.media.provenance import (
 )
 from reelvault.media.sniff import ALL_TYPES
 from reelvault.media.spritesheet import make_spritesheet
+from reelvault.media.stitch_audio import stitch_soundtrack
 from reelvault.media.thumbnail import make_thumbnail
 from reelvault.metrics import UpstreamTimer
 from reelvault.moderation import Verdict
@@ -264,7 +265,14 @@ def _render_and_encode(
     )
     if lead is not None:  # an extension: the source's own frames first, as they are
         marked = itertools.chain(lead.frames(), marked)
-        video = replace(video, frame_count=lead.frame_count + video.frame_count)
+        video = replace(
+            video,
+            frame_count=lead.frame_count + video.frame_count,
+            # ...and its sound under them, then the new part's (see media.stitch_audio).
+            audio_path=stitch_soundtrack(
+                lead.path, lead.frame_count / video.fps, video.audio_path, scratch
+            ),
+        )
     kept: list[Frame] = []
     # The encoder pulls frames from the engine: time the engine apart from the encoding.
     upstream = UpstreamTimer()

@@ -442,9 +442,8 @@ class DiffusersEngine(EngineBase):
             skip=shape.skip,
             seam=shape.seam,
             fps=fps,
-            # An extension's sound would start with the source's frames, not its own: the
-            # stitched video has none (the runner does not join the source's track).
-            with_audio=params.audio and request.derivation is not Derivation.EXTENSION,
+            # An extension's: the new part's sound, put after the source's by the runner.
+            with_audio=params.audio,
             scratch_dir=request.scratch_dir,
             pipeline_class=key.pipeline_class,
         )

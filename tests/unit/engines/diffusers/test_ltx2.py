@@ -11,10 +11,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import av
+import numpy as np
 import pytest
+import yaml
+from fastapi.testclient import TestClient
 
 from reelvault.api.schemas.native import JobOut
 from reelvault.app.compose import open_runtime
+from reelvault.app.factory import create_app
 from reelvault.engines.base import GenerationRequest, parse_params
 from reelvault.engines.diffusers import DiffusersEngine
 from reelvault.engines.diffusers.catalogue import find_model
@@ -27,6 +31,7 @@ from reelvault.jobs.worker import Worker
 from reelvault.runtime import Runtime
 from reelvault.testing import settings_for
 from reelvault.types import JobStatus, Task
+from tests.unit.api.conftest import wait_for
 from tests.unit.engines.diffusers.tiny_ltx2 import build_ltx2
 
 FPS = 24
@@ -179,3 +184,77 @@ def test_taylorseer_is_hooked_on_ltx2_while_it_denoises_and_block_caches_are_ref
     assert during and all(
         name == "TaylorSeerCacheConfig" and "taylorseer_cache" in hooks for name, hooks in during
     ), probe.seen
+
+
+def _sound(path: Path) -> tuple[np.ndarray, int]:
+    """The first channel of the file's sound, and its rate."""
+    with av.open(str(path)) as container:
+        stream = container.streams.audio[0]
+        chunks = [frame.to_ndarray()[0] for frame in container.decode(stream)]
+        return np.concatenate(chunks).astype(np.float64), int(stream.codec_context.sample_rate)
+
+
+def test_an_extension_sounds_like_its_source_then_has_its_own_sound(
+    runtime: Runtime, ltx2_folder: Path, tmp_path: Path
+) -> None:
+    """LTX-2 extends by image→video from the last frame and makes sound for the new part:
+    the stitched video carries the source's sound under the source's frames, then that."""
+    # The API takes model ids only: the folder goes in the user catalogue.
+    entry = {
+        "id": "tiny-ltx2",
+        "path": str(ltx2_folder),
+        "family": "ltx2",
+        "pipelines": {
+            "text_to_video": "LTX2Pipeline",
+            "image_to_video": "LTX2ImageToVideoPipeline",
+        },
+        "sizes": ["32x32"],
+        "default_size": "32x32",
+        "max_frames": 33,
+        "default_frames": 17,
+        "fps": [FPS],
+        "steps": 2,
+        "guidance": 3.0,
+        "dtype": "float32",
+        "vram_gb": 0.1,
+        "licence": "test-only",
+    }
+    runtime.settings.resolved_models_dir.mkdir(parents=True, exist_ok=True)
+    (runtime.settings.resolved_models_dir / "models.yaml").write_text(
+        yaml.safe_dump({"models": [entry]}), "utf-8"
+    )
+    app = create_app(runtime.settings, runtime=runtime, worker_mode="thread")
+    with TestClient(app) as api:
+        made = api.post(
+            "/api/v1/jobs",
+            json={
+                "model": "tiny-ltx2",
+                "prompt": "a dog running on the beach",
+                "size": "32x32",
+                "fps": FPS,
+                "seconds": SECONDS,
+                "seed": 3,
+            },
+        )
+        assert made.status_code == 201, made.text
+        source = wait_for(api, made.json()["id"])
+        assert source["status"] == "completed", source["error"]
+        extended = api.post(
+            f"/api/v1/jobs/{source['id']}/extend", json={"prompt": "it runs on", "seconds": 0.5}
+        )
+        assert extended.status_code == 201, extended.text
+        done = wait_for(api, extended.json()["id"])
+        assert done["status"] == "completed", done["error"]
+        assert done["has_audio"] is True
+        for job_id, name in ((source["id"], "source.mp4"), (done["id"], "extended.mp4")):
+            (tmp_path / name).write_bytes(api.get(f"/api/v1/jobs/{job_id}/content").content)
+    video_seconds, audio_seconds, _, audio_codec = _streams(tmp_path / "extended.mp4")
+    assert video_seconds == pytest.approx(2 * SECONDS)
+    assert audio_codec == "aac" and audio_seconds is not None
+    assert abs(audio_seconds - video_seconds) <= 1 / FPS  # sound all the way through
+    before, rate = _sound(tmp_path / "source.mp4")
+    after, _ = _sound(tmp_path / "extended.mp4")
+    part = int(0.4 * rate)  # the source's part, clear of the join's ramp
+    # AAC twice over the tiny model's noise: 0.94 measured; a new track would be near 0.
+    assert np.corrcoef(before[:part], after[:part])[0, 1] > 0.8
+    assert np.sqrt(np.mean(after[int(0.55 * rate) :] ** 2)) > 0.01  # the new part has sound
