@@ -54,6 +54,7 @@ class PostgresDatabases:
         self._problem: str | None = None
         self._cloner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pg-clone")
         self._ahead: deque[Future[str]] = deque()
+        self._ahead_drops: list[Future[None]] = []
 
     def _connect(self) -> Engine:
         if self._admin is None and self._problem is None:
@@ -114,7 +115,15 @@ class PostgresDatabases:
         with self._connect().connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
+    def drop_later(self, name: str) -> None:
+        """Drop on the cloning thread: a DROP waits for a CREATE under way (both lock the
+        catalogue of databases), so a test that dropped its own would wait for the clone."""
+        self._ahead_drops.append(self._cloner.submit(self.drop, name))
+
     def close(self) -> None:
+        for dropping in self._ahead_drops:
+            with contextlib.suppress(Exception):  # reported by the drop's own test run
+                dropping.result()
         while self._ahead:
             with contextlib.suppress(Exception):  # a clone that failed left nothing to drop
                 self.drop(self._ahead.popleft().result())
@@ -162,7 +171,7 @@ def database_backend(request: pytest.FixtureRequest) -> Iterator[str]:
     finally:
         reelvault.testing.database_for_data_dir = None
         for name in {first[0], *(name for name, _url in created.values())}:
-            databases.drop(name)
+            databases.drop_later(name)
 
 
 def parametrize_storage_tests(metafunc: pytest.Metafunc) -> None:
