@@ -56,7 +56,9 @@ def test_counters_hold_no_address_and_expire(tmp_path: Path) -> None:
         assert {row.kind for row in rows} == {"login", "signup"}
         assert len(rows) == 3  # the account's and the address's failures, the sign-up
         for text in texts:
-            assert "203.0.113" not in text and "ada" not in text.lower()
+            # Whole values: random hex keys hold "ada" now and then (a failure in a full run).
+            assert "203.0.113" not in text and "example.org" not in text.lower()
+            assert "ada@" not in text.lower()
         clock.advance(hours=2)  # past the sign-up's hour and four times the longest wait
         sweep(runtime)
         with runtime.session() as session:
