@@ -149,7 +149,14 @@ def _makefile_installs() -> list[list[str]]:
     makefile = (ROOT / "Makefile").read_text()
     torch = re.search(r"^TORCH\s*:=\s*(\S+)", makefile, re.MULTILINE)
     assert torch is not None
-    recipe = [line.strip() for line in makefile.splitlines() if line.startswith("\t")]
+    # The set-up every command shares ($(STAMP)'s recipe), not a test-only extra's.
+    lines = makefile.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("$(STAMP):"))
+    recipe = []
+    for line in lines[start + 1 :]:
+        if not line.startswith("\t"):
+            break
+        recipe.append(line.strip())
     return _pip_installs(recipe, {"TORCH": torch.group(1)})
 
 

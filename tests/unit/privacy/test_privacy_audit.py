@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
-import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -85,14 +84,12 @@ def _run(runtime: Runtime, count: int, *, real: int) -> list[str]:
 @pytest.mark.slow
 def test_clean_after_a_1000_job_run(open_runtime: OpenRuntime) -> None:
     runtime = open_runtime("standard")
-    started = time.monotonic()
     _run(runtime, 1000, real=10)
     result = run_audit(runtime, grace=NOW)
     assert result.findings == []
     assert result.clean
     assert result.prompts_checked == 1000  # the kept, redacted copies
     assert result.vault_objects >= 2000
-    assert time.monotonic() - started < 120
 
 
 def _plant_ip(runtime: Runtime, logs: Path) -> None:

@@ -65,3 +65,43 @@ def test_files_and_database_values(tmp_path: Path) -> None:
     assert search_file(path, needles, chunk_size=4096) == {"m1"}
     assert search_values(["x", {"k": "Zyxquorb-Ärger"}, b"nope"], needles) == {"m1"}
     assert search_values([None, 3], needles) == set()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    texts=st.lists(_TEXT, min_size=1, max_size=30),
+    data=st.data(),
+)
+def test_short_values_and_long_ones_give_what_a_plain_search_gives(
+    texts: list[str], data: st.DataObject
+) -> None:
+    """A value shorter than the number of needles is searched position by position (the
+    audit's database values against a thousand prompts): it finds what a plain search
+    of every spelling finds, needles inside needles and at either end included."""
+    needles = Needles({f"n{index}": text for index, text in enumerate(texts)})
+    pieces = data.draw(
+        st.lists(
+            st.one_of(
+                st.binary(max_size=6),
+                st.sampled_from(texts).map(lambda text: text.encode("utf-8", "surrogatepass")),
+                st.sampled_from(texts).map(lambda text: json.dumps(text)[1:-1].encode()),
+            ),
+            max_size=6,
+        )
+    )
+    value = b"".join(pieces)
+    expected = {
+        f"n{index}"
+        for index, text in enumerate(texts)
+        if any(
+            form in value
+            for form in (
+                text.encode("utf-8", "surrogatepass"),
+                json.dumps(text)[1:-1].encode(),
+                json.dumps(text, ensure_ascii=False)[1:-1].encode("utf-8", "surrogatepass"),
+            )
+        )
+    }
+    assert needles.names_in(value) == expected
+    skipped = frozenset(sorted(expected)[:1])
+    assert needles.names_in(value, skip=skipped) == expected - skipped

@@ -14,12 +14,10 @@ from __future__ import annotations
 
 import math
 import types
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
 
-import numpy as np
 from pydantic import Field
 
 from reelvault.config import Settings
@@ -29,7 +27,6 @@ from reelvault.engines.base import (
     EngineBase,
     EngineLimits,
     EngineParams,
-    Frame,
     GenerationRequest,
     ModelDefaults,
     ProgressCallback,
@@ -50,11 +47,9 @@ from reelvault.engines.diffusers.acceleration import Acceleration, choose_accele
 from reelvault.engines.diffusers.call import PipelineCall, PreparedCall, call_scope
 from reelvault.engines.diffusers.catalogue import ModelSpec, find_model
 from reelvault.engines.diffusers.derived import (
-    SEAM_SECONDS,
     FramePlan,
     model_derivations,
     plan_derived,
-    seam_fade,
 )
 from reelvault.engines.diffusers.device import (
     OffloadChoice,
@@ -66,7 +61,7 @@ from reelvault.engines.diffusers.device import (
     pick_dtype,
 )
 from reelvault.engines.diffusers.loader import PipelineCache, PipelineKey, device_lock
-from reelvault.engines.diffusers.soundtrack import sample_rate, write_soundtrack
+from reelvault.engines.diffusers.output import video_frames
 from reelvault.engines.diffusers.wan_animate import MotionConditioner, PoseConditioner
 from reelvault.errors import (
     EngineError,
@@ -229,12 +224,6 @@ def native_frames(spec: ModelSpec, wanted: int, fps: int) -> int:
     return native
 
 
-def _to_uint8(frame: Any) -> Frame:
-    array = np.asarray(frame, dtype=np.float32)
-    converted: Frame = (np.clip(array, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
-    return converted
-
-
 class DiffusersEngine(EngineBase):
     """Runs Hugging Face diffusers video pipelines from locally installed weights."""
 
@@ -243,7 +232,8 @@ class DiffusersEngine(EngineBase):
         "Neural video models through Hugging Face diffusers: Sana-Video, Wan 2.1/2.2, "
         "LTX-Video, LTX-2 (with sound), HunyuanVideo 1.5, SkyReels-V2 (long videos) and "
         "CogVideoX for text and image to video, Wan VACE for those and video edits, "
-        "Wan 2.1 remixes (video to video), SkyReels-V2 extensions, Wan-Animate for dance. "
+        "Wan 2.1 remixes (video to video), SkyReels-V2 extensions (and every image→video "
+        "model's, from the last frame), Wan-Animate for dance. "
         "Weights are "
         "installed with `reelvault models pull`; a GPU is needed for useful speed."
     )
@@ -435,7 +425,7 @@ class DiffusersEngine(EngineBase):
                 acceleration=acceleration,
             )
         progress(1.0, "decoding")
-        return _video_frames(
+        return video_frames(
             output,
             pipeline,
             expected=(shape.keep, height, width),
@@ -550,56 +540,3 @@ __all__ = [
     "resolve_fps",
     "resolve_size",
 ]
-
-
-def _video_frames(
-    output: Any,
-    pipeline: Any,
-    *,
-    expected: tuple[int, int, int],
-    skip: int = 0,
-    seam: Frame | None = None,
-    fps: int,
-    with_audio: bool,
-    scratch_dir: Path,
-    pipeline_class: str,
-) -> VideoFrames:
-    """The pipeline's output as frames for the encoder, checked against what was asked for.
-
-    The first ``skip`` frames are not the job's (an extension's source part). With a
-    ``seam`` (the frame the job's first follows, which the pipeline made again as its
-    last skipped one), the first new frames are faded from it: see :func:`seam_fade`."""
-    wanted, height, width = expected
-    video = np.asarray(output.frames)[0]
-    if video.ndim != 4 or video.shape[0] < skip + wanted or video.shape[1:3] != (height, width):
-        raise EngineError(
-            f"{pipeline_class} returned frames of shape {tuple(video.shape)}, expected "
-            f"at least {skip + wanted} frames of {height}x{width}"
-        )
-
-    def made() -> Iterator[Frame]:
-        for index in range(skip, skip + wanted):
-            yield _to_uint8(video[index])
-
-    def stream() -> Iterator[Frame]:
-        if seam is None or skip < 1:
-            return made()
-        remade = _to_uint8(video[skip - 1])
-        count = max(1, round(fps * SEAM_SECONDS))
-        return seam_fade(made(), before=seam, remade=remade, count=count)
-
-    audio = getattr(output, "audio", None)
-    rate = sample_rate(pipeline)
-    soundtrack = (
-        write_soundtrack(audio, rate, wanted / fps, scratch_dir)
-        if with_audio and audio is not None and rate
-        else None
-    )
-    return VideoFrames(
-        frames=stream(),
-        frame_count=wanted,
-        fps=fps,
-        width=width,
-        height=height,
-        audio_path=soundtrack,
-    )

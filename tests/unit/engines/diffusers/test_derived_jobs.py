@@ -23,7 +23,7 @@ from reelvault.app.compose import open_runtime
 from reelvault.app.factory import create_app
 from reelvault.config import Settings
 from reelvault.engines.diffusers import DiffusersEngine, ltx, skyreels, wan, wan_vace
-from reelvault.engines.diffusers import engine as engine_module
+from reelvault.engines.diffusers import output as output_module
 from reelvault.engines.diffusers.call import PipelineCall, PreparedCall
 from reelvault.engines.diffusers.derived import seam_fade
 from reelvault.engines.registry import load_registry
@@ -246,7 +246,7 @@ def test_an_image_to_video_model_extends_from_the_source_last_frame(
         seams.append((before, count))
         return seam_fade(frames, before=before, remade=remade, count=count)
 
-    monkeypatch.setattr(engine_module, "seam_fade", watched_fade)
+    monkeypatch.setattr(output_module, "seam_fade", watched_fade)
     source = _source(api, "tiny-ltx")
     assert api.get(f"/api/v1/jobs/{source}").json()["derivations"] == ["extension"]
     response = api.post(
