@@ -144,6 +144,11 @@ def context(browser: Any, live_server: LiveServer) -> Iterator[Any]:
     ctx = browser.new_context(
         base_url=live_server.url, viewport=DESKTOP, accept_downloads=True, locale="en-GB"
     )
+    # The privacy mutation run sets a shorter wait: there a removed enforcement makes a
+    # page wait for what never comes, and Playwright's default is 30 s a wait.
+    wait_ms = os.environ.get("REELVAULT_E2E_WAIT_MS")
+    if wait_ms:
+        ctx.set_default_timeout(float(wait_ms))
     # Nothing may leave for another origin: any attempt fails the test.
     outside: list[str] = []
 
