@@ -58,6 +58,9 @@ def video_frames(
 
     audio = getattr(output, "audio", None)
     rate = sample_rate(pipeline)
+    if audio is not None and rate and skip:
+        # The sound of the skipped frames too: the job's starts where its frames do.
+        audio = audio[..., round(skip / fps * rate) :]
     soundtrack = (
         write_soundtrack(audio, rate, wanted / fps, scratch_dir)
         if with_audio and audio is not None and rate
