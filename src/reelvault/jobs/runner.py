@@ -263,12 +263,16 @@ def _render_and_encode(
         video_id,
         label_text(settings.visible_label),
     )
-    if lead is not None:  # an extension: the source's own frames first, as they are
-        marked = itertools.chain(lead.frames(), marked)
+    copy_lead: Path | None = None
+    if lead is not None:  # an extension: the source's own frames first, as they are...
+        if spec.output_format == "webm":
+            marked = itertools.chain(lead.frames(), marked)
+            video = replace(video, frame_count=lead.frame_count + video.frame_count)
+        else:  # ...copied without re-encoding where the stream allows (media.h264_copy)
+            copy_lead = lead.path
+        # ...and its sound under them, then the new part's (see media.stitch_audio).
         video = replace(
             video,
-            frame_count=lead.frame_count + video.frame_count,
-            # ...and its sound under them, then the new part's (see media.stitch_audio).
             audio_path=stitch_soundtrack(
                 lead.path, lead.frame_count / video.fps, video.audio_path, scratch
             ),
@@ -290,6 +294,7 @@ def _render_and_encode(
             width=video.width,
             height=video.height,
             audio_source=video.audio_path,
+            lead=copy_lead,
         )
     encode_s = time.perf_counter() - encode_started - upstream.seconds
     runtime.metrics.encoded(spec.output_format, encode_s)

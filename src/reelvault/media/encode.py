@@ -14,6 +14,10 @@ With ``audio_source``, the first audio stream of that file (the dance reference'
 is re-encoded as AAC, trimmed to the video's length and interleaved with the video as
 it is written, so players get both from the first bytes.
 
+With ``lead`` (an extension's source video), the file starts with that video's frames:
+its packets copied as they are where this encoder would write the same stream (see
+:mod:`reelvault.media.h264_copy`), else decoded and encoded again with the rest.
+
 With ``overlap=True`` (the default) frames are converted and encoded in a worker
 thread fed through a small bounded queue while the caller's thread goes on rendering:
 the engine's code, including its progress callbacks, stays on the calling thread.
@@ -23,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import itertools
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -38,6 +43,8 @@ from av.video.reformatter import ColorRange, Colorspace
 
 from reelvault.errors import EngineError, StorageError, ValidationError
 from reelvault.media.audio import AudioTrack
+from reelvault.media.decode import iter_video_frames
+from reelvault.media.h264_copy import packets, read_copyable_lead
 
 # AVColorPrimaries / AVColorTransferCharacteristic / AVColorSpace value for BT.709, and
 # AVColorRange value for limited ("MPEG", 16-235) range.
@@ -63,6 +70,7 @@ class EncodedVideo:
     duration_seconds: float
     bytes: int
     has_audio: bool = False
+    copied_frames: int = 0  # leading frames copied from ``lead`` without re-encoding
 
 
 def _check_frame(frame: object, index: int, width: int, height: int) -> Frame:
@@ -225,6 +233,7 @@ def encode_h264(
     preset: str = "medium",
     on_frame: Callable[[int], None] | None = None,
     audio_source: Path | None = None,
+    lead: Path | None = None,
     overlap: bool = True,
 ) -> EncodedVideo:
     """Encode ``frames`` (RGB uint8, ``(height, width, 3)``) to an MP4 at ``path``.
@@ -235,6 +244,8 @@ def encode_h264(
 
     ``audio_source``: a media file whose first audio stream is muxed as AAC, cut at the
     video's end (a file without audio gives a silent video, not an error).
+    ``lead``: a video whose frames open the file, before ``frames`` (copied without
+    re-encoding where its stream allows; ``copied_frames`` says how many were).
     ``overlap``: encode in a worker thread while the caller renders the next frames.
 
     Raises :class:`ValidationError` for an odd or non-positive size, a bad fps or crf,
@@ -253,6 +264,7 @@ def encode_h264(
 
     path = Path(path)
     count = 0
+    copied = 0
     with_audio = False
     with whole_file_or_none(path):
         container = av.open(str(path), mode="w", format="mp4", options={"movflags": "+faststart"})
@@ -267,6 +279,11 @@ def encode_h264(
             audio = AudioTrack.open(audio_source, container) if audio_source else None
             try:
                 sink = _Sink(stream, container, fps, audio)
+                if lead is not None:
+                    copied = _copy_lead(lead, stream, container, sink)
+                    if not copied:
+                        decoded = iter_video_frames(lead, size=(width, height))
+                        frames = itertools.chain(decoded, frames)
                 count = _feed(frames, sink, width, height, on_frame, overlap)
                 if count == 0:
                     raise EngineError("no frames to encode")
@@ -290,7 +307,29 @@ def encode_h264(
         duration_seconds=count / fps,
         bytes=path.stat().st_size,
         has_audio=with_audio,
+        copied_frames=copied,
     )
+
+
+def _copy_lead(lead: Path, stream: Any, container: Any, sink: _Sink) -> int:
+    """Mux ``lead``'s packets as they are, if they can open this stream; how many."""
+    container.start_encoding()  # opens the encoder: its SPS/PPS are known from here
+    copyable = read_copyable_lead(
+        lead,
+        encoder_extradata=bytes(stream.codec_context.extradata or b""),
+        fps=sink.fps,
+        width=stream.width,
+        height=stream.height,
+    )
+    if copyable is None:
+        return 0
+    for index, packet in enumerate(packets(copyable, stream, sink.fps)):
+        container.mux(packet)
+        if sink.audio is not None:
+            sink.audio.advance_to((index + 2) / sink.fps)
+    # The encoder's frames are numbered on from the copied ones.
+    sink.count = copyable.frame_count
+    return copyable.frame_count
 
 
 __all__ = [
