@@ -117,8 +117,28 @@ def browser() -> Iterator[Any]:
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        _shorter_waits(launched)
         yield launched
         launched.close()
+
+
+def _shorter_waits(browser: Any) -> None:
+    """Every context's waits as long as REELVAULT_E2E_WAIT_MS says, where it is set.
+
+    The privacy mutation run sets it: there a removed enforcement makes a page wait for
+    what never comes, and Playwright's default is 30 s a wait. Set on the browser, so
+    the contexts tests open themselves get it too."""
+    wait_ms = os.environ.get("REELVAULT_E2E_WAIT_MS")
+    if not wait_ms:
+        return
+    opener = browser.new_context
+
+    def new_context(*args: Any, **kwargs: Any) -> Any:
+        context = opener(*args, **kwargs)
+        context.set_default_timeout(float(wait_ms))
+        return context
+
+    browser.new_context = new_context
 
 
 class PageProblems:
@@ -144,11 +164,6 @@ def context(browser: Any, live_server: LiveServer) -> Iterator[Any]:
     ctx = browser.new_context(
         base_url=live_server.url, viewport=DESKTOP, accept_downloads=True, locale="en-GB"
     )
-    # The privacy mutation run sets a shorter wait: there a removed enforcement makes a
-    # page wait for what never comes, and Playwright's default is 30 s a wait.
-    wait_ms = os.environ.get("REELVAULT_E2E_WAIT_MS")
-    if wait_ms:
-        ctx.set_default_timeout(float(wait_ms))
     # Nothing may leave for another origin: any attempt fails the test.
     outside: list[str] = []
 

@@ -72,12 +72,12 @@ def mutation_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     plan.write_text(json.dumps({"cases": cases, "report": str(report)}))
     nodes = sorted({node for row in rows for node in _proved_by(row)})
     # The mutations are checked on the embedded database: on both, the run would double.
-    # A browser test whose enforcement is removed waits for what never comes: 10 s, not 30.
+    # A browser test whose enforcement is removed waits for what never comes: 5 s, not 30.
     env = {
         **os.environ,
         "PYTHONDONTWRITEBYTECODE": "1",
         "REELVAULT_TEST_DATABASES": "sqlite",
-        "REELVAULT_E2E_WAIT_MS": "10000",
+        "REELVAULT_E2E_WAIT_MS": "5000",
     }
     completed = subprocess.run(
         [

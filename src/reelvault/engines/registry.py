@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterator
-from importlib.metadata import entry_points
 from typing import Any
 
 from reelvault.config import Settings
@@ -22,6 +21,7 @@ from reelvault.engines.base import (
     missing_declarations,
 )
 from reelvault.errors import EngineError, EngineNotFoundError
+from reelvault.plugins import installed
 from reelvault.types import Task
 
 ENTRY_POINT_GROUP = "reelvault.engines"
@@ -122,7 +122,7 @@ def load_registry(
     for reference in BUILTIN_ENGINES:
         registry.register(_load_reference(reference))
     if include_entry_points:
-        for entry_point in entry_points(group=ENTRY_POINT_GROUP):
+        for entry_point in installed(ENTRY_POINT_GROUP):
             registry.register(entry_point.load())
     return registry
 

@@ -8,11 +8,11 @@ listed in :data:`BUILTIN_MODERATORS` and loaded the same way. A duplicate name r
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import entry_points
 
 from reelvault.config import Settings
 from reelvault.errors import ConfigError
 from reelvault.moderation.base import Moderator
+from reelvault.plugins import installed
 
 ENTRY_POINT_GROUP = "reelvault.moderators"
 
@@ -95,7 +95,7 @@ def load_moderators(*, include_entry_points: bool = True) -> ModeratorRegistry:
     for reference in BUILTIN_MODERATORS:
         registry.register(_load_reference(reference))
     if include_entry_points:
-        for entry_point in entry_points(group=ENTRY_POINT_GROUP):
+        for entry_point in installed(ENTRY_POINT_GROUP):
             registry.register(entry_point.load())
     return registry
 
